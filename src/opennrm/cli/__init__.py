@@ -1,0 +1,51 @@
+"""The single ``opennrm`` command-line entry point.
+
+Sub-command groups live in sibling modules and are loaded lazily, so that
+``opennrm screening ...`` never imports Django and ``opennrm serve`` never
+imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# command name -> "module:attribute"
+_LAZY_COMMANDS: dict[str, str] = {
+    "screening": "opennrm.cli.screening:screening",
+    "monitor": "opennrm.cli.monitor:monitor",
+    "demo": "opennrm.cli.app:demo",
+    "serve": "opennrm.cli.app:serve",
+    "migrate": "opennrm.cli.app:migrate",
+    "createagency": "opennrm.cli.app:createagency",
+    "createuser": "opennrm.cli.app:createuser",
+    "audit": "opennrm.cli.app:audit",
+    "manage": "opennrm.cli.app:manage",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_LAZY_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _LAZY_COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a part not installed in this build
+            if exc.name == module_name:
+                return None
+            raise
+        command = getattr(module, attr)
+        assert isinstance(command, click.Command)  # noqa: S101 - programming error guard
+        return command
+
+
+@click.group(cls=_LazyGroup)
+@click.version_option(package_name="opennrm")
+def main() -> None:
+    """OpenNRM: National Referral Mechanism for victims of trafficking."""
