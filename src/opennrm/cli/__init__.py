@@ -22,6 +22,7 @@ _LAZY_COMMANDS: dict[str, str] = {
     "createuser": "opennrm.cli.app:createuser",
     "audit": "opennrm.cli.app:audit",
     "manage": "opennrm.cli.app:manage",
+    "demo-code": "opennrm.cli.app:demo_code",
 }
 
 

@@ -1,0 +1,210 @@
+"""Synthetic demo data, clearly labelled: every agency is marked ``is_synthetic``
+and named "(DEMO)". No real person, case or agency is represented."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from opennrm.accounts.models import Agency, User
+from opennrm.accounts.roles import AgencyType, Role
+from opennrm.accounts.services import agency_create, user_create
+from opennrm.cases.models import ExploitationType
+from opennrm.cases.services import case_create, case_transition, person_save
+from opennrm.cases.workflow import ScreeningOutcome
+
+DEMO_PASSWORD = "demo-only-password"  # noqa: S105 - printed to the demo user on purpose
+
+_AGENCIES = [
+    ("National Anti-Trafficking Coordination Office", AgencyType.SOCIAL_PROTECTION, "UA", "Kyiv"),
+    ("Kyiv Police Department", AgencyType.POLICE, "UA", "Kyiv"),
+    ("Lviv Anti-Trafficking Police Unit", AgencyType.ATHB_POLICE, "UA", "Lviv"),
+    ("State Border Guard, Western Region", AgencyType.BORDER_GUARD, "UA", "Volyn"),
+    ("Labour Inspectorate, Odesa", AgencyType.LABOUR_INSPECTORATE, "UA", "Odesa"),
+    ("Migration Service, Chernivtsi", AgencyType.MIGRATION, "UA", "Chernivtsi"),
+    ("Safe Harbour NGO", AgencyType.NGO, "UA", "Lviv"),
+    ("City Hospital No. 3", AgencyType.HEALTH, "UA", "Kharkiv"),
+    ("Regional Prosecutor's Office", AgencyType.PROSECUTOR, "UA", "Dnipro"),
+    ("International Migration Office", AgencyType.INTERNATIONAL, "UA", "Kyiv"),
+]
+
+# username, agency index, role
+_USERS = [
+    ("coordinator", 0, Role.COORDINATOR),
+    ("casemanager", 0, Role.CASE_MANAGER),
+    ("police", 1, Role.FRONTLINE),
+    ("athbpolice", 2, Role.CASE_MANAGER),
+    ("borderguard", 3, Role.FRONTLINE),
+    ("labourinspector", 4, Role.FRONTLINE),
+    ("migration", 5, Role.FRONTLINE),
+    ("ngo", 6, Role.SERVICE_PROVIDER),
+    ("ngomanager", 6, Role.CASE_MANAGER),
+    ("analyst", 0, Role.ANALYST),
+    ("auditor", 0, Role.AUDITOR),
+    ("admin", None, Role.ADMIN),
+]
+
+# (transition names to apply in order), weight
+_PATHS: list[tuple[tuple[str, ...], int]] = [
+    ((), 20),
+    (("screen",), 20),
+    (("screen", "refer"), 35),
+    (("screen", "refer", "decide_reasonable_grounds"), 15),
+    (("screen", "refer", "decide_reasonable_grounds", "start_reflection"), 35),
+    (("screen", "refer", "decide_reasonable_grounds", "start_reflection", "identify"), 15),
+    (("screen", "refer", "decide_reasonable_grounds", "start_reflection", "not_identify"), 6),
+    (
+        (
+            "screen",
+            "refer",
+            "decide_reasonable_grounds",
+            "start_reflection",
+            "identify",
+            "start_assistance",
+        ),
+        30,
+    ),
+    (
+        (
+            "screen",
+            "refer",
+            "decide_reasonable_grounds",
+            "start_reflection",
+            "identify",
+            "start_assistance",
+            "close",
+        ),
+        12,
+    ),
+    (("screen", "refer", "reject_reasonable_grounds"), 5),
+    (("screen", "lose_contact"), 4),
+    (("withdraw",), 3),
+]
+
+_ACTOR_FOR = {
+    "screen": "police",
+    "refer": "police",
+    "decide_reasonable_grounds": "coordinator",
+    "reject_reasonable_grounds": "coordinator",
+    "start_reflection": "casemanager",
+    "identify": "coordinator",
+    "not_identify": "coordinator",
+    "start_assistance": "casemanager",
+    "close": "casemanager",
+    "lose_contact": "police",
+    "withdraw": "coordinator",
+}
+
+
+@dataclass
+class DemoSummary:
+    agencies: int
+    users: list[tuple[str, str, str]]
+    cases: int
+    password: str
+
+
+def demo_exists() -> bool:
+    return Agency.objects.filter(is_synthetic=True).exists()
+
+
+@transaction.atomic
+def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
+    rng = random.Random(seed)
+    agencies = [
+        agency_create(
+            actor=None,
+            name=f"{name} (DEMO)",
+            type=kind,
+            country=country,
+            region=region,
+            is_synthetic=True,
+        )
+        for name, kind, country, region in _AGENCIES
+    ]
+    users: dict[str, User] = {}
+    for username, idx, role in _USERS:
+        users[username] = user_create(
+            actor=None,
+            username=username,
+            password=DEMO_PASSWORD,
+            agency=agencies[idx] if idx is not None else None,
+            role=role,
+            check_password_strength=False,
+        )
+    coordination = agencies[0]
+    # Front-line cases are opened by the police user; the coordinator's office receives referrals.
+    opener = users["police"]
+    paths = [p for p, _w in _PATHS]
+    weights = [w for _p, w in _PATHS]
+    now = timezone.now()
+    regions = ["Kyiv", "Lviv", "Odesa", "Kharkiv", "Volyn", "Chernivtsi", "Dnipro"]
+    for i in range(cases):
+        path = rng.choices(paths, weights)[0]
+        kind = rng.choice(list(ExploitationType.values))
+        forced = kind == ExploitationType.CRIMINALITY or rng.random() < 0.05
+        case = case_create(
+            actor=opener,
+            exploitation_type=kind,
+            region=rng.choice(regions),
+            is_child=rng.random() < 0.15,
+            summary=f"Synthetic demo case {i + 1}. Not a real person.",
+            forced_criminality=forced,
+            forced_criminality_note="Synthetic: made to transport drugs across the border."
+            if forced
+            else "",
+        )
+        # Spread the story over the past ~80 days so that some deadlines are overdue.
+        when = now - timedelta(days=rng.randint(0, 80))
+        for step in path:
+            actor = users[_ACTOR_FOR[step]]
+            extra = {}
+            if step == "screen":
+                extra["screening_outcome"] = rng.choice(list(ScreeningOutcome.values))
+            if step == "refer":
+                extra["referral_agency"] = coordination
+            if step in ("identify", "not_identify") and case.reflection_ends:
+                ends = datetime.combine(
+                    case.reflection_ends + timedelta(days=1), time(12), tzinfo=UTC
+                )
+                when = max(when, ends)
+            if when > now:
+                break  # the story has not got that far yet
+            case_transition(
+                actor=actor,
+                case=case,
+                name=step,
+                expected_version=case.version,
+                reason="Synthetic demo step." if step != "screen" else "",
+                now=when,
+                **extra,
+            )
+            when += timedelta(days=rng.randint(1, 9))
+        if rng.random() < 0.5:
+            person_save(
+                actor=opener,
+                case=case,
+                expected_version=None,
+                data={
+                    "given_name": "DEMO",
+                    "family_name": f"Person {i + 1}",
+                    "age_band": "12-17"
+                    if case.is_child
+                    else rng.choice(["18-24", "25-34", "35-49"]),
+                    "gender": rng.choice(["female", "male"]),
+                    "citizenship": "Synthetic",
+                },
+            )
+    return DemoSummary(
+        agencies=len(agencies),
+        users=[
+            (u, users[u].get_role_display(), (users[u].agency.name if users[u].agency else "—"))
+            for u, _i, _r in _USERS
+        ],
+        cases=cases,
+        password=DEMO_PASSWORD,
+    )

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from opennrm.accounts.roles import AgencyType, Role
+
+
+class Agency(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    type = models.CharField(_("type"), max_length=32, choices=AgencyType.choices)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2 code"))
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    is_synthetic = models.BooleanField(
+        _("synthetic demo data"), default=False, help_text=_("Created by `opennrm demo`.")
+    )
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    preferred_language = models.CharField(_("language"), max_length=8, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class Jurisdiction(models.Model):
+    """NRM rules of one country; cases follow the rules of their owning agency's country."""
+
+    country = models.CharField(_("country"), max_length=2, unique=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Kyiv")
+    reflection_days = models.PositiveIntegerField(
+        _("recovery and reflection period (days)"),
+        default=30,
+        validators=[MinValueValidator(30)],
+        help_text=_("At least 30 days (Council of Europe Convention, Art. 13)."),
+    )
+    rg_decision_working_days = models.PositiveIntegerField(
+        _("reasonable-grounds decision target (working days)"), default=5
+    )
+
+    class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reflection_days__gte=30), name="reflection_at_least_30_days"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.country
+
+
+class ApiToken(models.Model):
+    """A bearer token for API clients. Only a SHA-256 digest is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from opennrm.accounts.models import Agency, ApiToken, Jurisdiction, User
+from opennrm.accounts.roles import SECOND_FACTOR_ROLES
+
+
+def user_needs_second_factor(user: User) -> bool:
+    return bool(settings.OPENNRM_REQUIRE_2FA) and (
+        user.role in SECOND_FACTOR_ROLES or user.is_superuser
+    )
+
+
+def user_has_confirmed_device(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def user_is_fully_authenticated(user: User) -> bool:
+    """Signed in, and past the second factor when the role requires one."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user_needs_second_factor(user):
+        return bool(getattr(user, "is_verified", lambda: False)())
+    return True
+
+
+def jurisdiction_for(country: str) -> Jurisdiction:
+    """The NRM rules of a country: the stored ones, else the configured defaults (unsaved)."""
+    found = Jurisdiction.objects.filter(country=country).first()
+    if found is not None:
+        return found
+    return Jurisdiction(
+        country=country,
+        time_zone=settings.TIME_ZONE,
+        reflection_days=max(30, settings.OPENNRM_REFLECTION_DAYS),
+        rg_decision_working_days=settings.OPENNRM_RG_DECISION_WORKING_DAYS,
+    )
+
+
+def agency_list() -> QuerySet[Agency]:
+    return Agency.objects.order_by("country", "region", "name")
+
+
+def api_token_user(raw_token: str, *, now: datetime | None = None) -> User | None:
+    """The active user owning a valid token, or None."""
+    now = now or timezone.now()
+    digest = hashlib.sha256(raw_token.encode()).hexdigest()
+    token = (
+        ApiToken.objects.select_related("user", "user__agency")
+        .filter(digest=digest, revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    return token.user

@@ -1,0 +1,359 @@
+"""Case endpoints. Same rules as the pages: every handler goes through
+``case_get_for`` (need-to-know) and the services (role, workflow, audit)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
+
+from opennrm.accounts.models import Agency, User
+from opennrm.cases import selectors, services
+from opennrm.cases.models import Case, CaseGrant, ExploitationType
+from opennrm.cases.workflow import TRANSITIONS, State, transitions_for
+from opennrm.core.errors import NotFound, ValidationFailed
+
+router = Router(tags=["cases"])
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+class _Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CaseOut(Schema):
+    reference: str
+    state: State
+    exploitation_type: ExploitationType
+    country: str
+    region: str
+    is_child: bool
+    forced_criminality: bool
+    forced_criminality_note: str
+    screening_outcome: str
+    owning_agency: str = Field(..., alias="owning_agency.name")
+    rg_due: date | None
+    reflection_starts: date | None
+    reflection_ends: date | None
+    deadline: date | None
+    deadline_kind: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventOut(Schema):
+    kind: str
+    transition: str
+    from_state: str
+    to_state: str
+    actor: str = Field(..., alias="actor.username")
+    at: datetime
+    reason: str
+
+
+class TransitionOut(Schema):
+    name: str
+    label: str
+    target: State
+    requires_reason: bool
+    requires_screening_outcome: bool
+    requires_referral_agency: bool
+
+
+class CaseDetailOut(CaseOut):
+    summary: str
+    timeline: list[EventOut]
+    available_transitions: list[TransitionOut]
+
+
+class CaseFilters(Schema):
+    state: State | None = None
+    region: str | None = None
+    overdue: bool | None = None
+    is_child: bool | None = None
+    forced_criminality: bool | None = None
+    reference: str | None = None
+    page: int = Field(1, ge=1)
+    page_size: int = Field(25, ge=1, le=200)
+
+
+class CasePage(Schema):
+    page: int
+    page_size: int
+    has_next: bool
+    items: list[CaseOut]
+
+
+class CaseCreateIn(_Strict):
+    exploitation_type: ExploitationType = ExploitationType.UNKNOWN
+    region: str = Field("", max_length=100)
+    is_child: bool = False
+    summary: str = Field("", max_length=5000)
+    forced_criminality: bool = False
+    forced_criminality_note: str = Field("", max_length=2000)
+
+
+class CaseUpdateIn(_Strict):
+    version: int
+    exploitation_type: ExploitationType | None = None
+    region: str | None = Field(None, max_length=100)
+    is_child: bool | None = None
+    summary: str | None = Field(None, max_length=5000)
+    forced_criminality: bool | None = None
+    forced_criminality_note: str | None = Field(None, max_length=2000)
+
+
+class TransitionIn(_Strict):
+    name: str = Field(..., max_length=40)
+    version: int
+    reason: str = Field("", max_length=5000)
+    screening_outcome: str = ""
+    referral_agency_id: int | None = None
+
+
+class PersonIn(_Strict):
+    version: int | None = None
+    given_name: str = Field("", max_length=150)
+    family_name: str = Field("", max_length=150)
+    other_names: str = Field("", max_length=300)
+    date_of_birth: date | None = None
+    age_band: str = Field("", max_length=16)
+    gender: str = Field("", max_length=32)
+    citizenship: str = Field("", max_length=100)
+    languages: str = Field("", max_length=200)
+    contact: str = Field("", max_length=2000)
+    documents: str = Field("", max_length=2000)
+
+
+class PersonOut(Schema):
+    version: int
+    given_name: str
+    family_name: str
+    other_names: str
+    date_of_birth: date | None
+    age_band: str
+    gender: str
+    citizenship: str
+    languages: str
+    contact: str
+    documents: str
+
+
+class GrantIn(_Strict):
+    agency_id: int | None = None
+    user_id: int | None = None
+    purpose: str = Field(..., min_length=1, max_length=200)
+    expires_at: datetime
+
+
+class GrantOut(Schema):
+    id: int
+    agency_id: int | None
+    user_id: int | None
+    purpose: str
+    expires_at: datetime
+    granted_at: datetime
+
+
+class ErrorOut(Schema):
+    error: str
+    message: str
+    field: str | None = None
+
+
+_ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+
+
+def _transitions_out(case: Case, user: User) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": t.name,
+            "label": str(t.label),
+            "target": t.target,
+            "requires_reason": t.requires_reason,
+            "requires_screening_outcome": t.requires_screening_outcome,
+            "requires_referral_agency": t.requires_referral_agency,
+        }
+        for t in transitions_for(case.state, user.role)
+    ]
+
+
+def _detail(case: Case, user: User) -> dict[str, Any]:
+    return {
+        **CaseOut.from_orm(case).model_dump(),
+        "summary": case.summary,
+        "timeline": list(selectors.case_timeline(case)),
+        "available_transitions": _transitions_out(case, user),
+    }
+
+
+@router.get("", response=CasePage, summary="Search cases you may see")
+def case_list(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    qs = selectors.case_search(
+        _actor(request),
+        state=filters.state,
+        region=filters.region,
+        overdue=filters.overdue,
+        is_child=filters.is_child,
+        forced_criminality=filters.forced_criminality,
+        reference=filters.reference,
+    )
+    start = (filters.page - 1) * filters.page_size
+    rows = list(qs[start : start + filters.page_size + 1])
+    return {
+        "page": filters.page,
+        "page_size": filters.page_size,
+        "has_next": len(rows) > filters.page_size,
+        "items": rows[: filters.page_size],
+    }
+
+
+@router.post("", response={201: CaseOut, **_ERRORS}, summary="Open a case")
+def case_create(request: HttpRequest, payload: CaseCreateIn) -> tuple[int, Case]:
+    return 201, services.case_create(actor=_actor(request), **payload.model_dump())
+
+
+@router.get(
+    "/{reference}", response={200: CaseDetailOut, **_ERRORS}, summary="One case, with its timeline"
+)
+def case_detail(request: HttpRequest, reference: str) -> dict[str, Any]:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    services.case_view_audit(actor=user, case=case, purpose="api")
+    return _detail(case, user)
+
+
+@router.patch("/{reference}", response={200: CaseOut, **_ERRORS}, summary="Edit case facts")
+def case_update(request: HttpRequest, reference: str, payload: CaseUpdateIn) -> Case:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    if not changes:
+        raise ValidationFailed(
+            "Nothing to change: send at least one field besides version.", field="body"
+        )
+    return services.case_update(actor=user, case=case, expected_version=version, changes=changes)
+
+
+@router.get(
+    "/{reference}/transitions",
+    response={200: list[TransitionOut], **_ERRORS},
+    summary="Workflow steps you may take now",
+)
+def case_transitions(request: HttpRequest, reference: str) -> list[dict[str, Any]]:
+    user = _actor(request)
+    return _transitions_out(selectors.case_get_for(user, reference), user)
+
+
+@router.post(
+    "/{reference}/transitions",
+    response={200: CaseOut, **_ERRORS},
+    summary=f"Take a workflow step ({', '.join(TRANSITIONS)})",
+)
+def case_transition(request: HttpRequest, reference: str, payload: TransitionIn) -> Case:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    agency = None
+    if payload.referral_agency_id is not None:
+        agency = Agency.objects.filter(pk=payload.referral_agency_id).first()
+        if agency is None:
+            raise ValidationFailed("No agency with this id.", field="referral_agency_id")
+    return services.case_transition(
+        actor=user,
+        case=case,
+        name=payload.name,
+        expected_version=payload.version,
+        reason=payload.reason,
+        screening_outcome=payload.screening_outcome,
+        referral_agency=agency,
+    )
+
+
+@router.get(
+    "/{reference}/person",
+    response={200: PersonOut, **_ERRORS},
+    summary="Personal data of the case (audited read)",
+)
+def person_get(request: HttpRequest, reference: str, purpose: str = "api") -> Any:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    person = services.person_read(actor=user, case=case, purpose=purpose[:200])
+    if person is None:
+        raise NotFound("This case has no personal record yet.")
+    return person
+
+
+@router.put(
+    "/{reference}/person",
+    response={200: PersonOut, **_ERRORS},
+    summary="Create or replace the personal data (send version when replacing)",
+)
+def person_put(request: HttpRequest, reference: str, payload: PersonIn) -> Any:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    data = payload.model_dump()
+    version = data.pop("version")
+    return services.person_save(actor=user, case=case, data=data, expected_version=version)
+
+
+@router.get(
+    "/{reference}/grants", response={200: list[GrantOut], **_ERRORS}, summary="Active access grants"
+)
+def grant_list(request: HttpRequest, reference: str) -> Any:
+    case = selectors.case_get_for(_actor(request), reference)
+    return list(selectors.case_active_grants(case))
+
+
+@router.post(
+    "/{reference}/grants",
+    response={201: GrantOut, **_ERRORS},
+    summary="Grant need-to-know access to an agency or user",
+)
+def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> tuple[int, CaseGrant]:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    agency = grantee = None
+    if payload.agency_id is not None:
+        agency = Agency.objects.filter(pk=payload.agency_id).first()
+        if agency is None:
+            raise ValidationFailed("No agency with this id.", field="agency_id")
+    if payload.user_id is not None:
+        grantee = User.objects.filter(pk=payload.user_id, is_active=True).first()
+        if grantee is None:
+            raise ValidationFailed("No active user with this id.", field="user_id")
+    grant = services.grant_create(
+        actor=user,
+        case=case,
+        agency=agency,
+        user=grantee,
+        purpose=payload.purpose,
+        expires_at=payload.expires_at,
+    )
+    return 201, grant
+
+
+@router.delete(
+    "/{reference}/grants/{grant_id}", response={204: None, **_ERRORS}, summary="Revoke a grant"
+)
+def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> tuple[int, None]:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    grant = selectors.case_active_grants(case).filter(pk=grant_id).first()
+    if grant is None:
+        raise NotFound("No active grant with this id on this case.")
+    services.grant_revoke(actor=user, grant=grant)
+    return 204, None

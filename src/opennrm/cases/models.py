@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from opennrm.accounts.models import Agency, User
+from opennrm.cases.workflow import ScreeningOutcome, State
+
+
+class ExploitationType(models.TextChoices):
+    LABOUR = "labour", _("Labour exploitation")
+    SEXUAL = "sexual", _("Sexual exploitation")
+    CRIMINALITY = "criminality", _("Forced criminality")
+    BEGGING = "begging", _("Forced begging")
+    DOMESTIC_SERVITUDE = "domestic_servitude", _("Domestic servitude")
+    FORCED_MARRIAGE = "forced_marriage", _("Forced marriage")
+    ORGAN_REMOVAL = "organ_removal", _("Organ removal")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Not yet known")
+
+
+class DeadlineKind(models.TextChoices):
+    RG_DECISION = "rg_decision", _("Reasonable-grounds decision due")
+    REFLECTION_ENDS = "reflection_ends", _("Recovery and reflection period ends")
+
+
+class Case(models.Model):
+    """Case facts under a pseudonymous reference. Identity lives in ``Person``."""
+
+    reference = models.CharField(_("reference"), max_length=16, unique=True)
+    owning_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("state"), max_length=32, choices=State.choices, default=State.FLAGGED
+    )
+    exploitation_type = models.CharField(
+        _("form of exploitation"),
+        max_length=32,
+        choices=ExploitationType.choices,
+        default=ExploitationType.UNKNOWN,
+    )
+    country = models.CharField(_("country"), max_length=2)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    is_child = models.BooleanField(_("child (under 18)"), default=False)
+    forced_criminality = models.BooleanField(
+        _("compelled to commit offences (non-punishment)"), default=False
+    )
+    forced_criminality_note = models.TextField(_("non-punishment note"), blank=True)
+    summary = models.TextField(_("case summary (no identifying details)"), blank=True)
+    screening_outcome = models.CharField(
+        _("screening outcome"), max_length=32, choices=ScreeningOutcome.choices, blank=True
+    )
+    rg_due = models.DateField(_("reasonable-grounds decision due"), null=True, blank=True)
+    reflection_starts = models.DateField(_("reflection period starts"), null=True, blank=True)
+    reflection_ends = models.DateField(_("reflection period ends"), null=True, blank=True)
+    deadline = models.DateField(_("next deadline"), null=True, blank=True)
+    deadline_kind = models.CharField(max_length=32, choices=DeadlineKind.choices, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        indexes = [
+            models.Index(
+                fields=["owning_agency", "state", "region", "deadline"], name="case_search_idx"
+            ),
+            models.Index(fields=["state", "region", "deadline"], name="case_state_region_idx"),
+            models.Index(fields=["deadline"], name="case_deadline_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Person(models.Model):
+    """Personal data of the person in a case, held apart from case facts."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="person")
+    given_name = models.CharField(_("given name"), max_length=150, blank=True)
+    family_name = models.CharField(_("family name"), max_length=150, blank=True)
+    other_names = models.CharField(_("other names used"), max_length=300, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    age_band = models.CharField(_("age band"), max_length=16, blank=True)
+    gender = models.CharField(_("gender"), max_length=32, blank=True)
+    citizenship = models.CharField(_("citizenship"), max_length=100, blank=True)
+    languages = models.CharField(_("languages"), max_length=200, blank=True)
+    contact = models.TextField(_("safe contact details"), blank=True)
+    documents = models.TextField(_("identity documents"), blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return f"person of {self.case_id}"
+
+
+class CaseEvent(models.Model):
+    """The case timeline: creation, transitions, edits, flags and grants."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32)
+    transition = models.CharField(max_length=40, blank=True)
+    from_state = models.CharField(max_length=32, blank=True)
+    to_state = models.CharField(max_length=32, blank=True)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    actor_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", null=True)
+    at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.transition}".strip()
+
+
+class CaseGrant(models.Model):
+    """Need-to-know access to one case for another agency or a single user."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="grants")
+    agency = models.ForeignKey(
+        Agency, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    purpose = models.CharField(_("purpose"), max_length=200)
+    expires_at = models.DateTimeField(_("expires"))
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(agency__isnull=False, user__isnull=True)
+                    | models.Q(agency__isnull=True, user__isnull=False)
+                ),
+                name="grant_to_agency_xor_user",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["agency", "expires_at"]),
+            models.Index(fields=["user", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"grant {self.pk} on case {self.case_id}"

@@ -1,0 +1,131 @@
+"""Reads of cases. Every read that needs permission goes through ``case_get_for``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from opennrm.accounts.models import User
+from opennrm.accounts.roles import CASE_ROLES
+from opennrm.cases.models import Case, CaseEvent, CaseGrant
+from opennrm.cases.workflow import OPEN_STATES
+from opennrm.core.errors import NotFound
+
+
+def _active_grants(actor: User, now: datetime) -> QuerySet[CaseGrant]:
+    return CaseGrant.objects.filter(
+        Q(agency_id=actor.agency_id) | Q(user_id=actor.pk),
+        case_id=OuterRef("pk"),
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+    )
+
+
+def cases_visible_to(actor: User, *, now: datetime | None = None) -> QuerySet[Case]:
+    """Deny by default: the owning agency's cases plus those granted and not expired."""
+    if not actor.is_active or actor.role not in CASE_ROLES or actor.agency_id is None:
+        return Case.objects.none()
+    now = now or timezone.now()
+    return Case.objects.filter(
+        Q(owning_agency_id=actor.agency_id) | Exists(_active_grants(actor, now))
+    )
+
+
+def case_get_for(actor: User, reference: str, *, now: datetime | None = None) -> Case:
+    """The case, if this user may see it; the same NotFound whether it is missing or hidden."""
+    case = (
+        cases_visible_to(actor, now=now)
+        .select_related("owning_agency")
+        .filter(reference=reference)
+        .first()
+    )
+    if case is None:
+        raise NotFound("No such case, or you do not have access to it.")
+    return case
+
+
+def local_today() -> date:
+    return timezone.localdate()
+
+
+def case_search(
+    actor: User,
+    *,
+    state: str | None = None,
+    region: str | None = None,
+    overdue: bool | None = None,
+    is_child: bool | None = None,
+    forced_criminality: bool | None = None,
+    reference: str | None = None,
+    today: date | None = None,
+) -> QuerySet[Case]:
+    today = today or local_today()
+    qs = cases_visible_to(actor).select_related("owning_agency")
+    if state:
+        qs = qs.filter(state=state)
+    if region:
+        qs = qs.filter(region=region)
+    if overdue is True:
+        qs = qs.filter(deadline__lt=today)
+    elif overdue is False:
+        qs = qs.filter(Q(deadline__isnull=True) | Q(deadline__gte=today))
+    if is_child is not None:
+        qs = qs.filter(is_child=is_child)
+    if forced_criminality is not None:
+        qs = qs.filter(forced_criminality=forced_criminality)
+    if reference:
+        qs = qs.filter(reference__icontains=reference.strip())
+    return qs.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    overdue: list[Case]
+    upcoming: list[Case]
+
+
+def case_deadlines(
+    actor: User, *, today: date | None = None, within_days: int = 7, limit: int = 50
+) -> Deadlines:
+    today = today or local_today()
+    base = cases_visible_to(actor).filter(state__in=OPEN_STATES, deadline__isnull=False)
+    overdue = list(base.filter(deadline__lt=today).order_by("deadline")[:limit])
+    upcoming = list(
+        base.filter(
+            deadline__gte=today, deadline__lte=today + timedelta(days=within_days)
+        ).order_by("deadline")[:limit]
+    )
+    return Deadlines(overdue=overdue, upcoming=upcoming)
+
+
+def case_timeline(case: Case) -> QuerySet[CaseEvent]:
+    return case.events.select_related("actor", "actor_agency").order_by("at", "id")
+
+
+def case_active_grants(case: Case, *, now: datetime | None = None) -> QuerySet[CaseGrant]:
+    now = now or timezone.now()
+    return case.grants.filter(revoked_at__isnull=True, expires_at__gt=now).select_related(
+        "agency", "user", "granted_by"
+    )
+
+
+def case_counts_by_state(actor: User) -> dict[str, int]:
+    rows = cases_visible_to(actor).values("state").annotate(n=Count("id"))
+    return {row["state"]: row["n"] for row in rows}
+
+
+def case_counts_for_statistics(actor: User) -> dict[str, int]:
+    """Counts by state: a caseworker's own scope; an analyst's whole country (aggregates only)."""
+    if actor.role in CASE_ROLES:
+        return case_counts_by_state(actor)
+    if actor.agency_id is None:
+        return {}
+    rows = (
+        Case.objects.filter(country=actor.agency.country)  # type: ignore[union-attr]
+        .values("state")
+        .annotate(n=Count("id"))
+    )
+    return {row["state"]: row["n"] for row in rows}

@@ -1,0 +1,202 @@
+"""Commands that run the Django application: demo, serve, migrate, admin tasks."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+
+def _setup(**env_defaults: str) -> None:
+    for key, value in env_defaults.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opennrm.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    data_dir = settings.DATA_DIR
+    data_dir.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+# Local, plain-HTTP conveniences for the demo only. Production reads its own environment.
+_LOCAL_HTTP = {
+    "OPENNRM_SECURE_COOKIES": "0",
+    "OPENNRM_SSL_REDIRECT": "0",
+    "OPENNRM_HSTS_SECONDS": "0",
+}
+
+
+@click.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    _setup()
+    _migrate(verbosity=1)
+
+
+def _serve(host: str, port: int, threads: int) -> None:
+    from waitress import serve as waitress_serve
+
+    from opennrm.wsgi import application
+
+    click.echo(f"OpenNRM is running on http://{host}:{port}/  (Ctrl+C to stop)")
+    waitress_serve(application, host=host, port=port, threads=threads, ident="OpenNRM")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the application with waitress (put HTTPS in front of it in production)."""
+    _setup()
+    _serve(host, port, threads)
+
+
+@click.command()
+@click.option(
+    "--cases", default=200, show_default=True, type=int, help="Synthetic cases to create."
+)
+@click.option(
+    "--serve/--no-serve", "do_serve", default=True, help="Start the web server afterwards."
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo(cases: int, do_serve: bool, host: str, port: int) -> None:
+    """Migrate, load clearly labelled synthetic demo data, print the logins and serve."""
+    _setup(**_LOCAL_HTTP)
+    _migrate()
+    from opennrm.accounts.demo import _USERS, DEMO_PASSWORD, demo_exists, load_demo
+
+    if demo_exists():
+        click.echo("Demo data is already loaded.")
+        users = [(u, r.label, "") for u, _i, r in _USERS]
+        password = DEMO_PASSWORD
+    else:
+        click.echo(f"Loading synthetic demo data ({cases} cases)…")
+        summary = load_demo(cases=cases)
+        users, password = summary.users, summary.password
+    click.echo(f"\nDemo logins (synthetic data only; password for all: {password}):")
+    for username, role, agency in users:
+        click.echo(f"  {username:<16} {role:<28} {agency}")
+    click.echo(
+        "\nEvery role except analyst sets up two-factor sign-in on first login: scan the QR code "
+        "with an authenticator app, or print the current code for a demo user with\n"
+        "  opennrm demo-code USERNAME\n"
+    )
+    if do_serve:
+        _serve(host, port, threads=8)
+
+
+@click.command("demo-code")
+@click.argument("username")
+def demo_code(username: str) -> None:
+    """Print the current 2FA code of a DEMO user (refused for real users)."""
+    _setup()
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = (
+        TOTPDevice.objects.filter(user__username=username, user__agency__is_synthetic=True)
+        .order_by("-confirmed")
+        .first()
+    )
+    if device is None:
+        raise click.ClickException(
+            "No demo user with a 2FA device of that name: sign in once to reach the setup page."
+        )
+    click.echo(f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}")
+
+
+@click.command()
+@click.option("--name", required=True)
+@click.option(
+    "--type",
+    "kind",
+    required=True,
+    help="police, athb_police, border_guard, labour_inspectorate, "
+    "migration, social_protection, ngo, health, prosecutor, international",
+)
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2, e.g. UA")
+@click.option("--region", default="")
+def createagency(name: str, kind: str, country: str, region: str) -> None:
+    """Register an agency."""
+    _setup()
+    from opennrm.accounts.services import agency_create
+    from opennrm.core.errors import DomainError
+
+    try:
+        agency = agency_create(actor=None, name=name, type=kind, country=country, region=region)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Agency {agency.pk}: {agency.name}")
+
+
+@click.command()
+@click.option("--username", required=True)
+@click.option("--agency", "agency_name", default="", help="Agency name (not needed for admin).")
+@click.option("--role", required=True)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="OPENNRM_NEW_USER_PASSWORD",
+)
+def createuser(username: str, agency_name: str, role: str, password: str) -> None:
+    """Create a user in an agency with a role."""
+    _setup()
+    from opennrm.accounts.models import Agency
+    from opennrm.accounts.services import user_create
+    from opennrm.core.errors import DomainError
+
+    agency = Agency.objects.filter(name=agency_name).first() if agency_name else None
+    if agency_name and agency is None:
+        raise click.ClickException(f"No agency named {agency_name!r}.")
+    try:
+        user = user_create(
+            actor=None, username=username, password=password, agency=agency, role=role
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"User {user.username} ({user.get_role_display()}) created.")
+
+
+@click.group()
+def audit() -> None:
+    """Audit-log tools."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 if any entry was altered, removed or reordered."""
+    _setup()
+    from opennrm.audit.selectors import audit_verify as verify
+
+    report = verify()
+    if report.ok:
+        click.echo(
+            f"OK: {report.checked} entries, chain head #{report.last_seq} {report.last_hash}"
+        )
+        return
+    click.echo(f"BROKEN: {len(report.problems)} problem(s) in {report.checked} entries", err=True)
+    for problem in report.problems[:100]:
+        click.echo(f"  {problem}", err=True)
+    sys.exit(1)
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command (e.g. `opennrm manage check --deploy`)."""
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["opennrm manage", *args])

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from opennrm.accounts.roles import AUDIT_ROLES, CASE_ROLES
+
+
+def nav(request: HttpRequest) -> dict[str, bool]:
+    role = getattr(request.user, "role", None)
+    return {"nav_cases": role in CASE_ROLES, "nav_audit": role in AUDIT_ROLES}

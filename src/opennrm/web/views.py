@@ -1,0 +1,367 @@
+"""Server-rendered pages. Thin: parse the request, call a selector or service, render."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from opennrm.accounts.roles import (
+    AUDIT_ROLES,
+    CASE_ROLES,
+    CREATE_CASE_ROLES,
+    EDIT_CASE_ROLES,
+    GRANT_ROLES,
+    STATISTICS_ROLES,
+)
+from opennrm.accounts.selectors import user_has_confirmed_device
+from opennrm.audit.selectors import audit_entries_for, audit_verify
+from opennrm.audit.services import audit_record
+from opennrm.cases import selectors as case_selectors
+from opennrm.cases import services as case_services
+from opennrm.cases.models import Person
+from opennrm.cases.workflow import State, transitions_for
+from opennrm.core.errors import DomainError, Forbidden
+from opennrm.web import forms
+
+
+def _error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return render(request, "web/error.html", {"error": error}, status=error.status_code)
+
+
+def page(roles: frozenset[Any] | None = None) -> Callable[..., Any]:
+    """Signed-in (and second-factor verified, by middleware) users with one of ``roles``."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                if roles is not None and request.user.role not in roles:  # type: ignore[union-attr]
+                    raise Forbidden(_("Your role does not give access to this page."))
+                return view(request, *args, **kwargs)
+            except DomainError as error:
+                return _error_page(request, error)
+
+        return wrapper
+
+    return decorate
+
+
+# --- sign-in ---------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    auth_logout(request)
+    return redirect("web:login")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user_has_confirmed_device(user):  # type: ignore[arg-type]
+        return redirect("web:otp_setup")
+    form = forms.OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is not None and device.verify_token(form.cleaned_data["token"]):
+            otp_login(request, device)
+            return redirect(request.GET.get("next") or "web:dashboard")
+        form.add_error(
+            "token", _("That code is not right. Check your phone's clock and try the newest code.")
+        )
+    return render(request, "web/otp_verify.html", {"form": form})
+
+
+def _qr_data_uri(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user_has_confirmed_device(user):  # type: ignore[arg-type]
+        return redirect("web:otp_verify")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    form = forms.OtpTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            with transaction.atomic():
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                audit_record(
+                    actor=user, action="otp.enrol", object_type="user", object_ref=str(user.pk)
+                )  # type: ignore[arg-type]
+            otp_login(request, device)
+            messages.success(request, _("Two-factor sign-in is set up."))
+            return redirect("web:dashboard")
+        form.add_error(
+            "token", _("That code is not right. Scan the code again and enter the newest code.")
+        )
+    secret = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+    return render(
+        request,
+        "web/otp_setup.html",
+        {"form": form, "qr": _qr_data_uri(device.config_url), "secret": secret},
+    )
+
+
+# --- dashboard and cases ------------------------------------------------------
+
+
+@page()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context: dict[str, Any] = {}
+    if user.role in CASE_ROLES:  # type: ignore[union-attr]
+        context["deadlines"] = case_selectors.case_deadlines(user)  # type: ignore[arg-type]
+        context["recent"] = case_selectors.case_search(user)[:10]  # type: ignore[arg-type]
+    if user.role in STATISTICS_ROLES:  # type: ignore[union-attr]
+        counts = case_selectors.case_counts_for_statistics(user)  # type: ignore[arg-type]
+        context["counts"] = [(State(s).label, _suppress(counts.get(s, 0))) for s in State]
+    context["can_create"] = user.role in CREATE_CASE_ROLES  # type: ignore[union-attr]
+    context["is_auditor"] = user.role in AUDIT_ROLES  # type: ignore[union-attr]
+    return render(request, "web/dashboard.html", context)
+
+
+def _suppress(n: int) -> str:
+    """Small-cell suppression for aggregate counts: 1–4 are shown as “<5”."""
+    return "<5" if 0 < n < 5 else str(n)
+
+
+@page(CASE_ROLES)
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = forms.CaseFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "reference": data["q"] or None,
+            "state": data["state"] or None,
+            "region": data["region"] or None,
+            "overdue": True if data["overdue"] else None,
+            "is_child": True if data["child"] else None,
+        }
+    cases = case_selectors.case_search(request.user, **filters)  # type: ignore[arg-type]
+    page_obj = Paginator(cases, 25).get_page(request.GET.get("page"))
+    template = "web/_case_rows.html" if request.headers.get("HX-Request") else "web/case_list.html"
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "page": page_obj,
+            "query": query.urlencode(),
+            "today": case_selectors.local_today(),
+        },
+    )
+
+
+@page(CREATE_CASE_ROLES)
+@require_http_methods(["GET", "POST"])
+def case_create(request: HttpRequest) -> HttpResponse:
+    form = forms.CaseCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = case_services.case_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
+            return redirect("web:case_detail", reference=case.reference)
+    return render(request, "web/case_form.html", {"form": form, "title": _("Open a case")})
+
+
+def _case_context(request: HttpRequest, reference: str) -> dict[str, Any]:
+    user = request.user
+    case = case_selectors.case_get_for(user, reference)  # type: ignore[arg-type]
+    owner = case.owning_agency_id == user.agency_id  # type: ignore[union-attr]
+    return {
+        "case": case,
+        "timeline": case_selectors.case_timeline(case),
+        "transitions": transitions_for(case.state, user.role),  # type: ignore[union-attr]
+        "transition_form": forms.TransitionForm(initial={"version": case.version}),
+        "grants": case_selectors.case_active_grants(case) if owner else [],
+        "grant_form": forms.GrantForm() if owner and user.role in GRANT_ROLES else None,  # type: ignore[union-attr]
+        "can_edit": user.role in EDIT_CASE_ROLES,  # type: ignore[union-attr]
+        "has_person": Person.objects.filter(case=case).exists(),
+    }
+
+
+@page(CASE_ROLES)
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    context = _case_context(request, reference)
+    case_services.case_view_audit(actor=request.user, case=context["case"])  # type: ignore[arg-type]
+    return render(request, "web/case_detail.html", context)
+
+
+@page(CASE_ROLES)
+@require_POST
+def case_transition(request: HttpRequest, reference: str) -> HttpResponse:
+    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
+    form = forms.TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The form was incomplete: %(e)s") % {"e": form.errors.as_text()})
+        return redirect("web:case_detail", reference=reference)
+    data = form.cleaned_data
+    try:
+        case_services.case_transition(
+            actor=request.user,  # type: ignore[arg-type]
+            case=case,
+            name=data["transition"],
+            expected_version=data["version"],
+            reason=data["reason"] or "",
+            screening_outcome=data["screening_outcome"] or "",
+            referral_agency=data["referral_agency"],
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Case is now: %(state)s") % {"state": State(case.state).label})
+    return redirect("web:case_detail", reference=reference)
+
+
+@page(EDIT_CASE_ROLES)
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
+    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
+    initial = {f: getattr(case, f) for f in forms.CaseCreateForm.base_fields} | {
+        "version": case.version
+    }
+    form = forms.CaseEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        try:
+            case_services.case_update(
+                actor=request.user, case=case, expected_version=version, changes=data
+            )  # type: ignore[arg-type]
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("Case saved."))
+            return redirect("web:case_detail", reference=reference)
+    return render(
+        request, "web/case_form.html", {"form": form, "case": case, "title": _("Edit case")}
+    )
+
+
+@page(CASE_ROLES)
+@require_http_methods(["GET", "POST"])
+def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    user = request.user
+    case = case_selectors.case_get_for(user, reference)  # type: ignore[arg-type]
+    person = case_services.person_read(actor=user, case=case, purpose="case work")  # type: ignore[arg-type]
+    can_edit = user.role in EDIT_CASE_ROLES  # type: ignore[union-attr]
+    initial: dict[str, Any] = {"version": person.version if person else None}
+    if person is not None:
+        initial |= {f: getattr(person, f) for f in case_services.PERSON_FIELDS}
+    form = forms.PersonForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not can_edit:
+            raise Forbidden(_("Your role may not edit personal data."))
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version")
+            try:
+                case_services.person_save(
+                    actor=user, case=case, data=data, expected_version=version
+                )  # type: ignore[arg-type]
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, _("Personal data saved."))
+                return redirect("web:case_detail", reference=reference)
+    return render(
+        request,
+        "web/person.html",
+        {"case": case, "person": person, "form": form, "can_edit": can_edit},
+    )
+
+
+@page(GRANT_ROLES)
+@require_POST
+def grant_create(request: HttpRequest, reference: str) -> HttpResponse:
+    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
+    form = forms.GrantForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            case_services.grant_create(
+                actor=request.user,  # type: ignore[arg-type]
+                case=case,
+                agency=data["agency"],
+                purpose=data["purpose"],
+                expires_at=timezone.now() + timedelta(days=data["days"]),
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Access granted."))
+    else:
+        messages.error(request, _("The form was incomplete: %(e)s") % {"e": form.errors.as_text()})
+    return redirect("web:case_detail", reference=reference)
+
+
+@page(GRANT_ROLES)
+@require_POST
+def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
+    grant = case_selectors.case_active_grants(case).filter(pk=grant_id).first()
+    if grant is not None:
+        case_services.grant_revoke(actor=request.user, grant=grant)  # type: ignore[arg-type]
+        messages.success(request, _("Access revoked."))
+    return redirect("web:case_detail", reference=reference)
+
+
+# --- audit -------------------------------------------------------------------------
+
+
+@page(AUDIT_ROLES)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = forms.AuditFilterForm(request.GET or None)
+    filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    entries = audit_entries_for(request.user, **filters)  # type: ignore[arg-type]
+    page_obj = Paginator(entries, 50).get_page(request.GET.get("page"))
+    verify = audit_verify() if request.GET.get("verify") else None
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/audit.html",
+        {"form": form, "page": page_obj, "verify": verify, "query": query.urlencode()},
+    )
