@@ -171,7 +171,9 @@ TIME_ZONE = env.str("OPENNRM_TIME_ZONE", default="Europe/Kyiv")
 
 # --- static files -------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Static files are served from the installed package (WhiteNoise finders); a
+# collected copy (``opennrm manage collectstatic``) is only needed behind a CDN.
+STATIC_ROOT = env.str("OPENNRM_STATIC_ROOT", default="") or None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -183,6 +185,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 OPENNRM_REFLECTION_DAYS: int = env.int("OPENNRM_REFLECTION_DAYS", default=30)
 OPENNRM_RG_DECISION_WORKING_DAYS: int = env.int("OPENNRM_RG_DECISION_WORKING_DAYS", default=5)
 OPENNRM_GRANT_MAX_DAYS: int = env.int("OPENNRM_GRANT_MAX_DAYS", default=365)
+
+# Database triggers that make the audit table append-only (off only in the test suite).
+OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)
 
 LOGGING = {
     "version": 1,

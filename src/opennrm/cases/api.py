@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
 from pydantic import ConfigDict
 
 from opennrm.accounts.models import Agency, User
@@ -191,13 +192,10 @@ def _transitions_out(case: Case, user: User) -> list[dict[str, Any]]:
     ]
 
 
-def _detail(case: Case, user: User) -> dict[str, Any]:
-    return {
-        **CaseOut.from_orm(case).model_dump(),
-        "summary": case.summary,
-        "timeline": list(selectors.case_timeline(case)),
-        "available_transitions": _transitions_out(case, user),
-    }
+def _detail(case: Case, user: User) -> Case:
+    case.timeline = list(selectors.case_timeline(case))  # type: ignore[attr-defined]
+    case.available_transitions = _transitions_out(case, user)  # type: ignore[attr-defined]
+    return case
 
 
 @router.get("", response=CasePage, summary="Search cases you may see")
@@ -222,14 +220,14 @@ def case_list(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, An
 
 
 @router.post("", response={201: CaseOut, **_ERRORS}, summary="Open a case")
-def case_create(request: HttpRequest, payload: CaseCreateIn) -> tuple[int, Case]:
-    return 201, services.case_create(actor=_actor(request), **payload.model_dump())
+def case_create(request: HttpRequest, payload: CaseCreateIn) -> Status[Case]:
+    return Status(201, services.case_create(actor=_actor(request), **payload.model_dump()))
 
 
 @router.get(
     "/{reference}", response={200: CaseDetailOut, **_ERRORS}, summary="One case, with its timeline"
 )
-def case_detail(request: HttpRequest, reference: str) -> dict[str, Any]:
+def case_detail(request: HttpRequest, reference: str) -> Case:
     user = _actor(request)
     case = selectors.case_get_for(user, reference)
     services.case_view_audit(actor=user, case=case, purpose="api")
@@ -323,7 +321,7 @@ def grant_list(request: HttpRequest, reference: str) -> Any:
     response={201: GrantOut, **_ERRORS},
     summary="Grant need-to-know access to an agency or user",
 )
-def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> tuple[int, CaseGrant]:
+def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> Status[CaseGrant]:
     user = _actor(request)
     case = selectors.case_get_for(user, reference)
     agency = grantee = None
@@ -343,17 +341,17 @@ def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> tupl
         purpose=payload.purpose,
         expires_at=payload.expires_at,
     )
-    return 201, grant
+    return Status(201, grant)
 
 
 @router.delete(
     "/{reference}/grants/{grant_id}", response={204: None, **_ERRORS}, summary="Revoke a grant"
 )
-def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> tuple[int, None]:
+def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> Status[None]:
     user = _actor(request)
     case = selectors.case_get_for(user, reference)
     grant = selectors.case_active_grants(case).filter(pk=grant_id).first()
     if grant is None:
         raise NotFound("No active grant with this id on this case.")
     services.grant_revoke(actor=user, grant=grant)
-    return 204, None
+    return Status(204, None)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import CASE_ROLES
-from opennrm.cases.models import Case, CaseEvent, CaseGrant
+from opennrm.cases.models import Case, CaseEvent, CaseGrant, Person
 from opennrm.cases.workflow import OPEN_STATES
 from opennrm.core.errors import NotFound
 
@@ -129,3 +129,7 @@ def case_counts_for_statistics(actor: User) -> dict[str, int]:
         .annotate(n=Count("id"))
     )
     return {row["state"]: row["n"] for row in rows}
+
+
+def case_has_person(case: Case) -> bool:
+    return Person.objects.filter(case=case).exists()

@@ -38,7 +38,6 @@ from opennrm.audit.selectors import audit_entries_for, audit_verify
 from opennrm.audit.services import audit_record
 from opennrm.cases import selectors as case_selectors
 from opennrm.cases import services as case_services
-from opennrm.cases.models import Person
 from opennrm.cases.workflow import State, transitions_for
 from opennrm.core.errors import DomainError, Forbidden
 from opennrm.web import forms
@@ -218,7 +217,7 @@ def _case_context(request: HttpRequest, reference: str) -> dict[str, Any]:
         "grants": case_selectors.case_active_grants(case) if owner else [],
         "grant_form": forms.GrantForm() if owner and user.role in GRANT_ROLES else None,  # type: ignore[union-attr]
         "can_edit": user.role in EDIT_CASE_ROLES,  # type: ignore[union-attr]
-        "has_person": Person.objects.filter(case=case).exists(),
+        "has_person": case_selectors.case_has_person(case),
     }
 
 

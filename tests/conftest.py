@@ -1,0 +1,92 @@
+"""Shared test set-up: fast argon2, personas, signed-in clients."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from opennrm.accounts.models import Agency, User
+from opennrm.accounts.roles import AgencyType, Role
+from tests.factories import AgencyFactory, TOTPDeviceFactory, UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright beside live_server
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    # Argon2 still, with a small cost so that a suite of hundreds of logins stays fast.
+    settings.PASSWORD_HASHERS = ["tests.hashers.CheapArgon2PasswordHasher"]
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.SECURE_HSTS_SECONDS = 0
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+@dataclass
+class World:
+    """Two regions' agencies and one persona per role, as in a small NRM."""
+
+    police: Agency
+    border: Agency
+    coordination: Agency
+    ngo: Agency
+    labour: Agency
+    officer: User  # front-line police officer
+    border_guard: User  # front-line, other agency
+    coordinator: User  # NRM coordinator
+    case_manager: User  # coordination office case manager
+    ngo_worker: User  # service provider
+    inspector: User  # labour inspector (front-line)
+    analyst: User
+    auditor: User
+
+
+@pytest.fixture
+def world(db) -> World:
+    police = AgencyFactory(name="Kyiv Police", type=AgencyType.POLICE, region="Kyiv")
+    border = AgencyFactory(name="Border Guard West", type=AgencyType.BORDER_GUARD, region="Volyn")
+    coordination = AgencyFactory(name="National Coordination", type=AgencyType.SOCIAL_PROTECTION)
+    ngo = AgencyFactory(name="Safe Harbour", type=AgencyType.NGO, region="Lviv")
+    labour = AgencyFactory(
+        name="Labour Inspectorate", type=AgencyType.LABOUR_INSPECTORATE, region="Odesa"
+    )
+    return World(
+        police=police,
+        border=border,
+        coordination=coordination,
+        ngo=ngo,
+        labour=labour,
+        officer=UserFactory(username="officer", agency=police, role=Role.FRONTLINE),
+        border_guard=UserFactory(username="borderguard", agency=border, role=Role.FRONTLINE),
+        coordinator=UserFactory(username="coordinator", agency=coordination, role=Role.COORDINATOR),
+        case_manager=UserFactory(
+            username="casemanager", agency=coordination, role=Role.CASE_MANAGER
+        ),
+        ngo_worker=UserFactory(username="ngo", agency=ngo, role=Role.SERVICE_PROVIDER),
+        inspector=UserFactory(username="inspector", agency=labour, role=Role.FRONTLINE),
+        analyst=UserFactory(username="analyst", agency=coordination, role=Role.ANALYST),
+        auditor=UserFactory(username="auditor", agency=coordination, role=Role.AUDITOR),
+    )
+
+
+def current_code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}"
+
+
+def verified_client(user: User) -> Client:
+    """A test client signed in past the second factor."""
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDeviceFactory(
+        user=user
+    )
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
