@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(
+    os.environ.get("OPENNRM_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
+CHROMIUM = os.environ.get("OPENNRM_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("OPENNRM_REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}; install the Debian package 'chromium'.")
+        pytest.skip(
+            "Chromium is not installed (apt-get install chromium); scripts/test installs it."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 412, "height": 915}, locale="en-GB"
+    )
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = (
+        dialogs  # scripts that run would open alert() dialogs: tests assert there are none
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

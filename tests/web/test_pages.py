@@ -1,0 +1,157 @@
+"""Pages enforce the same rules as the API: sign-in, second factor, role, need-to-know."""
+
+import pytest
+from django.test import Client
+
+from opennrm.audit.models import AuditEntry
+from tests.cases.helpers import open_case, referred_case
+from tests.conftest import verified_client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("path", ["/", "/cases/", "/cases/new/", "/audit/", "/cases/C-ANY/"])
+def test_anonymous_users_are_sent_to_sign_in(path):
+    r = Client().get(path)
+    assert r.status_code == 302 and r["Location"].startswith("/login/")
+
+
+def test_every_page_waits_for_the_second_factor(world):
+    case = open_case(world.officer)
+    client = Client()
+    client.force_login(world.officer)
+    for path in ["/", "/cases/", f"/cases/{case.reference}/", f"/cases/{case.reference}/person/"]:
+        r = client.get(path)
+        assert r.status_code == 302 and r["Location"] == "/2fa/", path
+    assert client.get("/2fa/").status_code == 302  # no device yet: setup first
+    assert client.get("/2fa/setup/").status_code == 200
+
+
+def test_hidden_case_page_is_a_plain_not_found(world):
+    case = open_case(world.officer)
+    client = verified_client(world.border_guard)
+    hidden = client.get(f"/cases/{case.reference}/")
+    missing = client.get("/cases/C-MISSING0/")
+    assert hidden.status_code == missing.status_code == 404
+
+    def message(response):
+        html = response.content.decode()
+        return html[
+            html.index('<p class="error"') : html.index("</p>", html.index('<p class="error"'))
+        ]
+
+    assert message(hidden) == message(missing)
+
+
+def test_analyst_sees_aggregates_only(world):
+    for _ in range(6):
+        open_case(world.officer)
+    client = verified_client(world.analyst)
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "Cases by state" in r.content.decode()
+    assert client.get("/cases/").status_code == 403
+
+
+def test_small_counts_are_suppressed(world):
+    open_case(world.officer)
+    client = Client()
+    client.force_login(world.analyst)  # analysts see no personal data: no second factor needed
+    html = client.get("/").content.decode()
+    assert "&lt;5" in html
+
+
+def test_auditor_only_on_audit_page(world):
+    assert verified_client(world.officer).get("/audit/").status_code == 403
+    r = verified_client(world.auditor).get("/audit/?verify=1")
+    assert r.status_code == 200 and "Chain intact" in r.content.decode()
+
+
+def test_person_page_read_is_audited(world):
+    case = open_case(world.officer)
+    client = verified_client(world.officer)
+    r = client.post(f"/cases/{case.reference}/person/", {"given_name": "Ірина", "family_name": "K"})
+    assert r.status_code == 302
+    before = AuditEntry.objects.filter(action="person.view").count()
+    html = client.get(f"/cases/{case.reference}/person/").content.decode()
+    assert "Ірина" in html
+    assert AuditEntry.objects.filter(action="person.view").count() == before + 1
+
+
+def test_service_provider_may_read_but_not_edit_person(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from opennrm.cases.services import grant_create, person_save
+    from tests.factories import UserFactory
+
+    manager = UserFactory(agency=world.police, role="case_manager")
+    case = open_case(manager)
+    person_save(actor=manager, case=case, expected_version=None, data={"given_name": "Anna"})
+    grant_create(
+        actor=manager,
+        case=case,
+        agency=world.ngo,
+        purpose="shelter",
+        expires_at=timezone.now() + timedelta(days=3),
+    )
+    client = verified_client(world.ngo_worker)
+    assert "Anna" in client.get(f"/cases/{case.reference}/person/").content.decode()
+    r = client.post(f"/cases/{case.reference}/person/", {"given_name": "Changed", "version": 1})
+    assert r.status_code == 403
+
+
+def test_stale_transition_form_shows_conflict_and_changes_nothing(world):
+    case = referred_case(world)
+    client = verified_client(world.coordinator)
+    stale_version = case.version - 1
+    r = client.post(
+        f"/cases/{case.reference}/transition/",
+        {"transition": "decide_reasonable_grounds", "version": stale_version, "reason": "x"},
+        follow=True,
+    )
+    assert "changed by someone else" in r.content.decode()
+    case.refresh_from_db()
+    assert case.state == "referred"
+
+
+def test_buttons_show_only_allowed_steps(world):
+    case = referred_case(world)
+    officer_html = verified_client(world.officer).get(f"/cases/{case.reference}/").content.decode()
+    coordinator_html = (
+        verified_client(world.coordinator).get(f"/cases/{case.reference}/").content.decode()
+    )
+    assert "Reasonable grounds: presumed victim" not in officer_html
+    assert "Reasonable grounds: presumed victim" in coordinator_html
+
+
+def test_forms_need_csrf(world):
+    case = open_case(world.officer)
+    client = verified_client(world.officer)
+    client.handler.enforce_csrf_checks = True
+    r = client.post(f"/cases/{case.reference}/transition/", {"transition": "screen", "version": 1})
+    assert r.status_code == 403
+
+
+def test_hostile_text_is_escaped(world):
+    case = open_case(
+        world.officer, summary='<script>alert("x")</script><img src=x onerror=alert(1)>'
+    )
+    html = verified_client(world.officer).get(f"/cases/{case.reference}/").content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "<img src=x" not in html
+
+
+def test_non_punishment_flag_is_visible(world):
+    case = open_case(
+        world.officer, forced_criminality=True, forced_criminality_note="Forced to steal"
+    )
+    html = verified_client(world.officer).get(f"/cases/{case.reference}/").content.decode()
+    assert 'id="non-punishment"' in html and "Forced to steal" in html
+
+
+def test_oversized_form_is_refused(world, settings):
+    client = verified_client(world.officer)
+    r = client.post("/cases/new/", {"summary": "x" * 1_100_000})
+    assert r.status_code == 400
