@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "opennrm.accounts",
     "opennrm.audit",
     "opennrm.cases",
+    "opennrm.screenings",
     "opennrm.web",
 ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opennrm.web import views
+from opennrm.web import screening_views, views
 
 app_name = "web"
 
@@ -23,4 +23,21 @@ urlpatterns = [
         name="grant_revoke",
     ),
     path("audit/", views.audit_log, name="audit_log"),
+    path("screenings/new/", screening_views.screening_new, name="screening_new"),
+    path(
+        "screenings/<uuid:public_id>/q/<int:index>/",
+        screening_views.screening_section,
+        name="screening_section",
+    ),
+    path("screenings/<uuid:public_id>/", screening_views.screening_result, name="screening_result"),
+    path(
+        "screenings/<uuid:public_id>/open-case/",
+        screening_views.screening_open_case,
+        name="screening_open_case",
+    ),
+    path(
+        "screenings/<uuid:public_id>/attach/",
+        screening_views.screening_attach,
+        name="screening_attach",
+    ),
 ]

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
@@ -40,6 +41,8 @@ from opennrm.cases import selectors as case_selectors
 from opennrm.cases import services as case_services
 from opennrm.cases.workflow import State, transitions_for
 from opennrm.core.errors import DomainError, Forbidden
+from opennrm.screenings import selectors as screening_selectors
+from opennrm.screenings import services as screening_services
 from opennrm.web import forms
 
 
@@ -218,6 +221,10 @@ def _case_context(request: HttpRequest, reference: str) -> dict[str, Any]:
         "grant_form": forms.GrantForm() if owner and user.role in GRANT_ROLES else None,  # type: ignore[union-attr]
         "can_edit": user.role in EDIT_CASE_ROLES,  # type: ignore[union-attr]
         "has_person": case_selectors.case_has_person(case),
+        "screenings": [
+            (s, screening_services.explanation_lines(s, (get_language() or "en")[:2]))
+            for s in screening_selectors.screenings_of_case(case)
+        ],
     }
 
 

@@ -1,0 +1,101 @@
+"""Screening endpoints: evaluate answers (stored with the explanation), list a case's screenings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.responses import Status
+from pydantic import ConfigDict
+
+from opennrm.accounts.models import User
+from opennrm.cases.selectors import case_get_for
+from opennrm.screenings import selectors, services
+from opennrm.screenings.models import Screening
+
+router = Router(tags=["screening"])
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+class ScreeningIn(Schema):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    set_id: str = Field(
+        ...,
+        alias="set",
+        max_length=32,
+        description="adult_labour, adult_sexual, child_labour, child_sexual",
+    )
+    age: int | None = Field(..., ge=0, le=120, description="null if unknown")
+    answers: dict[str, str] = Field(..., description='indicator id -> "yes" | "no" | "unknown"')
+    case_reference: str | None = Field(None, max_length=16, description="store with this case")
+    interviewee_language: str = Field("", max_length=8)
+
+
+class ScreeningOut(Schema):
+    id: UUID = Field(..., alias="public_id")
+    set_id: str
+    age: int | None
+    status: str
+    outcome: str
+    forced_criminality: bool
+    catalogue_version: str
+    case_reference: str | None = None
+    created_at: datetime
+    result: dict[str, Any]
+
+    @staticmethod
+    def resolve_case_reference(obj: Screening) -> str | None:
+        return obj.case.reference if obj.case_id else None
+
+
+class ErrorOut(Schema):
+    error: str
+    message: str
+    field: str | None = None
+    details: list[dict[str, str]] | None = None
+
+
+_ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+@router.post(
+    "/screenings",
+    response={201: ScreeningOut, **_ERRORS},
+    summary="Evaluate a screening (answers by indicator id) and store it with its explanation",
+)
+def screening_create(request: HttpRequest, payload: ScreeningIn) -> Status[Screening]:
+    user = _actor(request)
+    case = case_get_for(user, payload.case_reference) if payload.case_reference else None
+    screening = services.screening_record(
+        actor=user,
+        set_id=payload.set_id,
+        age=payload.age,
+        answers=payload.answers,
+        case=case,
+        interviewee_language=payload.interviewee_language,
+    )
+    return Status(201, screening)
+
+
+@router.get(
+    "/screenings/{public_id}", response={200: ScreeningOut, **_ERRORS}, summary="One screening"
+)
+def screening_detail(request: HttpRequest, public_id: str) -> Screening:
+    return selectors.screening_get_for(_actor(request), public_id)
+
+
+@router.get(
+    "/cases/{reference}/screenings",
+    response={200: list[ScreeningOut], **_ERRORS},
+    summary="Screenings stored with a case",
+)
+def case_screenings(request: HttpRequest, reference: str) -> list[Screening]:
+    case = case_get_for(_actor(request), reference)
+    return list(selectors.screenings_of_case(case))

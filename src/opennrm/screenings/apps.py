@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ScreeningsConfig(AppConfig):
+    name = "opennrm.screenings"
+    label = "screenings"
+    verbose_name = _("Screenings")

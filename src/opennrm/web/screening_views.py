@@ -1,0 +1,239 @@
+"""The front-line screening flow: a few questions at a time, in the responder's and the
+interviewee's language side by side, drafts saved on every step, ending on the
+explained outcome and one action that opens the case and starts the referral."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from opennrm.accounts.models import Agency
+from opennrm.accounts.roles import CREATE_CASE_ROLES
+from opennrm.cases import selectors as case_selectors
+from opennrm.core.errors import DomainError
+from opennrm.screening import LANGS, Catalogue, load_catalogue
+from opennrm.screenings import selectors, services
+from opennrm.screenings.models import Screening, ScreeningStatus
+from opennrm.web.views import page
+
+_LANG_NAMES = {"en": "English", "uk": "Українська", "ru": "Русский"}
+ANSWER_CHOICES = [
+    ("yes", gettext_lazy("Yes")),
+    ("no", gettext_lazy("No")),
+    ("unknown", gettext_lazy("Unknown / refused")),
+]
+
+
+def _lang() -> str:
+    code = (get_language() or "en")[:2]
+    return code if code in LANGS else "en"
+
+
+class StartForm(django_forms.Form):
+    set_id = django_forms.ChoiceField(label=gettext_lazy("Situation"))
+    age = django_forms.IntegerField(
+        label=gettext_lazy("Age (approximate; leave empty if unknown)"),
+        required=False,
+        min_value=0,
+        max_value=120,
+    )
+    interviewee_language = django_forms.ChoiceField(
+        label=gettext_lazy("Language of the person you interview"),
+        choices=list(_LANG_NAMES.items()),
+    )
+
+    def __init__(self, *args: Any, catalogue: Catalogue, lang: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["set_id"].choices = [(s.id, s.label.get(lang)) for s in catalogue.sets]  # type: ignore[attr-defined]
+        self.fields["interviewee_language"].initial = lang
+
+
+@page(CREATE_CASE_ROLES)
+@require_http_methods(["GET", "POST"])
+def screening_new(request: HttpRequest) -> HttpResponse:
+    lang = _lang()
+    form = StartForm(request.POST or None, catalogue=load_catalogue(), lang=lang)
+    if request.method == "POST" and form.is_valid():
+        try:
+            screening = services.screening_start(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            return redirect("web:screening_section", public_id=screening.public_id, index=0)
+    drafts = selectors.screening_drafts_of(request.user)[:10]  # type: ignore[arg-type]
+    return render(request, "web/screening_new.html", {"form": form, "drafts": drafts})
+
+
+def _sections(screening: Screening, lang: str) -> tuple[Any, ...]:
+    catalogue = load_catalogue(screening.catalogue_version)
+    other = (
+        screening.interviewee_language if screening.interviewee_language not in ("", lang) else None
+    )
+    return catalogue.questions(screening.set_id, lang, other)
+
+
+@page(CREATE_CASE_ROLES)
+@require_http_methods(["GET", "POST"])
+def screening_section(request: HttpRequest, public_id: str, index: int) -> HttpResponse:
+    screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
+    if screening.status == ScreeningStatus.COMPLETED:
+        return redirect("web:screening_result", public_id=screening.public_id)
+    lang = _lang()
+    sections = _sections(screening, lang)
+    index = max(0, min(index, len(sections) - 1))
+    section = sections[index]
+    error = None
+    if request.method == "POST":
+        answers = {
+            q.indicator_id: request.POST.get(f"a:{q.indicator_id}", "")
+            for q in section.questions
+            if f"a:{q.indicator_id}" in request.POST
+        }
+        try:
+            version = int(request.POST.get("version", "0"))
+            screening = services.screening_save_answers(
+                actor=request.user,
+                screening=screening,
+                answers=answers,
+                expected_version=version,  # type: ignore[arg-type]
+            )
+        except (DomainError, ValueError) as exc:
+            error = exc.message if isinstance(exc, DomainError) else _("The form was incomplete.")
+        else:
+            go = request.POST.get("go", "next")
+            if go == "finish":
+                services.screening_complete(actor=request.user, screening=screening)  # type: ignore[arg-type]
+                return redirect("web:screening_result", public_id=screening.public_id)
+            target = index - 1 if go == "back" else index + 1
+            if go.startswith("section-"):
+                target = int(go.removeprefix("section-"))
+            return redirect(
+                "web:screening_section",
+                public_id=screening.public_id,
+                index=max(0, min(target, len(sections) - 1)),
+            )
+    answered = {
+        d: sum(1 for q in s.questions if q.indicator_id in screening.answers)
+        for d, s in ((s.dimension, s) for s in sections)
+    }
+    return render(
+        request,
+        "web/screening_section.html",
+        {
+            "screening": screening,
+            "sections": [
+                (i, s, answered[s.dimension], len(s.questions)) for i, s in enumerate(sections)
+            ],
+            "section": section,
+            "questions": [
+                (q, screening.answers.get(q.indicator_id, "")) for q in section.questions
+            ],
+            "index": index,
+            "is_last": index == len(sections) - 1,
+            "answers": screening.answers,
+            "choices": ANSWER_CHOICES,
+            "interviewee_lang": _LANG_NAMES.get(screening.interviewee_language, ""),
+            "error": error,
+        },
+        status=409 if error else 200,
+    )
+
+
+class OpenCaseForm(django_forms.Form):
+    referral_agency = django_forms.ModelChoiceField(
+        label=gettext_lazy("Refer to"),
+        required=False,
+        queryset=Agency.objects.order_by("name"),
+        empty_label=gettext_lazy("— do not refer yet —"),
+    )
+    region = django_forms.CharField(label=gettext_lazy("Region"), required=False, max_length=100)
+    reason = django_forms.CharField(
+        label=gettext_lazy("Note for the referral (no names)"),
+        required=False,
+        max_length=2000,
+        widget=django_forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AttachForm(django_forms.Form):
+    reference = django_forms.CharField(label=gettext_lazy("Case reference"), max_length=16)
+
+
+@page(CREATE_CASE_ROLES)
+def screening_result(request: HttpRequest, public_id: str) -> HttpResponse:
+    screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
+    if screening.status != ScreeningStatus.COMPLETED:
+        return redirect("web:screening_section", public_id=screening.public_id, index=0)
+    return render(request, "web/screening_result.html", _result_context(screening, _lang()))
+
+
+def _result_context(screening: Screening, lang: str) -> dict[str, Any]:
+    catalogue = load_catalogue(screening.catalogue_version)
+    result = screening.result
+    open_questions = [
+        catalogue.guide_question(i, screening.set_id, lang)
+        for i in result.get("next_questions", [])[:8]
+    ]  # type: ignore[arg-type]
+    coordination = Agency.objects.filter(type="social_protection").order_by("name").first()
+    return {
+        "screening": screening,
+        "set_label": catalogue.indicator_set(screening.set_id).label.get(lang),  # type: ignore[arg-type]
+        "outcome": result.get("outcome"),
+        "next_action": result.get("next_action", {}).get(lang, ""),
+        "explanation": services.explanation_lines(screening, lang),
+        "open_questions": open_questions,
+        "open_form": OpenCaseForm(initial={"referral_agency": coordination}),
+        "attach_form": AttachForm(),
+    }
+
+
+@page(CREATE_CASE_ROLES)
+@require_POST
+def screening_open_case(request: HttpRequest, public_id: str) -> HttpResponse:
+    screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
+    form = OpenCaseForm(request.POST)
+    if form.is_valid():
+        try:
+            case = services.screening_open_case(
+                actor=request.user,  # type: ignore[arg-type]
+                screening=screening,
+                referral_agency=form.cleaned_data["referral_agency"],
+                region=form.cleaned_data["region"],
+                referral_reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("Case %(ref)s opened from the screening.") % {"ref": case.reference}
+            )
+            return redirect("web:case_detail", reference=case.reference)
+    return redirect("web:screening_result", public_id=screening.public_id)
+
+
+@page(CREATE_CASE_ROLES)
+@require_POST
+def screening_attach(request: HttpRequest, public_id: str) -> HttpResponse:
+    screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
+    form = AttachForm(request.POST)
+    if form.is_valid():
+        try:
+            case = case_selectors.case_get_for(
+                request.user, form.cleaned_data["reference"].strip().upper()
+            )  # type: ignore[arg-type]
+            services.screening_attach(actor=request.user, screening=screening, case=case)  # type: ignore[arg-type]
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("Screening stored with case %(ref)s.") % {"ref": case.reference}
+            )
+            return redirect("web:case_detail", reference=case.reference)
+    return redirect("web:screening_result", public_id=screening.public_id)

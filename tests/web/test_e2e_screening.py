@@ -1,0 +1,59 @@
+"""A labour inspector screens an adult in Ukrainian on a phone, gets "presumed victim",
+opens the case with one action, and the case shows the explanation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
+from opennrm.cases.models import Case
+from opennrm.screening import load_catalogue
+from tests.screenings.helpers import presumed_adult_labour
+from tests.web.test_e2e_workflow import _second_factor, _sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_screening_in_ukrainian_to_referred_case(page, world, artifacts):
+    TOTPDevice.objects.create(user=world.inspector, name="phone", confirmed=True)
+    _sign_in(page, "inspector")
+    _second_factor(page, world.inspector)
+    page.select_option("#lang-select", "uk")
+    page.click("form.lang button")
+
+    page.goto("/screenings/new/")
+    page.select_option("#id_set_id", "adult_labour")
+    page.fill("#id_age", "31")
+    page.select_option("#id_interviewee_language", "uk")
+    page.click("button.primary")
+
+    catalogue = load_catalogue()
+    wanted = presumed_adult_labour()
+    order = [d.id for d in catalogue.dimensions]
+    for index, dimension in enumerate(order):
+        expect(page).to_have_url(re.compile(rf"/q/{index}/$"))
+        # the question is shown in Ukrainian (responder) — Cyrillic text on the page
+        expect(page.locator("fieldset.q legend").first).to_have_text(
+            re.compile(r"[А-Яа-яІіЇїЄєҐґ]")
+        )
+        for indicator_id in wanted:
+            if indicator_id.startswith(dimension + "."):
+                page.check(f'input[name="a:{indicator_id}"][value="yes"]')
+        last = index == len(order) - 1
+        page.click('button[name=go][value="finish"]' if last else 'button[name=go][value="next"]')
+
+    expect(page.locator("#outcome")).to_have_class(re.compile("outcome-presumed_victim"))
+    expect(page.locator("#explanation li").first).to_have_text(re.compile(r"[А-Яа-яІіЇїЄєҐґ]"))
+    page.screenshot(path=str(artifacts / "screening-result-uk.png"), full_page=True)
+
+    page.click("#open-case button.primary")
+    expect(page).to_have_url(re.compile(r"/cases/C-[A-Z0-9]+/$"))
+    case = Case.objects.get()
+    assert case.state == "referred" and case.screening_outcome == "presumed_victim"
+    explanation = page.locator("#screenings .explanation")
+    first_dimension = catalogue.dimension("deceptive_recruitment").label.get("uk")
+    expect(explanation).to_contain_text(first_dimension)
+    page.screenshot(path=str(artifacts / "case-with-screening-uk.png"), full_page=True)
