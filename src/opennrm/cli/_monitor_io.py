@@ -1,0 +1,5 @@
+"""``opennrm monitor ingest|extract|export``."""
+
+from __future__ import annotations
+
+from opennrm.cli.monitor import monitor  # noqa: F401
