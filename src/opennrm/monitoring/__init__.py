@@ -1,0 +1,25 @@
+"""Online monitoring of high-risk locations: ingest, normalise, extract, score, export.
+
+A pure library: no Django, plain functions and small frozen dataclasses, picklable so it
+runs in a notebook or on a Dask worker. Heavy optional parts (language detection, STIX,
+WARC) import their third-party libraries lazily.
+"""
+
+from opennrm.monitoring._post import Post, post_id
+from opennrm.monitoring.normalize import (
+    ObfuscationStats,
+    count_mixed_script_tokens,
+    normalize,
+    obfuscation_score,
+    obfuscation_stats,
+)
+
+__all__ = [
+    "ObfuscationStats",
+    "Post",
+    "count_mixed_script_tokens",
+    "normalize",
+    "obfuscation_score",
+    "obfuscation_stats",
+    "post_id",
+]
