@@ -6,6 +6,14 @@ WARC) import their third-party libraries lazily.
 """
 
 from opennrm.monitoring._post import Post, post_id
+from opennrm.monitoring.ingest import (
+    IngestError,
+    IngestReport,
+    append_checkpoint,
+    detect_format,
+    iter_posts,
+    load_checkpoint,
+)
 from opennrm.monitoring.normalize import (
     ObfuscationStats,
     count_mixed_script_tokens,
@@ -15,8 +23,14 @@ from opennrm.monitoring.normalize import (
 )
 
 __all__ = [
+    "IngestError",
+    "IngestReport",
     "ObfuscationStats",
     "Post",
+    "append_checkpoint",
+    "detect_format",
+    "iter_posts",
+    "load_checkpoint",
     "count_mixed_script_tokens",
     "normalize",
     "obfuscation_score",
