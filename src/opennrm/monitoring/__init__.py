@@ -6,6 +6,7 @@ WARC) import their third-party libraries lazily.
 """
 
 from opennrm.monitoring._post import Post, post_id
+from opennrm.monitoring.extract import AgeRange, Extraction, Money, Place, extract
 from opennrm.monitoring.ingest import (
     IngestError,
     IngestReport,
@@ -23,15 +24,20 @@ from opennrm.monitoring.normalize import (
 )
 
 __all__ = [
+    "AgeRange",
+    "Extraction",
     "IngestError",
     "IngestReport",
+    "Money",
     "ObfuscationStats",
+    "Place",
     "Post",
     "append_checkpoint",
+    "count_mixed_script_tokens",
     "detect_format",
+    "extract",
     "iter_posts",
     "load_checkpoint",
-    "count_mixed_script_tokens",
     "normalize",
     "obfuscation_score",
     "obfuscation_stats",
