@@ -15,6 +15,7 @@ from opennrm.monitoring.ingest import (
     iter_posts,
     load_checkpoint,
 )
+from opennrm.monitoring.language import detect_language
 from opennrm.monitoring.normalize import (
     ObfuscationStats,
     count_mixed_script_tokens,
@@ -35,6 +36,7 @@ __all__ = [
     "append_checkpoint",
     "count_mixed_script_tokens",
     "detect_format",
+    "detect_language",
     "extract",
     "iter_posts",
     "load_checkpoint",
