@@ -23,6 +23,7 @@ from opennrm.monitoring.normalize import (
     obfuscation_score,
     obfuscation_stats,
 )
+from opennrm.monitoring.stix import to_stix_bundle
 
 __all__ = [
     "AgeRange",
@@ -44,4 +45,5 @@ __all__ = [
     "obfuscation_score",
     "obfuscation_stats",
     "post_id",
+    "to_stix_bundle",
 ]
