@@ -50,7 +50,7 @@ def corpus(seed: int = 0, per_template: int = 8) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
-CONFIG = ModelConfig(cv_folds=3, min_df=1, seed=3)
+CONFIG = ModelConfig(cv_folds=3, min_df=1, seed=3, hash_bits=16)
 FIXED = datetime(2026, 1, 2, tzinfo=UTC)
 
 

@@ -67,7 +67,7 @@ def report() -> TrainReport:
     return train_risk_model(
         texts,
         labels,
-        config=ModelConfig(cv_folds=3, min_df=1),
+        config=ModelConfig(cv_folds=3, min_df=1, hash_bits=16),
         clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
     )
 

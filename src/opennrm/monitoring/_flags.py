@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from opennrm.monitoring.normalize import normalize, obfuscation_stats
+from opennrm.monitoring.normalize import normalize
 
 LANGUAGES = ("uk", "ru", "pl", "ro", "en")
 DETECTORS = ("mixed_script",)
@@ -97,8 +97,9 @@ class _Matcher:
 
     def __init__(self) -> None:
         self.exact: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
-        self.stems: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
-        self.stem_lengths: tuple[int, ...] = ()
+        # stems indexed by their first (up to) three letters: one dict lookup per word
+        self.stems: dict[str, list[tuple[str, int, re.Pattern[str]]]] = {}
+        self.short_stem_lengths: tuple[int, ...] = ()
         self.searched: list[tuple[int, re.Pattern[str]]] = []
         self.n_groups = 0
 
@@ -122,7 +123,8 @@ class _Matcher:
                 if head is None or first == "*":
                     self.searched.append((gid, pattern))
                 elif head.end() == len(first) - 1 and first.endswith("*"):
-                    self.stems.setdefault(head.group(), []).append((gid, pattern))
+                    stem = head.group()
+                    self.stems.setdefault(stem[:3], []).append((stem, gid, pattern))
                 else:
                     self.exact.setdefault(head.group(), []).append((gid, pattern))
         for raw in regexes:
@@ -130,23 +132,25 @@ class _Matcher:
                 self.searched.append((gid, re.compile(raw)))
             except re.error as exc:
                 raise FlagDataError(f"{where}: bad regex ({exc})") from exc
-        self.stem_lengths = tuple(sorted({len(k) for k in self.stems}))
+        self.short_stem_lengths = tuple(sorted({len(k) for k in self.stems if len(k) < 3}))
         return gid
 
     def find(self, text: str) -> dict[int, str]:
         found: dict[int, str] = {}
-        exact, stems, lengths = self.exact, self.stems, self.stem_lengths
+        exact, stems, short = self.exact, self.stems, self.short_stem_lengths
         for m in _TOKEN_RE.finditer(text):
             word = m.group()
             cands = exact.get(word)
             if cands:
                 self._confirm(cands, text, m.start(), found)
-            for n in lengths:
-                if n > len(word):
-                    break
-                cands = stems.get(word[:n])
-                if cands:
-                    self._confirm(cands, text, m.start(), found)
+            for key in (word[:3], *(word[:n] for n in short)):
+                scands = stems.get(key)
+                if scands:
+                    for stem, gid, pattern in scands:
+                        if gid not in found and word.startswith(stem):
+                            hit = pattern.match(text, m.start())
+                            if hit is not None:
+                                found[gid] = hit.group()
         for gid, pattern in self.searched:
             if gid not in found:
                 hit = pattern.search(text)
@@ -169,32 +173,33 @@ class _Matcher:
 _LATIN = r"a-zA-Z"
 _CYRILLIC = "\u0400-\u04ff"
 _GREEK = "\u0370-\u03ff"
-# a letter of one script directly next to a letter of another, or digits inside a word
-_HINT_RE = re.compile(
-    rf"[{_LATIN}][{_CYRILLIC}{_GREEK}]|[{_CYRILLIC}{_GREEK}][{_LATIN}]"
-    rf"|[{_CYRILLIC}][{_GREEK}]|[{_GREEK}][{_CYRILLIC}]|[^\W\d_]\d+[^\W\d_]"
+# a word with a letter of one script directly next to a letter of another, or look-alike
+# digits (0 1 3 4 5 6 7: о/o, i, з/e, ч/a, s, б, t) between two letters ("раб0та", "w0rk")
+_OBFUSCATED_RE = re.compile(
+    rf"[^\W_]*(?:[{_LATIN}][{_CYRILLIC}{_GREEK}]|[{_CYRILLIC}{_GREEK}][{_LATIN}]"
+    rf"|[{_CYRILLIC}][{_GREEK}]|[{_GREEK}][{_CYRILLIC}]|[^\W\d_][0134567]+(?=[^\W\d_]))"
+    rf"[^\W_]*"
 )
-_WORD_RE = re.compile(r"[^\W_]+")
 
 
-def _scripts(token: str) -> int:
-    n = 0
-    for cls in (_LATIN, _CYRILLIC, _GREEK):
-        if re.search(f"[{cls}]", token):
-            n += 1
-    return n
+_TRANSITION_RE = re.compile(
+    rf"[{_LATIN}][{_CYRILLIC}{_GREEK}]|[{_CYRILLIC}{_GREEK}][{_LATIN}]"
+    rf"|[{_CYRILLIC}][{_GREEK}]|[{_GREEK}][{_CYRILLIC}]|[^\W\d_][0134567]+[^\W\d_]"
+)
 
 
 def _mixed_script_evidence(raw_text: str) -> str | None:
-    if not _HINT_RE.search(raw_text):  # fast path: no two scripts, no digit inside a word
+    """Up to three obfuscated words of the raw text, or ``None``.
+
+    The same tokens that :func:`~opennrm.monitoring.normalize.normalize` folds; checked
+    with one regex because this runs on every post.
+    """
+    if _TRANSITION_RE.search(raw_text) is None:  # fast path for almost every post
         return None
-    stats = obfuscation_stats(raw_text)
-    if stats.mixed_script_tokens + stats.digit_in_word_tokens == 0:
-        return None
-    words = [w for w in _WORD_RE.findall(raw_text) if _scripts(w) > 1]
+    words = _OBFUSCATED_RE.findall(raw_text)
     if not words:
-        words = [w for w in _WORD_RE.findall(raw_text) if re.search(r"[^\W\d_]\d+[^\W\d_]", w)]
-    return ", ".join(dict.fromkeys(words[:3]))
+        return None
+    return ", ".join(list(dict.fromkeys(words))[:3])
 
 
 def _term_regex(words: Sequence[str]) -> str:

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from opennrm.monitoring._model_features import CharNgramHasher
+
 MODEL_FORMAT_VERSION = 1
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
@@ -47,7 +49,7 @@ class ModelConfig:
     ngram_min: int = 2
     ngram_max: int = 5
     min_df: int = 2
-    max_features: int | None = 300_000
+    hash_bits: int = 20
     c: float = 10.0
     cv_folds: int = 5
     seed: int = 0
@@ -137,73 +139,52 @@ class RiskModel:
     ) -> list[tuple[float, tuple[FeatureContribution, ...]]]:
         """Calibrated probability and the ``top_k`` n-grams that pushed it up, per text.
 
-        Only n-grams of three or more characters are reported (shorter ones are not
-        meaningful to a reader, though they count in the score); the contribution of an
-        n-gram is ``tfidf * coefficient`` in log-odds before calibration.
+        Only n-grams with three or more non-space characters are reported (shorter ones
+        are not meaningful to a reader, though they count in the score); the contribution
+        of an n-gram is ``tfidf * coefficient`` in log-odds before calibration.
         """
-        x = self._features(normalized_texts).tocsr()
+        x, pos, size, joined = self.vectorizer.transform_with_ngrams(list(normalized_texts))
         decision = np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
         proba = _sigmoid(self.platt_a * decision + self.platt_b)
         if top_k <= 0:
             return [(float(p), ()) for p in proba]
-        names, readable = self._feature_names()
+        contrib_all = x.data * self.coef[x.indices]
+        readable = size >= 3
         results: list[tuple[float, tuple[FeatureContribution, ...]]] = []
-        indptr, indices, data = x.indptr, x.indices, x.data
+        indptr = x.indptr
         for i in range(x.shape[0]):
-            idx = indices[indptr[i] : indptr[i + 1]]
-            idx_ok = idx[readable[idx]]
-            contrib = data[indptr[i] : indptr[i + 1]][readable[idx]] * self.coef[idx_ok]
+            lo, hi = indptr[i], indptr[i + 1]
+            contrib = contrib_all[lo:hi]
+            good = np.flatnonzero((contrib > 0) & readable[lo:hi])
             top: tuple[FeatureContribution, ...] = ()
-            positive = contrib > 0
-            if positive.any():
-                idx_ok, contrib = idx_ok[positive], contrib[positive]
-                k = min(3 * top_k, len(idx_ok))  # spare ones: " 000" and "000 " read the same
-                order = np.argpartition(-contrib, k - 1)[:k] if k < len(idx_ok) else range(k)
-                # deterministic: by contribution, then by n-gram text
-                ranked = sorted(order, key=lambda j: (-contrib[j], names[idx_ok[j]]))
+            if len(good):
+                k = min(4 * top_k, len(good))  # spares: " раб" and "раб " read the same
+                if k < len(good):
+                    good = good[np.argpartition(-contrib[good], k - 1)[:k]]
+                cands = []
+                for j in good:
+                    start = pos[lo + j]
+                    shown = joined[start : start + size[lo + j]].strip()
+                    if len(shown) >= 3:
+                        cands.append((-float(contrib[j]), shown))
+                cands.sort()
                 seen: set[str] = set()
                 chosen = []
-                for j in ranked:
-                    shown = str(names[idx_ok[j]]).strip()
+                for neg, shown in cands:
                     if shown not in seen and len(chosen) < top_k:
                         seen.add(shown)
-                        chosen.append(FeatureContribution(shown, float(contrib[j])))
+                        chosen.append(FeatureContribution(shown, -neg))
                 top = tuple(chosen)
             results.append((float(proba[i]), top))
         return results
 
-    def _feature_names(self) -> tuple[np.ndarray, np.ndarray]:
-        cached = self.__dict__.get("_names")
-        if cached is None:
-            names = self.vectorizer.get_feature_names_out()
-            readable = np.array([len(str(n).strip()) >= 3 for n in names], dtype=bool)
-            cached = (names, readable)
-            object.__setattr__(self, "_names", cached)
-        out: tuple[np.ndarray, np.ndarray] = cached
-        return out
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_names", None)  # recomputed lazily; keeps pickles small
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
-
-def _make_vectorizer(config: ModelConfig) -> Any:
-    from sklearn.feature_extraction.text import (  # type: ignore[import-untyped]
-        TfidfVectorizer,
-    )
-
-    return TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(config.ngram_min, config.ngram_max),
+def _make_vectorizer(config: ModelConfig) -> CharNgramHasher:
+    return CharNgramHasher(
+        ngram_min=config.ngram_min,
+        ngram_max=config.ngram_max,
+        bits=config.hash_bits,
         min_df=config.min_df,
-        max_features=config.max_features,
-        sublinear_tf=True,
-        lowercase=False,  # the normaliser has already case-folded
-        dtype=np.float32,
     )
 
 
@@ -302,11 +283,7 @@ def train_model(
 
     ``labels`` must be 0/1 with both classes present at least ``cv_folds`` times.
     """
-    from sklearn.model_selection import (  # type: ignore[import-untyped]
-        StratifiedKFold,
-        cross_val_predict,
-    )
-    from sklearn.pipeline import make_pipeline  # type: ignore[import-untyped]
+    from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 
     y = np.asarray(labels, dtype=np.int64)
     texts = list(normalized_texts)
@@ -320,8 +297,13 @@ def train_model(
             f"each class needs at least {config.cv_folds} examples (have {counts.tolist()})"
         )
     folds = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
-    pipe = make_pipeline(_make_vectorizer(config), _make_classifier(config))
-    oof_decision = cross_val_predict(pipe, texts, y, cv=folds, method="decision_function")
+    oof_decision = np.zeros(len(y), dtype=np.float64)
+    for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
+        fold_vectorizer = _make_vectorizer(config)
+        x_train = fold_vectorizer.fit_transform([texts[i] for i in train_idx])
+        fold_clf = _make_classifier(config).fit(x_train, y[train_idx])
+        x_test = fold_vectorizer.transform([texts[i] for i in test_idx])
+        oof_decision[test_idx] = fold_clf.decision_function(x_test)
     platt_a, platt_b = fit_platt(oof_decision, y)
     oof_proba = _sigmoid(platt_a * oof_decision + platt_b)
     threshold = best_threshold(oof_proba, y)
@@ -332,7 +314,7 @@ def train_model(
     clf = _make_classifier(config).fit(x, y)
     manifest: dict[str, Any] = {
         "format_version": MODEL_FORMAT_VERSION,
-        "kind": "char-ngram-tfidf-logreg-platt",
+        "kind": "hashed-char-wb-ngram-tfidf-logreg-platt",
         "created_at": clock().isoformat(),
         "training_data_sha256": data_sha256,
         "n_samples": len(y),
