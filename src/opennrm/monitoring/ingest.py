@@ -49,13 +49,17 @@ from opennrm.monitoring._post import Post
 __all__ = [
     "FORMATS",
     "MAX_TEXT_CHARS",
+    "TEXT_COLUMNS",
     "IngestError",
     "IngestReport",
+    "allow_huge_csv_fields",
     "append_checkpoint",
     "detect_encoding",
     "detect_format",
     "iter_posts",
     "load_checkpoint",
+    "open_text",
+    "undecodable",
 ]
 
 FORMATS = ("telegram", "csv", "jsonl", "html", "rss", "warc")
@@ -261,7 +265,8 @@ def _record_to_post(
 _FIELD_LIMIT_SET = False
 
 
-def _allow_huge_csv_fields() -> None:
+def allow_huge_csv_fields() -> None:
+    """Lift the csv module's 128 KiB field limit (records are bounded by ``max_chars``)."""
     global _FIELD_LIMIT_SET
     if not _FIELD_LIMIT_SET:
         limit = sys.maxsize
@@ -278,7 +283,7 @@ def _csv(
     raw: _Raw, label: str, report: IngestReport, text_column: str | None,
     encoding: str | None, max_chars: int, default_tz: tzinfo,
 ) -> Iterator[Post]:  # fmt: skip
-    _allow_huge_csv_fields()
+    allow_huge_csv_fields()
     stream, enc = open_text(raw, encoding)
     report.encodings[label] = enc
     sample = stream.read(16384)
