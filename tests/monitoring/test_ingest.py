@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import UTC, datetime
@@ -152,6 +153,39 @@ def test_csv_huge_field_accepted(tmp_path: Path) -> None:
     path.write_text("text\n" + "a" * 300_000 + "\n", encoding="utf-8")
     posts, report = ingest(path)
     assert len(posts) == 1 and report.skipped == 0
+
+
+def test_csv_single_column_with_commas(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("text\nРабота, жильё, питание; звоните\nвторая, строка\n", encoding="utf-8")
+    posts, report = ingest(path)
+    assert [p.text for p in posts] == ["Работа, жильё, питание; звоните", "вторая, строка"]
+    assert report.skipped == 0
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.one_of(
+            st.text(min_size=1, max_size=30)
+            .filter(lambda s: s.strip() and "\x00" not in s)
+            .map(lambda t: ("ok", t)),
+            st.just(("bad", "")),
+        ),
+        max_size=15,
+    )
+)
+def test_csv_never_loses_a_valid_row(tmp_path: Path, items: list[tuple[str, str]]) -> None:
+    path = tmp_path / "h.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "author"])
+        for i, (kind, value) in enumerate(items):
+            writer.writerow([value, f"a{i}"] if kind == "ok" else ["x", "y", "extra field"])
+    report = IngestReport()
+    posts = list(iter_posts(path, "csv", report=report))
+    assert [p.text for p in posts] == [v for kind, v in items if kind == "ok"]
+    assert report.skipped == sum(1 for kind, _ in items if kind == "bad")
 
 
 def test_csv_missing_text_column(tmp_path: Path) -> None:

@@ -141,6 +141,7 @@ def _read_table(
         allow_huge_csv_fields,
         detect_format,
         open_text,
+        sniff_dialect,
         undecodable,
     )
 
@@ -184,11 +185,7 @@ def _read_table(
     allow_huge_csv_fields()
     head = stream.read(16384)
     head += stream.readline()  # finish the line the sample may have cut
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(head, ",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(itertools.chain(io.StringIO(head), stream), dialect)
+    reader = csv.reader(itertools.chain(io.StringIO(head), stream), sniff_dialect(head))
     try:
         header = [h.lstrip("\ufeff").strip() for h in next(reader)]
     except StopIteration:

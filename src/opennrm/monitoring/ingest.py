@@ -59,6 +59,7 @@ __all__ = [
     "iter_posts",
     "load_checkpoint",
     "open_text",
+    "sniff_dialect",
     "undecodable",
 ]
 
@@ -279,6 +280,24 @@ def allow_huge_csv_fields() -> None:
         _FIELD_LIMIT_SET = True
 
 
+def sniff_dialect(sample: str) -> type[csv.Dialect]:
+    """Standard (Excel) CSV with the delimiter its header line uses most: , ; tab or |.
+
+    ``csv.Sniffer`` guesses quoting wrongly on real data, so only the delimiter is
+    chosen, from the header line. A one-column file (none of them in the header) gets a
+    delimiter that never occurs in text (U+001F): unquoted commas in its rows stay text.
+    """
+    header = sample.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in ",;\t|"}
+    best = max(counts, key=lambda d: counts[d])
+    return _DIALECTS[best if counts[best] else "\x1f"]
+
+
+_DIALECTS: dict[str, type[csv.Dialect]] = {
+    d: type(f"_Dialect{ord(d)}", (csv.excel,), {"delimiter": d}) for d in ",;\t|\x1f"
+}
+
+
 def _csv(
     raw: _Raw, label: str, report: IngestReport, text_column: str | None,
     encoding: str | None, max_chars: int, default_tz: tzinfo,
@@ -287,10 +306,7 @@ def _csv(
     stream, enc = open_text(raw, encoding)
     report.encodings[label] = enc
     sample = stream.read(16384)
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",;\t|")
-    except csv.Error:
-        dialect = csv.excel
+    dialect = sniff_dialect(sample)
     rest = io.StringIO(sample)
     lines = _chain_text(rest, stream)
     reader = csv.reader(lines, dialect)
