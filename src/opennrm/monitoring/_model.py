@@ -169,7 +169,7 @@ class RiskModel:
                         cands.append((-float(contrib[j]), shown))
                 cands.sort()
                 seen: set[str] = set()
-                chosen = []
+                chosen: list[FeatureContribution] = []
                 for neg, shown in cands:
                     if shown not in seen and len(chosen) < top_k:
                         seen.add(shown)
