@@ -1,0 +1,359 @@
+"""``opennrm monitor train|score|cluster``: risk model and campaigns on any CSV.
+
+Every command reads a CSV with a header row and needs only the name of the text column
+(and, for ``train``, of a 0/1 label column), so anyone can evaluate the pipeline on their
+own labelled data. Progress bars go to stderr; a summary is printed at the end. Input
+problems (missing file or column, bad labels, undecodable bytes) end with exit status 2
+and a message naming the file and column. Heavy libraries are imported inside commands.
+
+Model directories are trusted input (they contain a pickle): see
+:mod:`opennrm.monitoring._model`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from opennrm.cli.monitor import monitor
+
+if TYPE_CHECKING:
+    from opennrm.monitoring._post import Post
+    from opennrm.monitoring.pipeline import PipelineConfig, PipelineResult
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+_TRUE = {"1", "true", "yes", "y", "spam", "risk", "positive"}
+_FALSE = {"0", "false", "no", "n", "ham", "normal", "negative"}
+
+
+def _open_csv(path: Path, column: str, *extra: str) -> tuple[list[str], Iterator[dict[str, str]]]:
+    """Header and row iterator; UsageError (exit 2) for unreadable files or missing columns."""
+    try:
+        fh = path.open(encoding="utf-8-sig", newline="")
+        reader = csv.DictReader(fh)
+        header = list(reader.fieldnames or [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise click.UsageError(f"{path}: cannot read CSV ({exc})") from exc
+    for name in (column, *extra):
+        if name not in header:
+            fh.close()
+            shown = ", ".join(header) if header else "none"
+            raise click.UsageError(f"{path}: no column {name!r} (columns: {shown})")
+
+    def rows() -> Iterator[dict[str, str]]:
+        with fh:
+            try:
+                yield from reader
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise click.UsageError(
+                    f"{path}: cannot read CSV near line {reader.line_num} ({exc})"
+                ) from exc
+
+    return header, rows()
+
+
+def _posts(path: Path, column: str) -> Iterator[Post]:
+    from opennrm.monitoring._post import Post
+
+    _, rows = _open_csv(path, column)
+    for i, row in enumerate(rows):
+        yield Post.create("csv", row.get(column) or "", record=f"{path.name}:{i + 2}")
+
+
+def _progress(label: str) -> Any:
+    from tqdm import tqdm  # type: ignore[import-untyped]
+
+    return tqdm(desc=label, unit=" posts", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+
+
+def _run(
+    path: Path,
+    column: str,
+    *,
+    model: Any,
+    config: PipelineConfig,
+    dask_scheduler: str | None,
+    dask_workers: int | None,
+    label: str,
+) -> PipelineResult:
+    bar = _progress(label)
+    try:
+        if dask_scheduler or dask_workers:
+            from opennrm.monitoring.dask import run_pipeline_dask
+
+            return run_pipeline_dask(
+                _posts(path, column),
+                model=model,
+                config=config,
+                scheduler_address=dask_scheduler,
+                n_workers=dask_workers or 2,
+                progress=bar.update,
+            )
+        from opennrm.monitoring.pipeline import run_pipeline
+
+        return run_pipeline(_posts(path, column), model=model, config=config, progress=bar.update)
+    finally:
+        bar.close()
+
+
+def _write(path: Path, column: str, out: Path, new: list[str], values: Iterator[list[Any]]) -> None:
+    header, rows = _open_csv(path, column)
+    columns = header + [c for c in new if c not in header]
+    try:
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            for row, extra in zip(rows, values, strict=True):
+                row.pop(None, None)  # type: ignore[call-overload]  # surplus cells
+                row.update(zip(new, extra, strict=True))
+                writer.writerow(row)
+    except OSError as exc:
+        raise click.UsageError(f"{out}: cannot write ({exc})") from exc
+
+
+def _load_model(directory: Path | None) -> Any:
+    if directory is None:
+        return None
+    from opennrm.monitoring._model import ModelError, load_model
+
+    try:
+        return load_model(directory)
+    except ModelError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+_dask_options = [
+    click.option("--dask-scheduler", metavar="ADDR", help="Run on this Dask scheduler."),
+    click.option(
+        "--dask-workers", type=click.IntRange(min=1), help="Run on a local Dask cluster of N."
+    ),
+]
+
+
+def _with_dask(f: Any) -> Any:
+    for option in reversed(_dask_options):
+        f = option(f)
+    return f
+
+
+_input = click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="CSV file with a header row.",
+)
+_text = click.option("--text-column", required=True, help="Name of the text column.")
+
+
+@monitor.command()
+@_input
+@_text
+@click.option("--label-column", required=True, help="Column with 0/1 (or true/false) labels.")
+@click.option("--model", "model_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(min=2))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--flags", "flags_path", type=click.Path(path_type=Path, dir_okay=False))
+def train(
+    input_path: Path,
+    text_column: str,
+    label_column: str,
+    model_dir: Path,
+    folds: int,
+    seed: int,
+    flags_path: Path | None,
+) -> None:
+    """Train the calibrated risk model; print cross-validated metrics."""
+    from opennrm.monitoring._flags import load_flags
+    from opennrm.monitoring._model import ModelConfig, save_model
+    from opennrm.monitoring.scoring import train_risk_model
+
+    _, rows = _open_csv(input_path, text_column, label_column)
+    texts: list[str] = []
+    labels: list[int] = []
+    digest = hashlib.sha256()
+    for i, row in enumerate(rows):
+        raw = (row.get(label_column) or "").strip().lower()
+        if raw in _TRUE:
+            labels.append(1)
+        elif raw in _FALSE:
+            labels.append(0)
+        else:
+            raise click.UsageError(
+                f"{input_path}: column {label_column!r} line {i + 2}: label {raw!r} is not 0/1"
+            )
+        text = row.get(text_column) or ""
+        texts.append(text)
+        digest.update(f"{labels[-1]}\x1f{text}\x1e".encode())
+    counts = Counter(labels)
+    if min(counts[0], counts[1]) < folds:
+        raise click.UsageError(
+            f"{input_path}: column {label_column!r} needs at least {folds} rows of each label "
+            f"(has {counts[1]} positive, {counts[0]} negative)"
+        )
+    click.echo(f"training on {len(labels)} rows ({counts[1]} positive), {folds}-fold CV", err=True)
+    report = train_risk_model(
+        texts,
+        labels,
+        flags=load_flags(flags_path),
+        config=ModelConfig(cv_folds=folds, seed=seed),
+        data_sha256=digest.hexdigest(),
+    )
+    save_model(report.model, model_dir)
+    click.echo(
+        f"{'scorer':<10} {'thr':>5} {'prec':>6} {'recall':>6} {'F1':>6} {'AUC':>6} {'Brier':>6}"
+    )
+    for name, m in (
+        ("model", report.model_metrics),
+        ("combined", report.combined_metrics),
+        ("flags", report.flags_metrics),
+    ):
+        click.echo(
+            f"{name:<10} {m.threshold:5.2f} {m.precision:6.3f} {m.recall:6.3f} {m.f1:6.3f} "
+            f"{m.roc_auc:6.3f} {m.brier:6.3f}"
+        )
+    click.echo(
+        f"any flag: precision {report.flags_any_precision:.3f} recall {report.flags_any_recall:.3f}"
+    )
+    click.echo("reliability (combined, out-of-fold): predicted -> observed (n)")
+    for b in report.combined_metrics.reliability:
+        click.echo(
+            f"  {b.lower:.1f}-{b.upper:.1f}: {b.mean_predicted:.3f} -> "
+            f"{b.observed_rate:.3f} ({b.count})"
+        )
+    click.echo(f"model saved to {model_dir} (threshold {report.model.threshold:.3f})")
+
+
+@monitor.command()
+@click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Model directory "
+              "(trusted input). Without it, only the indicator flags score.")  # fmt: skip
+@_input
+@_text
+@click.option("--output", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Override the model's threshold.")
+@click.option("--flags", "flags_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--labels-language", type=click.Choice(["en", "uk", "ru"]), default="en")
+@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(min=1))
+@_with_dask
+def score(
+    model_dir: Path | None,
+    input_path: Path,
+    text_column: str,
+    output: Path,
+    threshold: float | None,
+    flags_path: Path | None,
+    labels_language: str,
+    batch_size: int,
+    dask_scheduler: str | None,
+    dask_workers: int | None,
+) -> None:
+    """Add risk (0-1), flagged (0/1) and reasons columns to a CSV."""
+    from opennrm.monitoring.pipeline import PipelineConfig
+
+    model = _load_model(model_dir)
+    _open_csv(input_path, text_column)  # fail early, before loading anything heavy
+    config = PipelineConfig(
+        batch_size=batch_size,
+        flags_path=str(flags_path) if flags_path else None,
+        threshold=threshold,
+        extract=False,
+        detect_language=False,
+        label_language=labels_language,
+    )
+    result = _run(
+        input_path,
+        text_column,
+        model=model,
+        config=config,
+        dask_scheduler=dask_scheduler,
+        dask_workers=dask_workers,
+        label="scoring",
+    )
+    values = ([f"{p.risk:.4f}", int(p.flagged), p.explain()] for p in result.posts)
+    _write(input_path, text_column, output, ["risk", "flagged", "reasons"], values)
+    flagged = sum(p.flagged for p in result.posts)
+    top = Counter(r.id for p in result.posts for r in p.reasons if r.kind == "flag")
+    click.echo(f"scored {len(result.posts)} posts: {flagged} flagged -> {output}")
+    for flag_id, n in top.most_common(5):
+        click.echo(f"  {flag_id}: {n}")
+
+
+@monitor.command()
+@_input
+@_text
+@click.option("--output", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--templates", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write campaigns (templates, statistics) and networks as JSON.")  # fmt: skip
+@click.option("--similarity", default=0.6, show_default=True, type=click.FloatRange(0.05, 1.0),
+              help="Estimated Jaccard similarity that links two posts.")  # fmt: skip
+@click.option("--num-perm", default=64, show_default=True, type=click.IntRange(16, 512))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--model", "model_dir", type=click.Path(path_type=Path),
+              help="Also score posts (campaign risk statistics).")  # fmt: skip
+@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(min=1))
+@_with_dask
+def cluster(
+    input_path: Path,
+    text_column: str,
+    output: Path,
+    templates: Path | None,
+    similarity: float,
+    num_perm: int,
+    seed: int,
+    model_dir: Path | None,
+    batch_size: int,
+    dask_scheduler: str | None,
+    dask_workers: int | None,
+) -> None:
+    """Add cluster_id (near-duplicate campaign) and network_id columns to a CSV."""
+    from opennrm.monitoring.cluster import ClusterConfig
+    from opennrm.monitoring.pipeline import PipelineConfig
+
+    model = _load_model(model_dir)
+    _open_csv(input_path, text_column)
+    config = PipelineConfig(
+        batch_size=batch_size,
+        cluster=ClusterConfig(num_perm=num_perm, threshold=similarity, seed=seed),
+        top_features=0,
+    )
+    result = _run(
+        input_path,
+        text_column,
+        model=model,
+        config=config,
+        dask_scheduler=dask_scheduler,
+        dask_workers=dask_workers,
+        label="clustering",
+    )
+    sizes = Counter(result.cluster_ids)
+    values = (
+        [cid, sizes[cid], nid or ""]
+        for cid, nid in zip(result.cluster_ids, result.network_ids, strict=True)
+    )
+    _write(input_path, text_column, output, ["cluster_id", "cluster_size", "network_id"], values)
+    if templates is not None:
+        doc = {
+            "flags_version": result.flags_version,
+            "campaigns": [g.to_dict() for g in result.campaigns],
+            "networks": [g.to_dict() for g in result.networks],
+        }
+        try:
+            templates.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+        except OSError as exc:
+            raise click.UsageError(f"{templates}: cannot write ({exc})") from exc
+    in_campaigns = sum(g.size for g in result.campaigns)
+    click.echo(
+        f"clustered {len(result.posts)} posts: {len(result.campaigns)} campaigns "
+        f"({in_campaigns} posts), {len(result.networks)} contact networks -> {output}"
+    )
+    for g in result.campaigns[:5]:
+        click.echo(f"  {g.id[:12]} x{g.size}: {g.template[:90]}")

@@ -1,0 +1,321 @@
+"""Indicator flags: versioned, explainable trafficking-recruitment patterns.
+
+The flags live in ``data/flags.json`` (see its ``description``): each has an ``id``, a
+label in English, Ukrainian and Russian, a ``weight`` (its stand-alone risk, 0–1), a
+``source`` and a ``rationale``, and either term ``groups`` (uk, ru, pl, ro, en; all groups
+must match, ``absent`` terms must not) or a computed ``detector``. Terms are passed
+through the same :func:`~opennrm.monitoring.normalize.normalize` as the posts when the
+file is loaded, so the data file is written in plain words and still matches posts that
+hide words with look-alike letters, odd case or spacing.
+
+Grammar of a term: words separated by spaces; ``*`` alone stands for any one word, a
+word ending in ``*`` is a stem (prefix). Terms match at word boundaries. ``regex`` entries
+are raw regular expressions over the normalised text (write them lower-case).
+
+:meth:`FlagSet.evaluate` returns the hits with their evidence (the matched words), which
+is the explanation shown to an analyst. The flag score combines hits by noisy-OR,
+``1 - Π(1 - weight)``: in [0, 1], and adding a hit never lowers it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from opennrm.monitoring.normalize import normalize
+
+LANGUAGES = ("uk", "ru", "pl", "ro", "en")
+DETECTORS = ("mixed_script",)
+
+
+class FlagDataError(ValueError):
+    """The flags data file is malformed."""
+
+
+@dataclass(frozen=True)
+class FlagHit:
+    """One flag that fired on a post, with the words that made it fire."""
+
+    flag_id: str
+    weight: float
+    label_en: str
+    evidence: str
+
+    def describe(self, language: str = "en", flags: FlagSet | None = None) -> str:
+        label = self.label_en
+        if flags is not None and language != "en":
+            label = flags.by_id[self.flag_id].label.get(language, label)
+        return f'{label} ("{self.evidence}")' if self.evidence else label
+
+
+@dataclass(frozen=True, eq=False)
+class Flag:
+    """One indicator (compiled)."""
+
+    id: str
+    label: Mapping[str, str]
+    weight: float
+    source: str
+    rationale: str
+    groups: tuple[int, ...] = ()  # indexes into the FlagSet's matcher
+    absent: int | None = None
+    detector: str | None = None
+    examples: tuple[str, ...] = ()
+
+    def match(self, raw_text: str, found: Mapping[int, str]) -> FlagHit | None:
+        """The hit if this flag fires, given the matcher's ``group -> evidence`` map."""
+        if self.detector == "mixed_script":
+            evidence = _mixed_script_evidence(raw_text)
+            if evidence is None:
+                return None
+        else:
+            if not all(g in found for g in self.groups):
+                return None
+            if self.absent is not None and self.absent in found:
+                return None
+            evidence = " + ".join(found[g] for g in self.groups)
+        return FlagHit(self.id, self.weight, self.label["en"], evidence)
+
+
+_TOKEN_RE = re.compile(r"\w+")
+
+
+class _Matcher:
+    """Finds which term groups occur in a normalised text, in one pass over its words.
+
+    Each term is indexed by its first word (exact, or a stem prefix); a candidate term is
+    then confirmed with its own regex anchored at that word. Terms that start with a
+    non-word character and raw ``regex`` entries are searched directly.
+    """
+
+    def __init__(self) -> None:
+        self.exact: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        # stems indexed by their first (up to) three letters: one dict lookup per word
+        self.stems: dict[str, list[tuple[str, int, re.Pattern[str]]]] = {}
+        self.short_stem_lengths: tuple[int, ...] = ()
+        self.searched: list[tuple[int, re.Pattern[str]]] = []
+        self.n_groups = 0
+
+    def add_group(self, spec: Mapping[str, Any], where: str) -> int:
+        gid = self.n_groups
+        self.n_groups += 1
+        terms = spec.get("terms", {})
+        if not isinstance(terms, Mapping):
+            raise FlagDataError(f"{where}: 'terms' must map a language to a list")
+        regexes = list(spec.get("regex", []))
+        if not any(terms.values()) and not regexes:
+            raise FlagDataError(f"{where}: a group needs terms or regex")
+        for language, items in terms.items():
+            if language not in LANGUAGES:
+                raise FlagDataError(f"{where}: unknown language {language!r}")
+            for term in items:
+                words = normalize(term).replace("ё", "е").split(" ")
+                pattern = re.compile(_term_regex(words))
+                first = words[0]
+                head = _TOKEN_RE.match(first)
+                if head is None or first == "*":
+                    self.searched.append((gid, pattern))
+                elif head.end() == len(first) - 1 and first.endswith("*"):
+                    stem = head.group()
+                    self.stems.setdefault(stem[:3], []).append((stem, gid, pattern))
+                else:
+                    self.exact.setdefault(head.group(), []).append((gid, pattern))
+        for raw in regexes:
+            try:
+                self.searched.append((gid, re.compile(raw)))
+            except re.error as exc:
+                raise FlagDataError(f"{where}: bad regex ({exc})") from exc
+        self.short_stem_lengths = tuple(sorted({len(k) for k in self.stems if len(k) < 3}))
+        return gid
+
+    def find(self, text: str) -> dict[int, str]:
+        found: dict[int, str] = {}
+        exact, stems, short = self.exact, self.stems, self.short_stem_lengths
+        for m in _TOKEN_RE.finditer(text):
+            word = m.group()
+            cands = exact.get(word)
+            if cands:
+                self._confirm(cands, text, m.start(), found)
+            for key in (word[:3], *(word[:n] for n in short)):
+                scands = stems.get(key)
+                if scands:
+                    for stem, gid, pattern in scands:
+                        if gid not in found and word.startswith(stem):
+                            hit = pattern.match(text, m.start())
+                            if hit is not None:
+                                found[gid] = hit.group()
+        for gid, pattern in self.searched:
+            if gid not in found:
+                hit = pattern.search(text)
+                if hit is not None:
+                    found[gid] = hit.group().strip()
+        return found
+
+    @staticmethod
+    def _confirm(
+        cands: list[tuple[int, re.Pattern[str]]], text: str, pos: int, found: dict[int, str]
+    ) -> None:
+        for gid, pattern in cands:
+            if gid in found:
+                continue
+            hit = pattern.match(text, pos)
+            if hit is not None:
+                found[gid] = hit.group()
+
+
+_LATIN = r"a-zA-Z"
+_CYRILLIC = "\u0400-\u04ff"
+_GREEK = "\u0370-\u03ff"
+# a word with a letter of one script directly next to a letter of another, or look-alike
+# digits (0 1 3 4 5 6 7: о/o, i, з/e, ч/a, s, б, t) between two letters ("раб0та", "w0rk")
+_OBFUSCATED_RE = re.compile(
+    rf"[^\W_]*(?:[{_LATIN}][{_CYRILLIC}{_GREEK}]|[{_CYRILLIC}{_GREEK}][{_LATIN}]"
+    rf"|[{_CYRILLIC}][{_GREEK}]|[{_GREEK}][{_CYRILLIC}]|[^\W\d_][0134567]+(?=[^\W\d_]))"
+    rf"[^\W_]*"
+)
+
+
+_TRANSITION_RE = re.compile(
+    rf"[{_LATIN}][{_CYRILLIC}{_GREEK}]|[{_CYRILLIC}{_GREEK}][{_LATIN}]"
+    rf"|[{_CYRILLIC}][{_GREEK}]|[{_GREEK}][{_CYRILLIC}]|[^\W\d_][0134567]+[^\W\d_]"
+)
+
+
+def _mixed_script_evidence(raw_text: str) -> str | None:
+    """Up to three obfuscated words of the raw text, or ``None``.
+
+    The same tokens that :func:`~opennrm.monitoring.normalize.normalize` folds; checked
+    with one regex because this runs on every post.
+    """
+    if _TRANSITION_RE.search(raw_text) is None:  # fast path for almost every post
+        return None
+    words = _OBFUSCATED_RE.findall(raw_text)
+    if not words:
+        return None
+    return ", ".join(list(dict.fromkeys(words))[:3])
+
+
+def _term_regex(words: Sequence[str]) -> str:
+    parts: list[str] = []
+    for word in words:
+        if word == "*":
+            parts.append(r"[^\s]+")
+        elif word.endswith("*"):
+            parts.append(re.escape(word[:-1]) + r"\w*")
+        else:
+            parts.append(re.escape(word))
+    body = r"\s+".join(parts)
+    if words[-1].endswith("*") and words[-1] != "*":
+        return body
+    return body + r"(?!\w)"
+
+
+@dataclass(frozen=True, eq=False)
+class FlagSet:
+    """A loaded, compiled flags file."""
+
+    version: str
+    flags: tuple[Flag, ...]
+    sources: Mapping[str, str] = field(default_factory=dict)
+    matcher: _Matcher = field(default_factory=_Matcher, repr=False)
+
+    @property
+    def by_id(self) -> dict[str, Flag]:
+        return {f.id: f for f in self.flags}
+
+    def evaluate(self, raw_text: str, normalized: str | None = None) -> tuple[FlagHit, ...]:
+        """All flags that fire on a post (``normalized`` = ``normalize(raw_text)``)."""
+        norm = (normalize(raw_text) if normalized is None else normalized).replace("ё", "е")
+        found = self.matcher.find(norm)
+        hits = []
+        for flag in self.flags:
+            hit = flag.match(raw_text, found)
+            if hit is not None:
+                hits.append(hit)
+        return tuple(hits)
+
+
+def flag_score(hits: Iterable[FlagHit]) -> float:
+    """Noisy-OR of the hits' weights: ``1 - Π(1 - w)``."""
+    keep = 1.0
+    for hit in hits:
+        keep *= 1.0 - hit.weight
+    return 1.0 - keep
+
+
+def parse_flags(data: Mapping[str, Any]) -> FlagSet:
+    """Validate and compile a flags document (the JSON object)."""
+    version = data.get("version")
+    if not isinstance(version, str) or not version:
+        raise FlagDataError("flags file needs a 'version'")
+    matcher = _Matcher()
+    flags: list[Flag] = []
+    seen: set[str] = set()
+    for i, item in enumerate(data.get("flags", [])):
+        fid = item.get("id")
+        where = f"flag {fid or i}"
+        if not isinstance(fid, str) or not fid or fid in seen:
+            raise FlagDataError(f"{where}: missing or duplicate id")
+        seen.add(fid)
+        label = item.get("label", {})
+        if not all(isinstance(label.get(k), str) and label[k] for k in ("en", "uk", "ru")):
+            raise FlagDataError(f"{where}: label needs en, uk and ru")
+        weight = item.get("weight")
+        if not isinstance(weight, int | float) or not 0.0 <= weight < 1.0 or math.isnan(weight):
+            raise FlagDataError(f"{where}: weight must be in [0, 1)")
+        for key in ("source", "rationale"):
+            if not isinstance(item.get(key), str) or not item[key]:
+                raise FlagDataError(f"{where}: needs a {key}")
+        detector = item.get("detector")
+        if detector is not None and detector not in DETECTORS:
+            raise FlagDataError(f"{where}: unknown detector {detector!r}")
+        groups = tuple(
+            matcher.add_group(g, f"{where} group {j}") for j, g in enumerate(item.get("groups", []))
+        )
+        if detector is None and not groups:
+            raise FlagDataError(f"{where}: needs groups or a detector")
+        absent = item.get("absent")
+        flags.append(
+            Flag(
+                id=fid,
+                label=dict(label),
+                weight=float(weight),
+                source=item["source"],
+                rationale=item["rationale"],
+                groups=groups,
+                absent=matcher.add_group(absent, f"{where} absent") if absent else None,
+                detector=detector,
+                examples=tuple(item.get("examples", ())),
+            )
+        )
+    return FlagSet(
+        version=version,
+        flags=tuple(flags),
+        sources=dict(data.get("sources", {})),
+        matcher=matcher,
+    )
+
+
+def load_flags(path: str | Path | None = None) -> FlagSet:
+    """Load a flags file (default: the packaged ``data/flags.json``, cached)."""
+    if path is None:
+        return _default_flags()
+    return parse_flags(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def _default_flags() -> FlagSet:
+    text = resources.files("opennrm.monitoring").joinpath("data/flags.json").read_text("utf-8")
+    return parse_flags(json.loads(text))
+
+
+def describe_hits(hits: Sequence[FlagHit]) -> list[str]:
+    """Human-readable reasons, strongest first."""
+    return [h.describe() for h in sorted(hits, key=lambda h: (-h.weight, h.flag_id))]

@@ -1,0 +1,155 @@
+"""Shared pieces of the ingest readers: report, encoding rule, limits."""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import io
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, tzinfo
+
+MAX_TEXT_CHARS = 1_000_000
+"""Records whose text is longer than this (about 1 MB) are rejected as oversized."""
+
+MAX_PROBLEMS_KEPT = 1_000
+"""The report keeps the first problems; the count of skipped records is always exact."""
+
+SNIFF_BYTES = 64 * 1024
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+@dataclasses.dataclass
+class IngestReport:
+    """Counts for one ingest run (mutable: readers update it while streaming).
+
+    ``read``: records seen; ``ok``: posts yielded; ``skipped``: malformed, undecodable or
+    oversized records (each listed in ``problems`` up to :data:`MAX_PROBLEMS_KEPT`);
+    ``duplicates``: records whose content hash was already seen (this run or checkpoint);
+    ``ignored``: records with no text to monitor (Telegram service messages, empty rows).
+    """
+
+    read: int = 0
+    ok: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    problems: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    encodings: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def problem(self, location: str, reason: str) -> None:
+        """Record one skipped record."""
+        self.skipped += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append((location, reason))
+
+    def merge(self, other: IngestReport) -> None:
+        """Add another report's counts to this one."""
+        self.read += other.read
+        self.ok += other.ok
+        self.skipped += other.skipped
+        self.duplicates += other.duplicates
+        self.ignored += other.ignored
+        room = MAX_PROBLEMS_KEPT - len(self.problems)
+        self.problems.extend(other.problems[: max(room, 0)])
+        self.encodings.update(other.encodings)
+
+
+class RecordError(ValueError):
+    """A record is malformed; the reader reports it and goes on."""
+
+
+def detect_encoding(head: bytes) -> str:
+    """The encoding rule, applied to the first bytes of a file.
+
+    1. A byte-order mark wins: UTF-8-BOM -> ``utf-8-sig``; UTF-32 and UTF-16 BOMs.
+    2. No BOM but every other byte is 0x00 or 0x04 (Latin or Cyrillic in UTF-16)
+       -> UTF-16 LE or BE.
+    3. Valid UTF-8 (a multibyte character cut at the end of the sample is allowed)
+       -> ``utf-8``.
+    4. Otherwise ``cp1251`` (the usual legacy encoding of Ukrainian/Russian text).
+    Records that then do not decode are reported and skipped, never guessed.
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 4:
+        # BOM-less UTF-16: one byte column is almost all high bytes 0x00 (Latin) or
+        # 0x04 (Cyrillic), control characters that real 8-bit text does not contain
+        even = sum(sample[0::2].count(b) for b in (0, 4))
+        odd = sum(sample[1::2].count(b) for b in (0, 4))
+        half = len(sample) // 2
+        if odd > 0.4 * half and even < 0.05 * half:
+            return "utf-16-le"
+        if even > 0.4 * half and odd < 0.05 * half:
+            return "utf-16-be"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "cp1251"
+    return "utf-8"
+
+
+def open_text(raw: io.BufferedReader, encoding: str | None) -> tuple[io.TextIOWrapper, str]:
+    """Wrap a binary stream as text; undecodable bytes become lone surrogates."""
+    head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    if len(head) < SNIFF_BYTES // 2:  # peek returns at most one buffer; fine for the rule
+        head = raw.peek(SNIFF_BYTES)
+    enc = encoding or detect_encoding(head)
+    stream = io.TextIOWrapper(raw, encoding=enc, errors="surrogateescape", newline="")
+    return stream, enc
+
+
+def undecodable(text: str) -> bool:
+    """True when ``text`` holds bytes that did not decode (see :func:`open_text`)."""
+    return _UNDECODABLE.search(text) is not None
+
+
+def check_text(text: str, encoding: str, max_chars: int) -> None:
+    """Raise :class:`RecordError` for undecodable or oversized text."""
+    if len(text) > max_chars:
+        raise RecordError(f"oversized record: {len(text)} characters > {max_chars}")
+    if undecodable(text):
+        raise RecordError(f"undecodable bytes for encoding {encoding}")
+
+
+def parse_time(value: object, default_tz: tzinfo = UTC) -> datetime | None:
+    """ISO 8601 text or a Unix timestamp -> aware datetime (naive times get ``default_tz``)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise RecordError(f"bad time {value!r}")
+    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        try:
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise RecordError(f"bad timestamp {value!r}") from exc
+    if not isinstance(value, str):
+        raise RecordError(f"bad time {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise RecordError(f"bad time {value[:40]!r}") from exc
+    return parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=default_tz)
+
+
+def read_lines(stream: io.TextIOWrapper, max_chars: int) -> Iterator[tuple[int, str | None]]:
+    """(line number, line) pairs; an over-long line yields ``None`` and is not kept in memory."""
+    lineno = 0
+    while True:
+        line = stream.readline(max_chars + 2)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > max_chars + 1 and not line.endswith("\n"):
+            while True:  # drain the rest of the over-long line in bounded chunks
+                rest = stream.readline(1 << 20)
+                if not rest or rest.endswith("\n"):
+                    break
+            yield lineno, None
+            continue
+        yield lineno, line

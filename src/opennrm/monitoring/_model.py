@@ -1,0 +1,395 @@
+"""Statistical risk model: character n-grams, a linear model and Platt calibration.
+
+The model is deliberately simple and explainable:
+
+* features: TF-IDF over character n-grams inside word boundaries (``char_wb``, 2–5 by
+  default) of the *normalised* text, so it works for any script and look-alike letters
+  are already folded;
+* classifier: L2 logistic regression; its decision value is a sum of per-n-gram
+  contributions ``tfidf(x, g) * coef(g)``, which is what :meth:`RiskModel.explain` returns;
+* calibration: a Platt sigmoid fitted on *out-of-fold* decision values of a stratified
+  k-fold cross-validation (the final classifier is refitted on all rows), so
+  ``predict_proba`` is a calibrated probability and the reported metrics are held-out.
+
+Model directories hold a ``model.joblib`` (a pickle) and ``manifest.json``. **A model
+directory is trusted input**: unpickling can run code, so only load directories you
+produced yourself. :func:`load_model` refuses a directory whose ``model.joblib`` does not
+match the SHA-256 recorded in its manifest (this detects corruption and accidental
+swaps; it is not a defence against someone who can rewrite both files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from opennrm.monitoring._model_features import CharNgramHasher
+
+MODEL_FORMAT_VERSION = 1
+MODEL_FILE = "model.joblib"
+MANIFEST_FILE = "manifest.json"
+
+
+class ModelError(Exception):
+    """A model directory that is missing, incomplete or does not match its manifest."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Hyper-parameters of :func:`train_model` (all recorded in the manifest)."""
+
+    ngram_min: int = 2
+    ngram_max: int = 5
+    min_df: int = 2
+    hash_bits: int = 20
+    c: float = 10.0
+    cv_folds: int = 5
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class FeatureContribution:
+    """One n-gram's contribution to the model's decision value (log-odds units)."""
+
+    ngram: str
+    contribution: float
+
+    def describe(self, text: str = "") -> str:
+        """``n-gram "раб" in "работа" (+0.41)``; ``text`` (normalised) supplies the word."""
+        fragment = self.ngram.strip()
+        sign = "+" if self.contribution >= 0 else "−"
+        where = ""
+        if text:
+            word = next((w for w in text.split() if fragment in w), "")
+            if word and word != fragment:
+                where = f' in "{word}"'
+        return f'n-gram "{fragment}"{where} ({sign}{abs(self.contribution):.2f})'
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    """Calibration check: mean predicted probability vs observed positive rate in a bin."""
+
+    lower: float
+    upper: float
+    count: int
+    mean_predicted: float
+    observed_rate: float
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Held-out (out-of-fold) quality of a scorer at a threshold."""
+
+    n: int
+    positives: int
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+    f1_at_half: float
+    roc_auc: float
+    brier: float
+    reliability: tuple[ReliabilityBin, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class RiskModel:
+    """A fitted, calibrated character n-gram model. Picklable (ships to Dask workers)."""
+
+    vectorizer: Any
+    coef: np.ndarray
+    intercept: float
+    platt_a: float
+    platt_b: float
+    threshold: float
+    manifest: dict[str, Any]
+
+    def _features(self, normalized_texts: Sequence[str]) -> Any:
+        return self.vectorizer.transform(list(normalized_texts))
+
+    def decision(self, normalized_texts: Sequence[str]) -> np.ndarray:
+        """Raw linear decision values (log-odds before calibration)."""
+        x = self._features(normalized_texts)
+        out: np.ndarray = np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
+        return out
+
+    def predict_proba(self, normalized_texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probability that each (normalised) text is a risky post."""
+        return _sigmoid(self.platt_a * self.decision(normalized_texts) + self.platt_b)
+
+    def score_and_explain(
+        self, normalized_texts: Sequence[str], *, top_k: int = 3
+    ) -> list[tuple[float, tuple[FeatureContribution, ...]]]:
+        """Calibrated probability and the ``top_k`` n-grams that pushed it up, per text.
+
+        Only n-grams with three or more non-space characters are reported (shorter ones
+        are not meaningful to a reader, though they count in the score); the contribution
+        of an n-gram is ``tfidf * coefficient`` in log-odds before calibration.
+        """
+        x, pos, size, joined = self.vectorizer.transform_with_ngrams(list(normalized_texts))
+        decision = np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
+        proba = _sigmoid(self.platt_a * decision + self.platt_b)
+        if top_k <= 0:
+            return [(float(p), ()) for p in proba]
+        contrib_all = x.data * self.coef[x.indices]
+        readable = size >= 3
+        results: list[tuple[float, tuple[FeatureContribution, ...]]] = []
+        indptr = x.indptr
+        for i in range(x.shape[0]):
+            lo, hi = indptr[i], indptr[i + 1]
+            contrib = contrib_all[lo:hi]
+            good = np.flatnonzero((contrib > 0) & readable[lo:hi])
+            top: tuple[FeatureContribution, ...] = ()
+            if len(good):
+                k = min(4 * top_k, len(good))  # spares: " раб" and "раб " read the same
+                if k < len(good):
+                    good = good[np.argpartition(-contrib[good], k - 1)[:k]]
+                cands = []
+                for j in good:
+                    start = pos[lo + j]
+                    shown = joined[start : start + size[lo + j]].strip()
+                    if len(shown) >= 3:
+                        cands.append((-float(contrib[j]), shown))
+                cands.sort()
+                seen: set[str] = set()
+                chosen: list[FeatureContribution] = []
+                for neg, shown in cands:
+                    if shown not in seen and len(chosen) < top_k:
+                        seen.add(shown)
+                        chosen.append(FeatureContribution(shown, -neg))
+                top = tuple(chosen)
+            results.append((float(proba[i]), top))
+        return results
+
+
+def _make_vectorizer(config: ModelConfig) -> CharNgramHasher:
+    return CharNgramHasher(
+        ngram_min=config.ngram_min,
+        ngram_max=config.ngram_max,
+        bits=config.hash_bits,
+        min_df=config.min_df,
+    )
+
+
+def _make_classifier(config: ModelConfig) -> Any:
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+    return LogisticRegression(C=config.c, solver="liblinear", max_iter=1000)
+
+
+def fit_platt(decision: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: ``p = sigmoid(a * decision + b)`` fitted by logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
+    lr.fit(decision.reshape(-1, 1), labels)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def reliability_bins(
+    proba: np.ndarray, labels: np.ndarray, *, bins: int = 10
+) -> tuple[ReliabilityBin, ...]:
+    """Equal-width reliability diagram data (empty bins omitted)."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(proba, edges[1:-1]), 0, bins - 1)
+    out = []
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            out.append(
+                ReliabilityBin(
+                    lower=float(edges[b]),
+                    upper=float(edges[b + 1]),
+                    count=int(mask.sum()),
+                    mean_predicted=float(proba[mask].mean()),
+                    observed_rate=float(labels[mask].mean()),
+                )
+            )
+    return tuple(out)
+
+
+def best_threshold(proba: np.ndarray, labels: np.ndarray) -> float:
+    """The threshold that maximises F1 on the given (held-out) scores."""
+    from sklearn.metrics import precision_recall_curve  # type: ignore[import-untyped]
+
+    precision, recall, thresholds = precision_recall_curve(labels, proba)
+    if len(thresholds) == 0:
+        return 0.5
+    f1 = 2 * precision[:-1] * recall[:-1] / np.maximum(precision[:-1] + recall[:-1], 1e-12)
+    return float(thresholds[int(np.argmax(f1))])
+
+
+def evaluate(proba: np.ndarray, labels: np.ndarray, threshold: float) -> Metrics:
+    """Precision/recall/F1 at ``threshold``, F1 at 0.5, ROC AUC, Brier and reliability."""
+    from sklearn.metrics import (
+        brier_score_loss,
+        f1_score,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+
+    pred = (proba >= threshold).astype(int)
+    both = len(set(labels.tolist())) == 2
+    return Metrics(
+        n=len(labels),
+        positives=int(labels.sum()),
+        threshold=float(threshold),
+        precision=float(precision_score(labels, pred, zero_division=0)),
+        recall=float(recall_score(labels, pred, zero_division=0)),
+        f1=float(f1_score(labels, pred, zero_division=0)),
+        f1_at_half=float(f1_score(labels, (proba >= 0.5).astype(int), zero_division=0)),
+        roc_auc=float(roc_auc_score(labels, proba)) if both else math.nan,
+        brier=float(brier_score_loss(labels, proba)),
+        reliability=reliability_bins(proba, labels),
+    )
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A fitted model plus its out-of-fold predictions (for combining with flags)."""
+
+    model: RiskModel
+    oof_proba: np.ndarray
+    metrics: Metrics
+
+
+def train_model(
+    normalized_texts: Sequence[str],
+    labels: Sequence[int],
+    *,
+    config: ModelConfig = ModelConfig(),
+    data_sha256: str = "",
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> TrainResult:
+    """Fit the n-gram model with ``config.cv_folds``-fold out-of-fold Platt calibration.
+
+    ``labels`` must be 0/1 with both classes present at least ``cv_folds`` times.
+    """
+    from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
+
+    y = np.asarray(labels, dtype=np.int64)
+    texts = list(normalized_texts)
+    if len(texts) != len(y):
+        raise ValueError("texts and labels differ in length")
+    if not set(np.unique(y).tolist()) <= {0, 1}:
+        raise ValueError("labels must be 0 or 1")
+    counts = np.bincount(y, minlength=2)
+    if counts.min() < config.cv_folds:
+        raise ValueError(
+            f"each class needs at least {config.cv_folds} examples (have {counts.tolist()})"
+        )
+    folds = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
+    oof_decision = np.zeros(len(y), dtype=np.float64)
+    for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
+        fold_vectorizer = _make_vectorizer(config)
+        x_train = fold_vectorizer.fit_transform([texts[i] for i in train_idx])
+        fold_clf = _make_classifier(config).fit(x_train, y[train_idx])
+        x_test = fold_vectorizer.transform([texts[i] for i in test_idx])
+        oof_decision[test_idx] = fold_clf.decision_function(x_test)
+    platt_a, platt_b = fit_platt(oof_decision, y)
+    oof_proba = _sigmoid(platt_a * oof_decision + platt_b)
+    threshold = best_threshold(oof_proba, y)
+    metrics = evaluate(oof_proba, y, threshold)
+
+    vectorizer = _make_vectorizer(config)
+    x = vectorizer.fit_transform(texts)
+    clf = _make_classifier(config).fit(x, y)
+    manifest: dict[str, Any] = {
+        "format_version": MODEL_FORMAT_VERSION,
+        "kind": "hashed-char-wb-ngram-tfidf-logreg-platt",
+        "created_at": clock().isoformat(),
+        "training_data_sha256": data_sha256,
+        "n_samples": len(y),
+        "config": asdict(config),
+        "threshold": threshold,
+        "metrics": metrics.to_dict(),
+    }
+    model = RiskModel(
+        vectorizer=vectorizer,
+        coef=np.asarray(clf.coef_[0], dtype=np.float64),
+        intercept=float(clf.intercept_[0]),
+        platt_a=platt_a,
+        platt_b=platt_b,
+        threshold=threshold,
+        manifest=manifest,
+    )
+    return TrainResult(model=model, oof_proba=oof_proba, metrics=metrics)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_model(model: RiskModel, directory: str | Path) -> Path:
+    """Write ``model.joblib`` and ``manifest.json`` (with the pickle's SHA-256)."""
+    import joblib  # type: ignore[import-untyped]
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "vectorizer": model.vectorizer,
+        "coef": model.coef,
+        "intercept": model.intercept,
+        "platt_a": model.platt_a,
+        "platt_b": model.platt_b,
+        "threshold": model.threshold,
+    }
+    joblib.dump(payload, out / MODEL_FILE, compress=3)
+    manifest = dict(model.manifest)
+    manifest["model_file"] = MODEL_FILE
+    manifest["model_sha256"] = _sha256_file(out / MODEL_FILE)
+    (out / MANIFEST_FILE).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, default=float) + "\n", encoding="utf-8"
+    )
+    return out
+
+
+def load_model(directory: str | Path) -> RiskModel:
+    """Load a model directory written by :func:`save_model` (trusted input, see module doc)."""
+    import joblib
+
+    src = Path(directory)
+    manifest_path = src / MANIFEST_FILE
+    model_path = src / MODEL_FILE
+    if not manifest_path.is_file() or not model_path.is_file():
+        raise ModelError(f"{src}: not a model directory (needs {MANIFEST_FILE} and {MODEL_FILE})")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{manifest_path}: unreadable manifest ({exc})") from exc
+    if manifest.get("format_version") != MODEL_FORMAT_VERSION:
+        raise ModelError(f"{manifest_path}: unsupported format_version")
+    if _sha256_file(model_path) != manifest.get("model_sha256"):
+        raise ModelError(f"{model_path}: SHA-256 does not match the manifest; refusing to load")
+    payload = joblib.load(model_path)  # trusted: hash checked above
+    return RiskModel(
+        vectorizer=payload["vectorizer"],
+        coef=np.asarray(payload["coef"], dtype=np.float64),
+        intercept=float(payload["intercept"]),
+        platt_a=float(payload["platt_a"]),
+        platt_b=float(payload["platt_b"]),
+        threshold=float(payload["threshold"]),
+        manifest=manifest,
+    )

@@ -1,0 +1,311 @@
+"""Near-duplicate campaigns (MinHash-LSH) and contact networks.
+
+**Near-duplicates.** Each post's *normalised* text (every script kept; digit runs masked
+to ``0`` so a campaign that only changes the phone number or the price stays one
+campaign) is cut into overlapping character shingles of ``shingle_size`` code points.
+Shingles are hashed with a polynomial hash over code points in numpy (stable across
+processes, unlike Python's ``hash``), and the MinHash signature applies ``num_perm``
+multiply-shift universal hash functions ``(a * h + b) >> 32`` (seeded) to all shingles of
+a batch at once: no per-shingle Python call. Signatures are banded exactly as
+``datasketch.MinHashLSH`` bands them, with its optimal ``(bands, rows)`` for the
+threshold; every candidate pair that shares a band is *verified* by the estimated Jaccard
+similarity (share of equal signature positions) ``>= threshold``; campaigns are the
+connected components of verified pairs. Everything is done in a canonical order (sorted
+post keys), so the result does not depend on input order, and is seeded, so it is
+deterministic. Cluster ids are the smallest key in the cluster (singletons: their own key).
+
+**Templates.** A campaign is summarised by the tokens of its representative post that at
+least ``template_support`` of the members share; other tokens become ``{…}``, phones,
+e-mails and URLs ``{PHONE}``, ``{EMAIL}``, ``{URL}``.
+
+**Networks.** Posts sharing a contact (phone, e-mail, handle, URL) are linked; networks
+are the connected components with at least two posts. Contacts shared by more than
+``max_contact_posts`` posts (a public site, a masked placeholder) do not link posts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+_DIGITS_RE = re.compile(r"\d+")
+_PAD = "\x00"
+_P = np.uint64(0x100000001B3)  # FNV prime, as the polynomial base
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Parameters of near-duplicate clustering (defaults tuned on Telegram posts)."""
+
+    num_perm: int = 64
+    shingle_size: int = 5
+    threshold: float = 0.6
+    seed: int = 1
+    template_support: float = 0.6
+    template_members: int = 50
+    max_contact_posts: int = 1000
+    windows_per_chunk: int = 40_000
+
+
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    return a, b
+
+
+@lru_cache(maxsize=8)
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``(bands, rows)`` as ``datasketch.MinHashLSH`` picks them (equal FP/FN weights)."""
+    from datasketch.lsh import _optimal_param  # type: ignore[import-untyped]
+
+    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+    return int(bands), int(rows)
+
+
+def shingle_text(normalized: str) -> str:
+    """The text that is shingled: normalised text with digit runs masked to ``0``."""
+    return _DIGITS_RE.sub("0", normalized)
+
+
+def minhash_signatures(
+    normalized_texts: Sequence[str],
+    config: ClusterConfig = ClusterConfig(),
+) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures ``(n, num_perm)`` uint32 and a mask of texts with content.
+
+    Texts shorter than a shingle are padded to one shingle; empty texts get an all-ones
+    signature and ``False`` in the mask (they are never clustered).
+    """
+    k = config.shingle_size
+    n = len(normalized_texts)
+    sig = np.full((n, config.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    valid = np.zeros(n, dtype=bool)
+    if n == 0:
+        return sig, valid
+    a, b = _permutations(config.num_perm, config.seed)
+    texts = [shingle_text(t) for t in normalized_texts]
+    valid = np.array([bool(t) for t in texts])
+    texts = [t + _PAD * (k - len(t)) if 0 < len(t) < k else t for t in texts]
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    counts = np.where(lengths >= k, lengths - k + 1, 0)
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    powers = [_P ** np.uint64(k - 1 - j) for j in range(k)]
+    # process documents in chunks so the (windows x num_perm) matrix stays small
+    doc = 0
+    while doc < n:
+        total = 0
+        end = doc
+        while end < n and (end == doc or total + counts[end] <= config.windows_per_chunk):
+            total += int(counts[end])
+            end += 1
+        chunk_counts = counts[doc:end]
+        if total:
+            starts = np.repeat(offsets[doc:end], chunk_counts)
+            within = np.arange(total, dtype=np.int64) - np.repeat(
+                np.cumsum(chunk_counts) - chunk_counts, chunk_counts
+            )
+            pos = starts + within
+            with np.errstate(over="ignore"):
+                h = np.zeros(total, dtype=np.uint64)
+                for j in range(k):
+                    h += codes[pos + j] * powers[j]
+                hashed = ((h[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).astype(np.uint32)
+            nonempty = chunk_counts > 0
+            bounds = (np.cumsum(chunk_counts) - chunk_counts)[nonempty]
+            mins = np.minimum.reduceat(hashed, bounds, axis=0)
+            sig[doc:end][nonempty] = mins
+        doc = end
+    return sig, valid
+
+
+def _pairs_in_groups(inverse: np.ndarray, cap: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of indexes sharing a group id; groups above ``cap`` become a star on the first."""
+    order = np.argsort(inverse, kind="stable")
+    sorted_ids = inverse[order]
+    boundaries = np.flatnonzero(np.diff(sorted_ids)) + 1
+    left: list[np.ndarray] = []
+    right: list[np.ndarray] = []
+    for members in np.split(order, boundaries):
+        m = len(members)
+        if m < 2:
+            continue
+        if m <= cap:
+            i, j = np.triu_indices(m, k=1)
+            left.append(members[i])
+            right.append(members[j])
+        else:
+            left.append(np.full(m - 1, members[0]))
+            right.append(members[1:])
+    if not left:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    return np.concatenate(left), np.concatenate(right)
+
+
+def _rows_as_ids(block: np.ndarray) -> np.ndarray:
+    view = np.ascontiguousarray(block).view(
+        np.dtype((np.void, block.dtype.itemsize * block.shape[1]))
+    )
+    _, inverse = np.unique(view.ravel(), return_inverse=True)
+    return inverse.ravel()
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    from scipy.sparse import coo_matrix  # type: ignore[import-untyped]
+    from scipy.sparse.csgraph import connected_components  # type: ignore[import-untyped]
+
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    out: np.ndarray = labels
+    return out
+
+
+def cluster_signatures(
+    keys: Sequence[str],
+    signatures: np.ndarray,
+    valid: np.ndarray | None = None,
+    config: ClusterConfig = ClusterConfig(),
+) -> list[str]:
+    """Cluster id (smallest member key) of each post, in input order.
+
+    ``keys`` identify posts (e.g. post ids); equal keys must mean equal texts.
+    """
+    n = len(keys)
+    if n == 0:
+        return []
+    if valid is None:
+        valid = np.ones(n, dtype=bool)
+    canon = sorted(range(n), key=lambda i: keys[i])  # canonical order: input order is irrelevant
+    canon_arr = np.array(canon, dtype=np.int64)
+    sig = signatures[canon_arr]
+    ok = valid[canon_arr]
+    idx = np.flatnonzero(ok)
+    # 1. exact duplicates of the whole signature are one node
+    full_ids = _rows_as_ids(sig[idx])
+    lefts, rights = [], []
+    dl, dr = _pairs_in_groups(full_ids, cap=1)
+    lefts.append(idx[dl])
+    rights.append(idx[dr])
+    _, first = np.unique(full_ids, return_index=True)
+    reps = idx[np.sort(first)]
+    # 2. LSH banding over distinct signatures, then verification
+    bands, rows = lsh_params(config.threshold, config.num_perm)
+    rsig = sig[reps]
+    cand_l, cand_r = [], []
+    for band in range(bands):
+        ids = _rows_as_ids(rsig[:, band * rows : (band + 1) * rows])
+        bl, br = _pairs_in_groups(ids)
+        cand_l.append(bl)
+        cand_r.append(br)
+    if cand_l:
+        cl = np.concatenate(cand_l)
+        cr = np.concatenate(cand_r)
+        if len(cl):
+            pair = np.unique(np.minimum(cl, cr) * len(reps) + np.maximum(cl, cr))
+            cl, cr = pair // len(reps), pair % len(reps)
+            sim = (rsig[cl] == rsig[cr]).mean(axis=1)
+            keep = sim >= config.threshold
+            lefts.append(reps[cl[keep]])
+            rights.append(reps[cr[keep]])
+    labels = _components(n, np.concatenate(lefts), np.concatenate(rights))
+    # name each component by its smallest key (position 0 in canonical order is smallest)
+    first_pos: dict[int, int] = {}
+    for pos in range(n):
+        first_pos.setdefault(int(labels[pos]), pos)
+    out = [""] * n
+    for pos, original in enumerate(canon):
+        out[original] = keys[canon[first_pos[int(labels[pos])]]]
+    return out
+
+
+def near_duplicate_clusters(
+    normalized_texts: Sequence[str],
+    keys: Sequence[str] | None = None,
+    config: ClusterConfig = ClusterConfig(),
+) -> list[str]:
+    """Convenience: signatures + clustering. ``keys`` default to the texts themselves."""
+    sig, valid = minhash_signatures(normalized_texts, config)
+    return cluster_signatures(
+        list(keys) if keys is not None else list(normalized_texts), sig, valid, config
+    )
+
+
+# ----------------------------------------------------------------------------- templates
+
+_URL_RE = re.compile(
+    r"(?:https?://|www\.|t\.me/)\S+|\b[\w-]+\.(?:com|ru|ua|pl|ro|org|net|me|io)\b\S*"
+)
+_EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_PHONE_RE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+_HANDLE_RE = re.compile(r"(?<![\w.])@\w{3,}")
+SLOT = "{…}"
+
+
+def _mask(text: str) -> str:
+    text = _EMAIL_RE.sub(" {EMAIL} ", text)
+    text = _URL_RE.sub(" {URL} ", text)
+    text = _PHONE_RE.sub(" {PHONE} ", text)
+    return _HANDLE_RE.sub(" {HANDLE} ", text)
+
+
+def build_template(member_texts: Sequence[str], *, support: float = 0.6) -> str:
+    """Template of a campaign from its members' normalised texts (see the module doc)."""
+    if not member_texts:
+        return ""
+    tokenised = [_mask(t).split() for t in member_texts]
+    sets = [set(t) for t in tokenised]
+    lengths = sorted(len(t) for t in tokenised)
+    median = lengths[len(lengths) // 2]
+    rep = min(tokenised, key=lambda t: (abs(len(t) - median), " ".join(t)))
+    needed = support * len(tokenised)
+    out: list[str] = []
+    for token in rep:
+        shared = sum(1 for s in sets if token in s)
+        word = token if shared >= needed else SLOT
+        if not (word == SLOT and out and out[-1] == SLOT):
+            out.append(word)
+    return " ".join(out)
+
+
+# ----------------------------------------------------------------------------- networks
+
+
+def contact_networks(
+    contacts: Sequence[Sequence[Hashable]],
+    keys: Sequence[str],
+    *,
+    max_contact_posts: int = 1000,
+) -> list[str | None]:
+    """Network id (smallest member key) of each post, or ``None`` when it shares no contact.
+
+    ``contacts[i]`` are post ``i``'s normalised contact values (e.g. ``"phone:+380…"``).
+    """
+    n = len(keys)
+    owners: dict[Hashable, list[int]] = {}
+    for i, values in enumerate(contacts):
+        for value in set(values):
+            owners.setdefault(value, []).append(i)
+    left: list[int] = []
+    right: list[int] = []
+    for posts in owners.values():
+        if 2 <= len(posts) <= max_contact_posts:
+            left.extend(posts[:1] * (len(posts) - 1))
+            right.extend(posts[1:])
+    if n == 0:
+        return []
+    labels = _components(n, np.array(left, dtype=np.int64), np.array(right, dtype=np.int64))
+    sizes = Counter(labels.tolist())
+    smallest: dict[int, str] = {}
+    for i in range(n):
+        lab = int(labels[i])
+        if lab not in smallest or keys[i] < smallest[lab]:
+            smallest[lab] = keys[i]
+    return [smallest[int(labels[i])] if sizes[int(labels[i])] > 1 else None for i in range(n)]

@@ -1,0 +1,500 @@
+"""Streaming ingest of online posts from exports and archives.
+
+``iter_posts(path)`` yields :class:`~opennrm.monitoring.Post` objects one at a time
+(constant memory, except where a single record must be held) from:
+
+- ``telegram``: Telegram Desktop chat export ``result.json`` (read incrementally);
+- ``csv``: a header row and a text column (``text_column=``, else the first of
+  text/message/content/body/post); optional channel/author/date/url columns by name;
+- ``jsonl``: one JSON object per line (our own ``posts.jsonl`` reads back losslessly);
+- ``html``: a saved web page (visible text only, one post per file);
+- ``rss``: RSS 2.0 / RSS 1.0 / Atom feeds (no DTDs or entities accepted);
+- ``warc``: web archives (``.warc``/``.warc.gz``), HTML responses become posts.
+
+A malformed, undecodable or oversized record is reported in the :class:`IngestReport`
+(location ``file:line`` and reason) and skipped; nothing else is lost. A post whose id
+(content hash) is in ``seen`` is counted as a duplicate and not yielded, so passing the
+ids of an earlier run (:func:`load_checkpoint`) makes re-ingesting add nothing.
+Encoding: see :func:`detect_encoding`; ``encoding=`` overrides it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator, MutableSet
+from datetime import UTC, tzinfo
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from opennrm.monitoring._ingest_base import (
+    MAX_TEXT_CHARS,
+    IngestReport,
+    RecordError,
+    check_text,
+    detect_encoding,
+    open_text,
+    parse_time,
+    read_lines,
+    undecodable,
+)
+from opennrm.monitoring._ingest_feed import iter_feed
+from opennrm.monitoring._ingest_html import html_to_document
+from opennrm.monitoring._ingest_telegram import iter_telegram
+from opennrm.monitoring._post import Post
+
+__all__ = [
+    "FORMATS",
+    "MAX_TEXT_CHARS",
+    "TEXT_COLUMNS",
+    "IngestError",
+    "IngestReport",
+    "allow_huge_csv_fields",
+    "append_checkpoint",
+    "detect_encoding",
+    "detect_format",
+    "iter_posts",
+    "load_checkpoint",
+    "open_text",
+    "sniff_dialect",
+    "undecodable",
+]
+
+FORMATS = ("telegram", "csv", "jsonl", "html", "rss", "warc")
+TEXT_COLUMNS = ("text", "message", "content", "body", "post")
+_CHANNEL_COLUMNS = ("channel", "chat", "group", "site", "source_name")
+_AUTHOR_COLUMNS = ("author", "from", "user", "username", "sender")
+_TIME_COLUMNS = ("posted_at", "date", "time", "timestamp", "created_at", "datetime")
+_URL_COLUMNS = ("url", "link", "href")
+
+_EXTENSIONS = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".html": "html",
+    ".htm": "html", ".xhtml": "html", ".rss": "rss", ".atom": "rss", ".xml": "rss",
+    ".warc": "warc", ".arc": "warc",
+}  # fmt: skip
+
+
+_Raw = io.BufferedReader
+
+
+class IngestError(ValueError):
+    """A whole file cannot be read (unknown format, missing column, unreadable)."""
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """Guess the format from the file name, then from the first bytes."""
+    p = Path(path)
+    name = p.name.lower()
+    for suffix in (".warc.gz", ".arc.gz"):
+        if name.endswith(suffix):
+            return "warc"
+    fmt = _EXTENSIONS.get(p.suffix.lower())
+    if fmt is not None:
+        return fmt
+    with p.open("rb") as fh:
+        head = fh.read(8192)
+    if head.startswith(b"\x1f\x8b") or head.startswith(b"WARC/"):
+        return "warc"
+    enc = detect_encoding(head)
+    text = head.decode(enc, errors="replace").lstrip("\ufeff \t\r\n").lower()
+    if text.startswith("{"):
+        first_line = text.split("\n", 1)[0].rstrip()
+        if '"messages"' in text and not first_line.endswith("}"):
+            return "telegram"
+        return "jsonl" if first_line.endswith("}") else "telegram"
+    if text.startswith("<?xml") or text.startswith(("<rss", "<feed", "<rdf")):
+        return "html" if "<html" in text[:500] else "rss"
+    if text.startswith("<"):
+        return "html"
+    if name == "result.json" or p.suffix.lower() == ".json":
+        return "telegram"
+    return "csv"
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> set[str]:
+    """Post ids recorded by earlier runs (one per line); a missing file is an empty set."""
+    p = Path(path)
+    if not p.exists():
+        return set()
+    with p.open(encoding="ascii", errors="replace") as fh:
+        return {line.strip() for line in fh if len(line.strip()) == 32}
+
+
+def append_checkpoint(path: str | os.PathLike[str], ids: Iterable[str]) -> None:
+    """Append post ids to a checkpoint file."""
+    with Path(path).open("a", encoding="ascii") as fh:
+        fh.writelines(f"{i}\n" for i in ids)
+
+
+def iter_posts(
+    path: str | os.PathLike[str],
+    format: str | None = "auto",
+    *,
+    report: IngestReport | None = None,
+    seen: MutableSet[str] | None = None,
+    text_column: str | None = None,
+    encoding: str | None = None,
+    max_chars: int = MAX_TEXT_CHARS,
+    default_tz: tzinfo = UTC,
+    opener: type[io.FileIO] | None = None,
+) -> Iterator[Post]:
+    """Yield the posts of one file, skipping (and reporting) bad records and duplicates.
+
+    ``report`` is updated as the generator runs (create one to read the counts).
+    ``seen`` is a set of post ids; new ids are added to it (pass the same set to several
+    calls to deduplicate across files, or :func:`load_checkpoint` to resume).
+    ``default_tz`` is given to times that have no offset (Telegram's ``date`` field).
+    """
+    report = report if report is not None else IngestReport()
+    seen = seen if seen is not None else set()
+    fmt = detect_format(path) if format in (None, "auto") else format
+    if fmt not in FORMATS:
+        raise IngestError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    label = Path(path).name
+    try:
+        raw: io.BufferedReader = open(path, "rb")  # noqa: SIM115 - closed in finally
+    except OSError as exc:
+        raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        posts = _READERS[fmt](raw, label, report, text_column, encoding, max_chars, default_tz)
+        for post in posts:
+            if post.id in seen:
+                report.duplicates += 1
+                continue
+            seen.add(post.id)
+            report.ok += 1
+            yield post
+    finally:
+        raw.close()
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def _telegram(
+    raw: _Raw, label: str, report: IngestReport, _col: str | None, encoding: str | None,
+    max_chars: int, default_tz: tzinfo,
+) -> Iterator[Post]:  # fmt: skip
+    stream, enc = open_text(raw, encoding)
+    report.encodings[label] = enc
+    yield from iter_telegram(
+        stream, label=label, encoding=enc, report=report, max_chars=max_chars,
+        default_tz=default_tz,
+    )  # fmt: skip
+
+
+def _jsonl(
+    raw: _Raw, label: str, report: IngestReport, text_key: str | None,
+    encoding: str | None, max_chars: int, default_tz: tzinfo,
+) -> Iterator[Post]:  # fmt: skip
+    stream, enc = open_text(raw, encoding)
+    report.encodings[label] = enc
+    for lineno, line in read_lines(stream, 4 * max_chars):
+        where = f"{label}:{lineno}"
+        if line is None:
+            report.read += 1
+            report.problem(where, f"oversized record: line longer than {4 * max_chars}")
+            continue
+        if not line.strip():
+            continue
+        report.read += 1
+        try:
+            if undecodable(line):
+                raise RecordError(f"undecodable bytes for encoding {enc}")
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise RecordError(f"invalid JSON: {exc.msg}") from exc
+            if not isinstance(obj, dict):
+                raise RecordError("line is not a JSON object")
+            post = _record_to_post(obj, "jsonl", where, text_key, enc, max_chars, default_tz)
+        except RecordError as exc:
+            report.problem(where, str(exc))
+            continue
+        if post is None:
+            report.ignored += 1
+            continue
+        yield post
+
+
+def _pick(keys: Iterable[str], wanted: tuple[str, ...]) -> str | None:
+    lower = {k.lower().strip(): k for k in keys}
+    return next((lower[w] for w in wanted if w in lower), None)
+
+
+def _record_to_post(
+    obj: dict[str, object], source: str, where: str, text_key: str | None, enc: str,
+    max_chars: int, default_tz: tzinfo,
+) -> Post | None:  # fmt: skip
+    key = text_key or _pick(obj, TEXT_COLUMNS)
+    if key is None or key not in obj:
+        raise RecordError(f"no text field ({text_key or '/'.join(TEXT_COLUMNS)})")
+    text = obj[key]
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise RecordError(f"text field {key!r} is not a string")
+    check_text(text, enc, max_chars)
+    if not text.strip():
+        return None
+
+    def field(names: tuple[str, ...]) -> str | None:
+        k = _pick(obj, names)
+        value = obj.get(k) if k is not None else None
+        if value is None or value == "":
+            return None
+        if isinstance(value, dict | list):
+            raise RecordError(f"field {k!r} is not a scalar")
+        return str(value)
+
+    origin = obj.get("source")
+    time_key = _pick(obj, _TIME_COLUMNS)
+    return Post.create(
+        str(origin) if isinstance(origin, str) and origin else source,
+        text,
+        channel=field(_CHANNEL_COLUMNS),
+        author=field(_AUTHOR_COLUMNS),
+        posted_at=parse_time(obj.get(time_key) if time_key else None, default_tz),
+        url=field(_URL_COLUMNS),
+        record=field(("record",)) or where,
+    )
+
+
+_FIELD_LIMIT_SET = False
+
+
+def allow_huge_csv_fields() -> None:
+    """Lift the csv module's 128 KiB field limit (records are bounded by ``max_chars``)."""
+    global _FIELD_LIMIT_SET
+    if not _FIELD_LIMIT_SET:
+        limit = sys.maxsize
+        while True:
+            try:
+                csv.field_size_limit(limit)
+                break
+            except OverflowError:
+                limit //= 10
+        _FIELD_LIMIT_SET = True
+
+
+def sniff_dialect(sample: str) -> type[csv.Dialect]:
+    """Standard (Excel) CSV with the delimiter its header line uses most: , ; tab or |.
+
+    ``csv.Sniffer`` guesses quoting wrongly on real data, so only the delimiter is
+    chosen, from the header line. A one-column file (none of them in the header) gets a
+    delimiter that never occurs in text (U+001F): unquoted commas in its rows stay text.
+    """
+    header = sample.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in ",;\t|"}
+    best = max(counts, key=lambda d: counts[d])
+    return _DIALECTS[best if counts[best] else "\x1f"]
+
+
+_DIALECTS: dict[str, type[csv.Dialect]] = {
+    d: type(f"_Dialect{ord(d)}", (csv.excel,), {"delimiter": d}) for d in ",;\t|\x1f"
+}
+
+
+def _csv(
+    raw: _Raw, label: str, report: IngestReport, text_column: str | None,
+    encoding: str | None, max_chars: int, default_tz: tzinfo,
+) -> Iterator[Post]:  # fmt: skip
+    allow_huge_csv_fields()
+    stream, enc = open_text(raw, encoding)
+    report.encodings[label] = enc
+    sample = stream.read(16384)
+    dialect = sniff_dialect(sample)
+    rest = io.StringIO(sample)
+    lines = _chain_text(rest, stream)
+    reader = csv.reader(lines, dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise IngestError(f"{label}: unreadable CSV header: {exc}") from exc
+    header = [h.lstrip("\ufeff").strip() for h in header]
+    if any(undecodable(h) for h in header):
+        raise IngestError(f"{label}: header does not decode as {enc}; pass an encoding")
+    col = text_column if text_column is not None else _pick(header, TEXT_COLUMNS)
+    if col is None or col not in header:
+        raise IngestError(
+            f"{label}: no text column {text_column or '/'.join(TEXT_COLUMNS)!r}; "
+            f"columns are: {', '.join(header)}"
+        )
+    width = len(header)
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            report.read += 1
+            report.problem(f"{label}:{start}", f"malformed CSV: {exc}")
+            start = reader.line_num + 1
+            continue
+        where = f"{label}:{start}"
+        start = reader.line_num + 1
+        if not row:
+            continue
+        report.read += 1
+        if len(row) != width:
+            report.problem(where, f"{len(row)} fields, header has {width}")
+            continue
+        try:
+            post = _record_to_post(
+                dict(zip(header, row, strict=True)), "csv", where, col, enc, max_chars,
+                default_tz,
+            )  # fmt: skip
+        except RecordError as exc:
+            report.problem(where, str(exc))
+            continue
+        if post is None:
+            report.ignored += 1
+            continue
+        yield post
+
+
+def _chain_text(first: io.StringIO, stream: io.TextIOWrapper) -> Iterator[str]:
+    # the sniffed sample may end mid-line: stitch it to the rest of the stream
+    tail = ""
+    for line in first:
+        if line.endswith(("\n", "\r")):
+            yield tail + line
+            tail = ""
+        else:
+            tail += line
+    first_rest = stream.readline()
+    if tail or first_rest:
+        yield tail + first_rest
+    yield from stream
+
+
+def _decode_page(data: bytes, declared: str | None) -> tuple[str, str]:
+    enc = declared or detect_encoding(data[:65536])
+    if enc == "cp1251" and declared is None:
+        head = data[:4096].lower()
+        for marker in (b"charset=", b'charset="', b"charset='"):
+            i = head.find(marker)
+            if i >= 0:
+                name = head[i + len(marker) : i + len(marker) + 20]
+                name = name.split(b'"')[0].split(b"'")[0].split(b";")[0].split(b">")[0]
+                candidate = name.strip().decode("ascii", "replace")
+                try:
+                    "".encode(candidate)
+                except LookupError:
+                    break
+                enc = candidate
+                break
+    return data.decode(enc, errors="surrogateescape"), enc
+
+
+def _page_post(
+    data: bytes, declared: str | None, source: str, where: str, url: str | None,
+    max_chars: int, crawl_time: str | None, default_tz: tzinfo,
+) -> Post | None:  # fmt: skip
+    if len(data) > 4 * max_chars:
+        raise RecordError(f"oversized record: {len(data)} bytes of HTML")
+    markup, enc = _decode_page(data, declared)
+    if undecodable(markup):
+        raise RecordError(f"undecodable bytes for encoding {enc}")
+    doc = html_to_document(markup)
+    text = doc.text
+    check_text(text, enc, max_chars)
+    if not text:
+        return None
+    page_url = url or doc.url
+    host = urlsplit(page_url).hostname if page_url else None
+    posted_at = doc.published or parse_time(crawl_time, default_tz)
+    return Post.create(source, text, channel=host, posted_at=posted_at, url=page_url, record=where)
+
+
+def _html(
+    raw: _Raw, label: str, report: IngestReport, _col: str | None, encoding: str | None,
+    max_chars: int, default_tz: tzinfo,
+) -> Iterator[Post]:  # fmt: skip
+    data = raw.read(4 * max_chars + 1)
+    report.read += 1
+    try:
+        post = _page_post(data, encoding, "html", label, None, max_chars, None, default_tz)
+    except RecordError as exc:
+        report.problem(label, str(exc))
+        return
+    if post is None:
+        report.ignored += 1
+        return
+    yield post
+
+
+def _rss(
+    raw: _Raw, label: str, report: IngestReport, _col: str | None, _enc: str | None,
+    max_chars: int, default_tz: tzinfo,
+) -> Iterator[Post]:  # fmt: skip
+    yield from iter_feed(
+        raw, label=label, report=report, max_chars=max_chars, default_tz=default_tz
+    )
+
+
+def _warc(
+    raw: _Raw, label: str, report: IngestReport, _col: str | None, encoding: str | None,
+    max_chars: int, default_tz: tzinfo,
+) -> Iterator[Post]:  # fmt: skip
+    from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
+    from warcio.exceptions import ArchiveLoadFailed  # type: ignore[import-untyped]
+
+    records = iter(ArchiveIterator(raw))
+    number = 0
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except (ArchiveLoadFailed, ValueError, OSError, EOFError) as exc:
+            report.read += 1
+            report.problem(f"{label}:#{number + 1}", f"WARC not readable: {exc}; rest skipped")
+            return
+        number += 1
+        if record.rec_type != "response" or record.http_headers is None:
+            continue
+        ctype = record.http_headers.get_header("Content-Type") or ""
+        if "html" not in ctype.lower():
+            continue
+        report.read += 1
+        where = f"{label}:#{number}"
+        declared = encoding
+        if declared is None and "charset=" in ctype.lower():
+            declared = ctype.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'") or None
+            try:
+                "".encode(declared or "utf-8")
+            except LookupError:
+                declared = None
+        try:
+            data = record.content_stream().read(4 * max_chars + 1)
+            post = _page_post(
+                data, declared, "warc", where, record.rec_headers.get_header("WARC-Target-URI"),
+                max_chars, record.rec_headers.get_header("WARC-Date"), default_tz,
+            )  # fmt: skip
+        except RecordError as exc:
+            report.problem(where, str(exc))
+            continue
+        except (ValueError, OSError, EOFError) as exc:
+            report.problem(where, f"unreadable response: {exc}")
+            continue
+        if post is None:
+            report.ignored += 1
+            continue
+        yield post
+
+
+_READERS = {
+    "telegram": _telegram,
+    "csv": _csv,
+    "jsonl": _jsonl,
+    "html": _html,
+    "rss": _rss,
+    "warc": _warc,
+}

@@ -1,0 +1,186 @@
+"""Explainable risk score: indicator flags combined with the calibrated n-gram model.
+
+How the two parts are combined (documented, deliberately simple):
+
+* ``model_score`` – the model's calibrated probability (Platt on out-of-fold decisions);
+* ``flag_score``  – noisy-OR of the weights of the flags that fired, ``1 - Π(1 - w)``;
+* ``risk = 1 - (1 - model_score) * (1 - flag_score)`` – noisy-OR of the two, so a post is
+  risky if the model *or* the indicators say so, each flag can only raise the risk, and
+  the result stays in [0, 1]. Without a model, ``risk = flag_score``.
+
+``flagged`` compares ``risk`` with the threshold stored in the model's manifest, which
+:func:`train_risk_model` chooses by maximising F1 of the *combined* score on out-of-fold
+predictions (it is re-chosen whenever the flags file changes version). Without a model,
+:data:`DEFAULT_FLAGS_ONLY_THRESHOLD` is used.
+
+Every score carries its ``reasons``: the flags that fired (label and the words that made
+them fire) and the model's top n-grams with their contributions in log-odds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import numpy as np
+
+from opennrm.monitoring._flags import FlagHit, FlagSet, flag_score, load_flags
+from opennrm.monitoring._model import (
+    Metrics,
+    ModelConfig,
+    RiskModel,
+    best_threshold,
+    evaluate,
+    train_model,
+)
+from opennrm.monitoring.normalize import normalize
+
+DEFAULT_FLAGS_ONLY_THRESHOLD = 0.3
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason behind a score: a flag, or an n-gram of the model."""
+
+    kind: Literal["flag", "model"]
+    id: str
+    text: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Score:
+    """The risk of one post, and why."""
+
+    risk: float
+    model_score: float | None
+    flag_score: float
+    flagged: bool
+    reasons: tuple[Reason, ...]
+
+    def explain(self) -> str:
+        """All reasons in one line (what the ``reasons`` CSV column shows)."""
+        return "; ".join(r.text for r in self.reasons)
+
+
+def combine(model_score: float | None, flags: float) -> float:
+    """Noisy-OR of the model probability and the flag score (see the module doc)."""
+    if model_score is None:
+        return flags
+    return 1.0 - (1.0 - model_score) * (1.0 - flags)
+
+
+def _flag_reasons(hits: Sequence[FlagHit], language: str, flags: FlagSet) -> list[Reason]:
+    ordered = sorted(hits, key=lambda h: (-h.weight, h.flag_id))
+    return [
+        Reason("flag", h.flag_id, "flag: " + h.describe(language, flags), h.weight) for h in ordered
+    ]
+
+
+def score_texts(
+    raw_texts: Sequence[str],
+    normalized_texts: Sequence[str] | None = None,
+    *,
+    model: RiskModel | None,
+    flags: FlagSet | None = None,
+    top_features: int = 3,
+    threshold: float | None = None,
+    language: str = "en",
+) -> list[Score]:
+    """Score a batch of posts (``normalized_texts`` defaults to ``normalize`` of each)."""
+    flagset = flags if flags is not None else load_flags()
+    norm = [normalize(t) for t in raw_texts] if normalized_texts is None else list(normalized_texts)
+    if len(norm) != len(raw_texts):
+        raise ValueError("raw_texts and normalized_texts differ in length")
+    if threshold is None:
+        threshold = model.threshold if model is not None else DEFAULT_FLAGS_ONLY_THRESHOLD
+    explained: list[tuple[float | None, tuple[Any, ...]]]
+    if model is not None and norm:
+        explained = [(p, top) for p, top in model.score_and_explain(norm, top_k=top_features)]
+    else:
+        explained = [(None, ())] * len(norm)
+    out: list[Score] = []
+    for raw, text, (p, top) in zip(raw_texts, norm, explained, strict=True):
+        hits = flagset.evaluate(raw, text)
+        fscore = flag_score(hits)
+        risk = combine(p, fscore)
+        reasons = _flag_reasons(hits, language, flagset)
+        reasons.extend(
+            Reason("model", c.ngram, "model: " + c.describe(text), c.contribution) for c in top
+        )
+        out.append(
+            Score(
+                risk=risk,
+                model_score=p,
+                flag_score=fscore,
+                flagged=risk >= threshold,
+                reasons=tuple(reasons),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """What :func:`train_risk_model` produced: the model and held-out metrics."""
+
+    model: RiskModel
+    model_metrics: Metrics
+    combined_metrics: Metrics
+    flags_metrics: Metrics
+    flags_any_precision: float
+    flags_any_recall: float
+
+
+def train_risk_model(
+    raw_texts: Sequence[str],
+    labels: Sequence[int],
+    *,
+    flags: FlagSet | None = None,
+    config: ModelConfig = ModelConfig(),  # noqa: B008 - frozen dataclass
+    data_sha256: str = "",
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    normalized_texts: Sequence[str] | None = None,
+) -> TrainReport:
+    """Train the model on normalised texts and choose the combined threshold out-of-fold."""
+    flagset = flags if flags is not None else load_flags()
+    norm = [normalize(t) for t in raw_texts] if normalized_texts is None else list(normalized_texts)
+    result = train_model(norm, labels, config=config, data_sha256=data_sha256, clock=clock)
+    y = np.asarray(labels, dtype=np.int64)
+    fscores = np.array(
+        [flag_score(flagset.evaluate(r, n)) for r, n in zip(raw_texts, norm, strict=True)]
+    )
+    combined = 1.0 - (1.0 - result.oof_proba) * (1.0 - fscores)
+    threshold = best_threshold(combined, y)
+    combined_metrics = evaluate(combined, y, threshold)
+    flags_metrics = evaluate(fscores, y, best_threshold(fscores, y))
+    any_flag = fscores > 0
+    tp = int((any_flag & (y == 1)).sum())
+    any_precision = tp / max(int(any_flag.sum()), 1)
+    any_recall = tp / max(int((y == 1).sum()), 1)
+    manifest = dict(result.model.manifest)
+    manifest.update(
+        {
+            "threshold": threshold,
+            "threshold_applies_to": "risk = 1 - (1 - model) * (1 - flags)",
+            "flags_version": flagset.version,
+            "metrics": {
+                "model": result.metrics.to_dict(),
+                "combined": combined_metrics.to_dict(),
+                "flags": flags_metrics.to_dict(),
+                "flags_any": {"precision": any_precision, "recall": any_recall},
+            },
+        }
+    )
+    model = dataclasses.replace(result.model, threshold=threshold, manifest=manifest)
+    return TrainReport(
+        model=model,
+        model_metrics=result.metrics,
+        combined_metrics=combined_metrics,
+        flags_metrics=flags_metrics,
+        flags_any_precision=any_precision,
+        flags_any_recall=any_recall,
+    )

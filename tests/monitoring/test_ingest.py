@@ -1,0 +1,396 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from opennrm.monitoring.ingest import (
+    IngestError,
+    IngestReport,
+    append_checkpoint,
+    detect_encoding,
+    detect_format,
+    iter_posts,
+    load_checkpoint,
+)
+
+
+def ingest(path: Path, **opts: object) -> tuple[list, IngestReport]:  # type: ignore[type-arg]
+    report = IngestReport()
+    posts = list(iter_posts(path, report=report, **opts))  # type: ignore[arg-type]
+    return posts, report
+
+
+TELEGRAM = {
+    "name": "Робота за кордоном",
+    "type": "public_supergroup",
+    "id": 123,
+    "messages": [
+        {"id": 1, "type": "service", "date": "2024-01-01T10:00:00", "action": "create_group"},
+        {
+            "id": 2, "type": "message", "date": "2024-01-02T10:00:00",
+            "date_unixtime": "1704189600", "from": "Олег", "from_id": "user1",
+            "text": "Робота в Польщі, 3000 zł",
+        },
+        {
+            "id": 3, "type": "message", "date": "2024-01-03T11:30:00", "from": "Ann",
+            "text": ["Пиши ", {"type": "mention", "text": "@jobs_pl"}, " або +48 512 345 678"],
+        },
+        {"id": 4, "type": "message", "date": "2024-01-03T12:00:00", "text": 42},
+        {"id": 5, "type": "message", "date": "2024-01-03T12:00:00", "text": "", "photo": "x"},
+        {"id": 6, "type": "message", "date": "not a date", "text": "bad date"},
+    ],
+}  # fmt: skip
+
+
+def test_telegram_export(tmp_path: Path) -> None:
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(TELEGRAM, ensure_ascii=False, indent=1), encoding="utf-8")
+    assert detect_format(path) == "telegram"
+    posts, report = ingest(path)
+    assert [p.text for p in posts] == [
+        "Робота в Польщі, 3000 zł",
+        "Пиши @jobs_pl або +48 512 345 678",
+    ]
+    assert posts[0].channel == "Робота за кордоном"
+    assert posts[0].author == "Олег"
+    assert posts[0].posted_at == datetime(2024, 1, 2, 10, 0, tzinfo=UTC)
+    assert posts[1].posted_at == datetime(2024, 1, 3, 11, 30, tzinfo=UTC)  # naive -> UTC
+    assert posts[0].source == "telegram"
+    assert posts[0].record is not None and posts[0].record.startswith("result.json:")
+    assert (report.read, report.ok, report.skipped, report.ignored) == (6, 2, 2, 2)
+    reasons = [reason for _, reason in report.problems]
+    assert any("text is int" in r for r in reasons)
+    assert any("bad time" in r for r in reasons)
+
+
+def test_telegram_streams_across_chunks_and_all_chats_export(tmp_path: Path) -> None:
+    chats = []
+    for c in range(3):
+        msgs = [
+            {"id": i, "type": "message", "date": "2024-02-01T00:00:00", "text": f"чат {c} " * 40}
+            for i in range(300)
+        ]
+        for i, m in enumerate(msgs):
+            m["text"] = str(m["text"]) + str(i)
+        chats.append({"name": f"chat {c}", "type": "private_group", "id": c, "messages": msgs})
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"about": "x", "chats": {"list": chats}}), encoding="utf-8")
+    assert path.stat().st_size > 3 * 65536
+    posts, report = ingest(path)
+    assert report.skipped == 0
+    assert len(posts) == 900
+    assert {p.channel for p in posts} == {"chat 0", "chat 1", "chat 2"}
+
+
+def test_telegram_truncated_file_keeps_earlier_messages(tmp_path: Path) -> None:
+    text = json.dumps(TELEGRAM, ensure_ascii=False, indent=1)
+    path = tmp_path / "result.json"
+    cut = text.index('"id": 4')
+    path.write_text(text[:cut] + '"text": "unterminated', encoding="utf-8")
+    posts, report = ingest(path)
+    assert len(posts) == 2
+    assert report.skipped == 1
+    assert "rest skipped" in report.problems[0][1] or "ends" in report.problems[0][1]
+
+
+def test_csv_cp1251_with_columns(tmp_path: Path) -> None:
+    path = tmp_path / "ads.csv"
+    rows = (
+        "id;message;channel;date\n"
+        "1;Работа в Германии;@jobs;2024-03-01T08:00:00+02:00\n"
+        "2;Без опыта;@jobs;\n"
+    )
+    path.write_bytes(rows.encode("cp1251"))
+    posts, report = ingest(path)
+    assert report.encodings["ads.csv"] == "cp1251"
+    assert [p.text for p in posts] == ["Работа в Германии", "Без опыта"]
+    assert posts[0].channel == "@jobs"
+    assert posts[0].posted_at is not None and posts[0].posted_at.utcoffset() is not None
+    assert posts[0].record == "ads.csv:2"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-16-le"])
+def test_csv_unicode_encodings(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes("text,author\nПраця в Чехії,a\nPraca w Niemczech,b\n".encode(encoding))
+    posts, _ = ingest(path)
+    assert [p.text for p in posts] == ["Праця в Чехії", "Praca w Niemczech"]
+
+
+def test_csv_errors_are_reported_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    big = "б" * 200_000  # over the csv module's default field limit
+    path.write_bytes(
+        b"text,author\n"
+        + b"ok one,a\n"
+        + b"bad \xff\xfe bytes,b\n"
+        + b"too,many,fields\n"
+        + f'"{big}",c\n'.encode()
+        + b'"multi\nline",d\n'
+        + b"x" * 50
+        + b",e\n"
+    )
+    # the first 64 KiB are not UTF-8, so the automatic rule would read cp1251: say utf-8
+    posts, report = ingest(path, max_chars=100_000, encoding="utf-8")
+    assert [p.text for p in posts] == ["ok one", "multi\nline", "x" * 50]
+    assert report.skipped == 3
+    reasons = dict(report.problems)
+    assert "undecodable" in reasons["x.csv:3"]
+    assert "3 fields" in reasons["x.csv:4"]
+    assert "oversized" in reasons["x.csv:5"]
+    assert posts[1].record == "x.csv:6"
+
+
+def test_csv_huge_field_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("text\n" + "a" * 300_000 + "\n", encoding="utf-8")
+    posts, report = ingest(path)
+    assert len(posts) == 1 and report.skipped == 0
+
+
+def test_csv_single_column_with_commas(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("text\nРабота, жильё, питание; звоните\nвторая, строка\n", encoding="utf-8")
+    posts, report = ingest(path)
+    assert [p.text for p in posts] == ["Работа, жильё, питание; звоните", "вторая, строка"]
+    assert report.skipped == 0
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.one_of(
+            st.text(min_size=1, max_size=30)
+            .filter(lambda s: s.strip() and "\x00" not in s)
+            .map(lambda t: ("ok", t)),
+            st.just(("bad", "")),
+        ),
+        max_size=15,
+    )
+)
+def test_csv_never_loses_a_valid_row(tmp_path: Path, items: list[tuple[str, str]]) -> None:
+    path = tmp_path / "h.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "author"])
+        for i, (kind, value) in enumerate(items):
+            writer.writerow([value, f"a{i}"] if kind == "ok" else ["x", "y", "extra field"])
+    report = IngestReport()
+    posts = list(iter_posts(path, "csv", report=report))
+    assert [p.text for p in posts] == [v for kind, v in items if kind == "ok"]
+    assert report.skipped == sum(1 for kind, _ in items if kind == "bad")
+
+
+def test_csv_missing_text_column(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"x\.csv: no text column.*columns are: a, b"):
+        ingest(path)
+    with pytest.raises(IngestError, match="'body'"):
+        ingest(path, text_column="body")
+
+
+def test_jsonl_and_dedup_and_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    lines = [
+        json.dumps({"text": "одна", "channel": "c"}, ensure_ascii=False),
+        "{not json",
+        json.dumps([1, 2]),
+        json.dumps({"text": "одна", "channel": "c"}, ensure_ascii=False),
+        "",
+        json.dumps({"message": "дві", "url": "https://x.example/1"}, ensure_ascii=False),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    posts, report = ingest(path)
+    assert [p.text for p in posts] == ["одна", "дві"]
+    assert (report.read, report.ok, report.skipped, report.duplicates) == (5, 2, 2, 1)
+    checkpoint = tmp_path / "seen.txt"
+    append_checkpoint(checkpoint, [p.id for p in posts])
+    again, report2 = ingest(path, seen=load_checkpoint(checkpoint))
+    assert again == [] and report2.duplicates == 3
+
+
+def test_posts_jsonl_round_trip(tmp_path: Path) -> None:
+    tg = tmp_path / "result.json"
+    tg.write_text(json.dumps(TELEGRAM, ensure_ascii=False), encoding="utf-8")
+    posts, _ = ingest(tg)
+    out = tmp_path / "posts.jsonl"
+    out.write_text("".join(p.to_json() + "\n" for p in posts), encoding="utf-8")
+    back, report = ingest(out)
+    assert back == posts and report.skipped == 0
+
+
+def test_jsonl_oversized_line_is_drained(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        json.dumps({"text": "x" * 5000}) + "\n" + json.dumps({"text": "small"}) + "\n",
+        encoding="utf-8",
+    )
+    posts, report = ingest(path, max_chars=1000)
+    assert [p.text for p in posts] == ["small"]
+    assert "oversized" in report.problems[0][1]
+
+
+_VALID = st.text(min_size=1, max_size=30).filter(lambda s: s.strip() != "")
+_BAD = st.sampled_from(["{", "[1]", '{"text": 5}', "null", '{"nope": "x"}', '"str"', "{]"])
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(_VALID.map(lambda t: ("ok", t)), _BAD.map(lambda b: ("bad", b)))))
+def test_jsonl_never_loses_a_valid_record(tmp_path: Path, items: list[tuple[str, str]]) -> None:
+    path = tmp_path / "h.jsonl"
+    lines = [
+        json.dumps({"text": v, "n": i}) if kind == "ok" else v for i, (kind, v) in enumerate(items)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = IngestReport()
+    posts = list(iter_posts(path, "jsonl", report=report))
+    expected = [v for kind, v in items if kind == "ok"]
+    assert [p.text for p in posts] == list(dict.fromkeys(expected))  # duplicates: same text
+    assert report.skipped == sum(1 for kind, _ in items if kind == "bad")
+    assert report.ok + report.duplicates == len(expected)
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(_VALID.map(lambda t: ("ok", t)), st.just(("bad", ""))), max_size=20))
+def test_telegram_never_loses_a_valid_message(tmp_path: Path, items: list[tuple[str, str]]) -> None:
+    msgs = [
+        {"id": i, "type": "message", "date": f"2024-01-01T00:00:{i % 60:02d}", "text": v}
+        if kind == "ok"
+        else {"id": i, "type": "message", "text": {"bad": True}}
+        for i, (kind, v) in enumerate(items)
+    ]
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"name": "n", "messages": msgs}), encoding="utf-8")
+    report = IngestReport()
+    posts = list(iter_posts(path, "telegram", report=report))
+    assert report.skipped == sum(1 for kind, _ in items if kind == "bad")
+    assert len(posts) == sum(1 for kind, _ in items if kind == "ok")
+
+
+HTML = """<!doctype html><html><head><title>Вакансії</title>
+<link rel="canonical" href="https://jobs.example.ua/ad/1">
+<meta property="article:published_time" content="2024-04-01T09:00:00+03:00">
+<style>body{color:red}</style><script>alert("робота")</script></head>
+<body><h1>Робота в Німеччині</h1><p>Зарплата від 2000&nbsp;&euro;<br>Пишіть&amp;дзвоніть</p>
+<noscript>ignored</noscript><svg><text>no</text></svg></body></html>"""
+
+
+def test_html_page(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text(HTML, encoding="utf-8")
+    posts, report = ingest(path)
+    assert len(posts) == 1 and report.ok == 1
+    post = posts[0]
+    assert post.text == "Робота в Німеччині\nЗарплата від 2000 €\nПишіть&дзвоніть"
+    assert post.url == "https://jobs.example.ua/ad/1"
+    assert post.channel == "jobs.example.ua"
+    assert post.posted_at == datetime.fromisoformat("2024-04-01T09:00:00+03:00")
+
+
+def test_html_cp1251_meta_charset(tmp_path: Path) -> None:
+    path = tmp_path / "page.htm"
+    markup = '<html><head><meta charset="windows-1251"></head><body>Работа</body></html>'
+    path.write_bytes(markup.encode("cp1251"))
+    posts, _ = ingest(path)
+    assert posts[0].text == "Работа"
+
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Jobs feed</title>
+<item><title>Praca w Holandii</title><link>https://x.example/1</link>
+<description>&lt;p&gt;Zarobki 3000 &lt;b&gt;EUR&lt;/b&gt;&lt;/p&gt;</description>
+<pubDate>Tue, 02 Apr 2024 10:00:00 +0000</pubDate><dc:creator>hr</dc:creator></item>
+<item><link>https://x.example/2</link></item>
+<item><title>Second</title><pubDate>yesterday</pubDate></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom jobs</title>
+<entry><title>Lucru în Germania</title><link rel="alternate" href="https://y.example/a"/>
+<updated>2024-04-03T10:00:00Z</updated><author><name>Ion</name></author>
+<content type="html">Salariu 2500 lei</content></entry></feed>"""
+
+
+def test_rss_and_atom(tmp_path: Path) -> None:
+    rss = tmp_path / "feed.rss"
+    rss.write_text(RSS, encoding="utf-8")
+    posts, report = ingest(rss)
+    assert [p.text for p in posts] == ["Praca w Holandii\nZarobki 3000 EUR"]
+    assert posts[0].url == "https://x.example/1"
+    assert posts[0].author == "hr" and posts[0].channel == "Jobs feed"
+    assert posts[0].posted_at == datetime(2024, 4, 2, 10, tzinfo=UTC)
+    assert report.skipped == 2  # one item without text, one with a bad date
+    atom = tmp_path / "atom.xml"
+    atom.write_text(ATOM, encoding="utf-8")
+    posts, _ = ingest(atom)
+    assert posts[0].text == "Lucru în Germania\nSalariu 2500 lei"
+    assert posts[0].url == "https://y.example/a" and posts[0].author == "Ion"
+
+
+def test_feed_with_entities_is_refused(tmp_path: Path) -> None:
+    evil = tmp_path / "evil.xml"
+    evil.write_text(
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">'
+        '<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        "<rss><channel><item><title>&b; &x;</title></item></channel></rss>",
+        encoding="utf-8",
+    )
+    posts, report = ingest(evil)
+    assert posts == []
+    assert "refused" in report.problems[0][1]
+
+
+def test_warc(tmp_path: Path) -> None:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "crawl.warc.gz"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for uri, ctype, body in [
+            ("https://a.example/1", "text/html; charset=utf-8", HTML.encode()),
+            ("https://a.example/img.png", "image/png", b"\x89PNG"),
+            ("https://b.example/2", "text/html; charset=cp1251", "<p>Работа</p>".encode("cp1251")),
+        ]:
+            headers = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.0")
+            record = writer.create_warc_record(
+                uri, "response", payload=io.BytesIO(body), http_headers=headers
+            )
+            writer.write_record(record)
+    assert detect_format(path) == "warc"
+    posts, report = ingest(path)
+    assert [p.url for p in posts] == ["https://a.example/1", "https://b.example/2"]
+    assert posts[1].text == "Работа" and posts[1].channel == "b.example"
+    assert posts[1].posted_at is not None  # WARC-Date when the page has none
+    assert report.read == 2
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        ("Привет".encode("utf-8-sig"), "utf-8-sig"),
+        ("Привет".encode("utf-16"), "utf-16"),
+        ("Привет, мир".encode("utf-16-le"), "utf-16-le"),
+        ("Привет, мир".encode("utf-16-be"), "utf-16-be"),
+        ("Привет".encode(), "utf-8"),
+        ("Привет".encode("cp1251"), "cp1251"),
+        ("Привет".encode()[:-1], "utf-8"),  # cut multibyte at the sample's end
+    ],
+)
+def test_detect_encoding(head: bytes, expected: str) -> None:
+    assert detect_encoding(head) == expected
+
+
+def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="unknown format"):
+        ingest(tmp_path / "x", format="pdf")
+    with pytest.raises(IngestError, match="cannot read"):
+        ingest(tmp_path / "missing.csv")

@@ -1,0 +1,94 @@
+"""Combined, explainable risk score."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from opennrm.monitoring._model import ModelConfig
+from opennrm.monitoring.scoring import (
+    DEFAULT_FLAGS_ONLY_THRESHOLD,
+    TrainReport,
+    combine,
+    score_texts,
+    train_risk_model,
+)
+
+unit = st.floats(min_value=0.0, max_value=1.0)
+
+
+@given(unit, unit, unit)
+def test_combination_is_a_monotone_probability(p: float, f: float, g: float) -> None:
+    risk = combine(p, f)
+    assert 0.0 <= risk <= 1.0
+    assert risk >= max(p, f) - 1e-12
+    assert combine(p, max(f, g)) >= risk - 1e-12
+    assert combine(None, f) == f
+
+
+def test_flags_only_scoring_explains_itself() -> None:
+    [risky, calm] = score_texts(
+        ["СРОЧНО! Работа в Польше, жильё предоставляется, предоплата за визу", "Привет, как дела?"],
+        model=None,
+    )
+    assert calm.risk == 0.0 and not calm.flagged and calm.reasons == ()
+    assert risky.model_score is None
+    assert risky.flagged and risky.risk >= DEFAULT_FLAGS_ONLY_THRESHOLD
+    kinds = [r.id for r in risky.reasons]
+    assert kinds[:2] == ["fees.advance", "travel.arranged"]  # strongest first
+    assert "предоплата" in risky.explain()
+
+
+def test_labels_in_ukrainian() -> None:
+    [score] = score_texts(["Терміново!"], model=None, language="uk")
+    assert "Терміновість" in score.explain()
+
+
+def _data(seed: int = 0) -> tuple[list[str], list[int]]:
+    rng = random.Random(seed)
+    spam = ["Работа на дому, доход от {} в день, пишите в лс", "Easy money {} per day, DM me"]
+    ham = ["Во сколько открывается вокзал {}?", "Thanks, see you at {} tomorrow"]
+    texts, labels = [], []
+    for label, group in ((1, spam), (0, ham)):
+        for template in group:
+            for _ in range(12):
+                texts.append(template.format(rng.randint(1, 999)))
+                labels.append(label)
+    return texts, labels
+
+
+@pytest.fixture(scope="module")
+def report() -> TrainReport:
+    texts, labels = _data()
+    return train_risk_model(
+        texts,
+        labels,
+        config=ModelConfig(cv_folds=3, min_df=1, hash_bits=16),
+        clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_trained_threshold_and_metrics_are_in_the_manifest(report: TrainReport) -> None:
+    manifest = report.model.manifest
+    assert manifest["threshold"] == report.model.threshold
+    assert set(manifest["metrics"]) == {"model", "combined", "flags", "flags_any"}
+    assert manifest["flags_version"]
+    assert report.combined_metrics.f1 > 0.9
+
+
+def test_model_scores_carry_ngram_reasons(report: TrainReport) -> None:
+    [s] = score_texts(["Работа на дому, доход от 5 в день"], model=report.model)
+    assert s.model_score is not None
+    assert s.risk == pytest.approx(combine(s.model_score, s.flag_score))
+    assert s.flagged == (s.risk >= report.model.threshold)
+    assert any(r.kind == "model" and r.weight > 0 for r in s.reasons)
+    assert "n-gram" in s.explain()
+
+
+def test_mismatched_lengths_are_an_error(report: TrainReport) -> None:
+    with pytest.raises(ValueError):
+        score_texts(["a", "b"], ["a"], model=report.model)
