@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "opennrm.audit",
     "opennrm.cases",
     "opennrm.screenings",
+    "opennrm.online",
     "opennrm.web",
 ]
 
@@ -189,6 +190,11 @@ OPENNRM_GRANT_MAX_DAYS: int = env.int("OPENNRM_GRANT_MAX_DAYS", default=365)
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)
+
+# Online monitoring: a model directory written by `opennrm monitor train` (trusted
+# input); empty means the indicator flags alone score posts.
+OPENNRM_MONITORING_MODEL: str = env.str("OPENNRM_MONITORING_MODEL", default="")
+OPENNRM_MAX_UPLOAD_BYTES: int = env.int("OPENNRM_MAX_UPLOAD_BYTES", default=50_000_000)
 
 LOGGING = {
     "version": 1,

@@ -37,6 +37,8 @@ CREATE_CASE_ROLES = frozenset({Role.FRONTLINE, Role.CASE_MANAGER, Role.COORDINAT
 EDIT_CASE_ROLES = frozenset({Role.FRONTLINE, Role.CASE_MANAGER, Role.COORDINATOR})
 #: Roles that may share a case with another agency or user (owning agency only).
 GRANT_ROLES = frozenset({Role.CASE_MANAGER, Role.COORDINATOR})
+#: Roles that review online-monitoring alerts of their agency.
+MONITORING_ROLES = frozenset({Role.FRONTLINE, Role.CASE_MANAGER, Role.COORDINATOR})
 #: Roles that read the audit log.
 AUDIT_ROLES = frozenset({Role.AUDITOR})
 #: Roles that see aggregate statistics.

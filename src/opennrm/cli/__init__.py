@@ -23,6 +23,7 @@ _LAZY_COMMANDS: dict[str, str] = {
     "audit": "opennrm.cli.app:audit",
     "manage": "opennrm.cli.app:manage",
     "demo-code": "opennrm.cli.app:demo_code",
+    "online": "opennrm.cli.app:online",
 }
 
 

@@ -200,3 +200,63 @@ def manage(args: tuple[str, ...]) -> None:
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["opennrm manage", *args])
+
+
+@click.group()
+def online() -> None:
+    """Online monitoring inside the app (imports into an agency's alert queue)."""
+
+
+@online.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--user", "username", required=True, help="The reviewing user (their agency owns the posts)."
+)
+@click.option("--format", "fmt", default="auto", show_default=True)
+@click.option("--text-column", default=None, help="CSV text column.")
+def online_import(path: str, username: str, fmt: str, text_column: str | None) -> None:
+    """Ingest, score and cluster a file into the alert queue of USER's agency."""
+    _setup()
+    from pathlib import Path
+
+    from opennrm.accounts.models import User
+    from opennrm.core.errors import DomainError
+    from opennrm.online.services import online_import as do_import
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise click.ClickException(f"No active user {username!r}.")
+    try:
+        run = do_import(
+            actor=user,
+            path=Path(path),
+            source_name=Path(path).name,
+            fmt=fmt,
+            text_column=text_column,
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(
+        f"read {run.read}, stored {run.stored}, skipped {run.skipped}, duplicates {run.duplicates}"
+    )
+    for problem in run.problems[:20]:
+        click.echo(f"  skipped {problem['where']}: {problem['why']}", err=True)
+
+
+@online.command("feedback")
+@click.option("--output", type=click.Path(dir_okay=False), required=True)
+def online_feedback(output: str) -> None:
+    """Write reviewers' labels as message,label CSV for `opennrm monitor train`."""
+    _setup()
+    import csv
+
+    from opennrm.online.services import feedback_rows
+
+    count = 0
+    with open(output, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["message", "label"])
+        writer.writeheader()
+        for row in feedback_rows():
+            writer.writerow(row)
+            count += 1
+    click.echo(f"{count} labelled posts written to {output}")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from opennrm.web import screening_views, views
+from opennrm.web import online_views, screening_views, views
 
 app_name = "web"
 
@@ -23,6 +23,17 @@ urlpatterns = [
         name="grant_revoke",
     ),
     path("audit/", views.audit_log, name="audit_log"),
+    path("online/", online_views.alert_queue, name="online_queue"),
+    path("online/import/", online_views.import_file, name="online_import"),
+    path("online/export/stix/", online_views.export_stix, name="online_export_stix"),
+    path("online/posts/<int:pk>/", online_views.post_detail, name="online_post"),
+    path("online/posts/<int:pk>/case/", online_views.post_open_case, name="online_post_case"),
+    path(
+        "online/posts/<int:pk>/false-positive/",
+        online_views.post_false_positive,
+        name="online_post_fp",
+    ),
+    path("online/groups/<int:pk>/", online_views.group_detail, name="online_group"),
     path("screenings/new/", screening_views.screening_new, name="screening_new"),
     path(
         "screenings/<uuid:public_id>/q/<int:index>/",

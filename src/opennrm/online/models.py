@@ -1,0 +1,117 @@
+"""Stored results of the online-monitoring pipeline, per agency.
+
+Scraped text is hostile input: it is stored as received and only ever rendered
+through auto-escaping templates.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from opennrm.accounts.models import Agency, User
+from opennrm.cases.models import Case
+
+
+class ImportRun(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    imported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    source_name = models.CharField(max_length=255)
+    read = models.PositiveIntegerField(default=0)
+    stored = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list)
+    model_version = models.CharField(max_length=64, blank=True)
+    flags_version = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.source_name})"
+
+
+class GroupKind(models.TextChoices):
+    CAMPAIGN = "campaign", _("Campaign (near-duplicate posts)")
+    NETWORK = "network", _("Network (shared contacts)")
+
+
+class PostGroup(models.Model):
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="groups")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, choices=GroupKind.choices)
+    size = models.PositiveIntegerField()
+    first_seen = models.DateTimeField(null=True)
+    last_seen = models.DateTimeField(null=True)
+    channels = models.JSONField(default=list)
+    languages = models.JSONField(default=list)
+    mean_risk = models.FloatField(default=0)
+    max_risk = models.FloatField(default=0)
+    flagged = models.PositiveIntegerField(default=0)
+    template = models.TextField(blank=True)
+    contacts = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "kind", "key"], name="group_unique_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+class PostStatus(models.TextChoices):
+    NEW = "new", _("New")
+    LEAD = "lead", _("Lead: case opened")
+    FALSE_POSITIVE = "false_positive", _("False positive")
+
+
+class MonitoredPost(models.Model):
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="posts")
+    post_id = models.CharField(max_length=64)
+    source = models.CharField(max_length=255, blank=True)
+    channel = models.CharField(max_length=255, blank=True)
+    author = models.CharField(max_length=255, blank=True)
+    url = models.CharField(max_length=2000, blank=True)
+    posted_at = models.DateTimeField(null=True)
+    record = models.CharField(max_length=300, blank=True)
+    text = models.TextField()
+    language = models.CharField(max_length=8, blank=True)
+    risk = models.FloatField(db_index=True)
+    model_score = models.FloatField(null=True)
+    flag_score = models.FloatField(default=0)
+    flagged = models.BooleanField(default=False)
+    reasons = models.JSONField(default=list)
+    contacts = models.JSONField(default=list)
+    campaign = models.ForeignKey(
+        PostGroup, on_delete=models.SET_NULL, null=True, related_name="campaign_posts"
+    )
+    network = models.ForeignKey(
+        PostGroup, on_delete=models.SET_NULL, null=True, related_name="network_posts"
+    )
+    status = models.CharField(max_length=16, choices=PostStatus.choices, default=PostStatus.NEW)
+    case = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, related_name="+")
+    reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "post_id"], name="post_unique_per_agency")
+        ]
+        indexes = [models.Index(fields=["agency", "status", "-risk"], name="alert_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id}"
+
+
+class Feedback(models.Model):
+    """A reviewer's label on a post, kept for retraining (``opennrm online feedback``)."""
+
+    post = models.ForeignKey(MonitoredPost, on_delete=models.CASCADE, related_name="feedback")
+    label = models.PositiveSmallIntegerField()  # 1 = recruitment/risk, 0 = not
+    given_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"feedback {self.label} on {self.post_id}"

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from opennrm.accounts.models import User
+from opennrm.accounts.roles import MONITORING_ROLES
+from opennrm.core.errors import NotFound
+from opennrm.online.models import ImportRun, MonitoredPost, PostGroup
+
+
+def posts_visible_to(actor: User) -> QuerySet[MonitoredPost]:
+    if actor.role not in MONITORING_ROLES or actor.agency_id is None:
+        return MonitoredPost.objects.none()
+    return MonitoredPost.objects.filter(agency_id=actor.agency_id)
+
+
+def alert_queue(
+    actor: User,
+    *,
+    status: str = "new",
+    min_risk: float = 0.0,
+    language: str = "",
+    channel: str = "",
+) -> QuerySet[MonitoredPost]:
+    qs = posts_visible_to(actor).select_related("campaign", "network")
+    if status:
+        qs = qs.filter(status=status)
+    if min_risk:
+        qs = qs.filter(risk__gte=min_risk)
+    if language:
+        qs = qs.filter(language=language)
+    if channel:
+        qs = qs.filter(channel=channel)
+    return qs.order_by("-risk", "-id")
+
+
+def post_get_for(actor: User, pk: int) -> MonitoredPost:
+    post = (
+        posts_visible_to(actor).select_related("campaign", "network", "case").filter(pk=pk).first()
+    )
+    if post is None:
+        raise NotFound("No such post, or you do not have access to it.")
+    return post
+
+
+def group_get_for(actor: User, pk: int) -> PostGroup:
+    if actor.role not in MONITORING_ROLES:
+        raise NotFound("No such group, or you do not have access to it.")
+    group = PostGroup.objects.filter(pk=pk, agency_id=actor.agency_id).first()
+    if group is None:
+        raise NotFound("No such group, or you do not have access to it.")
+    return group
+
+
+def group_posts(group: PostGroup) -> QuerySet[MonitoredPost]:
+    field = "campaign" if group.kind == "campaign" else "network"
+    return MonitoredPost.objects.filter(**{field: group}).order_by("-risk", "id")
+
+
+def import_runs(actor: User) -> QuerySet[ImportRun]:
+    if actor.role not in MONITORING_ROLES:
+        return ImportRun.objects.none()
+    return ImportRun.objects.filter(agency_id=actor.agency_id).order_by("-at")

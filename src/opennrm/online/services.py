@@ -1,0 +1,247 @@
+"""Online-monitoring writes: import a file through the pipeline, review alerts,
+turn an alert into a case, keep false positives as training feedback, export STIX."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from opennrm.accounts.models import User
+from opennrm.accounts.roles import MONITORING_ROLES
+from opennrm.audit.services import audit_record
+from opennrm.cases.models import Case, ExploitationType
+from opennrm.cases.services import case_create
+from opennrm.core.errors import Conflict, Forbidden, ValidationFailed
+from opennrm.monitoring import (
+    IngestError,
+    IngestReport,
+    PipelineConfig,
+    Post,
+    iter_posts,
+    load_model,
+    run_pipeline,
+    to_stix_bundle,
+)
+from opennrm.online.models import Feedback, ImportRun, MonitoredPost, PostGroup, PostStatus
+
+
+def _require(actor: User) -> None:
+    if actor.role not in MONITORING_ROLES or actor.agency_id is None:
+        raise Forbidden(_("Your role does not review online monitoring."))
+
+
+def _model() -> Any:
+    directory = getattr(settings, "OPENNRM_MONITORING_MODEL", "")
+    return load_model(directory) if directory else None
+
+
+def online_import(
+    *,
+    actor: User,
+    path: Path,
+    source_name: str,
+    fmt: str = "auto",
+    text_column: str | None = None,
+    max_posts: int = 200_000,
+) -> ImportRun:
+    """Ingest one file, score and cluster its new posts, and store them for review.
+
+    Malformed records are skipped and reported (file and line); posts this agency
+    already has are not stored twice.
+    """
+    _require(actor)
+    seen = set(
+        MonitoredPost.objects.filter(agency_id=actor.agency_id).values_list("post_id", flat=True)
+    )
+    report = IngestReport()
+    posts: list[Post] = []
+    try:
+        for post in iter_posts(path, fmt, report=report, seen=seen, text_column=text_column):
+            posts.append(post)
+            if len(posts) > max_posts:
+                raise ValidationFailed(
+                    _("The file has more than %(n)s posts; split it or use the command line.")
+                    % {"n": max_posts},
+                    field="file",
+                )
+    except IngestError as exc:
+        raise ValidationFailed(str(exc), field="file") from exc
+    model = _model()
+    result = run_pipeline(posts, model=model, config=PipelineConfig())
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            agency_id=actor.agency_id,
+            imported_by=actor,
+            source_name=source_name[:255],
+            read=report.read,
+            stored=len(posts),
+            skipped=report.skipped,
+            duplicates=report.duplicates,
+            problems=[{"where": p[0], "why": p[1]} for p in list(report.problems)[:50]],
+            model_version=getattr(model, "version", "") if model else "",
+            flags_version=result.flags_version,
+        )
+        groups: dict[tuple[str, str], PostGroup] = {}
+        for group in (*result.campaigns, *result.networks):
+            groups[(group.kind, group.id)] = PostGroup.objects.create(
+                run=run,
+                agency_id=actor.agency_id,
+                key=group.id,
+                kind=group.kind,
+                size=group.size,
+                first_seen=group.first_seen,
+                last_seen=group.last_seen,
+                channels=[list(c) for c in group.channels],
+                languages=[list(lang) for lang in group.languages],
+                mean_risk=group.mean_risk,
+                max_risk=group.max_risk,
+                flagged=group.flagged,
+                template=group.template,
+                contacts=list(group.contacts),
+            )
+        rows = []
+        for post, scored, cluster_id, network_id in zip(
+            posts, result.posts, result.cluster_ids, result.network_ids, strict=True
+        ):
+            rows.append(
+                MonitoredPost(
+                    agency_id=actor.agency_id,
+                    run=run,
+                    post_id=post.id,
+                    source=post.source[:255],
+                    channel=(post.channel or "")[:255],
+                    author=(post.author or "")[:255],
+                    url=(post.url or "")[:2000],
+                    posted_at=post.posted_at,
+                    record=(post.record or "")[:300],
+                    text=post.text,
+                    language=scored.language or "",
+                    risk=scored.risk,
+                    model_score=scored.model_score,
+                    flag_score=scored.flag_score,
+                    flagged=scored.flagged,
+                    reasons=[
+                        {"kind": r.kind, "id": r.id, "text": r.text, "weight": r.weight}
+                        for r in scored.reasons
+                    ],
+                    contacts=list(scored.contacts),
+                    campaign=groups.get(("campaign", cluster_id)),
+                    network=groups.get(("network", network_id)) if network_id else None,
+                )
+            )
+        MonitoredPost.objects.bulk_create(rows, batch_size=1000)
+        audit_record(
+            actor=actor,
+            action="online.import",
+            object_type="import",
+            object_ref=str(run.pk),
+            detail={"stored": run.stored, "skipped": run.skipped, "duplicates": run.duplicates},
+        )
+    return run
+
+
+def _review(post: MonitoredPost, actor: User, status: str) -> None:
+    post.status = status
+    post.reviewed_by = actor
+    post.reviewed_at = timezone.now()
+
+
+@transaction.atomic
+def post_open_case(*, actor: User, post: MonitoredPost) -> Case:
+    """Turn an alert into a case (a lead, in the flagged state) linked to the post."""
+    _require(actor)
+    if post.case_id is not None:
+        raise Conflict(_("A case was already opened from this post."))
+    reasons = "; ".join(r["text"] for r in post.reasons[:5]) or "—"
+    case = case_create(
+        actor=actor,
+        exploitation_type=ExploitationType.UNKNOWN,
+        summary=_(
+            "Lead from online monitoring (post %(id)s, channel %(channel)s, risk %(risk).2f). Reasons: %(reasons)s"
+        )
+        % {
+            "id": post.post_id[:12],
+            "channel": post.channel or "—",
+            "risk": post.risk,
+            "reasons": reasons,
+        },
+    )
+    _review(post, actor, PostStatus.LEAD)
+    post.case = case
+    post.save(update_fields=["status", "reviewed_by", "reviewed_at", "case"])
+    Feedback.objects.create(post=post, label=1, given_by=actor)
+    audit_record(
+        actor=actor,
+        action="online.lead",
+        object_type="case",
+        object_ref=case.reference,
+        detail={"post": post.pk},
+    )
+    return case
+
+
+@transaction.atomic
+def post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPost:
+    _require(actor)
+    if post.status == PostStatus.LEAD:
+        raise Conflict(_("A case was opened from this post; close the case instead."))
+    _review(post, actor, PostStatus.FALSE_POSITIVE)
+    post.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    Feedback.objects.create(post=post, label=0, given_by=actor)
+    audit_record(
+        actor=actor, action="online.false_positive", object_type="post", object_ref=str(post.pk)
+    )
+    return post
+
+
+def posts_stix_bundle(*, actor: User, posts: Iterable[MonitoredPost]) -> str:
+    """A STIX 2.1 bundle (JSON) of the contacts in these posts, for partners and MISP."""
+    _require(actor)
+    chosen = list(posts)
+    if not chosen:
+        raise ValidationFailed(_("Choose at least one post to export."), field="posts")
+    as_posts = [
+        Post(
+            source=p.source,
+            text=p.text,
+            channel=p.channel or None,
+            author=p.author or None,
+            posted_at=p.posted_at,
+            url=p.url or None,
+            id=p.post_id,
+        )
+        for p in chosen
+    ]
+    bundle = to_stix_bundle(
+        as_posts,
+        identity_name=actor.agency.name if actor.agency else "OpenNRM",
+        risk={p.post_id: p.risk for p in chosen},
+    )
+    audit_record(
+        actor=actor,
+        action="online.export_stix",
+        object_type="import",
+        object_ref="-",
+        detail={"posts": [p.pk for p in chosen][:500]},
+    )
+    return str(bundle.serialize(pretty=True))
+
+
+def feedback_rows(*, agency_id: int | None = None) -> Iterator[dict[str, Any]]:
+    """Reviewer labels as (text, label) rows, the CSV shape `opennrm monitor train` reads."""
+    qs = Feedback.objects.select_related("post").order_by("id")
+    if agency_id is not None:
+        qs = qs.filter(post__agency_id=agency_id)
+    for fb in qs.iterator():
+        yield {"message": fb.post.text, "label": fb.label}
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,217 @@
+"""Online-monitoring pages: alert queue, post, campaign and network, review actions."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django import forms as django_forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from opennrm.accounts.roles import MONITORING_ROLES
+from opennrm.core.errors import DomainError, ValidationFailed
+from opennrm.online import selectors, services
+from opennrm.online.highlight import reason_terms, segments
+from opennrm.online.models import MonitoredPost, PostGroup, PostStatus
+from opennrm.web.views import page
+
+
+class QueueFilter(django_forms.Form):
+    status = django_forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("Any")), *PostStatus.choices],
+    )
+    min_risk = django_forms.FloatField(
+        label=gettext_lazy("Minimum risk"), required=False, min_value=0, max_value=1
+    )
+    language = django_forms.CharField(label=gettext_lazy("Language"), required=False, max_length=8)
+    channel = django_forms.CharField(label=gettext_lazy("Channel"), required=False, max_length=255)
+
+
+class ImportForm(django_forms.Form):
+    file = django_forms.FileField(
+        label=gettext_lazy("File (Telegram result.json, CSV, JSON Lines, HTML, RSS/Atom, WARC)")
+    )
+    text_column = django_forms.CharField(
+        label=gettext_lazy("Text column (CSV only)"), required=False, max_length=100
+    )
+
+
+def _item(post: MonitoredPost) -> dict[str, Any]:
+    return {"post": post, "segments": segments(post.text, reason_terms(post.reasons))}
+
+
+@page(MONITORING_ROLES)
+def alert_queue(request: HttpRequest) -> HttpResponse:
+    form = QueueFilter(request.GET or None, initial={"status": "new"})
+    filters: dict[str, Any] = {"status": "new"}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "status": data["status"],
+            "min_risk": data["min_risk"] or 0.0,
+            "language": data["language"],
+            "channel": data["channel"],
+        }
+    posts = selectors.alert_queue(request.user, **filters)  # type: ignore[arg-type]
+    page_obj = Paginator(posts, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/online_queue.html",
+        {
+            "form": form,
+            "page": page_obj,
+            "items": [_item(p) for p in page_obj.object_list],
+            "query": query.urlencode(),
+            "runs": selectors.import_runs(request.user)[:5],  # type: ignore[arg-type]
+        },
+    )
+
+
+@page(MONITORING_ROLES)
+def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
+    return render(request, "web/online_post.html", _item(post))
+
+
+def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]:
+    """A ring layout: shared contacts inside, the posts that use them outside."""
+    size, centre = 520, 260
+    contacts = list(group.contacts)[:40]
+    inner = {
+        c: (
+            centre + 110 * math.cos(2 * math.pi * i / max(len(contacts), 1)),
+            centre + 110 * math.sin(2 * math.pi * i / max(len(contacts), 1)),
+        )
+        for i, c in enumerate(contacts)
+    }
+    outer = {
+        p.pk: (
+            centre + 220 * math.cos(2 * math.pi * i / max(len(posts), 1)),
+            centre + 220 * math.sin(2 * math.pi * i / max(len(posts), 1)),
+        )
+        for i, p in enumerate(posts)
+    }
+    edges = [(outer[p.pk], inner[c]) for p in posts for c in p.contacts if c in inner]
+    return {
+        "size": size,
+        "contacts": [(c, x, y) for c, (x, y) in inner.items()],
+        "posts": [(p, x, y) for p in posts for x, y in [outer[p.pk]]],
+        "edges": edges,
+    }
+
+
+@page(MONITORING_ROLES)
+def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    group = selectors.group_get_for(request.user, pk)  # type: ignore[arg-type]
+    posts = list(selectors.group_posts(group)[:60])
+    context: dict[str, Any] = {"group": group, "items": [_item(p) for p in posts]}
+    if group.kind == "network":
+        context["graph"] = _network_svg(group, posts)
+    return render(request, "web/online_group.html", context)
+
+
+@page(MONITORING_ROLES)
+@require_POST
+def post_open_case(request: HttpRequest, pk: int) -> HttpResponse:
+    post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
+    try:
+        case = services.post_open_case(actor=request.user, post=post)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("web:online_post", pk=pk)
+    messages.success(request, _("Case %(ref)s opened from the alert.") % {"ref": case.reference})
+    return redirect("web:case_detail", reference=case.reference)
+
+
+@page(MONITORING_ROLES)
+@require_POST
+def post_false_positive(request: HttpRequest, pk: int) -> HttpResponse:
+    post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
+    try:
+        services.post_mark_false_positive(actor=request.user, post=post)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Marked as a false positive; kept as feedback for retraining."))
+    return redirect("web:online_queue")
+
+
+@page(MONITORING_ROLES)
+@require_POST
+def export_stix(request: HttpRequest) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("post") if i.isdigit()][:1000]
+    group_id = request.POST.get("group", "")
+    if group_id.isdigit():
+        posts = list(selectors.group_posts(selectors.group_get_for(request.user, int(group_id))))  # type: ignore[arg-type]
+    else:
+        posts = list(selectors.posts_visible_to(request.user).filter(pk__in=ids))  # type: ignore[arg-type]
+    try:
+        bundle = services.posts_stix_bundle(actor=request.user, posts=posts)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("web:online_queue")
+    response = HttpResponse(bundle, content_type="application/stix+json;version=2.1")
+    response["Content-Disposition"] = 'attachment; filename="opennrm-stix-bundle.json"'
+    return response
+
+
+@page(MONITORING_ROLES)
+@require_http_methods(["GET", "POST"])
+def import_file(request: HttpRequest) -> HttpResponse:
+    limit = settings.OPENNRM_MAX_UPLOAD_BYTES
+    if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+        error = ValidationFailed(
+            _(
+                "The file is larger than %(mb)s MB. Split it, or import it with `opennrm online import`."
+            )
+            % {"mb": limit // 1_000_000},
+            field="file",
+        )
+        return render(
+            request, "web/online_import.html", {"form": ImportForm(), "error": error}, status=413
+        )
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        suffix = Path(upload.name).suffix[:10]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"upload{suffix}"
+            with path.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            try:
+                run = services.online_import(
+                    actor=request.user,
+                    path=path,
+                    source_name=upload.name,  # type: ignore[arg-type]
+                    text_column=form.cleaned_data["text_column"] or None,
+                )
+            except DomainError as error:
+                return render(
+                    request,
+                    "web/online_import.html",
+                    {"form": form, "error": error},
+                    status=error.status_code,
+                )
+        messages.success(
+            request,
+            _(
+                "Imported %(stored)s posts; %(skipped)s malformed records skipped, %(dup)s duplicates."
+            )
+            % {"stored": run.stored, "skipped": run.skipped, "dup": run.duplicates},
+        )
+        return render(request, "web/online_import.html", {"form": ImportForm(), "run": run})
+    return render(request, "web/online_import.html", {"form": form})

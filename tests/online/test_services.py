@@ -1,0 +1,77 @@
+import pytest
+
+from opennrm.audit.models import AuditEntry
+from opennrm.core.errors import Conflict, Forbidden, ValidationFailed
+from opennrm.online.highlight import reason_terms, segments
+from opennrm.online.models import Feedback, MonitoredPost
+from opennrm.online.selectors import alert_queue
+from opennrm.online.services import (
+    feedback_rows,
+    online_import,
+    post_mark_false_positive,
+    post_open_case,
+    posts_stix_bundle,
+)
+from tests.online.posts import write_jsonl
+
+pytestmark = pytest.mark.django_db
+
+
+def test_import_scores_skips_bad_lines_and_dedupes(world, tmp_path):
+    path = write_jsonl(tmp_path / "posts.jsonl")
+    run = online_import(actor=world.officer, path=path, source_name="posts.jsonl")
+    assert run.skipped == 1 and run.stored == 7
+    assert run.problems[0]["where"].endswith(":3")
+    queue = list(alert_queue(world.officer))
+    assert queue[0].risk >= queue[-1].risk
+    assert any(p.flagged for p in queue)
+    assert all(p.text for p in queue)  # original text kept verbatim, hostile markup included
+    assert any("<script>" in p.text for p in queue)
+    again = online_import(actor=world.officer, path=path, source_name="posts.jsonl")
+    assert again.stored == 0 and again.duplicates == 7
+    assert AuditEntry.objects.filter(action="online.import").count() == 2
+
+
+def test_other_agency_sees_nothing(world, tmp_path):
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    assert not alert_queue(world.border_guard).exists()
+    assert not alert_queue(world.analyst).exists()
+    with pytest.raises(Forbidden):
+        online_import(actor=world.analyst, path=tmp_path / "p.jsonl", source_name="p")
+
+
+def test_unreadable_file_is_a_clear_error(world, tmp_path):
+    bad = tmp_path / "x.bin"
+    bad.write_bytes(b"\x00\x01\x02")
+    with pytest.raises(ValidationFailed):
+        online_import(actor=world.officer, path=bad, source_name="x.bin", fmt="nonsense")
+
+
+def test_review_actions_keep_feedback(world, tmp_path):
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    top, *rest = list(alert_queue(world.officer))
+    case = post_open_case(actor=world.officer, post=top)
+    assert case.state == "flagged" and "online monitoring" in case.summary
+    with pytest.raises(Conflict):
+        post_open_case(actor=world.officer, post=top)
+    post_mark_false_positive(actor=world.officer, post=rest[-1])
+    labels = sorted(row["label"] for row in feedback_rows())
+    assert labels == [0, 1]
+    assert Feedback.objects.count() == 2
+    assert MonitoredPost.objects.get(pk=top.pk).status == "lead"
+
+
+def test_stix_bundle_has_the_contacts(world, tmp_path):
+    import json
+
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    bundle = json.loads(posts_stix_bundle(actor=world.officer, posts=alert_queue(world.officer)))
+    assert bundle["type"] == "bundle"
+    assert "380671234567" in json.dumps(bundle)
+
+
+def test_highlight_marks_words_and_never_builds_html():
+    reasons = [{"kind": "flag", "id": "x", "text": 'flag: Women only ("девушки")'}]
+    parts = segments("Требуются <b>девушки</b>!", reason_terms(reasons))
+    assert ("девушки", True) in parts
+    assert "".join(text for text, _ in parts) == "Требуются <b>девушки</b>!"
