@@ -490,6 +490,34 @@ def evaluate(
     )
 
 
+_INF: Final = 10_000
+
+
+def _need(catalogue: Catalogue, present: tuple[int, int, int], open_: tuple[int, int, int]) -> int:
+    """Fewest further "yes" answers that would establish a dimension (``_INF`` if none would).
+
+    Greedy strongest-first is optimal: for every clause, a strong answer does at least what a
+    medium one does, and a medium at least what a weak one does."""
+    s, m, w = present
+    os_, om, ow = open_
+    k = 0
+    while _clause(catalogue, s, m, w) is None:
+        if os_:
+            s, os_ = s + 1, os_ - 1
+        elif om:
+            m, om = m + 1, om - 1
+        elif ow:
+            w, ow = w + 1, ow - 1
+        else:
+            return _INF
+        k += 1
+    return k
+
+
+def _rule_cost(rules: tuple[RuleClause, ...], element_need: Mapping[str, int]) -> int:
+    return min(sum(element_need[e] for e in r.all_of) for r in rules)
+
+
 def _open_questions(
     catalogue: Catalogue,
     rules: tuple[RuleClause, ...],
@@ -498,10 +526,12 @@ def _open_questions(
     established_dims: set[str],
     reachable_elements: set[str],
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Open dimensions (not established, still reachable, in an element a still-reachable rule
-    clause needs) and their open indicators ranked most decisive first: an answer "yes" that
-    would fire the rule, then one that would establish its dimension, then by strength, then
-    in interview order."""
+    """Open dimensions (not established, still reachable, in an element that a still-reachable
+    rule clause needs) and their open indicators, most decisive first.
+
+    An open indicator is scored by how many *further* "yes" answers the rule would still need
+    if this one were "yes" (0: this answer alone would complete the rule); ties go to the
+    stronger indicator, then to interview order."""
     established_elements = {
         e.id
         for e in catalogue.elements
@@ -512,25 +542,44 @@ def _open_questions(
         if all(e in reachable_elements for e in r.all_of):
             needed.update(e for e in r.all_of if e not in established_elements)
     order = {iid: n for n, iid in enumerate(strengths)}
+
+    def split(ids: tuple[str, ...]) -> tuple[int, int, int]:
+        return _counts(ids, strengths)
+
+    dim_need: dict[str, int] = {}
+    for d in findings:
+        dim_need[d.dimension] = _need(
+            catalogue, split(tuple(p.indicator_id for p in d.present)), split(d.open)
+        )
+
+    def element_need(overrides: Mapping[str, int]) -> dict[str, int]:
+        return {
+            e.id: min(
+                overrides.get(d.id, dim_need[d.id])
+                for d in catalogue.dimensions
+                if d.element == e.id
+            )
+            for e in catalogue.elements
+        }
+
     open_dims: list[str] = []
-    scored: list[tuple[int, int, int, int, str]] = []
+    scored: list[tuple[int, int, int, str]] = []
     for d in findings:
         if d.established or not d.reachable or d.element not in needed:
             continue
         open_dims.append(d.dimension)
-        s, m, w = _counts(tuple(p.indicator_id for p in d.present), strengths)
+        s, m, w = split(tuple(p.indicator_id for p in d.present))
+        os_, om, ow = split(d.open)
         for iid in d.open:
             st = strengths[iid]
-            ns, nm, nw = (
-                s + (st is Strength.STRONG),
-                m + (st is Strength.MEDIUM),
-                w + (st is Strength.WEAK),
+            is_s, is_m, is_w = st is Strength.STRONG, st is Strength.MEDIUM, st is Strength.WEAK
+            after = _need(
+                catalogue,
+                (s + is_s, m + is_m, w + is_w),
+                (os_ - is_s, om - is_m, ow - is_w),
             )
-            completes_dim = _clause(catalogue, ns, nm, nw) is not None
-            completes_rule = completes_dim and (
-                _fired(rules, established_elements | {d.element}) is not None
-            )
-            scored.append((not completes_rule, not completes_dim, st.rank, order[iid], iid))
+            cost = _rule_cost(rules, element_need({d.dimension: after}))
+            scored.append((cost, st.rank, order[iid], iid))
     scored.sort()
     return tuple(open_dims), tuple(x[-1] for x in scored)
 
