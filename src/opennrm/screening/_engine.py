@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ._catalogue import Catalogue
@@ -99,7 +99,7 @@ class ScreeningResult:
     next_questions: tuple[str, ...]
     next_action: LocalizedText
     answer_counts: Mapping[str, int]
-    _catalogue: Catalogue
+    _catalogue: Catalogue = field(repr=False, compare=False)
 
     @property
     def refer(self) -> bool:
@@ -570,15 +570,22 @@ def _open_questions(
         open_dims.append(d.dimension)
         s, m, w = split(tuple(p.indicator_id for p in d.present))
         os_, om, ow = split(d.open)
+        cost_by_strength: dict[Strength, int] = {}  # same dimension + strength => same cost
         for iid in d.open:
             st = strengths[iid]
-            is_s, is_m, is_w = st is Strength.STRONG, st is Strength.MEDIUM, st is Strength.WEAK
-            after = _need(
-                catalogue,
-                (s + is_s, m + is_m, w + is_w),
-                (os_ - is_s, om - is_m, ow - is_w),
-            )
-            cost = _rule_cost(rules, element_need({d.dimension: after}))
+            cost = cost_by_strength.get(st)
+            if cost is None:
+                is_s, is_m, is_w = (
+                    st is Strength.STRONG,
+                    st is Strength.MEDIUM,
+                    st is Strength.WEAK,
+                )
+                after = _need(
+                    catalogue,
+                    (s + is_s, m + is_m, w + is_w),
+                    (os_ - is_s, om - is_m, ow - is_w),
+                )
+                cost = cost_by_strength[st] = _rule_cost(rules, element_need({d.dimension: after}))
             scored.append((cost, st.rank, order[iid], iid))
     scored.sort()
     return tuple(open_dims), tuple(x[-1] for x in scored)
