@@ -239,3 +239,29 @@ def test_guide_rejects_unknown_language(cat: Catalogue) -> None:
         cat.questions("adult_labour", "de")
     with pytest.raises(ValueError, match="interviewee_lang"):
         cat.questions("adult_labour", "en", interviewee_lang="pl")
+
+
+def test_messages_complete_and_interview_intro(cat: Catalogue) -> None:
+    intro = cat.interview_intro
+    assert "does not have to answer" in intro.en
+    assert "«не знаю»" in intro.uk and "«не знаю»" in intro.ru
+    for outcome in ("presumed_victim", "possible_victim", "incomplete", "no_indicators"):
+        for lang in LANGS:
+            assert cat.message("next_action", outcome).get(lang)
+            assert cat.message("outcome", outcome).get(lang)
+
+
+def test_catalogue_with_missing_message_is_rejected() -> None:
+    from opennrm.screening._catalogue import _build
+
+    base = Path(__file__).resolve().parents[2] / "src/opennrm/screening/catalogue/v2026_1"
+    meta = json.loads((base / "catalogue.json").read_text(encoding="utf-8"))
+    items = json.loads((base / "indicators.json").read_text(encoding="utf-8"))
+    assert _build("2026.1", meta, items).version == "2026.1"
+    del meta["messages"]["next_action"]["incomplete"]
+    with pytest.raises(CatalogueError, match=r"messages\.next_action\.incomplete is missing"):
+        _build("2026.1", meta, items)
+    meta = json.loads((base / "catalogue.json").read_text(encoding="utf-8"))
+    items["indicators"][0]["questions"][0]["ru"] = " "
+    with pytest.raises(CatalogueError, match="missing text for ru"):
+        _build("2026.1", meta, items)

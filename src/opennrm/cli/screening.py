@@ -71,6 +71,7 @@ def catalogue_cmd(set_id: str | None, lang: str, fmt: str, catalogue_version: st
     if fmt == "json":
         out = {
             "catalogue_version": cat.version,
+            "interview_intro": cat.interview_intro.get(lang_),
             "sets": [
                 {
                     "id": s.id,
@@ -85,6 +86,7 @@ def catalogue_cmd(set_id: str | None, lang: str, fmt: str, catalogue_version: st
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     click.echo(f"OpenNRM screening catalogue {cat.version}")
+    click.echo(cat.interview_intro.get(lang_))
     for s in sets:
         click.echo("")
         click.echo(f"== {s.id}: {s.label.get(lang_)} [{s.verification_status}]")
