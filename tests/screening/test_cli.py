@@ -47,7 +47,7 @@ def test_invalid_input_exit_2_with_fields_on_stderr(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "invalid screening input (2 problem(s))" in result.stderr
-    assert "  age: age 15 is under 18" in result.stderr
+    assert "  age: is under 18: use a child set" in result.stderr
     assert "  answers.x.y: unknown indicator id" in result.stderr
 
 

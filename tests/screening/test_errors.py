@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -32,11 +33,30 @@ def test_unknown_indicator_with_suggestion(cat: Catalogue) -> None:
     ]
 
 
-def test_cyrillic_look_alike_in_id_is_rejected(cat: Catalogue) -> None:
+def test_cyrillic_look_alike_in_id_is_rejected_without_echo(cat: Catalogue) -> None:
     spoofed = "coercion_at_destination.debt_b\u043endage"  # Cyrillic о
-    errs = errors_of(cat, set_id="adult_labour", age=30, answers={spoofed: "yes"})
-    assert errs[0]["field"] == f"answers.{spoofed}"
-    assert "did you mean coercion_at_destination.debt_bondage?" in errs[0]["message"]
+    errs = errors_of(cat, set_id="adult_labour", age=30, answers={EX_HOURS: "yes", spoofed: "yes"})
+    assert errs == [
+        {
+            "field": "answers[#2]",
+            "message": "is not an indicator id (only a-z, 0-9, '_' and '.'); "
+            "did you mean coercion_at_destination.debt_bondage?",
+        }
+    ]
+
+
+def test_ids_are_case_insensitive(cat: Catalogue) -> None:
+    r = evaluate(cat, set_id="adult_labour", age=30, answers={EX_HOURS.upper(): "yes"})
+    assert r.dimensions[3].present[0].indicator_id == EX_HOURS
+
+
+def test_free_text_is_never_echoed(cat: Catalogue) -> None:
+    secret = "Olena, beaten by Ivan at the farm"
+    with pytest.raises(ScreeningInputError) as info:
+        evaluate(cat, set_id=secret, age=30, answers={secret: secret, EX_HOURS: secret})
+    assert "Olena" not in str(info.value)
+    assert "Ivan" not in json.dumps(info.value.to_list())
+    assert [e.field for e in info.value.errors] == ["set", "answers[#1]", f"answers.{EX_HOURS}"]
 
 
 def test_indicator_from_another_set(cat: Catalogue) -> None:
@@ -69,13 +89,25 @@ def test_derived_forced_labour_indicator_cannot_be_answered(cat: Catalogue) -> N
     assert "derived ILO forced-labour indicator" in errs[0]["message"]
 
 
-@pytest.mark.parametrize("value", ["maybe", "y", "", 1, True, None, ["yes"]])
-def test_invalid_answer_values(cat: Catalogue, value: object) -> None:
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("maybe", "other text"),
+        ("y", "other text"),
+        ("", "other text"),
+        (1, "a number"),
+        (True, "true/false"),
+        (None, "null"),
+        (["yes"], "a list"),
+        ({"a": 1}, "an object"),
+    ],
+)
+def test_invalid_answer_values(cat: Catalogue, value: object, kind: str) -> None:
     errs = errors_of(cat, set_id="adult_labour", age=30, answers={EX_HOURS: value})
     assert errs == [
         {
             "field": f"answers.{EX_HOURS}",
-            "message": f"invalid answer {value!r}; use yes, no or unknown",
+            "message": f"invalid answer ({kind}); use yes, no or unknown",
         }
     ]
 
@@ -93,12 +125,12 @@ def test_same_indicator_twice_after_normalisation(cat: Catalogue) -> None:
         (
             "adult_labour",
             17,
-            "age 17 is under 18: use a child set (child_labour or child_sexual), not adult_labour",
+            "is under 18: use a child set (child_labour or child_sexual), not adult_labour",
         ),
         (
             "child_sexual",
             18,
-            "set child_sexual is for persons under 18, but age is 18; use an adult set",
+            "is 18 or over, but set child_sexual is for persons under 18",
         ),
         ("adult_labour", -1, "must be between 0 and 130"),
         ("adult_labour", 200, "must be between 0 and 130"),
@@ -131,7 +163,12 @@ def test_all_problems_reported_at_once(cat: Catalogue) -> None:
         age=16,
         answers={"nope": "yes", EX_HOURS: "perhaps", 7: "yes"},
     )
-    assert [e["field"] for e in errs] == ["age", "answers.nope", f"answers.{EX_HOURS}", "answers"]
+    assert [e["field"] for e in errs] == [
+        "age",
+        "answers.nope",
+        f"answers.{EX_HOURS}",
+        "answers[#3]",
+    ]
 
 
 def test_error_needs_at_least_one_field_error() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -193,7 +194,26 @@ class ScreeningResult:
 
 
 def _norm(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip()
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+# Input is never echoed back in error messages (it may hold free text about the person);
+# only strings shaped like catalogue ids are, since those name the offending field.
+_ID_RE: Final = re.compile(r"[a-z0-9_]{1,60}(\.[a-z0-9_]{1,80})?\Z")
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "other text"
+    if isinstance(value, Mapping):
+        return "an object"
+    return "a list" if isinstance(value, list | tuple) else "an unsupported value"
 
 
 def _validate(
@@ -204,14 +224,13 @@ def _validate(
     if not isinstance(set_id, str):
         errors.append(FieldError("set", f"must be one of {', '.join(catalogue.set_ids)}"))
     else:
-        candidate = _norm(set_id).casefold()
+        candidate = _norm(set_id)
         if candidate in catalogue.set_ids:
             sid = candidate
         else:
+            shown = f" {candidate!r}" if _ID_RE.match(candidate) else ""
             errors.append(
-                FieldError(
-                    "set", f"unknown set {set_id!r}; use one of {', '.join(catalogue.set_ids)}"
-                )
+                FieldError("set", f"unknown set{shown}; use one of {', '.join(catalogue.set_ids)}")
             )
 
     age_: int | None = None
@@ -226,16 +245,13 @@ def _validate(
         child_set = catalogue.indicator_set(sid).child
         if child_set and age_ >= 18:
             errors.append(
-                FieldError(
-                    "age", f"set {sid} is for persons under 18, but age is {age_}; use an adult set"
-                )
+                FieldError("age", f"is 18 or over, but set {sid} is for persons under 18")
             )
         elif not child_set and age_ < 18:
             errors.append(
                 FieldError(
                     "age",
-                    f"age {age_} is under 18: use a child set (child_labour or child_sexual),"
-                    f" not {sid}",
+                    f"is under 18: use a child set (child_labour or child_sexual), not {sid}",
                 )
             )
 
@@ -246,13 +262,21 @@ def _validate(
         )
     else:
         members = catalogue.set_index(sid).strengths if sid is not None else None
-        for raw_key, raw_value in answers.items():
+        for position, (raw_key, raw_value) in enumerate(answers.items(), start=1):
             if not isinstance(raw_key, str):
-                errors.append(
-                    FieldError("answers", f"indicator ids must be strings, got {raw_key!r}")
-                )
+                errors.append(FieldError(f"answers[#{position}]", "indicator ids must be strings"))
                 continue
             key = _norm(raw_key)
+            if not _ID_RE.match(key):
+                close = difflib.get_close_matches(key, [i.id for i in catalogue.indicators], n=1)
+                errors.append(
+                    FieldError(
+                        f"answers[#{position}]",
+                        "is not an indicator id (only a-z, 0-9, '_' and '.')"
+                        + (f"; did you mean {close[0]}?" if close else ""),
+                    )
+                )
+                continue
             fname = f"answers.{key}"
             if not catalogue.has_indicator(key):
                 if any(f.id == key for f in catalogue.forced_labour_indicators):
@@ -285,7 +309,9 @@ def _validate(
                     value = None
             if value is None:
                 errors.append(
-                    FieldError(fname, f"invalid answer {raw_value!r}; use yes, no or unknown")
+                    FieldError(
+                        fname, f"invalid answer ({_json_type(raw_value)}); use yes, no or unknown"
+                    )
                 )
                 continue
             normalized[key] = value
