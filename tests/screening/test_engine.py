@@ -94,6 +94,7 @@ def test_adult_labour_without_means_at_destination_is_possible(cat: Catalogue) -
         "strong_indicator",
         "indicators_present_rule_reachable",
     )
+    assert r.next_action.en.startswith("Further interview needed.")
     # the destination element is the one still open; its strongest items come first
     assert r.open_dimensions == ("coercion_at_destination", "abuse_of_vulnerability_at_destination")
     assert r.next_questions[:4] == (
@@ -171,6 +172,8 @@ def test_single_strong_indicator_is_possible(cat: Catalogue) -> None:
     assert r.outcome is Outcome.POSSIBLE_VICTIM
     assert r.reasons == ("strong_indicator",)
     assert r.next_questions == ()
+    assert r.next_action.en.startswith("Do not close the case.")
+    assert r.next_action.uk.startswith("Не закривайте справу.")
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ independent re-implementation of the Delphi rule as an oracle."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from hypothesis import given, settings
@@ -176,3 +177,19 @@ def test_next_questions_are_open_and_in_open_dimensions(
         top = outcome(set_id, answers | {r.next_questions[0]: Answer.YES})
         last = outcome(set_id, answers | {r.next_questions[-1]: Answer.YES})
         assert top >= last
+
+
+@settings(max_examples=150, deadline=None)
+@given(screenings())
+def test_every_result_is_json_and_fully_explained(case: tuple[str, dict[str, Answer]]) -> None:
+    set_id, answers = case
+    r = evaluate(CAT, set_id=set_id, age=AGE[set_id], answers=answers)
+    d = json.loads(json.dumps(r.to_dict(), ensure_ascii=False))
+    assert d["outcome"] == r.outcome.value and d["catalogue_version"] == CAT.version
+    for lang in ("en", "uk", "ru"):
+        lines = d["explanation"][lang]
+        # six dimensions, three elements, at least one rule line, every reason
+        assert len(lines) >= 6 + 3 + 1 + len(r.reasons)
+        assert all(line.strip() for line in lines)
+        assert d["next_action"][lang]
+    assert (r.outcome is Outcome.PRESUMED_VICTIM) == (r.rule_clause is not None)

@@ -40,6 +40,7 @@ _REQUIRED_MESSAGES: Final[tuple[tuple[str, ...], ...]] = (
         for group in ("outcome", "next_action")
         for outcome in ("presumed_victim", "possible_victim", "incomplete", "no_indicators")
     ),
+    ("next_action", "possible_victim_nothing_open"),
     *(
         ("reason", r)
         for r in (

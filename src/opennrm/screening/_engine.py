@@ -479,7 +479,10 @@ def evaluate(
             catalogue, rules, findings, strengths, established_dims, reachable_elements
         )
 
-    parts = [catalogue.message("next_action", outcome.value)]
+    action_key = outcome.value
+    if outcome is Outcome.POSSIBLE_VICTIM and not ranked:
+        action_key = "possible_victim_nothing_open"
+    parts = [catalogue.message("next_action", action_key)]
     if child and outcome >= Outcome.POSSIBLE_VICTIM:
         parts.append(catalogue.message("child_note"))
     if fc:
