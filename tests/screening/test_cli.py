@@ -93,3 +93,15 @@ def test_catalogue_unknown_set_exit_2() -> None:
     result = CliRunner().invoke(screening, ["catalogue", "--set", "adults"])
     assert result.exit_code == 2
     assert "--set: unknown set 'adults'" in result.stderr
+
+
+def test_evaluate_with_question_texts(tmp_path: Path) -> None:
+    path = write(tmp_path, {"set": "adult_labour", "age": 30, "answers": {EX_HOURS: "yes"}})
+    result = CliRunner().invoke(screening, ["evaluate", path, "--lang", "ru", "--indent", "0"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["outcome"] == "possible_victim"
+    guide = out["next_questions_guide"]
+    assert [g["indicator_id"] for g in guide] == out["next_questions"]
+    assert guide[0]["dimension"] == "exploitative_conditions"  # one "yes" from the element
+    assert guide[0]["questions"][0].endswith("?")

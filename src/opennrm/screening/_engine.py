@@ -559,8 +559,9 @@ def _open_questions(
     rule clause needs) and their open indicators, most decisive first.
 
     An open indicator is scored by how many *further* "yes" answers the rule would still need
-    if this one were "yes" (0: this answer alone would complete the rule); ties go to the
-    stronger indicator, then to interview order."""
+    if this one were "yes" (0: this answer alone would complete the rule); ties go to an answer
+    that would establish its dimension, then to the stronger indicator, then to interview
+    order."""
     established_elements = {
         e.id
         for e in catalogue.elements
@@ -592,18 +593,19 @@ def _open_questions(
         }
 
     open_dims: list[str] = []
-    scored: list[tuple[int, int, int, str]] = []
+    scored: list[tuple[int, bool, int, int, str]] = []
     for d in findings:
         if d.established or not d.reachable or d.element not in needed:
             continue
         open_dims.append(d.dimension)
         s, m, w = split(tuple(p.indicator_id for p in d.present))
         os_, om, ow = split(d.open)
-        cost_by_strength: dict[Strength, int] = {}  # same dimension + strength => same cost
+        # same dimension + strength => same score
+        cost_by_strength: dict[Strength, tuple[int, bool]] = {}
         for iid in d.open:
             st = strengths[iid]
-            cost = cost_by_strength.get(st)
-            if cost is None:
+            score = cost_by_strength.get(st)
+            if score is None:
                 is_s, is_m, is_w = (
                     st is Strength.STRONG,
                     st is Strength.MEDIUM,
@@ -614,8 +616,11 @@ def _open_questions(
                     (s + is_s, m + is_m, w + is_w),
                     (os_ - is_s, om - is_m, ow - is_w),
                 )
-                cost = cost_by_strength[st] = _rule_cost(rules, element_need({d.dimension: after}))
-            scored.append((cost, st.rank, order[iid], iid))
+                score = cost_by_strength[st] = (
+                    _rule_cost(rules, element_need({d.dimension: after})),
+                    after != 0,
+                )
+            scored.append((score[0], score[1], st.rank, order[iid], iid))
     scored.sort()
     return tuple(open_dims), tuple(x[-1] for x in scored)
 
