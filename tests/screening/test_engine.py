@@ -441,4 +441,5 @@ def test_outcome_order() -> None:
     assert max(Outcome) is Outcome.PRESUMED_VICTIM
     assert sorted(Outcome, reverse=True)[0] is Outcome.PRESUMED_VICTIM
     assert Outcome("possible_victim") >= Outcome.INCOMPLETE
-    assert {Outcome.INCOMPLETE: 1}["incomplete"] == 1  # still a str-valued enum
+    by_value: dict[str, int] = {Outcome.INCOMPLETE: 1}
+    assert by_value["incomplete"] == 1  # still a str-valued enum: hashes and compares as str

@@ -15,12 +15,14 @@ CAT = load_catalogue()
 SETS = CAT.set_ids
 AGE = {"adult_labour": 30, "adult_sexual": 30, "child_labour": 15, "child_sexual": 15}
 MISSING = None  # not asked
-PROFILES = (
-    [Answer.NO] * 12 + [Answer.UNKNOWN, MISSING],
-    [Answer.NO] * 6 + [Answer.UNKNOWN, MISSING] * 3,
-    [Answer.NO] * 20 + [Answer.YES],
-    [MISSING] * 12 + [Answer.YES],
-    [Answer.NO, Answer.NO, Answer.UNKNOWN, MISSING, MISSING, Answer.YES],
+_NO: list[Answer | None] = [Answer.NO]
+_OPEN: list[Answer | None] = [Answer.UNKNOWN, MISSING]
+PROFILES: tuple[list[Answer | None], ...] = (
+    _NO * 12 + _OPEN,
+    _NO * 6 + _OPEN * 3,
+    [*(_NO * 20), Answer.YES],
+    [*([MISSING] * 12), Answer.YES],
+    [*(_NO * 2), *_OPEN, MISSING, Answer.YES],
 )
 
 
