@@ -19,7 +19,15 @@ def screening() -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--catalogue-version", default=None, help="Catalogue version (default: latest).")
 @click.option("--indent", type=int, default=2, show_default=True, help="JSON indentation.")
-def evaluate_cmd(file: IO[str], catalogue_version: str | None, indent: int) -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "uk", "ru"]),
+    default=None,
+    help="Also print the next questions' texts in this language (key next_questions_guide).",
+)
+def evaluate_cmd(
+    file: IO[str], catalogue_version: str | None, indent: int, lang: str | None
+) -> None:
     """Evaluate FILE (JSON; '-' for stdin) of the form
     {"set": ..., "age": ..., "answers": {indicator_id: "yes"|"no"|"unknown"}}
     and print the outcome with its explanation as JSON. Exit code 2 on invalid input."""
@@ -45,7 +53,16 @@ def evaluate_cmd(file: IO[str], catalogue_version: str | None, indent: int) -> N
     except ScreeningInputError as exc:
         lines = "\n".join(f"  {e.field}: {e.message}" for e in exc.errors)
         _fail(f"invalid screening input ({len(exc.errors)} problem(s)):\n{lines}")
-    click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=indent))
+    out = result.to_dict()
+    if lang is not None:
+        from opennrm.screening._model import as_lang
+
+        lang_ = as_lang(lang)
+        out["next_questions_guide"] = [
+            catalogue.guide_question(i, result.set_id, lang_).to_dict()
+            for i in result.next_questions
+        ]
+    click.echo(json.dumps(out, ensure_ascii=False, indent=indent))
 
 
 @screening.command("catalogue")
@@ -71,6 +88,7 @@ def catalogue_cmd(set_id: str | None, lang: str, fmt: str, catalogue_version: st
     if fmt == "json":
         out = {
             "catalogue_version": cat.version,
+            "interview_intro": cat.interview_intro.get(lang_),
             "sets": [
                 {
                     "id": s.id,
@@ -85,6 +103,7 @@ def catalogue_cmd(set_id: str | None, lang: str, fmt: str, catalogue_version: st
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     click.echo(f"OpenNRM screening catalogue {cat.version}")
+    click.echo(cat.interview_intro.get(lang_))
     for s in sets:
         click.echo("")
         click.echo(f"== {s.id}: {s.label.get(lang_)} [{s.verification_status}]")

@@ -31,6 +31,47 @@ LATEST_VERSION: Final = "2026.1"
 _PACKAGE: Final = "opennrm.screening"
 
 
+_REQUIRED_MESSAGES: Final[tuple[tuple[str, ...], ...]] = (
+    ("interview_intro",),
+    ("forced_criminality_note",),
+    ("child_note",),
+    *(
+        (group, outcome)
+        for group in ("outcome", "next_action")
+        for outcome in ("presumed_victim", "possible_victim", "incomplete", "no_indicators")
+    ),
+    ("next_action", "possible_victim_nothing_open"),
+    *(
+        ("reason", r)
+        for r in (
+            "rule_met",
+            "dimension_established",
+            "strong_indicator",
+            "forced_criminality",
+            "indicators_present_rule_reachable",
+            "rule_reachable_nothing_present",
+            "rule_unreachable",
+        )
+    ),
+    *(
+        ("explanation", k)
+        for k in (
+            "dimension_established",
+            "dimension_partial",
+            "dimension_none",
+            "open_questions",
+            "unreachable",
+            "element_established",
+            "element_not_established",
+            "rule_met",
+            "rule_not_met",
+            "answer",
+        )
+    ),
+    *(("strength", st.value) for st in Strength),
+)
+
+
 def _version_dir(version: str) -> str:
     return "v" + version.replace(".", "_")
 
@@ -155,6 +196,11 @@ class Catalogue:
 
     def set_index(self, set_id: str) -> _SetIndex:
         return self._set_index[set_id]
+
+    @property
+    def interview_intro(self) -> LocalizedText:
+        """What to tell the person and how to conduct the interview, for the screener."""
+        return self.message("interview_intro")
 
     def message(self, *path: str) -> LocalizedText:
         node: Any = self.messages
@@ -363,6 +409,15 @@ def _build(version: str, meta: Mapping[str, Any], items: Mapping[str, Any]) -> C
             )
         )
 
+    messages = meta["messages"]
+    for path in _REQUIRED_MESSAGES:
+        node: Any = messages
+        for key in path:
+            if not isinstance(node, Mapping) or key not in node:
+                raise CatalogueError(f"messages.{'.'.join(path)} is missing")
+            node = node[key]
+        _text(node, "messages." + ".".join(path))
+
     return Catalogue(
         version=version,
         title=_text(meta["title"], "title"),
@@ -378,7 +433,7 @@ def _build(version: str, meta: Mapping[str, Any], items: Mapping[str, Any]) -> C
         sources=MappingProxyType(dict(sources)),
         decisions=tuple(meta["decisions"]),
         verification=MappingProxyType(dict(verification)),
-        messages=MappingProxyType(dict(meta["messages"])),
+        messages=MappingProxyType(dict(messages)),
         _by_id=MappingProxyType(by_id),
         _set_by_id=MappingProxyType({s.id: s for s in sets}),
         _set_index=MappingProxyType(set_index),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ._catalogue import Catalogue
@@ -99,7 +100,7 @@ class ScreeningResult:
     next_questions: tuple[str, ...]
     next_action: LocalizedText
     answer_counts: Mapping[str, int]
-    _catalogue: Catalogue
+    _catalogue: Catalogue = field(repr=False, compare=False)
 
     @property
     def refer(self) -> bool:
@@ -193,7 +194,26 @@ class ScreeningResult:
 
 
 def _norm(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).strip()
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+# Input is never echoed back in error messages (it may hold free text about the person);
+# only strings shaped like catalogue ids are, since those name the offending field.
+_ID_RE: Final = re.compile(r"[a-z0-9_]{1,60}(\.[a-z0-9_]{1,80})?\Z")
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "other text"
+    if isinstance(value, Mapping):
+        return "an object"
+    return "a list" if isinstance(value, list | tuple) else "an unsupported value"
 
 
 def _validate(
@@ -204,14 +224,13 @@ def _validate(
     if not isinstance(set_id, str):
         errors.append(FieldError("set", f"must be one of {', '.join(catalogue.set_ids)}"))
     else:
-        candidate = _norm(set_id).casefold()
+        candidate = _norm(set_id)
         if candidate in catalogue.set_ids:
             sid = candidate
         else:
+            shown = f" {candidate!r}" if _ID_RE.match(candidate) else ""
             errors.append(
-                FieldError(
-                    "set", f"unknown set {set_id!r}; use one of {', '.join(catalogue.set_ids)}"
-                )
+                FieldError("set", f"unknown set{shown}; use one of {', '.join(catalogue.set_ids)}")
             )
 
     age_: int | None = None
@@ -226,16 +245,13 @@ def _validate(
         child_set = catalogue.indicator_set(sid).child
         if child_set and age_ >= 18:
             errors.append(
-                FieldError(
-                    "age", f"set {sid} is for persons under 18, but age is {age_}; use an adult set"
-                )
+                FieldError("age", f"is 18 or over, but set {sid} is for persons under 18")
             )
         elif not child_set and age_ < 18:
             errors.append(
                 FieldError(
                     "age",
-                    f"age {age_} is under 18: use a child set (child_labour or child_sexual),"
-                    f" not {sid}",
+                    f"is under 18: use a child set (child_labour or child_sexual), not {sid}",
                 )
             )
 
@@ -246,13 +262,21 @@ def _validate(
         )
     else:
         members = catalogue.set_index(sid).strengths if sid is not None else None
-        for raw_key, raw_value in answers.items():
+        for position, (raw_key, raw_value) in enumerate(answers.items(), start=1):
             if not isinstance(raw_key, str):
-                errors.append(
-                    FieldError("answers", f"indicator ids must be strings, got {raw_key!r}")
-                )
+                errors.append(FieldError(f"answers[#{position}]", "indicator ids must be strings"))
                 continue
             key = _norm(raw_key)
+            if not _ID_RE.match(key):
+                close = difflib.get_close_matches(key, [i.id for i in catalogue.indicators], n=1)
+                errors.append(
+                    FieldError(
+                        f"answers[#{position}]",
+                        "is not an indicator id (only a-z, 0-9, '_' and '.')"
+                        + (f"; did you mean {close[0]}?" if close else ""),
+                    )
+                )
+                continue
             fname = f"answers.{key}"
             if not catalogue.has_indicator(key):
                 if any(f.id == key for f in catalogue.forced_labour_indicators):
@@ -285,7 +309,9 @@ def _validate(
                     value = None
             if value is None:
                 errors.append(
-                    FieldError(fname, f"invalid answer {raw_value!r}; use yes, no or unknown")
+                    FieldError(
+                        fname, f"invalid answer ({_json_type(raw_value)}); use yes, no or unknown"
+                    )
                 )
                 continue
             normalized[key] = value
@@ -453,7 +479,10 @@ def evaluate(
             catalogue, rules, findings, strengths, established_dims, reachable_elements
         )
 
-    parts = [catalogue.message("next_action", outcome.value)]
+    action_key = outcome.value
+    if outcome is Outcome.POSSIBLE_VICTIM and not ranked:
+        action_key = "possible_victim_nothing_open"
+    parts = [catalogue.message("next_action", action_key)]
     if child and outcome >= Outcome.POSSIBLE_VICTIM:
         parts.append(catalogue.message("child_note"))
     if fc:
@@ -490,6 +519,34 @@ def evaluate(
     )
 
 
+_INF: Final = 10_000
+
+
+def _need(catalogue: Catalogue, present: tuple[int, int, int], open_: tuple[int, int, int]) -> int:
+    """Fewest further "yes" answers that would establish a dimension (``_INF`` if none would).
+
+    Greedy strongest-first is optimal: for every clause, a strong answer does at least what a
+    medium one does, and a medium at least what a weak one does."""
+    s, m, w = present
+    os_, om, ow = open_
+    k = 0
+    while _clause(catalogue, s, m, w) is None:
+        if os_:
+            s, os_ = s + 1, os_ - 1
+        elif om:
+            m, om = m + 1, om - 1
+        elif ow:
+            w, ow = w + 1, ow - 1
+        else:
+            return _INF
+        k += 1
+    return k
+
+
+def _rule_cost(rules: tuple[RuleClause, ...], element_need: Mapping[str, int]) -> int:
+    return min(sum(element_need[e] for e in r.all_of) for r in rules)
+
+
 def _open_questions(
     catalogue: Catalogue,
     rules: tuple[RuleClause, ...],
@@ -498,10 +555,13 @@ def _open_questions(
     established_dims: set[str],
     reachable_elements: set[str],
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Open dimensions (not established, still reachable, in an element a still-reachable rule
-    clause needs) and their open indicators ranked most decisive first: an answer "yes" that
-    would fire the rule, then one that would establish its dimension, then by strength, then
-    in interview order."""
+    """Open dimensions (not established, still reachable, in an element that a still-reachable
+    rule clause needs) and their open indicators, most decisive first.
+
+    An open indicator is scored by how many *further* "yes" answers the rule would still need
+    if this one were "yes" (0: this answer alone would complete the rule); ties go to an answer
+    that would establish its dimension, then to the stronger indicator, then to interview
+    order."""
     established_elements = {
         e.id
         for e in catalogue.elements
@@ -512,25 +572,55 @@ def _open_questions(
         if all(e in reachable_elements for e in r.all_of):
             needed.update(e for e in r.all_of if e not in established_elements)
     order = {iid: n for n, iid in enumerate(strengths)}
+
+    def split(ids: tuple[str, ...]) -> tuple[int, int, int]:
+        return _counts(ids, strengths)
+
+    dim_need: dict[str, int] = {}
+    for d in findings:
+        dim_need[d.dimension] = _need(
+            catalogue, split(tuple(p.indicator_id for p in d.present)), split(d.open)
+        )
+
+    def element_need(overrides: Mapping[str, int]) -> dict[str, int]:
+        return {
+            e.id: min(
+                overrides.get(d.id, dim_need[d.id])
+                for d in catalogue.dimensions
+                if d.element == e.id
+            )
+            for e in catalogue.elements
+        }
+
     open_dims: list[str] = []
-    scored: list[tuple[int, int, int, int, str]] = []
+    scored: list[tuple[int, bool, int, int, str]] = []
     for d in findings:
         if d.established or not d.reachable or d.element not in needed:
             continue
         open_dims.append(d.dimension)
-        s, m, w = _counts(tuple(p.indicator_id for p in d.present), strengths)
+        s, m, w = split(tuple(p.indicator_id for p in d.present))
+        os_, om, ow = split(d.open)
+        # same dimension + strength => same score
+        cost_by_strength: dict[Strength, tuple[int, bool]] = {}
         for iid in d.open:
             st = strengths[iid]
-            ns, nm, nw = (
-                s + (st is Strength.STRONG),
-                m + (st is Strength.MEDIUM),
-                w + (st is Strength.WEAK),
-            )
-            completes_dim = _clause(catalogue, ns, nm, nw) is not None
-            completes_rule = completes_dim and (
-                _fired(rules, established_elements | {d.element}) is not None
-            )
-            scored.append((not completes_rule, not completes_dim, st.rank, order[iid], iid))
+            score = cost_by_strength.get(st)
+            if score is None:
+                is_s, is_m, is_w = (
+                    st is Strength.STRONG,
+                    st is Strength.MEDIUM,
+                    st is Strength.WEAK,
+                )
+                after = _need(
+                    catalogue,
+                    (s + is_s, m + is_m, w + is_w),
+                    (os_ - is_s, om - is_m, ow - is_w),
+                )
+                score = cost_by_strength[st] = (
+                    _rule_cost(rules, element_need({d.dimension: after})),
+                    after != 0,
+                )
+            scored.append((score[0], score[1], st.rank, order[iid], iid))
     scored.sort()
     return tuple(open_dims), tuple(x[-1] for x in scored)
 

@@ -88,8 +88,6 @@ class Outcome(StrEnum):
             return NotImplemented
         return self.rank >= other.rank
 
-    __hash__ = StrEnum.__hash__
-
 
 _OUTCOME_RANK: Final[dict[Outcome, int]] = {
     Outcome.NO_INDICATORS: 0,
