@@ -155,3 +155,22 @@ def test_oversized_form_is_refused(world, settings):
     client = verified_client(world.officer)
     r = client.post("/cases/new/", {"summary": "x" * 1_100_000})
     assert r.status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_token_page_shows_secret_once_and_it_works(world, live_server):
+    import httpx
+
+    client = verified_client(world.officer)
+    r = client.post("/account/tokens/", {"name": "laptop script", "days": 7})
+    html = r.content.decode()
+    token = html.split('id="new-token"')[1].split("<code")[1].split(">")[1].split("<")[0]
+    assert token.startswith("onrm_")
+    assert token not in client.get("/account/tokens/").content.decode()  # shown once
+    api = httpx.get(live_server.url + "/api/cases", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200
+    from opennrm.accounts.models import ApiToken
+
+    client.post("/account/tokens/", {"revoke": ApiToken.objects.get().pk})
+    api = httpx.get(live_server.url + "/api/cases", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 401

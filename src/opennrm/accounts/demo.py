@@ -199,6 +199,8 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
                     "citizenship": "Synthetic",
                 },
             )
+    _demo_screenings(users, rng)
+    _demo_online(users["athbpolice"], rng)
     return DemoSummary(
         agencies=len(agencies),
         users=[
@@ -208,3 +210,101 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
         cases=cases,
         password=DEMO_PASSWORD,
     )
+
+
+def _demo_screenings(users: dict[str, User], rng: random.Random) -> None:
+    """A few completed screenings stored with new cases, one of them with forced criminality."""
+    from opennrm.screening import load_catalogue
+    from opennrm.screenings.services import screening_open_case, screening_record
+
+    index = load_catalogue().set_index("adult_labour")
+    presumed = {
+        i: "yes"
+        for d in ("deceptive_recruitment", "exploitative_conditions", "coercion_at_destination")
+        for i in index.by_dimension[d][:2]
+    }
+    partial = {i: "yes" for i in index.by_dimension["exploitative_conditions"][:2]}
+    for answers, extra in (
+        (presumed, {}),
+        (partial, {}),
+        (presumed, {"forced_criminality.drug_cultivation_or_transport": "yes"}),
+    ):
+        screening = screening_record(
+            actor=users["labourinspector"],
+            set_id="adult_labour",
+            age=rng.randint(19, 50),
+            answers=answers | extra,
+        )
+        screening_open_case(
+            actor=users["labourinspector"],
+            screening=screening,
+            referral_agency=None,
+            region="Odesa",
+        )
+
+
+_POST_TEMPLATES = [
+    (
+        "uk",
+        "Робота в Польщі на складі, {pay} євро на місяць, житло та дорога безкоштовно. Досвід не потрібен. Пишіть тільки в Telegram {handle}",
+    ),
+    (
+        "ru",
+        "Требуются девушки 18-25 лет для работы за границей (Дубай), от {pay}$ в месяц, оплата сразу. Билеты оплачиваем. WhatsApp {phone}",
+    ),
+    (
+        "ru",
+        "Срочно! Работа в Германии, уборка, {pay} евро. Документы и визу сделаем сами, нужна только предоплата 200 евро. {handle}",
+    ),
+    (
+        "pl",
+        "Praca w Niemczech od zaraz, {pay} euro miesięcznie, mieszkanie i transport zapewnione. Tel {phone}",
+    ),
+    (
+        "en",
+        "Easy money! Models wanted for hostess work abroad, {pay} USD weekly, no experience, travel paid. Contact {handle}",
+    ),
+]
+_BENIGN = [
+    ("uk", "Продам дитячий візок, стан гарний, Львів"),
+    ("ru", "Подскажите, где в Варшаве можно бесплатно проконсультироваться у юриста?"),
+    ("uk", "Шукаю кімнату в Кракові на два місяці, без посередників"),
+    ("pl", "Sprzedam rower miejski, stan bardzo dobry"),
+    ("en", "Volunteer English classes for refugees every Tuesday at the library"),
+]
+
+
+def _demo_online(user: User, rng: random.Random) -> None:
+    """Synthetic recruitment ads (several near-duplicate campaigns sharing contacts) and
+    ordinary posts, imported through the real pipeline into the user's alert queue."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from opennrm.online.services import online_import
+
+    handles = ["@demo_rabota_pl", "@demo_jobs_eu", "@demo_hostess_work"]
+    phones = ["+380 67 000 11 22", "+48 500 000 111", "+380 50 000 33 44"]
+    rows = []
+    for n in range(60):
+        _lang, text = rng.choice(_POST_TEMPLATES)
+        rows.append(
+            {
+                "text": text.format(
+                    pay=rng.choice([1800, 2500, 3000, 4000, 5000]),
+                    handle=rng.choice(handles),
+                    phone=rng.choice(phones),
+                ),
+                "channel": f"demo-channel-{rng.randint(1, 4)} (SYNTHETIC)",
+                "date": f"2026-11-{rng.randint(1, 24):02d}T{rng.randint(8, 22):02d}:00:00+00:00",
+                "id": n,
+            }
+        )
+    for n, (_lang, text) in enumerate(_BENIGN * 4):
+        rows.append({"text": text, "channel": "demo-community (SYNTHETIC)", "id": 1000 + n})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demo-posts.jsonl"
+        path.write_text(
+            "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+        )
+        online_import(actor=user, path=path, source_name="synthetic demo posts")

@@ -60,3 +60,7 @@ def api_token_user(raw_token: str, *, now: datetime | None = None) -> User | Non
     if token is None or not token.user.is_active:
         return None
     return token.user
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")

@@ -112,3 +112,19 @@ def api_token_create(*, actor: User, user: User, name: str, days: int = 90) -> t
         actor=actor, action="api_token.create", object_type="api_token", object_ref=str(token.pk)
     )
     return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
+    if token.user_id != actor.pk and not actor.is_superuser:
+        raise ValidationFailed(_("You can only revoke your own tokens."), field="token")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action="api_token.revoke",
+            object_type="api_token",
+            object_ref=str(token.pk),
+        )
+    return token

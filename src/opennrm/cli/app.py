@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
@@ -55,8 +56,19 @@ def _serve(host: str, port: int, threads: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
-    """Serve the application with waitress (put HTTPS in front of it in production)."""
+    """Serve the application with waitress (put HTTPS in front of it in production).
+
+    Refuses to start when the production checks fail (no secret key, insecure
+    cookies, 2FA off, no HTTPS): see `opennrm manage check --deploy`.
+    """
     _setup()
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    try:
+        call_command("check", deploy=True, fail_level="ERROR", stdout=io.StringIO())
+    except SystemCheckError as exc:
+        raise click.ClickException(f"refusing to start:\n{exc}") from exc
     _serve(host, port, threads)
 
 

@@ -128,3 +128,8 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
     object_ref = forms.CharField(label=_("Case reference"), required=False, max_length=64)
     username = forms.CharField(label=_("User"), required=False, max_length=150)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("Name (what uses it)"), max_length=100)
+    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=365, initial=30)

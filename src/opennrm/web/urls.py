@@ -23,6 +23,7 @@ urlpatterns = [
         name="grant_revoke",
     ),
     path("audit/", views.audit_log, name="audit_log"),
+    path("account/tokens/", views.api_tokens, name="api_tokens"),
     path("online/", online_views.alert_queue, name="online_queue"),
     path("online/import/", online_views.import_file, name="online_import"),
     path("online/export/stix/", online_views.export_stix, name="online_export_stix"),
