@@ -174,3 +174,24 @@ def test_api_token_page_shows_secret_once_and_it_works(world, live_server):
     client.post("/account/tokens/", {"revoke": ApiToken.objects.get().pk})
     api = httpx.get(live_server.url + "/api/cases", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 401
+
+
+def test_csv_export_shows_non_punishment_flag_and_defuses_formulas(world):
+    open_case(
+        world.officer,
+        region='=HYPERLINK("http://evil")',
+        forced_criminality=True,
+        forced_criminality_note="Forced to sell drugs",
+    )
+    client = verified_client(world.officer)
+    r = client.get("/cases/export.csv")
+    body = b"".join(r.streaming_content).decode()
+    header, row = body.splitlines()[:2]
+    assert "forced_criminality" in header and "True" in row and "Forced to sell drugs" in row
+    assert "'=HYPERLINK" in row
+    assert AuditEntry.objects.filter(action="case.export").exists()
+    assert verified_client(world.border_guard).get("/cases/export.csv").status_code == 200
+    other = b"".join(
+        verified_client(world.border_guard).get("/cases/export.csv").streaming_content
+    ).decode()
+    assert len(other.splitlines()) == 1  # header only: need-to-know applies to exports too

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -133,3 +134,37 @@ def case_counts_for_statistics(actor: User) -> dict[str, int]:
 
 def case_has_person(case: Case) -> bool:
     return Person.objects.filter(case=case).exists()
+
+
+CSV_COLUMNS = (
+    "reference",
+    "state",
+    "exploitation_type",
+    "country",
+    "region",
+    "is_child",
+    "forced_criminality",
+    "forced_criminality_note",
+    "screening_outcome",
+    "rg_due",
+    "reflection_starts",
+    "reflection_ends",
+    "deadline",
+    "deadline_kind",
+    "owning_agency",
+    "created_at",
+    "updated_at",
+)
+
+
+def case_csv_rows(cases: QuerySet[Case]) -> Iterator[list[str]]:
+    """Case facts (never personal data) for a spreadsheet; the non-punishment flag included."""
+    yield list(CSV_COLUMNS)
+    for case in cases.select_related("owning_agency").iterator(chunk_size=1000):
+        row = []
+        for column in CSV_COLUMNS:
+            value = case.owning_agency.name if column == "owning_agency" else getattr(case, column)
+            text = "" if value is None else str(value)
+            # neutralise spreadsheet formulas (CSV injection)
+            row.append("'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text)
+        yield row

@@ -12,6 +12,7 @@ urlpatterns = [
     path("2fa/setup/", views.otp_setup, name="otp_setup"),
     path("cases/", views.case_list, name="case_list"),
     path("cases/new/", views.case_create, name="case_create"),
+    path("cases/export.csv", views.case_export, name="case_export"),
     path("cases/<str:reference>/", views.case_detail, name="case_detail"),
     path("cases/<str:reference>/edit/", views.case_edit, name="case_edit"),
     path("cases/<str:reference>/transition/", views.case_transition, name="case_transition"),
