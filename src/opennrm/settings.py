@@ -8,6 +8,7 @@ demo and the tests opt in to local conveniences explicitly.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",  # sign-in throttling
+    "ninja",  # serves the API docs' Swagger UI from /static (the CSP forbids CDNs)
     "opennrm.core",
     "opennrm.accounts",
     "opennrm.audit",
@@ -62,6 +65,7 @@ MIDDLEWARE = [
     "opennrm.accounts.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opennrm.urls"
@@ -117,9 +121,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses sign-in while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After 5 failed passwords for one user name from one address, wait 15 minutes.
+AXES_FAILURE_LIMIT = env.int("OPENNRM_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("OPENNRM_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_VERBOSE = False
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 OTP_TOTP_ISSUER = env.str("OPENNRM_OTP_ISSUER", default="OpenNRM")
+# Administrators manage devices (e.g. remove a lost phone's) but never see their secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Set to False only for a throwaway local demo; production refuses it (core.checks).
 OPENNRM_REQUIRE_2FA: bool = env.bool("OPENNRM_REQUIRE_2FA", default=True)
 

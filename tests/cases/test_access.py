@@ -36,7 +36,7 @@ def test_grant_gives_access_until_expiry_or_revocation(world):
             actor=world.officer,
             case=case,
             agency=world.ngo,
-            purpose="assistance",
+            purpose="shelter",
             expires_at=timezone.now() + timedelta(days=5),
         )
     with pytest.raises(Forbidden, match="Only the agency that owns"):
@@ -44,7 +44,7 @@ def test_grant_gives_access_until_expiry_or_revocation(world):
             actor=world.case_manager,
             case=case,
             agency=world.ngo,
-            purpose="assistance",
+            purpose="shelter",
             expires_at=timezone.now() + timedelta(days=5),
         )
     from tests.factories import UserFactory
@@ -54,7 +54,7 @@ def test_grant_gives_access_until_expiry_or_revocation(world):
         actor=police_manager,
         case=case,
         agency=world.ngo,
-        purpose="shelter placement",
+        purpose="shelter",
         expires_at=timezone.now() + timedelta(days=5),
     )
     assert case_get_for(world.ngo_worker, case.reference) == case
@@ -77,7 +77,7 @@ def test_grant_needs_purpose_and_bounded_expiry(world):
             actor=manager,
             case=case,
             agency=world.ngo,
-            purpose=" ",
+            purpose="free text about Olena",
             expires_at=timezone.now() + timedelta(days=5),
         )
     assert err.value.field == "purpose"
@@ -86,7 +86,7 @@ def test_grant_needs_purpose_and_bounded_expiry(world):
             actor=manager,
             case=case,
             agency=world.ngo,
-            purpose="x",
+            purpose="legal_aid",
             expires_at=timezone.now() + timedelta(days=5000),
         )
     assert err.value.field == "expires_at"
@@ -95,7 +95,7 @@ def test_grant_needs_purpose_and_bounded_expiry(world):
             actor=manager,
             case=case,
             agency=world.ngo,
-            purpose="x",
+            purpose="legal_aid",
             expires_at=timezone.now() - timedelta(days=1),
         )
 
@@ -109,7 +109,7 @@ def test_user_grant(world):
         actor=manager,
         case=case,
         user=world.inspector,
-        purpose="joint inspection",
+        purpose="investigation",
         expires_at=timezone.now() + timedelta(days=2),
     )
     assert case_get_for(world.inspector, case.reference) == case

@@ -45,9 +45,9 @@ def test_full_workflow_records_who_when_why_and_audits(world):
     case.refresh_from_db()
     assert case.state == "closed" and case.deadline is None
     events = list(
-        CaseEvent.objects.filter(case=case, kind="transition").values_list(
-            "to_state", "actor__username"
-        )
+        CaseEvent.objects.filter(case=case, kind="transition")
+        .order_by("id")
+        .values_list("to_state", "actor__username")
     )
     assert events[0] == ("screened", "officer") and events[-1] == ("closed", "casemanager")
     assert (
@@ -84,7 +84,7 @@ def test_jurisdiction_cannot_shorten_reflection_below_30_days(world):
 def test_out_of_order_step_is_refused_and_nothing_written(world):
     case = open_case(world.officer)
     before = AuditEntry.objects.count()
-    with pytest.raises(InvalidTransition, match="Possible steps: screen"):
+    with pytest.raises(InvalidTransition, match="Possible steps: «Record screening»"):
         step(case, world.coordinator, "identify")
     case.refresh_from_db()
     assert case.state == "flagged" and case.version == 1
@@ -184,10 +184,10 @@ def test_person_data_is_audited_on_read_and_write_and_flags_children(world):
     )
     case.refresh_from_db()
     assert case.is_child
-    read = person_read(actor=world.officer, case=case, purpose="safety planning")
+    read = person_read(actor=world.officer, case=case, purpose="social_support")
     assert read == person
     entry = AuditEntry.objects.filter(action="person.view").latest("seq")
-    assert entry.purpose == "safety planning" and entry.object_ref == case.reference
+    assert entry.purpose == "social_support" and entry.object_ref == case.reference
     # audit entries carry ids and field names, never the data itself
     assert "Олена" not in str(list(AuditEntry.objects.values_list("detail", flat=True)))
 

@@ -136,3 +136,14 @@ def test_drafts_are_private_and_versioned(world):
 def test_analyst_cannot_screen(world):
     with pytest.raises(Forbidden):
         screening_start(actor=world.analyst, set_id="adult_labour", age=30)
+
+
+def test_start_page_switches_to_the_child_set_for_a_minor(world):
+    from tests.conftest import verified_client
+
+    client = verified_client(world.officer)
+    r = client.post(
+        "/screenings/new/", {"set_id": "adult_labour", "age": 15, "interviewee_language": "uk"}
+    )
+    assert r.status_code == 302
+    assert Screening.objects.get().set_id == "child_labour"

@@ -101,7 +101,7 @@ def test_case_through_the_workflow_with_audit(page, world, artifacts):
     )
     expect(page.locator(".badge.state")).to_have_text("Presumed victim")
     timeline = page.locator("ol.timeline")
-    expect(timeline).to_contain_text("referred → presumed_victim")
+    expect(timeline).to_contain_text("Referred → Presumed victim")
     expect(timeline).to_contain_text("Strong indicators of forced labour")
     _sign_out(page)
 
@@ -116,7 +116,7 @@ def test_case_through_the_workflow_with_audit(page, world, artifacts):
     expect(rows.filter(has_text="grant.create")).to_have_count(1)
     assert rows.filter(has_text="case.view").count() >= 3  # each opening of the case, by both users
     expect(rows.filter(has_text="coordinator (coordinator)").first).to_be_visible()
-    page.click("button[name=verify]")
+    page.click("button[name=verify]")  # a POST: verification is work, not a page view
     expect(page.locator("#verify-result")).to_contain_text("Chain intact")
     assert page.dialogs == []  # nothing from the hostile summary ever ran
 

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from opennrm.audit.models import AuditEntry
+from opennrm.core.errors import ValidationFailed
 from tests.cases.helpers import open_case, referred_case
 from tests.conftest import verified_client
 
@@ -63,7 +64,7 @@ def test_small_counts_are_suppressed(world):
 
 def test_auditor_only_on_audit_page(world):
     assert verified_client(world.officer).get("/audit/").status_code == 403
-    r = verified_client(world.auditor).get("/audit/?verify=1")
+    r = verified_client(world.auditor).post("/audit/", {"verify": "1"})
     assert r.status_code == 200 and "Chain intact" in r.content.decode()
 
 
@@ -195,3 +196,61 @@ def test_csv_export_shows_non_punishment_flag_and_defuses_formulas(world):
         verified_client(world.border_guard).get("/cases/export.csv").streaming_content
     ).decode()
     assert len(other.splitlines()) == 1  # header only: need-to-know applies to exports too
+
+
+def test_sign_in_is_throttled_and_audited(world):
+    client = Client()
+    for _ in range(4):
+        r = client.post("/login/", {"username": "officer", "password": "wrong-password"})
+        assert r.status_code == 200
+    client.post("/login/", {"username": "officer", "password": "wrong-password"})  # the 5th locks
+    r = client.post("/login/", {"username": "officer", "password": "correct-horse-battery-staple"})
+    assert r.status_code == 429 and "Sign-in paused" in r.content.decode()
+    assert AuditEntry.objects.filter(action="auth.login_failed", object_ref="officer").count() >= 5
+    other = Client().post(
+        "/login/", {"username": "inspector", "password": "correct-horse-battery-staple"}
+    )
+    assert other.status_code == 302  # only that user name from that address is paused
+    assert AuditEntry.objects.filter(action="auth.login", username="inspector").exists()
+
+
+def test_admin_changes_are_audited(world):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(
+        username="root", agency=None, role="admin", is_staff=True, is_superuser=True
+    )
+    client = verified_client(admin)
+    r = client.post(
+        f"/admin/accounts/agency/{world.ngo.pk}/change/",
+        {"name": "Safe Harbour NGO", "type": "ngo", "country": "UA", "region": "Lviv"},
+    )
+    assert r.status_code == 302
+    entry = AuditEntry.objects.get(action="admin.change", object_type="agency")
+    assert entry.username == "root" and entry.detail["fields"] == ["name"]
+
+
+def test_referral_only_by_the_owning_agency(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from opennrm.cases.services import grant_create
+    from opennrm.core.errors import Forbidden
+    from tests.cases.helpers import step
+    from tests.factories import UserFactory
+
+    manager = UserFactory(agency=world.police, role="case_manager")
+    case = open_case(manager)
+    step(case, manager, "screen", outcome="possible_victim")
+    grant_create(
+        actor=manager,
+        case=case,
+        agency=world.coordination,
+        purpose="case_work",
+        expires_at=timezone.now() + timedelta(days=3),
+    )
+    with pytest.raises(Forbidden, match="owns the case can refer"):
+        step(case, world.coordinator, "refer", to=world.ngo)
+    with pytest.raises(ValidationFailed):
+        step(case, manager, "lose_contact", to=world.ngo)  # only the referral step names an agency

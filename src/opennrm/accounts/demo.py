@@ -13,8 +13,8 @@ from django.utils import timezone
 from opennrm.accounts.models import Agency, User
 from opennrm.accounts.roles import AgencyType, Role
 from opennrm.accounts.services import agency_create, user_create
-from opennrm.cases.models import ExploitationType
-from opennrm.cases.services import case_create, case_transition, person_save
+from opennrm.cases.models import AccessPurpose, ExploitationType
+from opennrm.cases.services import case_create, case_transition, grant_create, person_save
 from opennrm.cases.workflow import ScreeningOutcome
 
 DEMO_PASSWORD = "demo-only-password"  # noqa: S105 - printed to the demo user on purpose
@@ -45,7 +45,7 @@ _USERS = [
     ("ngomanager", 6, Role.CASE_MANAGER),
     ("analyst", 0, Role.ANALYST),
     ("auditor", 0, Role.AUDITOR),
-    ("admin", None, Role.ADMIN),
+    ("admin", 0, Role.ADMIN),
 ]
 
 # (transition names to apply in order), weight
@@ -138,13 +138,16 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
         )
     coordination = agencies[0]
     # Front-line cases are opened by the police user; the coordinator's office receives referrals.
-    opener = users["police"]
+    ngo = agencies[6]
     paths = [p for p, _w in _PATHS]
     weights = [w for _p, w in _PATHS]
     now = timezone.now()
     regions = ["Kyiv", "Lviv", "Odesa", "Kharkiv", "Volyn", "Chernivtsi", "Dnipro"]
     for i in range(cases):
         path = rng.choices(paths, weights)[0]
+        # most cases come from patrol police; a quarter from the specialised unit, whose
+        # case manager also shares them with the NGO that runs the shelter
+        opener = users["athbpolice"] if rng.random() < 0.25 else users["police"]
         kind = rng.choice(list(ExploitationType.values))
         forced = kind == ExploitationType.CRIMINALITY or rng.random() < 0.05
         case = case_create(
@@ -161,7 +164,9 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
         # Spread the story over the past ~80 days so that some deadlines are overdue.
         when = now - timedelta(days=rng.randint(0, 80))
         for step in path:
-            actor = users[_ACTOR_FOR[step]]
+            actor = (
+                opener if step in ("screen", "refer", "lose_contact") else users[_ACTOR_FOR[step]]
+            )
             extra = {}
             if step == "screen":
                 extra["screening_outcome"] = rng.choice(list(ScreeningOutcome.values))
@@ -184,6 +189,19 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
                 **extra,
             )
             when += timedelta(days=rng.randint(1, 9))
+        if opener.role == Role.CASE_MANAGER and case.state in (
+            "identified",
+            "assistance",
+            "closed",
+        ):
+            grant_create(
+                actor=opener,
+                case=case,
+                agency=ngo,
+                purpose=AccessPurpose.SHELTER,
+                expires_at=now + timedelta(days=90),
+                note="Synthetic demo grant",
+            )
         if rng.random() < 0.5:
             person_save(
                 actor=opener,

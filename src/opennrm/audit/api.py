@@ -4,9 +4,11 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
+from pydantic import AwareDatetime
 
 from opennrm.audit.selectors import audit_entries_for, audit_verify
+from opennrm.audit.services import audit_record
 
 router = Router(tags=["audit"])
 
@@ -30,10 +32,10 @@ class AuditFilters(Schema):
     action: str = ""
     object_ref: str = ""
     username: str = ""
-    since: datetime | None = None
-    until: datetime | None = None
-    page: int = 1
-    page_size: int = 50
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    page: int = Field(1, ge=1, le=10_000)
+    page_size: int = Field(50, ge=1, le=500)
 
 
 class AuditPage(Schema):
@@ -53,8 +55,7 @@ class VerifyOut(Schema):
 
 @router.get("", response=AuditPage, summary="Query the audit log (auditors)")
 def audit_list(request: HttpRequest, filters: Query[AuditFilters]) -> dict[str, Any]:
-    page = max(1, filters.page)
-    size = min(max(1, filters.page_size), 500)
+    page, size = filters.page, filters.page_size
     qs = audit_entries_for(
         request.auth,  # type: ignore[attr-defined]
         action=filters.action,
@@ -64,6 +65,13 @@ def audit_list(request: HttpRequest, filters: Query[AuditFilters]) -> dict[str, 
         until=filters.until,
     )
     rows = list(qs[(page - 1) * size : page * size + 1])
+    audit_record(
+        actor=request.auth,
+        action="audit.view",
+        object_type="audit",
+        object_ref="-",  # type: ignore[attr-defined]
+        detail={"action": filters.action, "object_ref": filters.object_ref, "page": page},
+    )
     return {"page": page, "page_size": size, "has_next": len(rows) > size, "items": rows[:size]}
 
 

@@ -9,11 +9,11 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
-from pydantic import ConfigDict
+from pydantic import AwareDatetime, ConfigDict
 
 from opennrm.accounts.models import Agency, User
 from opennrm.cases import selectors, services
-from opennrm.cases.models import Case, CaseGrant, ExploitationType
+from opennrm.cases.models import AccessPurpose, Case, CaseGrant, ExploitationType
 from opennrm.cases.workflow import TRANSITIONS, State, transitions_for
 from opennrm.core.errors import NotFound, ValidationFailed
 
@@ -36,7 +36,6 @@ class CaseOut(Schema):
     region: str
     is_child: bool
     forced_criminality: bool
-    forced_criminality_note: str
     screening_outcome: str
     owning_agency: str = Field(..., alias="owning_agency.name")
     rg_due: date | None
@@ -69,6 +68,7 @@ class TransitionOut(Schema):
 
 
 class CaseDetailOut(CaseOut):
+    forced_criminality_note: str
     summary: str
     timeline: list[EventOut]
     available_transitions: list[TransitionOut]
@@ -81,7 +81,7 @@ class CaseFilters(Schema):
     is_child: bool | None = None
     forced_criminality: bool | None = None
     reference: str | None = None
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=10_000)
     page_size: int = Field(25, ge=1, le=200)
 
 
@@ -150,8 +150,9 @@ class PersonOut(Schema):
 class GrantIn(_Strict):
     agency_id: int | None = None
     user_id: int | None = None
-    purpose: str = Field(..., min_length=1, max_length=200)
-    expires_at: datetime
+    purpose: AccessPurpose
+    note: str = Field("", max_length=500, description="kept on the grant only; no personal data")
+    expires_at: AwareDatetime
 
 
 class GrantOut(Schema):
@@ -159,6 +160,7 @@ class GrantOut(Schema):
     agency_id: int | None
     user_id: int | None
     purpose: str
+    note: str
     expires_at: datetime
     granted_at: datetime
 
@@ -200,8 +202,10 @@ def _detail(case: Case, user: User) -> Case:
 
 @router.get("", response=CasePage, summary="Search cases you may see")
 def case_list(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
-    qs = selectors.case_search(
+    rows = selectors.case_search_page(
         _actor(request),
+        offset=(filters.page - 1) * filters.page_size,
+        limit=filters.page_size + 1,
         state=filters.state,
         region=filters.region,
         overdue=filters.overdue,
@@ -209,8 +213,6 @@ def case_list(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, An
         forced_criminality=filters.forced_criminality,
         reference=filters.reference,
     )
-    start = (filters.page - 1) * filters.page_size
-    rows = list(qs[start : start + filters.page_size + 1])
     return {
         "page": filters.page,
         "page_size": filters.page_size,
@@ -230,7 +232,7 @@ def case_create(request: HttpRequest, payload: CaseCreateIn) -> Status[Case]:
 def case_detail(request: HttpRequest, reference: str) -> Case:
     user = _actor(request)
     case = selectors.case_get_for(user, reference)
-    services.case_view_audit(actor=user, case=case, purpose="api")
+    services.case_view_audit(actor=user, case=case)
     return _detail(case, user)
 
 
@@ -286,10 +288,12 @@ def case_transition(request: HttpRequest, reference: str, payload: TransitionIn)
     response={200: PersonOut, **_ERRORS},
     summary="Personal data of the case (audited read)",
 )
-def person_get(request: HttpRequest, reference: str, purpose: str = "api") -> Any:
+def person_get(
+    request: HttpRequest, reference: str, purpose: AccessPurpose = AccessPurpose.CASE_WORK
+) -> Any:
     user = _actor(request)
     case = selectors.case_get_for(user, reference)
-    person = services.person_read(actor=user, case=case, purpose=purpose[:200])
+    person = services.person_read(actor=user, case=case, purpose=purpose)
     if person is None:
         raise NotFound("This case has no personal record yet.")
     return person
@@ -312,7 +316,9 @@ def person_put(request: HttpRequest, reference: str, payload: PersonIn) -> Any:
     "/{reference}/grants", response={200: list[GrantOut], **_ERRORS}, summary="Active access grants"
 )
 def grant_list(request: HttpRequest, reference: str) -> Any:
-    case = selectors.case_get_for(_actor(request), reference)
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    services.case_view_audit(actor=user, case=case)
     return list(selectors.case_active_grants(case))
 
 
@@ -339,6 +345,7 @@ def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> Stat
         agency=agency,
         user=grantee,
         purpose=payload.purpose,
+        note=payload.note,
         expires_at=payload.expires_at,
     )
     return Status(201, grant)

@@ -19,6 +19,21 @@ class ExploitationType(models.TextChoices):
     UNKNOWN = "unknown", _("Not yet known")
 
 
+class AccessPurpose(models.TextChoices):
+    """Why someone needs a case: a code, so that no free text reaches the audit log."""
+
+    CASE_WORK = "case_work", _("Case work")
+    NRM_REFERRAL = "nrm_referral", _("NRM referral")
+    SHELTER = "shelter", _("Shelter and accommodation")
+    MEDICAL = "medical", _("Medical and psychological care")
+    LEGAL_AID = "legal_aid", _("Legal aid")
+    SOCIAL_SUPPORT = "social_support", _("Social support")
+    INVESTIGATION = "investigation", _("Criminal investigation")
+    PROSECUTION = "prosecution", _("Prosecution")
+    RETURN = "return", _("Safe return and reintegration")
+    SUPERVISION = "supervision", _("Supervision and quality review")
+
+
 class DeadlineKind(models.TextChoices):
     RG_DECISION = "rg_decision", _("Reasonable-grounds decision due")
     REFLECTION_ENDS = "reflection_ends", _("Recovery and reflection period ends")
@@ -67,7 +82,12 @@ class Case(models.Model):
             models.Index(
                 fields=["owning_agency", "state", "region", "deadline"], name="case_search_idx"
             ),
-            models.Index(fields=["state", "region", "deadline"], name="case_state_region_idx"),
+            # covering: a search page's ids come from this index alone (index-only scan)
+            models.Index(
+                fields=["state", "region", "deadline"],
+                include=["owning_agency", "created_at", "id"],
+                name="case_state_region_cov_idx",
+            ),
             models.Index(fields=["deadline"], name="case_deadline_idx"),
         ]
 
@@ -100,6 +120,17 @@ class Person(models.Model):
         return f"person of {self.case_id}"
 
 
+EVENT_LABELS = {
+    "created": _("Case opened"),
+    "updated": _("Case facts edited"),
+    "non_punishment_flag": _("Non-punishment flag set"),
+    "non_punishment_unflag": _("Non-punishment flag removed"),
+    "person_updated": _("Personal data saved"),
+    "grant": _("Access granted"),
+    "grant_revoked": _("Access revoked"),
+}
+
+
 class CaseEvent(models.Model):
     """The case timeline: creation, transitions, edits, flags and grants."""
 
@@ -119,6 +150,18 @@ class CaseEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.transition}".strip()
 
+    @property
+    def from_label(self) -> str:
+        return str(State(self.from_state).label) if self.from_state else ""
+
+    @property
+    def to_label(self) -> str:
+        return str(State(self.to_state).label) if self.to_state else ""
+
+    @property
+    def kind_label(self) -> str:
+        return str(EVENT_LABELS.get(self.kind, self.kind))
+
 
 class CaseGrant(models.Model):
     """Need-to-know access to one case for another agency or a single user."""
@@ -130,7 +173,8 @@ class CaseGrant(models.Model):
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    purpose = models.CharField(_("purpose"), max_length=200)
+    purpose = models.CharField(_("purpose"), max_length=32, choices=AccessPurpose.choices)
+    note = models.CharField(_("note (no personal data)"), max_length=500, blank=True)
     expires_at = models.DateTimeField(_("expires"))
     granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     granted_at = models.DateTimeField()
@@ -150,8 +194,19 @@ class CaseGrant(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["agency", "expires_at"]),
-            models.Index(fields=["user", "expires_at"]),
+            # the visibility EXISTS of cases_visible_to, as index-only scans
+            models.Index(
+                fields=["agency", "expires_at"],
+                include=["case"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="grant_agency_active_idx",
+            ),
+            models.Index(
+                fields=["user", "expires_at"],
+                include=["case"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="grant_user_active_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,7 +19,15 @@ from opennrm.accounts.models import Agency, User
 from opennrm.accounts.roles import CASE_ROLES, CREATE_CASE_ROLES, EDIT_CASE_ROLES, GRANT_ROLES
 from opennrm.accounts.selectors import jurisdiction_for
 from opennrm.audit.services import audit_record
-from opennrm.cases.models import Case, CaseEvent, CaseGrant, DeadlineKind, ExploitationType, Person
+from opennrm.cases.models import (
+    AccessPurpose,
+    Case,
+    CaseEvent,
+    CaseGrant,
+    DeadlineKind,
+    ExploitationType,
+    Person,
+)
 from opennrm.cases.workflow import (
     TERMINAL_STATES,
     TRANSITIONS,
@@ -56,13 +64,15 @@ def _jurisdiction_today(country: str, now: datetime | None = None) -> date:
     return timezone.localtime(now or timezone.now(), ZoneInfo(rules.time_zone)).date()
 
 
-def _event(case: Case, actor: User, kind: str, **fields: Any) -> CaseEvent:
+def _event(
+    case: Case, actor: User, kind: str, *, at: datetime | None = None, **fields: Any
+) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case,
         kind=kind,
         actor=actor,
         actor_agency_id=actor.agency_id,
-        at=timezone.now(),
+        at=at or timezone.now(),
         **fields,
     )
 
@@ -203,7 +213,7 @@ def case_transition(
     if transition is None:
         raise InvalidTransition(_("Unknown workflow step: %(n)s") % {"n": name}, field="transition")
     if case.state not in transition.sources:
-        possible = ", ".join(t.name for t in transitions_from(case.state)) or _("none")
+        possible = ", ".join(f"«{t.label}»" for t in transitions_from(case.state)) or _("none")
         raise InvalidTransition(
             _(
                 "“%(step)s” is not possible while the case is “%(state)s”. Possible steps: %(possible)s."
@@ -222,6 +232,12 @@ def case_transition(
         raise ValidationFailed(
             _("Choose the agency you refer the case to."), field="referral_agency"
         )
+    if referral_agency is not None and not transition.requires_referral_agency:
+        raise ValidationFailed(
+            _("Only the referral step names an agency."), field="referral_agency"
+        )
+    if transition.requires_referral_agency and actor.agency_id != case.owning_agency_id:
+        raise Forbidden(_("Only the agency that owns the case can refer it."))
 
     now = now or timezone.now()
     today = _jurisdiction_today(case.country, now)
@@ -261,6 +277,7 @@ def case_transition(
         case,
         actor,
         "transition",
+        at=now,
         transition=name,
         from_state=from_state,
         to_state=transition.target,
@@ -278,7 +295,7 @@ def case_transition(
             actor=actor,
             case=case,
             agency=referral_agency,
-            purpose="NRM referral",
+            purpose=AccessPurpose.NRM_REFERRAL,
             expires_at=now + timedelta(days=settings.OPENNRM_GRANT_MAX_DAYS),
             _skip_role_check=True,
         )
@@ -306,9 +323,15 @@ def _age_on(born: date, today: date) -> int:
 
 
 @transaction.atomic
-def person_read(*, actor: User, case: Case, purpose: str) -> Person | None:
-    """Read the person's data of a case; every read is audited with its purpose."""
+def person_read(
+    *, actor: User, case: Case, purpose: str = AccessPurpose.CASE_WORK
+) -> Person | None:
+    """Read the person's data of a case; every read is audited with its purpose code."""
     _require_role(actor, CASE_ROLES, _("see personal data"))
+    if purpose not in AccessPurpose.values:
+        raise ValidationFailed(
+            _("Choose the purpose of the access from the list."), field="purpose"
+        )
     person = Person.objects.filter(case=case).first()
     audit_record(
         actor=actor,
@@ -385,17 +408,26 @@ def grant_create(
     expires_at: datetime,
     agency: Agency | None = None,
     user: User | None = None,
+    note: str = "",
     _skip_role_check: bool = False,
 ) -> CaseGrant:
-    """Share a case with one agency or one user, for a stated purpose, until a date."""
+    """Share a case with one agency or one user, for a stated purpose, until a date.
+
+    ``purpose`` is an :class:`AccessPurpose` code (it goes into the audit log); ``note``
+    is kept on the grant only, for the people who can see the case.
+    """
     if not _skip_role_check:
         _require_role(actor, GRANT_ROLES, _("share cases"))
         if actor.agency_id != case.owning_agency_id:
             raise Forbidden(_("Only the agency that owns the case can share it."))
     if (agency is None) == (user is None):
         raise ValidationFailed(_("Share with either one agency or one user."), field="agency")
-    if not purpose.strip():
-        raise ValidationFailed(_("State the purpose of the access."), field="purpose")
+    if purpose not in AccessPurpose.values:
+        raise ValidationFailed(
+            _("Choose the purpose of the access from the list."), field="purpose"
+        )
+    if timezone.is_naive(expires_at):
+        raise ValidationFailed(_("Give the expiry with its time zone."), field="expires_at")
     now = timezone.now()
     if expires_at <= now:
         raise ValidationFailed(_("The expiry must be in the future."), field="expires_at")
@@ -411,12 +443,13 @@ def grant_create(
         case=case,
         agency=agency,
         user=user,
-        purpose=purpose.strip()[:200],
+        purpose=purpose,
+        note=note.strip()[:500],
         expires_at=expires_at,
         granted_by=actor,
         granted_at=now,
     )
-    _event(case, actor, "grant", reason=f"{agency or user}: {grant.purpose}")
+    _event(case, actor, "grant", reason=f"{agency or user}: {grant.get_purpose_display()}")
     audit_record(
         actor=actor,
         action="grant.create",
@@ -453,7 +486,7 @@ def grant_revoke(*, actor: User, grant: CaseGrant) -> CaseGrant:
     return grant
 
 
-def case_view_audit(*, actor: User, case: Case, purpose: str = "case work") -> None:
+def case_view_audit(*, actor: User, case: Case, purpose: str = AccessPurpose.CASE_WORK) -> None:
     """Record that a user opened a case."""
     audit_record(
         actor=actor,

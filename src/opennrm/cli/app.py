@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -101,7 +102,7 @@ def demo(cases: int, do_serve: bool, host: str, port: int) -> None:
     click.echo(
         "\nEvery role except analyst sets up two-factor sign-in on first login: scan the QR code "
         "with an authenticator app, or print the current code for a demo user with\n"
-        "  opennrm demo-code USERNAME\n"
+        f"  {Path(sys.argv[0]).resolve().parent / 'opennrm'} demo-code USERNAME\n"
     )
     if do_serve:
         _serve(host, port, threads=8)

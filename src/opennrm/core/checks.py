@@ -12,7 +12,9 @@ from django.core.checks import Error, Tags, register
 def opennrm_production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
     errors: list[Error] = []
     if settings.DEBUG:
-        return errors
+        errors.append(
+            Error("DEBUG is on.", hint="Unset OPENNRM_DEBUG in production.", id="opennrm.E005")
+        )
     if getattr(settings, "SECRET_KEY_IS_EPHEMERAL", False):
         errors.append(
             Error(

@@ -157,6 +157,7 @@ def _review(post: MonitoredPost, actor: User, status: str) -> None:
 def post_open_case(*, actor: User, post: MonitoredPost) -> Case:
     """Turn an alert into a case (a lead, in the flagged state) linked to the post."""
     _require(actor)
+    post = MonitoredPost.objects.select_for_update().get(pk=post.pk)  # two reviewers, one case
     if post.case_id is not None:
         raise Conflict(_("A case was already opened from this post."))
     reasons = "; ".join(r["text"] for r in post.reasons[:5]) or "—"
@@ -190,6 +191,7 @@ def post_open_case(*, actor: User, post: MonitoredPost) -> Case:
 @transaction.atomic
 def post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPost:
     _require(actor)
+    post = MonitoredPost.objects.select_for_update().get(pk=post.pk)
     if post.status == PostStatus.LEAD:
         raise Conflict(_("A case was opened from this post; close the case instead."))
     _review(post, actor, PostStatus.FALSE_POSITIVE)

@@ -88,7 +88,9 @@ def screening_create(request: HttpRequest, payload: ScreeningIn) -> Status[Scree
     "/screenings/{public_id}", response={200: ScreeningOut, **_ERRORS}, summary="One screening"
 )
 def screening_detail(request: HttpRequest, public_id: str) -> Screening:
-    return selectors.screening_get_for(_actor(request), public_id)
+    screening = selectors.screening_get_for(_actor(request), public_id)
+    services.screening_view_audit(actor=_actor(request), screening=screening)
+    return screening
 
 
 @router.get(
@@ -98,4 +100,7 @@ def screening_detail(request: HttpRequest, public_id: str) -> Screening:
 )
 def case_screenings(request: HttpRequest, reference: str) -> list[Screening]:
     case = case_get_for(_actor(request), reference)
-    return list(selectors.screenings_of_case(case))
+    screenings = list(selectors.screenings_of_case(case))
+    for screening in screenings:
+        services.screening_view_audit(actor=_actor(request), screening=screening)
+    return screenings

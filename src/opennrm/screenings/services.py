@@ -291,3 +291,14 @@ def screening_open_case(
 def explanation_lines(screening: Screening, lang: str) -> list[str]:
     explanation: dict[str, Any] = screening.result.get("explanation", {})
     return list(explanation.get(lang) or explanation.get("en") or [])
+
+
+def screening_view_audit(*, actor: User, screening: Screening) -> None:
+    """Record that a user read a screening (answers and age are personal data)."""
+    audit_record(
+        actor=actor,
+        action="screening.view",
+        object_type="screening",
+        object_ref=str(screening.public_id),
+        detail={"case": screening.case.reference if screening.case_id else None},
+    )

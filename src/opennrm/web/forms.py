@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency
-from opennrm.cases.models import ExploitationType
+from opennrm.cases.models import AccessPurpose, ExploitationType
 from opennrm.cases.workflow import ScreeningOutcome, State
 
 
@@ -72,7 +72,8 @@ class TransitionForm(forms.Form):
 
 class GrantForm(forms.Form):
     agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.order_by("name"))
-    purpose = forms.CharField(label=_("Purpose"), max_length=200)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=AccessPurpose.choices)
+    note = forms.CharField(label=_("Note (no personal data)"), max_length=500, required=False)
     days = forms.IntegerField(label=_("Days of access"), min_value=1, max_value=365, initial=30)
 
 

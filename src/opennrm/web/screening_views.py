@@ -61,8 +61,18 @@ def screening_new(request: HttpRequest) -> HttpResponse:
     lang = _lang()
     form = StartForm(request.POST or None, catalogue=load_catalogue(), lang=lang)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        age, set_id = data["age"], data["set_id"]
+        # the age decides between the adult and the child indicators: switch, and say so
+        if age is not None and (age < 18) != set_id.startswith("child_"):
+            data["set_id"] = ("child_" if age < 18 else "adult_") + set_id.split("_", 1)[1]
+            messages.info(
+                request,
+                _("Age %(age)s: the %(kind)s indicators are used.")
+                % {"age": age, "kind": _("children's") if age < 18 else _("adults'")},
+            )
         try:
-            screening = services.screening_start(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            screening = services.screening_start(actor=request.user, **data)  # type: ignore[arg-type]
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
@@ -112,7 +122,7 @@ def screening_section(request: HttpRequest, public_id: str, index: int) -> HttpR
                 services.screening_complete(actor=request.user, screening=screening)  # type: ignore[arg-type]
                 return redirect("web:screening_result", public_id=screening.public_id)
             target = index - 1 if go == "back" else index + 1
-            if go.startswith("section-"):
+            if go.startswith("section-") and go.removeprefix("section-").isdigit():
                 target = int(go.removeprefix("section-"))
             return redirect(
                 "web:screening_section",
@@ -171,6 +181,7 @@ def screening_result(request: HttpRequest, public_id: str) -> HttpResponse:
     screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
     if screening.status != ScreeningStatus.COMPLETED:
         return redirect("web:screening_section", public_id=screening.public_id, index=0)
+    services.screening_view_audit(actor=request.user, screening=screening)  # type: ignore[arg-type]
     return render(request, "web/screening_result.html", _result_context(screening, _lang()))
 
 

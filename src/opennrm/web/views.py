@@ -20,6 +20,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -94,7 +95,12 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         if device is not None and device.verify_token(form.cleaned_data["token"]):
             otp_login(request, device)
-            return redirect(request.GET.get("next") or "web:dashboard")
+            target = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                target = ""
+            return redirect(target or "web:dashboard")
         form.add_error(
             "token", _("That code is not right. Check your phone's clock and try the newest code.")
         )
@@ -252,6 +258,7 @@ def _case_context(request: HttpRequest, reference: str) -> dict[str, Any]:
         "transitions": transitions_for(case.state, user.role),  # type: ignore[union-attr]
         "transition_form": forms.TransitionForm(initial={"version": case.version}),
         "grants": case_selectors.case_active_grants(case) if owner else [],
+        "is_owner": owner,
         "grant_form": forms.GrantForm() if owner and user.role in GRANT_ROLES else None,  # type: ignore[union-attr]
         "can_edit": user.role in EDIT_CASE_ROLES,  # type: ignore[union-attr]
         "has_person": case_selectors.case_has_person(case),
@@ -325,7 +332,11 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
 def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
     user = request.user
     case = case_selectors.case_get_for(user, reference)  # type: ignore[arg-type]
-    person = case_services.person_read(actor=user, case=case, purpose="case work")  # type: ignore[arg-type]
+    person = (
+        None if request.method == "POST" else case_services.person_read(actor=user, case=case)  # type: ignore[arg-type]
+    )
+    if request.method == "POST":
+        person = case_selectors.person_of(case)
     can_edit = user.role in EDIT_CASE_ROLES  # type: ignore[union-attr]
     initial: dict[str, Any] = {"version": person.version if person else None}
     if person is not None:
@@ -366,6 +377,7 @@ def grant_create(request: HttpRequest, reference: str) -> HttpResponse:
                 case=case,
                 agency=data["agency"],
                 purpose=data["purpose"],
+                note=data["note"],
                 expires_at=timezone.now() + timedelta(days=data["days"]),
             )
         except DomainError as error:
@@ -392,12 +404,20 @@ def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> HttpRes
 
 
 @page(AUDIT_ROLES)
+@require_http_methods(["GET", "POST"])
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = forms.AuditFilterForm(request.GET or None)
     filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
     entries = audit_entries_for(request.user, **filters)  # type: ignore[arg-type]
     page_obj = Paginator(entries, 50).get_page(request.GET.get("page"))
-    verify = audit_verify() if request.GET.get("verify") else None
+    verify = audit_verify() if request.method == "POST" else None
+    audit_record(
+        actor=request.user,
+        action="audit.view",
+        object_type="audit",
+        object_ref="-",  # type: ignore[arg-type]
+        detail={k: str(v) for k, v in filters.items()},
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
