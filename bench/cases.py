@@ -337,6 +337,7 @@ GRANT_COLUMNS = [
     "agency_id",
     "user_id",
     "purpose",
+    "note",
     "expires_at",
     "granted_by_id",
     "granted_at",
@@ -450,16 +451,16 @@ def grant_rows(
         granted_at = now - timedelta(days=rng.randint(1, 200))
         r = rng.random()
         if r < GRANT_AGENCY_SHARE:
-            yield (case_id, my_agency, None, "Joint case work", now + timedelta(days=rng.randint(1, 300)), granted_by, granted_at, None, None)  # fmt: skip
+            yield (case_id, my_agency, None, "case_work", "", now + timedelta(days=rng.randint(1, 300)), granted_by, granted_at, None, None)  # fmt: skip
         elif r < GRANT_AGENCY_SHARE + GRANT_USER_SHARE:
-            yield (case_id, None, me, "Assigned case manager", now + timedelta(days=rng.randint(1, 300)), granted_by, granted_at, None, None)  # fmt: skip
+            yield (case_id, None, me, "case_work", "", now + timedelta(days=rng.randint(1, 300)), granted_by, granted_at, None, None)  # fmt: skip
         elif r < GRANT_AGENCY_SHARE + GRANT_USER_SHARE + DEAD_GRANT_SHARE:
             if rng.random() < 0.5:  # expired
-                yield (case_id, my_agency, None, "Past consultation", now - timedelta(days=rng.randint(1, 100)), granted_by, granted_at, None, None)  # fmt: skip
+                yield (case_id, my_agency, None, "legal_aid", "", now - timedelta(days=rng.randint(1, 100)), granted_by, granted_at, None, None)  # fmt: skip
             else:  # revoked
-                yield (case_id, my_agency, None, "Revoked access", now + timedelta(days=30), granted_by, granted_at, now - timedelta(days=1), granted_by)  # fmt: skip
+                yield (case_id, my_agency, None, "shelter", "", now + timedelta(days=30), granted_by, granted_at, now - timedelta(days=1), granted_by)  # fmt: skip
         elif r < GRANT_AGENCY_SHARE + GRANT_USER_SHARE + DEAD_GRANT_SHARE + OTHER_GRANT_SHARE:
-            yield (case_id, rng.choice(others), None, "Referral partner", now + timedelta(days=rng.randint(1, 300)), granted_by, granted_at, None, None)  # fmt: skip
+            yield (case_id, rng.choice(others), None, "nrm_referral", "", now + timedelta(days=rng.randint(1, 300)), granted_by, granted_at, None, None)  # fmt: skip
 
 
 @dataclass
@@ -709,6 +710,7 @@ def serve(env: dict[str, str], threads: int, log_path: Path) -> Iterator[str]:
                 str(port),
                 "--threads",
                 str(threads),
+                "--insecure-local",  # plain HTTP on loopback: no TLS in the measurement
             ],
             env=child_env,
             stdout=out,

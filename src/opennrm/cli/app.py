@@ -56,12 +56,31 @@ def _serve(host: str, port: int, threads: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--insecure-local",
+    is_flag=True,
+    help="Plain HTTP on a loopback address for tests and benchmarks: skips the production checks.",
+)
+def serve(host: str, port: int, threads: int, insecure_local: bool) -> None:
     """Serve the application with waitress (put HTTPS in front of it in production).
 
     Refuses to start when the production checks fail (no secret key, insecure
     cookies, 2FA off, no HTTPS): see `opennrm manage check --deploy`.
     """
+    import ipaddress
+
+    if insecure_local:
+        if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
+            raise click.ClickException(
+                "--insecure-local only serves a loopback address (127.0.0.1, ::1)."
+            )
+        _setup(**_LOCAL_HTTP)
+        click.echo(
+            "WARNING: production checks skipped (--insecure-local); never use this for real data.",
+            err=True,
+        )
+        _serve(host, port, threads)
+        return
     _setup()
     from django.core.management import call_command
     from django.core.management.base import SystemCheckError
