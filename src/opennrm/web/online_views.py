@@ -83,6 +83,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 @page(MONITORING_ROLES)
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
+    services.post_view_audit(actor=request.user, post=post)  # type: ignore[arg-type]
     return render(request, "web/online_post.html", _item(post))
 
 
