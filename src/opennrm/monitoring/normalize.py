@@ -4,8 +4,9 @@
 
 1. **NFKC** (full-width letters, ligatures, styled "𝐫𝐚𝐛𝐨𝐭𝐚" maths letters -> plain) and
    **case folding**; small-capital letters that NFKC keeps ("ᴡᴏʀᴋ", "мᴇxᴄ") become plain
-   Latin letters (292 messages of the shared spam set use them); NFKC is re-applied when case folding produced a non-NFKC string, so
-   the result is a fixed point (``normalize`` is idempotent).
+   Latin letters (292 messages of the shared spam set use them); NFKC is re-applied when
+   case folding produced a non-NFKC string, so the result is a fixed point (``normalize``
+   is idempotent).
 2. **Invisible characters removed**: zero-width space/joiners, soft hyphen, word joiner,
    bidi controls, variation selectors, BOM, Mongolian vowel separator, tag characters.
 3. **Stray combining marks removed**: after NFKC, every letter that has a precomposed form
