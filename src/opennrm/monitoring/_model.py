@@ -148,35 +148,25 @@ class RiskModel:
         proba = _sigmoid(self.platt_a * decision + self.platt_b)
         if top_k <= 0:
             return [(float(p), ()) for p in proba]
-        contrib_all = x.data * self.coef[x.indices]
-        readable = size >= 3
-        results: list[tuple[float, tuple[FeatureContribution, ...]]] = []
-        indptr = x.indptr
-        for i in range(x.shape[0]):
-            lo, hi = indptr[i], indptr[i + 1]
-            contrib = contrib_all[lo:hi]
-            good = np.flatnonzero((contrib > 0) & readable[lo:hi])
-            top: tuple[FeatureContribution, ...] = ()
-            if len(good):
-                k = min(4 * top_k, len(good))  # spares: " раб" and "раб " read the same
-                if k < len(good):
-                    good = good[np.argpartition(-contrib[good], k - 1)[:k]]
-                cands = []
-                for j in good:
-                    start = pos[lo + j]
-                    shown = joined[start : start + size[lo + j]].strip()
-                    if len(shown) >= 3:
-                        cands.append((-float(contrib[j]), shown))
-                cands.sort()
-                seen: set[str] = set()
-                chosen: list[FeatureContribution] = []
-                for neg, shown in cands:
-                    if shown not in seen and len(chosen) < top_k:
-                        seen.add(shown)
-                        chosen.append(FeatureContribution(shown, -neg))
-                top = tuple(chosen)
-            results.append((float(proba[i]), top))
-        return results
+        n_rows = x.shape[0]
+        contrib = x.data * self.coef[x.indices]
+        row = np.repeat(np.arange(n_rows), np.diff(x.indptr))
+        good = np.flatnonzero((contrib > 0) & (size >= 3))
+        # per row, the strongest few entries (spares: " раб" and "раб " read the same)
+        order = good[np.lexsort((-contrib[good], row[good]))]
+        row_sorted = row[order]
+        first = np.searchsorted(row_sorted, row_sorted, side="left")
+        keep = order[(np.arange(len(order)) - first) < 3 * top_k]
+        chosen: list[list[FeatureContribution]] = [[] for _ in range(n_rows)]
+        for entry in keep.tolist():
+            mine = chosen[row[entry]]
+            if len(mine) >= top_k:
+                continue
+            start = pos[entry]
+            shown = joined[start : start + size[entry]].strip()
+            if len(shown) >= 3 and all(c.ngram != shown for c in mine):
+                mine.append(FeatureContribution(shown, float(contrib[entry])))
+        return [(float(p), tuple(c)) for p, c in zip(proba, chosen, strict=True)]
 
 
 def _make_vectorizer(config: ModelConfig) -> CharNgramHasher:
