@@ -152,3 +152,21 @@ def test_dotted_phone_and_extraction_pickles() -> None:
     ex = extract("тел. 097.123.45.67, Romania: +40 721 234 567")
     assert ex.phones == ("+380971234567", "+40721234567")
     assert pickle.loads(pickle.dumps(ex)) == ex  # noqa: S301 - our own object
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Познакомлюсь с парнем", None),  # not Poznań
+        ("praca w Poznaniu", "Poznan"),
+        ("гамбургер и картошка", None),  # not Hamburg
+        ("работа в Гамбурге", "Hamburg"),
+        ("Hamburger menu", None),
+        ("Милана красивая", None),  # a name, not Milan
+        ("в Милане", "Milan"),
+        ("Lucru în Germania", "Germany"),
+    ],
+)
+def test_gazetteer_false_friends(text: str, label: str | None) -> None:
+    labels = [p.label for p in extract(text).places]
+    assert labels == ([label] if label else [])

@@ -206,8 +206,14 @@ for _code, _symbols, _words, _stems in _CURRENCIES:
         _CODE_OF[_literal] = _code
 
 
+_WORD_END = "\x00"
+
+
 def _trie_regex(words: Iterable[str]) -> str:
-    """One regex alternation factored as a trie (much faster than a flat one in ``re``)."""
+    """One regex alternation factored as a trie (much faster than a flat one in ``re``).
+
+    A word ending in ``_WORD_END`` must end a word there ("hamburg" but not "hamburger").
+    """
     trie: dict[str, Any] = {}
     for word in words:
         node = trie
@@ -219,7 +225,7 @@ def _trie_regex(words: Iterable[str]) -> str:
         keys = sorted(k for k in node if k)
         if not keys:
             return ""
-        alts = [re.escape(k) + build(node[k]) for k in keys]
+        alts = [(r"(?!\w)" if k == _WORD_END else re.escape(k)) + build(node[k]) for k in keys]
         body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
         return f"(?:{body})?" if "" in node else body
 
@@ -374,14 +380,15 @@ def gazetteer() -> tuple[dict[str, Place], re.Pattern[str]]:
     for item in json.loads(raw)["places"]:
         place = Place(item["id"], item["kind"], item["label"], item["country"])
         for stem in item["stems"]:
-            by_stem[normalize(stem)] = place
+            end = _WORD_END if stem.endswith("$") else ""  # "$" in the data file
+            by_stem[normalize(stem.rstrip("$")) + end] = place
     pattern = re.compile(r"(?<!\w)(" + _trie_regex(by_stem) + r")")
     return by_stem, pattern
 
 
 def _places(norm: str) -> list[Place]:
     by_stem, pattern = gazetteer()
-    return [by_stem[m.group(1)] for m in pattern.finditer(norm)]
+    return [by_stem.get(m[1]) or by_stem[m[1] + _WORD_END] for m in pattern.finditer(norm)]
 
 
 # --------------------------------------------------------------------------- extract
