@@ -111,16 +111,8 @@ _GRK_CHARS = "\u0370-\u03ff\u1f00-\u1fff"
 
 
 def _script_of(ch: str) -> int:
-    o = ord(ch)
-    if 0x0400 <= o <= 0x052F or 0x1C80 <= o <= 0x1C8F or 0x2DE0 <= o <= 0x2DFF:
-        return _CYR
-    if 0xA640 <= o <= 0xA69F:
-        return _CYR
-    if ("a" <= ch <= "z") or 0x00C0 <= o <= 0x024F or 0x1E00 <= o <= 0x1EFF:
-        return _LAT
-    if 0x0370 <= o <= 0x03FF or 0x1F00 <= o <= 0x1FFF:
-        return _GRK
-    return -1
+    found = _SCRIPT_INFO.get(ch)
+    return -1 if found is None else found[0]
 
 
 _INNER_DIGITS_RE = re.compile(rf"(?<={_LETTER})\d+(?={_LETTER})")
@@ -131,7 +123,7 @@ _HAS_GRK_RE = re.compile(f"[{_GRK_CHARS}]")
 _LAT_THEN_OTHER_RE = re.compile(rf"[{_LAT_CHARS}]\d*[{_CYR_CHARS}{_GRK_CHARS}]")
 _OTHER_THEN_LAT_RE = re.compile(rf"[{_CYR_CHARS}{_GRK_CHARS}]\d*[{_LAT_CHARS}]")
 _HAS_DIGIT_RE = re.compile(r"\d")
-_DIGIT_IN_WORD_RE = re.compile(rf"{_LETTER}\d+{_LETTER}")
+_DIGIT_RUN_RE = re.compile(r"\d+")
 _TRIPLE_RE = re.compile(r"(.)\1\1")
 
 
@@ -164,22 +156,40 @@ def _suspect_spans(text: str) -> list[tuple[int, int]]:
         patterns += (_LAT_THEN_OTHER_RE, _OTHER_THEN_LAT_RE)
     if has_cyr and has_grk:
         patterns.append(_CYR_THEN_GRK_RE)
-    if _HAS_DIGIT_RE.search(text) is not None:
-        patterns.append(_DIGIT_IN_WORD_RE)
     spans = {_token_span(text, m.start()) for p in patterns for m in p.finditer(text)}
+    if _HAS_DIGIT_RE.search(text) is not None:
+        n = len(text)
+        for m in _DIGIT_RUN_RE.finditer(text):  # a digit run between two letters
+            start, end = m.span()
+            if start > 0 and end < n and text[start - 1].isalpha() and text[end].isalpha():
+                spans.add(_token_span(text, start))
     return sorted(spans)
+
+
+_SCRIPT_RANGES = (
+    (0x0400, 0x052F, _CYR), (0x1C80, 0x1C8F, _CYR), (0x2DE0, 0x2DFF, _CYR),
+    (0xA640, 0xA69F, _CYR), (ord("a"), ord("z"), _LAT), (0x00C0, 0x024F, _LAT),
+    (0x1E00, 0x1EFF, _LAT), (0x0370, 0x03FF, _GRK), (0x1F00, 0x1FFF, _GRK),
+)  # fmt: skip
+# character -> (script, has no look-alike in the other scripts); built once
+_SCRIPT_INFO: dict[str, tuple[int, bool]] = {
+    chr(o): (script, chr(o) not in _AMBIGUOUS)
+    for lo, hi, script in _SCRIPT_RANGES
+    for o in range(lo, hi + 1)
+}
 
 
 def _dominant(token: str) -> int:
     strong = [0, 0, 0]
     weak = [0, 0, 0]
+    info = _SCRIPT_INFO
     for ch in token:
-        s = _script_of(ch)
-        if s < 0:
+        found = info.get(ch)
+        if found is None:
             continue
-        weak[s] += 1
-        if ch not in _AMBIGUOUS:
-            strong[s] += 1
+        weak[found[0]] += 1
+        if found[1]:
+            strong[found[0]] += 1
     counts = strong if any(strong) else weak
     # ties: Cyrillic > Latin > Greek (max() keeps the first maximum)
     return max((_CYR, _LAT, _GRK), key=lambda s: counts[s])
@@ -188,6 +198,8 @@ def _dominant(token: str) -> int:
 def _fold_token(token: str) -> str:
     script = _dominant(token)
     folded = token.translate(_TO[script])
+    if folded.isalpha():
+        return folded
     digits = _DIGITS[script]
 
     def digit_run(m: re.Match[str]) -> str:
