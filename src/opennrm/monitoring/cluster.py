@@ -194,7 +194,7 @@ def _candidates(
     cand_l: list[np.ndarray] = []
     cand_r: list[np.ndarray] = []
     if config.lsh_backend == "datasketch":
-        from datasketch import LeanMinHash, MinHashLSH
+        from datasketch import LeanMinHash, MinHashLSH  # type: ignore[import-untyped]
 
         lsh = MinHashLSH(num_perm=config.num_perm, params=(bands, rows))
         hashes = [
