@@ -139,9 +139,10 @@ class RiskModel:
     ) -> list[tuple[float, tuple[FeatureContribution, ...]]]:
         """Calibrated probability and the ``top_k`` n-grams that pushed it up, per text.
 
-        Only n-grams with three or more non-space characters are reported (shorter ones
-        are not meaningful to a reader, though they count in the score); the contribution
-        of an n-gram is ``tfidf * coefficient`` in log-odds before calibration.
+        Only n-grams with three or more non-space characters, contributing at least a
+        quarter of the strongest one, are reported (shorter ones are not meaningful to a
+        reader, though they count in the score); the contribution of an n-gram is
+        ``tfidf * coefficient`` in log-odds before calibration.
         """
         x, pos, size, joined = self.vectorizer.transform_with_ngrams(list(normalized_texts))
         decision = np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
@@ -151,12 +152,17 @@ class RiskModel:
         n_rows = x.shape[0]
         contrib = x.data * self.coef[x.indices]
         row = np.repeat(np.arange(n_rows), np.diff(x.indptr))
-        good = np.flatnonzero((contrib > 0) & (size >= 3))
+        readable = (contrib > 0) & (size >= 3)
+        # only n-grams worth at least a quarter of the row's strongest one can be shown:
+        # this cuts the sort below from every n-gram to a handful per post
+        row_max = np.zeros(n_rows)
+        np.maximum.at(row_max, row[readable], contrib[readable])
+        good = np.flatnonzero(readable & (contrib >= 0.25 * row_max[row]))
         # per row, the strongest few entries (spares: " раб" and "раб " read the same)
         order = good[np.lexsort((-contrib[good], row[good]))]
         row_sorted = row[order]
         first = np.searchsorted(row_sorted, row_sorted, side="left")
-        keep = order[(np.arange(len(order)) - first) < 3 * top_k]
+        keep = order[(np.arange(len(order)) - first) < 2 * top_k]
         chosen: list[list[FeatureContribution]] = [[] for _ in range(n_rows)]
         for entry in keep.tolist():
             mine = chosen[row[entry]]
