@@ -310,6 +310,7 @@ def train_model(
     clf = _make_classifier(config).fit(x, y)
     manifest: dict[str, Any] = {
         "format_version": MODEL_FORMAT_VERSION,
+        "opennrm_version": _package_version(),
         "kind": "hashed-char-wb-ngram-tfidf-logreg-platt",
         "created_at": clock().isoformat(),
         "training_data_sha256": data_sha256,
@@ -328,6 +329,15 @@ def train_model(
         manifest=manifest,
     )
     return TrainResult(model=model, oof_proba=oof_proba, metrics=metrics)
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("opennrm")
+    except PackageNotFoundError:  # running from a source tree
+        return "unknown"
 
 
 def _sha256_file(path: Path) -> str:
