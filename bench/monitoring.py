@@ -247,9 +247,15 @@ def main() -> None:
     started = time.perf_counter()
     texts, labels = load(args.data)
     print(f"data: {args.data} ({len(texts)} labelled messages); replicated to n={n}")
+    load1 = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} CPUs, load average {load1:.1f} at start")
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": os.getloadavg(),
+        },
         "n": n,
         "data": str(args.data),
     }
@@ -424,6 +430,7 @@ def main() -> None:
         print(f"  identical scores and cluster ids to the single-process run: {identical}")
 
     results["total_s"] = time.perf_counter() - started
+    results["machine"]["load_average_at_end"] = os.getloadavg()
     out = args.json or Path(__file__).resolve().parent / "results" / f"monitoring-n{n}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str) + "\n", "utf-8")
