@@ -86,7 +86,18 @@ class CharNgramHasher:
         if not keys:
             return empty, empty, empty, empty, empty, joined
         key = np.concatenate(keys)
-        uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
+        wbits = max(1, len(key).bit_length())
+        if (len(texts) * self.n_features) < (1 << (63 - wbits)):
+            # pack (key, window index) into one integer: a plain sort then gives each
+            # entry's windows together, its first window first (faster than np.unique)
+            packed = np.sort((key << wbits) | np.arange(len(key), dtype=np.int64))
+            keyed = packed >> wbits
+            head = np.flatnonzero(np.concatenate(([True], keyed[1:] != keyed[:-1])))
+            uniq = keyed[head]
+            first = packed[head] & ((1 << wbits) - 1)
+            counts = np.diff(np.concatenate((head, [len(packed)])))
+        else:
+            uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
         pos = np.concatenate(starts)[first]
         size = np.concatenate(sizes)[first]
         return uniq // self.n_features, uniq % self.n_features, counts, pos, size, joined
