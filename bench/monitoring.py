@@ -168,7 +168,11 @@ def stage_breakdown(model: Any, texts: list[str]) -> dict[str, float]:
 
     norm = timed("normalize", lambda: [normalize(t) for t in texts])
     timed("flags", lambda: [flags.evaluate(t, n) for t, n in zip(texts, norm, strict=True)])
-    timed("model score + top n-grams", lambda: model.score_and_explain(norm, top_k=3))
+    batches = [norm[i : i + 2000] for i in range(0, len(norm), 2000)]  # as the pipeline does
+    timed(
+        "model score + top n-grams",
+        lambda: [model.score_and_explain(b, top_k=3) for b in batches],
+    )
     timed(
         "extract (contacts)",
         lambda: [extract(t, normalized=n) for t, n in zip(texts, norm, strict=True)],

@@ -62,13 +62,15 @@ class FeatureContribution:
     ngram: str
     contribution: float
 
-    def describe(self, text: str = "") -> str:
-        """``n-gram "раб" in "работа" (+0.41)``; ``text`` (normalised) supplies the word."""
+    def describe(self, text: str | Sequence[str] = "") -> str:
+        """``n-gram "раб" in "работа" (+0.41)``; ``text`` (normalised, or its words)
+        supplies the word."""
         fragment = self.ngram.strip()
         sign = "+" if self.contribution >= 0 else "−"
         where = ""
         if text:
-            word = next((w for w in text.split() if fragment in w), "")
+            words = text.split() if isinstance(text, str) else text
+            word = next((w for w in words if fragment in w), "")
             if word and word != fragment:
                 where = f' in "{word}"'
         return f'n-gram "{fragment}"{where} ({sign}{abs(self.contribution):.2f})'
