@@ -132,6 +132,12 @@ def minhash_signatures(
     return sig, valid
 
 
+@lru_cache(maxsize=128)
+def _triu(m: int) -> tuple[np.ndarray, np.ndarray]:
+    i, j = np.triu_indices(m, k=1)
+    return i, j
+
+
 def _pairs_in_groups(inverse: np.ndarray, cap: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of indexes sharing a group id; groups above ``cap`` become a star on the first."""
     order = np.argsort(inverse, kind="stable")
@@ -147,7 +153,7 @@ def _pairs_in_groups(inverse: np.ndarray, cap: int = 64) -> tuple[np.ndarray, np
     for start, m in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
         members = order[start : start + m]
         if m <= cap:
-            i, j = np.triu_indices(m, k=1)
+            i, j = _triu(m)
             left.append(members[i])
             right.append(members[j])
         else:
@@ -292,11 +298,22 @@ _HANDLE_RE = re.compile(r"(?<![\w.])@\w{3,}")
 SLOT = "{…}"
 
 
+_CONTACT_RE = re.compile(
+    "|".join(
+        f"(?P<{name}>{pattern.pattern})"
+        for name, pattern in (
+            ("EMAIL", _EMAIL_RE),
+            ("URL", _URL_RE),
+            ("PHONE", _PHONE_RE),
+            ("HANDLE", _HANDLE_RE),
+        )
+    )
+)
+
+
 def _mask(text: str) -> str:
-    text = _EMAIL_RE.sub(" {EMAIL} ", text)
-    text = _URL_RE.sub(" {URL} ", text)
-    text = _PHONE_RE.sub(" {PHONE} ", text)
-    return _HANDLE_RE.sub(" {HANDLE} ", text)
+    """Phones, e-mails, URLs and handles replaced by ``{PHONE}`` etc. (one regex pass)."""
+    return _CONTACT_RE.sub(lambda m: f" {{{m.lastgroup}}} ", text)
 
 
 def build_template(member_texts: Sequence[str], *, support: float = 0.6) -> str:
