@@ -138,3 +138,33 @@ def test_bad_model_directory_exits_2(data: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "not a model directory" in result.output
+
+
+def test_cluster_on_dask_writes_the_same_file(data: Path, tmp_path: Path) -> None:
+    outputs = []
+    for extra in ([], ["--dask-workers", "2"]):
+        out = tmp_path / f"c{len(extra)}.csv"
+        result = CliRunner().invoke(
+            main,
+            ["monitor", "cluster", "--input", str(data), "--text-column", "body",
+             "--output", str(out), "--batch-size", "16", *extra],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_semicolon_csv_keeps_its_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text(
+        "nr;tekst\n1;Praca za granicą, zakwaterowanie zapewnione\n2;Dzień dobry\n", "utf-8"
+    )
+    out = tmp_path / "o.csv"
+    result = CliRunner().invoke(
+        main,
+        ["monitor", "score", "--input", str(path), "--text-column", "tekst", "--output", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    lines = out.read_text("utf-8").splitlines()
+    assert lines[0] == "nr;tekst;risk;flagged;reasons"
+    assert lines[1].startswith("1;Praca za granicą, zakwaterowanie zapewnione;0.3")

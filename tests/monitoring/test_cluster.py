@@ -131,3 +131,20 @@ def test_contact_networks() -> None:
     assert contact_networks(contacts, keys) == ["p2", "p2", "p2", None, None]
     # a contact shared by too many posts does not link them
     assert contact_networks(contacts, keys, max_contact_posts=1) == [None] * 5
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.sampled_from([*TEXTS, "", "ok", "работа"]), min_size=1, max_size=15))
+def test_datasketch_backend_gives_the_same_clusters(texts: list[str]) -> None:
+    keys = [f"{i:03d}" for i in range(len(texts))]
+    sig, valid = minhash_signatures(texts)
+    ours = cluster_signatures(keys, sig, valid)
+    theirs = cluster_signatures(keys, sig, valid, ClusterConfig(lsh_backend="datasketch"))
+    assert ours == theirs
+
+
+def test_unknown_backend_is_rejected() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="lsh_backend"):
+        near_duplicate_clusters(TEXTS, KEYS, ClusterConfig(lsh_backend="faiss"))

@@ -68,3 +68,15 @@ def test_posts_or_partitions_not_both() -> None:
         run_pipeline_dask(POSTS, partitions=[Part(0, 1)])
     with pytest.raises(ValueError):
         run_pipeline_dask()
+
+
+def test_existing_scheduler_by_address(model: RiskModel, expected: object) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        result = run_pipeline_dask(
+            POSTS, model=model, config=CONFIG, scheduler_address=cluster.scheduler_address
+        )
+    assert result == expected

@@ -127,3 +127,46 @@ _PIECES = st.sampled_from(
 @given(st.lists(_PIECES, max_size=30).map("".join))
 def test_never_crashes_on_contact_like_noise(text: str) -> None:
     extract(text, regions=("PL", "UA"))
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("від 18 до 35 років", 18, 35),
+        ("18-30 лет", 18, 30),
+        ("age 20-35", 20, 35),
+        ("wiek: 19-40", 19, 40),
+        ("от 21 года", 21, None),
+        ("до 45 лет", None, 45),
+        ("строго 18+", 18, None),
+    ],
+)
+def test_ages(text: str, low: int | None, high: int | None) -> None:
+    (age,) = extract(text).ages
+    assert (age.low, age.high) == (low, high)
+
+
+def test_dotted_phone_and_extraction_pickles() -> None:
+    import pickle
+
+    ex = extract("тел. 097.123.45.67, Romania: +40 721 234 567")
+    assert ex.phones == ("+380971234567", "+40721234567")
+    assert pickle.loads(pickle.dumps(ex)) == ex  # noqa: S301 - our own object
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Познакомлюсь с парнем", None),  # not Poznań
+        ("praca w Poznaniu", "Poznan"),
+        ("гамбургер и картошка", None),  # not Hamburg
+        ("работа в Гамбурге", "Hamburg"),
+        ("Hamburger menu", None),
+        ("Милана красивая", None),  # a name, not Milan
+        ("в Милане", "Milan"),
+        ("Lucru în Germania", "Germany"),
+    ],
+)
+def test_gazetteer_false_friends(text: str, label: str | None) -> None:
+    labels = [p.label for p in extract(text).places]
+    assert labels == ([label] if label else [])

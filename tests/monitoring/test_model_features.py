@@ -54,3 +54,15 @@ def test_rows_do_not_depend_on_the_batch(texts: list[str]) -> None:
     together = hasher.transform(texts).toarray()
     alone = np.vstack([hasher.transform([t]).toarray() for t in texts])
     np.testing.assert_allclose(together, alone, rtol=1e-6)
+
+
+def test_chunked_fit_and_transform_equal_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    import opennrm.monitoring._model_features as features
+
+    texts = [f"робота {i} праца {i % 7} work" for i in range(40)]
+    whole = CharNgramHasher(min_df=2, bits=12).fit(texts)
+    expected = whole.transform(texts).toarray()
+    monkeypatch.setattr(features, "CHUNK", 7)
+    chunked = CharNgramHasher(min_df=2, bits=12).fit(texts)
+    np.testing.assert_array_equal(chunked.idf, whole.idf)
+    np.testing.assert_allclose(chunked.transform(texts).toarray(), expected, rtol=1e-6)

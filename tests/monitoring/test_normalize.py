@@ -33,6 +33,8 @@ from opennrm.monitoring import (
         ("ＷＯＲＫ 𝐫𝐚𝐛𝐨𝐭𝐚", "work rabota"),  # NFKC
         ("я и ты", "я и ты"),  # short real words are not joined
         ("ρабота", "работа"),  # Greek rho
+        ("мᴇxᴄ", "mexc"),  # small capitals (seen in the shared spam set): Latin wins 3:1
+        ("ᴡᴏʀᴋ", "work"),
     ],
 )
 def test_worked_examples(raw: str, expected: str) -> None:

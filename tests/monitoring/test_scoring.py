@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opennrm.monitoring._model import ModelConfig
@@ -92,3 +92,13 @@ def test_model_scores_carry_ngram_reasons(report: TrainReport) -> None:
 def test_mismatched_lengths_are_an_error(report: TrainReport) -> None:
     with pytest.raises(ValueError):
         score_texts(["a", "b"], ["a"], model=report.model)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_gets_a_probability_and_reasons(report: TrainReport, text: str) -> None:
+    [s] = score_texts([text], model=report.model)
+    assert 0.0 <= s.risk <= 1.0
+    assert s.model_score is not None and 0.0 <= s.model_score <= s.risk + 1e-12
+    assert s.flagged == (s.risk >= report.model.threshold)
+    assert all(r.weight > 0 for r in s.reasons)

@@ -35,11 +35,24 @@ _TRUE = {"1", "true", "yes", "y", "spam", "risk", "positive"}
 _FALSE = {"0", "false", "no", "n", "ham", "normal", "negative"}
 
 
+def _delimiter(path: Path) -> str:
+    """The delimiter of a CSV: whichever of , ; tab | splits the header line most."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            first = fh.readline()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"{path}: cannot read CSV ({exc})") from exc
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
 def _open_csv(path: Path, column: str, *extra: str) -> tuple[list[str], Iterator[dict[str, str]]]:
     """Header and row iterator; UsageError (exit 2) for unreadable files or missing columns."""
+    delimiter = _delimiter(path)
     try:
         fh = path.open(encoding="utf-8-sig", newline="")
-        reader = csv.DictReader(fh)
+        reader = csv.DictReader(fh, delimiter=delimiter)
         header = list(reader.fieldnames or [])
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise click.UsageError(f"{path}: cannot read CSV ({exc})") from exc
@@ -110,7 +123,7 @@ def _write(path: Path, column: str, out: Path, new: list[str], values: Iterator[
     columns = header + [c for c in new if c not in header]
     try:
         with out.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer = csv.DictWriter(fh, fieldnames=columns, delimiter=_delimiter(path))
             writer.writeheader()
             for row, extra in zip(rows, values, strict=True):
                 row.pop(None, None)  # type: ignore[call-overload]  # surplus cells

@@ -101,6 +101,7 @@ class _Matcher:
         self.stems: dict[str, list[tuple[str, int, re.Pattern[str]]]] = {}
         self.short_stem_lengths: tuple[int, ...] = ()
         self.searched: list[tuple[int, re.Pattern[str]]] = []
+        self.searched_any: re.Pattern[str] | None = None  # their alternation, a pre-filter
         self.n_groups = 0
 
     def add_group(self, spec: Mapping[str, Any], where: str) -> int:
@@ -151,6 +152,10 @@ class _Matcher:
                             hit = pattern.match(text, m.start())
                             if hit is not None:
                                 found[gid] = hit.group()
+        if self.searched_any is None:
+            self.searched_any = re.compile("|".join(f"(?:{p.pattern})" for _, p in self.searched))
+        if self.searched and self.searched_any.search(text) is None:
+            return found  # one search rules out every directly searched pattern
         for gid, pattern in self.searched:
             if gid not in found:
                 hit = pattern.search(text)
@@ -236,6 +241,8 @@ class FlagSet:
         found = self.matcher.find(norm)
         hits = []
         for flag in self.flags:
+            if flag.detector is None and (not found or flag.groups[0] not in found):
+                continue  # fast path: its first group did not match
             hit = flag.match(raw_text, found)
             if hit is not None:
                 hits.append(hit)

@@ -62,13 +62,15 @@ class FeatureContribution:
     ngram: str
     contribution: float
 
-    def describe(self, text: str = "") -> str:
-        """``n-gram "раб" in "работа" (+0.41)``; ``text`` (normalised) supplies the word."""
+    def describe(self, text: str | Sequence[str] = "") -> str:
+        """``n-gram "раб" in "работа" (+0.41)``; ``text`` (normalised, or its words)
+        supplies the word."""
         fragment = self.ngram.strip()
         sign = "+" if self.contribution >= 0 else "−"
         where = ""
         if text:
-            word = next((w for w in text.split() if fragment in w), "")
+            words = text.split() if isinstance(text, str) else text
+            word = next((w for w in words if fragment in w), "")
             if word and word != fragment:
                 where = f' in "{word}"'
         return f'n-gram "{fragment}"{where} ({sign}{abs(self.contribution):.2f})'
@@ -139,44 +141,40 @@ class RiskModel:
     ) -> list[tuple[float, tuple[FeatureContribution, ...]]]:
         """Calibrated probability and the ``top_k`` n-grams that pushed it up, per text.
 
-        Only n-grams with three or more non-space characters are reported (shorter ones
-        are not meaningful to a reader, though they count in the score); the contribution
-        of an n-gram is ``tfidf * coefficient`` in log-odds before calibration.
+        Only n-grams with three or more non-space characters, contributing at least a
+        quarter of the strongest one, are reported (shorter ones are not meaningful to a
+        reader, though they count in the score); the contribution of an n-gram is
+        ``tfidf * coefficient`` in log-odds before calibration.
         """
         x, pos, size, joined = self.vectorizer.transform_with_ngrams(list(normalized_texts))
         decision = np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
         proba = _sigmoid(self.platt_a * decision + self.platt_b)
         if top_k <= 0:
             return [(float(p), ()) for p in proba]
-        contrib_all = x.data * self.coef[x.indices]
-        readable = size >= 3
-        results: list[tuple[float, tuple[FeatureContribution, ...]]] = []
-        indptr = x.indptr
-        for i in range(x.shape[0]):
-            lo, hi = indptr[i], indptr[i + 1]
-            contrib = contrib_all[lo:hi]
-            good = np.flatnonzero((contrib > 0) & readable[lo:hi])
-            top: tuple[FeatureContribution, ...] = ()
-            if len(good):
-                k = min(4 * top_k, len(good))  # spares: " раб" and "раб " read the same
-                if k < len(good):
-                    good = good[np.argpartition(-contrib[good], k - 1)[:k]]
-                cands = []
-                for j in good:
-                    start = pos[lo + j]
-                    shown = joined[start : start + size[lo + j]].strip()
-                    if len(shown) >= 3:
-                        cands.append((-float(contrib[j]), shown))
-                cands.sort()
-                seen: set[str] = set()
-                chosen: list[FeatureContribution] = []
-                for neg, shown in cands:
-                    if shown not in seen and len(chosen) < top_k:
-                        seen.add(shown)
-                        chosen.append(FeatureContribution(shown, -neg))
-                top = tuple(chosen)
-            results.append((float(proba[i]), top))
-        return results
+        n_rows = x.shape[0]
+        contrib = x.data * self.coef[x.indices]
+        row = np.repeat(np.arange(n_rows), np.diff(x.indptr))
+        readable = (contrib > 0) & (size >= 3)
+        # only n-grams worth at least a quarter of the row's strongest one can be shown:
+        # this cuts the sort below from every n-gram to a handful per post
+        row_max = np.zeros(n_rows)
+        np.maximum.at(row_max, row[readable], contrib[readable])
+        good = np.flatnonzero(readable & (contrib >= 0.25 * row_max[row]))
+        # per row, the strongest few entries (spares: " раб" and "раб " read the same)
+        order = good[np.lexsort((-contrib[good], row[good]))]
+        row_sorted = row[order]
+        first = np.searchsorted(row_sorted, row_sorted, side="left")
+        keep = order[(np.arange(len(order)) - first) < 2 * top_k]
+        chosen: list[list[FeatureContribution]] = [[] for _ in range(n_rows)]
+        for entry in keep.tolist():
+            mine = chosen[row[entry]]
+            if len(mine) >= top_k:
+                continue
+            start = pos[entry]
+            shown = joined[start : start + size[entry]].strip()
+            if len(shown) >= 3 and all(c.ngram != shown for c in mine):
+                mine.append(FeatureContribution(shown, float(contrib[entry])))
+        return [(float(p), tuple(c)) for p, c in zip(proba, chosen, strict=True)]
 
 
 def _make_vectorizer(config: ModelConfig) -> CharNgramHasher:
@@ -314,6 +312,7 @@ def train_model(
     clf = _make_classifier(config).fit(x, y)
     manifest: dict[str, Any] = {
         "format_version": MODEL_FORMAT_VERSION,
+        "opennrm_version": _package_version(),
         "kind": "hashed-char-wb-ngram-tfidf-logreg-platt",
         "created_at": clock().isoformat(),
         "training_data_sha256": data_sha256,
@@ -332,6 +331,15 @@ def train_model(
         manifest=manifest,
     )
     return TrainResult(model=model, oof_proba=oof_proba, metrics=metrics)
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("opennrm")
+    except PackageNotFoundError:  # running from a source tree
+        return "unknown"
 
 
 def _sha256_file(path: Path) -> str:

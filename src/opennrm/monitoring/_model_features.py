@@ -24,6 +24,7 @@ import numpy as np
 _P = np.uint64(0x100000001B3)
 _MIX = np.uint64(0xFF51AFD7ED558CCD)
 _GOLD = np.uint64(0x9E3779B97F4A7C15)
+CHUNK = 4096  # texts per internal chunk in fit/transform
 
 
 class CharNgramHasher:
@@ -86,14 +87,28 @@ class CharNgramHasher:
         if not keys:
             return empty, empty, empty, empty, empty, joined
         key = np.concatenate(keys)
-        uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
+        wbits = max(1, len(key).bit_length())
+        if (len(texts) * self.n_features) < (1 << (63 - wbits)):
+            # pack (key, window index) into one integer: a plain sort then gives each
+            # entry's windows together, its first window first (faster than np.unique)
+            packed = np.sort((key << wbits) | np.arange(len(key), dtype=np.int64))
+            keyed = packed >> wbits
+            head = np.flatnonzero(np.concatenate(([True], keyed[1:] != keyed[:-1])))
+            uniq = keyed[head]
+            first = packed[head] & ((1 << wbits) - 1)
+            counts = np.diff(np.concatenate((head, [len(packed)])))
+        else:
+            uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
         pos = np.concatenate(starts)[first]
         size = np.concatenate(sizes)[first]
         return uniq // self.n_features, uniq % self.n_features, counts, pos, size, joined
 
     def fit(self, texts: Sequence[str]) -> CharNgramHasher:
-        _, cols, _, _, _, _ = self._entries(texts)
-        df = np.bincount(cols, minlength=self.n_features).astype(np.float64)
+        """Learn document frequencies (in chunks, so memory does not grow with the data)."""
+        df = np.zeros(self.n_features, dtype=np.float64)
+        for start in range(0, len(texts), CHUNK):
+            _, cols, _, _, _, _ = self._entries(texts[start : start + CHUNK])
+            df += np.bincount(cols, minlength=self.n_features)
         n = len(texts)
         idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
         idf[df < self.min_df] = 0.0
@@ -104,13 +119,25 @@ class CharNgramHasher:
         return self.fit(texts).transform(texts)
 
     def transform(self, texts: Sequence[str]) -> Any:
-        return self.transform_with_ngrams(texts)[0]
+        """CSR matrix of the texts (built chunk by chunk)."""
+        from scipy.sparse import vstack  # type: ignore[import-untyped]
+
+        if len(texts) <= CHUNK:
+            return self.transform_with_ngrams(texts)[0]
+        parts = [
+            self.transform_with_ngrams(texts[start : start + CHUNK])[0]
+            for start in range(0, len(texts), CHUNK)
+        ]
+        return vstack(parts, format="csr")
 
     def transform_with_ngrams(
         self, texts: Sequence[str]
     ) -> tuple[Any, np.ndarray, np.ndarray, str]:
-        """CSR matrix plus, per stored value, the n-gram's start and length in ``joined``."""
-        from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+        """CSR matrix plus, per stored value, the n-gram's start and length in ``joined``.
+
+        One pass over all ``texts`` (the pipeline calls it one batch at a time).
+        """
+        from scipy.sparse import csr_matrix
 
         if self.idf is None:
             raise ValueError("CharNgramHasher is not fitted")

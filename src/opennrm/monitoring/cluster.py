@@ -8,9 +8,13 @@ processes, unlike Python's ``hash``), and the MinHash signature applies ``num_pe
 multiply-shift universal hash functions ``(a * h + b) >> 32`` (seeded) to all shingles of
 a batch at once: no per-shingle Python call. Signatures are banded exactly as
 ``datasketch.MinHashLSH`` bands them, with its optimal ``(bands, rows)`` for the
-threshold; every candidate pair that shares a band is *verified* by the estimated Jaccard
-similarity (share of equal signature positions) ``>= threshold``; campaigns are the
-connected components of verified pairs. Everything is done in a canonical order (sorted
+threshold (``lsh_backend="numpy"``, the default, groups band keys with ``np.unique``;
+``"datasketch"`` inserts ``LeanMinHash`` objects into a real ``MinHashLSH`` and gives the
+same clusters, more slowly; in the numpy backend a bucket of more than 64 distinct
+signatures is linked as a star on its first member, which bounds the pairs); every
+candidate pair that shares a band is *verified* by the estimated Jaccard similarity
+(share of equal signature positions) ``>= threshold``; campaigns are the connected
+components of verified pairs. Everything is done in a canonical order (sorted
 post keys), so the result does not depend on input order, and is seeded, so it is
 deterministic. Cluster ids are the smallest key in the cluster (singletons: their own key).
 
@@ -36,6 +40,7 @@ import numpy as np
 _DIGITS_RE = re.compile(r"\d+")
 _PAD = "\x00"
 _P = np.uint64(0x100000001B3)  # FNV prime, as the polynomial base
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class ClusterConfig:
     template_members: int = 50
     max_contact_posts: int = 1000
     windows_per_chunk: int = 40_000
+    lsh_backend: str = "numpy"  # or "datasketch": MinHashLSH over LeanMinHash objects
 
 
 @lru_cache(maxsize=8)
@@ -126,19 +132,28 @@ def minhash_signatures(
     return sig, valid
 
 
+@lru_cache(maxsize=128)
+def _triu(m: int) -> tuple[np.ndarray, np.ndarray]:
+    i, j = np.triu_indices(m, k=1)
+    return i, j
+
+
 def _pairs_in_groups(inverse: np.ndarray, cap: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of indexes sharing a group id; groups above ``cap`` become a star on the first."""
     order = np.argsort(inverse, kind="stable")
     sorted_ids = inverse[order]
-    boundaries = np.flatnonzero(np.diff(sorted_ids)) + 1
+    starts = np.flatnonzero(np.concatenate(([True], sorted_ids[1:] != sorted_ids[:-1])))
+    sizes = np.diff(np.concatenate((starts, [len(order)])))
     left: list[np.ndarray] = []
     right: list[np.ndarray] = []
-    for members in np.split(order, boundaries):
-        m = len(members)
-        if m < 2:
-            continue
+    pairs = starts[sizes == 2]  # the common case, vectorised
+    if len(pairs):
+        left.append(order[pairs])
+        right.append(order[pairs + 1])
+    for start, m in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
+        members = order[start : start + m]
         if m <= cap:
-            i, j = np.triu_indices(m, k=1)
+            i, j = _triu(m)
             left.append(members[i])
             right.append(members[j])
         else:
@@ -148,6 +163,15 @@ def _pairs_in_groups(inverse: np.ndarray, cap: int = 64) -> tuple[np.ndarray, np
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
     return np.concatenate(left), np.concatenate(right)
+
+
+def _band_keys(block: np.ndarray) -> np.ndarray:
+    """One 64-bit key per row of a band (collisions only add candidates to verify)."""
+    key = np.zeros(block.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in range(block.shape[1]):
+            key = (key ^ block[:, col].astype(np.uint64)) * _MIX
+    return key
 
 
 def _rows_as_ids(block: np.ndarray) -> np.ndarray:
@@ -166,6 +190,37 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     _, labels = connected_components(graph, directed=False)
     out: np.ndarray = labels
     return out
+
+
+def _candidates(
+    rsig: np.ndarray, config: ClusterConfig
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Candidate pairs: signatures that agree on every row of at least one band."""
+    bands, rows = lsh_params(config.threshold, config.num_perm)
+    cand_l: list[np.ndarray] = []
+    cand_r: list[np.ndarray] = []
+    if config.lsh_backend == "datasketch":
+        from datasketch import LeanMinHash, MinHashLSH  # type: ignore[import-untyped]
+
+        lsh = MinHashLSH(num_perm=config.num_perm, params=(bands, rows))
+        hashes = [
+            LeanMinHash(seed=config.seed, hashvalues=r.astype(np.uint64), scheme="legacy")
+            for r in rsig
+        ]
+        for i, mh in enumerate(hashes):
+            lsh.insert(i, mh, check_duplication=False)
+        for i, mh in enumerate(hashes):
+            others = np.array(sorted(j for j in lsh.query(mh) if j > i), dtype=np.int64)
+            cand_l.append(np.full(len(others), i, dtype=np.int64))
+            cand_r.append(others)
+        return cand_l, cand_r
+    if config.lsh_backend != "numpy":
+        raise ValueError(f"unknown lsh_backend {config.lsh_backend!r}")
+    for band in range(bands):
+        bl, br = _pairs_in_groups(_band_keys(rsig[:, band * rows : (band + 1) * rows]))
+        cand_l.append(bl)
+        cand_r.append(br)
+    return cand_l, cand_r
 
 
 def cluster_signatures(
@@ -197,14 +252,8 @@ def cluster_signatures(
     _, first = np.unique(full_ids, return_index=True)
     reps = idx[np.sort(first)]
     # 2. LSH banding over distinct signatures, then verification
-    bands, rows = lsh_params(config.threshold, config.num_perm)
     rsig = sig[reps]
-    cand_l, cand_r = [], []
-    for band in range(bands):
-        ids = _rows_as_ids(rsig[:, band * rows : (band + 1) * rows])
-        bl, br = _pairs_in_groups(ids)
-        cand_l.append(bl)
-        cand_r.append(br)
+    cand_l, cand_r = _candidates(rsig, config)
     if cand_l:
         cl = np.concatenate(cand_l)
         cr = np.concatenate(cand_r)
@@ -249,11 +298,22 @@ _HANDLE_RE = re.compile(r"(?<![\w.])@\w{3,}")
 SLOT = "{…}"
 
 
+_CONTACT_RE = re.compile(
+    "|".join(
+        f"(?P<{name}>{pattern.pattern})"
+        for name, pattern in (
+            ("EMAIL", _EMAIL_RE),
+            ("URL", _URL_RE),
+            ("PHONE", _PHONE_RE),
+            ("HANDLE", _HANDLE_RE),
+        )
+    )
+)
+
+
 def _mask(text: str) -> str:
-    text = _EMAIL_RE.sub(" {EMAIL} ", text)
-    text = _URL_RE.sub(" {URL} ", text)
-    text = _PHONE_RE.sub(" {PHONE} ", text)
-    return _HANDLE_RE.sub(" {HANDLE} ", text)
+    """Phones, e-mails, URLs and handles replaced by ``{PHONE}`` etc. (one regex pass)."""
+    return _CONTACT_RE.sub(lambda m: f" {{{m.lastgroup}}} ", text)
 
 
 def build_template(member_texts: Sequence[str], *, support: float = 0.6) -> str:

@@ -14,7 +14,8 @@ is tried in each of ``regions`` except Poland (no trunk prefix there); a run wit
 either is tried as Polish (9 digits) and as an international number missing its "+"
 ("380971234567"). Of the *valid* readings a mobile one wins, then the order of
 ``regions``; output is E.164. A national number valid in two regions (Ukrainian and
-Romanian 07x mobiles) takes the first region: put the likely one first.
+Romanian 07x mobiles) takes the first region, except that in a text without Cyrillic
+letters the countries that write Cyrillic (UA, ...) are tried last.
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 _PHONE_CAND_RE = re.compile(r"(?<![\w+/=.-])(?:\+|00)?\(?\d(?:[ \u00a0\-.()]{0,3}\d){8,16}(?![\w])")
 _NON_DIGIT_RE = re.compile(r"\D")
 _DIGIT_RE = re.compile(r"\d")
+_CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
+_CYRILLIC_REGIONS = frozenset({"UA", "RU", "BY", "KZ", "BG", "RS", "MK"})
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})*\.[^\W\d_]{2,24}\b")
 _URL_RE = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'«»]+")
 _TRAIL = ".,;:!?)]}»\"'"
@@ -206,8 +209,14 @@ for _code, _symbols, _words, _stems in _CURRENCIES:
         _CODE_OF[_literal] = _code
 
 
+_WORD_END = "\x00"
+
+
 def _trie_regex(words: Iterable[str]) -> str:
-    """One regex alternation factored as a trie (much faster than a flat one in ``re``)."""
+    """One regex alternation factored as a trie (much faster than a flat one in ``re``).
+
+    A word ending in ``_WORD_END`` must end a word there ("hamburg" but not "hamburger").
+    """
     trie: dict[str, Any] = {}
     for word in words:
         node = trie
@@ -219,7 +228,7 @@ def _trie_regex(words: Iterable[str]) -> str:
         keys = sorted(k for k in node if k)
         if not keys:
             return ""
-        alts = [re.escape(k) + build(node[k]) for k in keys]
+        alts = [(r"(?!\w)" if k == _WORD_END else re.escape(k)) + build(node[k]) for k in keys]
         body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
         return f"(?:{body})?" if "" in node else body
 
@@ -374,14 +383,15 @@ def gazetteer() -> tuple[dict[str, Place], re.Pattern[str]]:
     for item in json.loads(raw)["places"]:
         place = Place(item["id"], item["kind"], item["label"], item["country"])
         for stem in item["stems"]:
-            by_stem[normalize(stem)] = place
+            end = _WORD_END if stem.endswith("$") else ""  # "$" in the data file
+            by_stem[normalize(stem.rstrip("$")) + end] = place
     pattern = re.compile(r"(?<!\w)(" + _trie_regex(by_stem) + r")")
     return by_stem, pattern
 
 
 def _places(norm: str) -> list[Place]:
     by_stem, pattern = gazetteer()
-    return [by_stem[m.group(1)] for m in pattern.finditer(norm)]
+    return [by_stem.get(m[1]) or by_stem[m[1] + _WORD_END] for m in pattern.finditer(norm)]
 
 
 # --------------------------------------------------------------------------- extract
@@ -396,6 +406,10 @@ def extract(
     """Everything this module finds in ``text`` (each list de-duplicated, in text order)."""
     norm = normalize(text) if normalized is None else normalized
     region_tuple = tuple(r.upper() for r in regions)
+    if _CYRILLIC_RE.search(text) is None:
+        # a national number valid in two regions (UA and RO 07x mobiles): in text without
+        # Cyrillic, the Cyrillic-writing countries go last
+        region_tuple = tuple(sorted(region_tuple, key=lambda r: r in _CYRILLIC_REGIONS))
 
     urls = (
         [_strip_url(u) for u in _URL_RE.findall(text)] if ("://" in text or "www" in text) else []

@@ -3,8 +3,10 @@
 ``normalize(text)`` applies, in this order:
 
 1. **NFKC** (full-width letters, ligatures, styled "𝐫𝐚𝐛𝐨𝐭𝐚" maths letters -> plain) and
-   **case folding**; NFKC is re-applied when case folding produced a non-NFKC string, so
-   the result is a fixed point (``normalize`` is idempotent).
+   **case folding**; small-capital letters that NFKC keeps ("ᴡᴏʀᴋ", "мᴇxᴄ") become plain
+   Latin letters (292 messages of the shared spam set use them); NFKC is re-applied when
+   case folding produced a non-NFKC string, so the result is a fixed point (``normalize``
+   is idempotent).
 2. **Invisible characters removed**: zero-width space/joiners, soft hyphen, word joiner,
    bidi controls, variation selectors, BOM, Mongolian vowel separator, tag characters.
 3. **Stray combining marks removed**: after NFKC, every letter that has a precomposed form
@@ -109,40 +111,85 @@ _GRK_CHARS = "\u0370-\u03ff\u1f00-\u1fff"
 
 
 def _script_of(ch: str) -> int:
-    o = ord(ch)
-    if 0x0400 <= o <= 0x052F or 0x1C80 <= o <= 0x1C8F or 0x2DE0 <= o <= 0x2DFF:
-        return _CYR
-    if 0xA640 <= o <= 0xA69F:
-        return _CYR
-    if ("a" <= ch <= "z") or 0x00C0 <= o <= 0x024F or 0x1E00 <= o <= 0x1EFF:
-        return _LAT
-    if 0x0370 <= o <= 0x03FF or 0x1F00 <= o <= 0x1FFF:
-        return _GRK
-    return -1
+    found = _SCRIPT_INFO.get(ch)
+    return -1 if found is None else found[0]
 
 
-_T = r"[^\W_]*"
-# a token mixing two of the three scripts, or with a digit run between two letters
-_SUSPECT_RE = re.compile(
-    rf"(?<![^\W_])(?:"
-    rf"(?={_T}[{_LAT_CHARS}])(?={_T}[{_CYR_CHARS}{_GRK_CHARS}])"
-    rf"|(?={_T}[{_CYR_CHARS}])(?={_T}[{_GRK_CHARS}])"
-    rf"|(?={_T}{_LETTER}\d+{_LETTER})"
-    rf")[^\W_]+"
-)
 _INNER_DIGITS_RE = re.compile(rf"(?<={_LETTER})\d+(?={_LETTER})")
+# cheap two-class patterns that locate suspect tokens (see _suspect_spans)
+_HAS_LAT_RE = re.compile(f"[{_LAT_CHARS}]")
+_HAS_CYR_RE = re.compile(f"[{_CYR_CHARS}]")
+_HAS_GRK_RE = re.compile(f"[{_GRK_CHARS}]")
+_LAT_THEN_OTHER_RE = re.compile(rf"[{_LAT_CHARS}]\d*[{_CYR_CHARS}{_GRK_CHARS}]")
+_OTHER_THEN_LAT_RE = re.compile(rf"[{_CYR_CHARS}{_GRK_CHARS}]\d*[{_LAT_CHARS}]")
+_HAS_DIGIT_RE = re.compile(r"\d")
+_DIGIT_RUN_RE = re.compile(r"\d+")
+_TRIPLE_RE = re.compile(r"(.)\1\1")
+
+
+_CYR_THEN_GRK_RE = re.compile(rf"[{_CYR_CHARS}]\d*[{_GRK_CHARS}]|[{_GRK_CHARS}]\d*[{_CYR_CHARS}]")
+
+
+def _token_span(text: str, i: int) -> tuple[int, int]:
+    start = i
+    while start > 0 and text[start - 1].isalnum():  # isalnum() is re's [^\W_]
+        start -= 1
+    end = i
+    n = len(text)
+    while end < n and text[end].isalnum():
+        end += 1
+    return start, end
+
+
+def _suspect_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of tokens that mix scripts or hide letters as digits (sorted, distinct).
+
+    A token with letters of two scripts always has two letters of different scripts
+    next to each other (or with only digits between), so cheap two-class patterns find
+    every such token without scanning each word with look-aheads.
+    """
+    has_lat = _HAS_LAT_RE.search(text) is not None
+    has_cyr = _HAS_CYR_RE.search(text) is not None
+    has_grk = _HAS_GRK_RE.search(text) is not None
+    patterns: list[re.Pattern[str]] = []
+    if has_lat and (has_cyr or has_grk):
+        patterns += (_LAT_THEN_OTHER_RE, _OTHER_THEN_LAT_RE)
+    if has_cyr and has_grk:
+        patterns.append(_CYR_THEN_GRK_RE)
+    spans = {_token_span(text, m.start()) for p in patterns for m in p.finditer(text)}
+    if _HAS_DIGIT_RE.search(text) is not None:
+        n = len(text)
+        for m in _DIGIT_RUN_RE.finditer(text):  # a digit run between two letters
+            start, end = m.span()
+            if start > 0 and end < n and text[start - 1].isalpha() and text[end].isalpha():
+                spans.add(_token_span(text, start))
+    return sorted(spans)
+
+
+_SCRIPT_RANGES = (
+    (0x0400, 0x052F, _CYR), (0x1C80, 0x1C8F, _CYR), (0x2DE0, 0x2DFF, _CYR),
+    (0xA640, 0xA69F, _CYR), (ord("a"), ord("z"), _LAT), (0x00C0, 0x024F, _LAT),
+    (0x1E00, 0x1EFF, _LAT), (0x0370, 0x03FF, _GRK), (0x1F00, 0x1FFF, _GRK),
+)  # fmt: skip
+# character -> (script, has no look-alike in the other scripts); built once
+_SCRIPT_INFO: dict[str, tuple[int, bool]] = {
+    chr(o): (script, chr(o) not in _AMBIGUOUS)
+    for lo, hi, script in _SCRIPT_RANGES
+    for o in range(lo, hi + 1)
+}
 
 
 def _dominant(token: str) -> int:
     strong = [0, 0, 0]
     weak = [0, 0, 0]
+    info = _SCRIPT_INFO
     for ch in token:
-        s = _script_of(ch)
-        if s < 0:
+        found = info.get(ch)
+        if found is None:
             continue
-        weak[s] += 1
-        if ch not in _AMBIGUOUS:
-            strong[s] += 1
+        weak[found[0]] += 1
+        if found[1]:
+            strong[found[0]] += 1
     counts = strong if any(strong) else weak
     # ties: Cyrillic > Latin > Greek (max() keeps the first maximum)
     return max((_CYR, _LAT, _GRK), key=lambda s: counts[s])
@@ -151,6 +198,8 @@ def _dominant(token: str) -> int:
 def _fold_token(token: str) -> str:
     script = _dominant(token)
     folded = token.translate(_TO[script])
+    if folded.isalpha():
+        return folded
     digits = _DIGITS[script]
 
     def digit_run(m: re.Match[str]) -> str:
@@ -162,12 +211,19 @@ def _fold_token(token: str) -> str:
     return _INNER_DIGITS_RE.sub(digit_run, folded)
 
 
-def _fold_match(m: re.Match[str]) -> str:
-    return _fold_token(m.group())
-
-
 def _join_spaced(m: re.Match[str]) -> str:
     return _SPACED_SEP_RE.sub("", m.group())
+
+
+# small capitals and other letter-shaped IPA/phonetic letters that NFKC leaves alone but
+# spammers use as Latin look-alikes ("мᴇxᴄ"): mapped to the plain Latin letter first
+_SMALL_CAPS = {
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i",
+    "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s",
+    "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z", "ɑ": "a", "ɡ": "g", "ı": "i",
+}  # fmt: skip
+_SMALL_CAPS_TABLE = str.maketrans(_SMALL_CAPS)
+_SMALL_CAPS_RE = re.compile("[" + "".join(_SMALL_CAPS) + "]")
 
 
 def _nfkc_casefold(text: str) -> str:
@@ -176,21 +232,34 @@ def _nfkc_casefold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text).casefold()
+    if _SMALL_CAPS_RE.search(text) is not None:
+        text = text.translate(_SMALL_CAPS_TABLE)
     return _STRIP_RE.sub("", text)
 
 
 def fold_lookalikes(text: str) -> str:
     """Only step 6 of :func:`normalize` (expects case-folded text)."""
-    return _SUSPECT_RE.sub(_fold_match, text)
+    spans = _suspect_spans(text)
+    if not spans:
+        return text
+    out: list[str] = []
+    last = 0
+    for start, end in spans:
+        out.append(text[last:start])
+        out.append(_fold_token(text[start:end]))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def normalize(text: str) -> str:
     """Return ``text`` normalised for matching (see the module docstring)."""
-    text = _nfkc_casefold(text)
-    text = _SPACE_RE.sub(" ", text).strip()
+    text = " ".join(_nfkc_casefold(text).split())  # same whitespace set as re's \s
     text = _SPACED_RE.sub(_join_spaced, text)
-    text = _SUSPECT_RE.sub(_fold_match, text)
-    return _REPEAT_RE.sub(r"\1", text)
+    text = fold_lookalikes(text)
+    if _TRIPLE_RE.search(text) is not None:
+        text = _REPEAT_RE.sub(r"\1", text)
+    return text
 
 
 # --------------------------------------------------------------------------- stats
@@ -236,8 +305,8 @@ def obfuscation_stats(text: str) -> ObfuscationStats:
     folded = _SPACE_RE.sub(" ", _nfkc_casefold(text))
     mixed = 0
     digit = 0
-    for m in _SUSPECT_RE.finditer(folded):
-        token = m.group()
+    for start, end in _suspect_spans(folded):
+        token = folded[start:end]
         scripts = {_script_of(ch) for ch in token} - {-1}
         if len(scripts) > 1:
             if token.translate(_TO[_dominant(token)]) != token:

@@ -108,9 +108,11 @@ def score_texts(
         fscore = flag_score(hits)
         risk = combine(p, fscore)
         reasons = _flag_reasons(hits, language, flagset)
-        reasons.extend(
-            Reason("model", c.ngram, "model: " + c.describe(text), c.contribution) for c in top
-        )
+        if top:
+            words = text.split()
+            reasons.extend(
+                Reason("model", c.ngram, "model: " + c.describe(words), c.contribution) for c in top
+            )
         out.append(
             Score(
                 risk=risk,
