@@ -205,7 +205,9 @@ def post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPo
 
 def post_view_audit(*, actor: User, post: MonitoredPost) -> None:
     """Posts can name people (a phone number, a handle): opening one is recorded."""
-    audit_record(actor=actor, action="online.post_view", object_type="post", object_ref=str(post.pk))
+    audit_record(
+        actor=actor, action="online.post_view", object_type="post", object_ref=str(post.pk)
+    )
 
 
 def posts_stix_bundle(*, actor: User, posts: Iterable[MonitoredPost]) -> str:
