@@ -91,20 +91,19 @@ def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]
     """A ring layout: shared contacts inside, the posts that use them outside."""
     size, centre = 520, 260
     contacts = list(group.contacts)[:40]
-    inner = {
-        c: (
-            centre + 110 * math.cos(2 * math.pi * i / max(len(contacts), 1)),
-            centre + 110 * math.sin(2 * math.pi * i / max(len(contacts), 1)),
-        )
-        for i, c in enumerate(contacts)
-    }
-    outer = {
-        p.pk: (
-            centre + 220 * math.cos(2 * math.pi * i / max(len(posts), 1)),
-            centre + 220 * math.sin(2 * math.pi * i / max(len(posts), 1)),
-        )
-        for i, p in enumerate(posts)
-    }
+
+    def ring(count: int, radius: float) -> list[tuple[float, float]]:
+        radius = radius if count > 1 else 0.0  # a lone node sits in the middle
+        return [
+            (
+                centre + radius * math.cos(2 * math.pi * i / count),
+                centre + radius * math.sin(2 * math.pi * i / count),
+            )
+            for i in range(count)
+        ]
+
+    inner = dict(zip(contacts, ring(len(contacts), 110), strict=True))
+    outer = dict(zip((p.pk for p in posts), ring(len(posts), 220), strict=True))
     edges = [(outer[p.pk], inner[c]) for p in posts for c in p.contacts if c in inner]
     return {
         "size": size,
