@@ -171,7 +171,7 @@ def process_batch(
     if config.extract:
         from opennrm.monitoring.extract import extract
 
-        contacts = [_contacts(extract(t, normalized=n)) for t, n in zip(raw, norm, strict=True)]
+        contacts = [_contacts(extract(t, contacts_only=True)) for t in raw]
     else:
         contacts = [()] * len(raw)
     if config.detect_language:
