@@ -39,7 +39,7 @@ class FlagDataError(ValueError):
     """The flags data file is malformed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FlagHit:
     """One flag that fired on a post, with the words that made it fire."""
 

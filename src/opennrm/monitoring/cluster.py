@@ -54,7 +54,7 @@ class ClusterConfig:
     template_support: float = 0.6
     template_members: int = 50
     max_contact_posts: int = 1000
-    windows_per_chunk: int = 40_000
+    windows_per_chunk: int = 10_000  # (windows x num_perm) uint64 buffer ~5 MiB
     lsh_backend: str = "numpy"  # or "datasketch": MinHashLSH over LeanMinHash objects
 
 
@@ -104,6 +104,7 @@ def minhash_signatures(
     codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     powers = [_P ** np.uint64(k - 1 - j) for j in range(k)]
+    shift = np.uint64(32)
     # process documents in chunks so the (windows x num_perm) matrix stays small
     doc = 0
     while doc < n:
@@ -123,11 +124,15 @@ def minhash_signatures(
                 h = np.zeros(total, dtype=np.uint64)
                 for j in range(k):
                     h += codes[pos + j] * powers[j]
-                hashed = ((h[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).astype(np.uint32)
+                # (a * h + b) >> 32 in place, in one (windows x num_perm) buffer: the
+                # minimum of the 32-bit results is taken before narrowing to uint32
+                hashed = np.multiply(h[:, None], a[None, :])
+                hashed += b[None, :]
+                hashed >>= shift
             nonempty = chunk_counts > 0
             bounds = (np.cumsum(chunk_counts) - chunk_counts)[nonempty]
             mins = np.minimum.reduceat(hashed, bounds, axis=0)
-            sig[doc:end][nonempty] = mins
+            sig[doc:end][nonempty] = mins.astype(np.uint32)
         doc = end
     return sig, valid
 

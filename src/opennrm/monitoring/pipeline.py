@@ -57,7 +57,7 @@ class PipelineConfig:
     label_language: str = "en"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PostResult:
     """What the pipeline learned about one post."""
 
