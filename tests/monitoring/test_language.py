@@ -106,3 +106,17 @@ def test_output_is_configured_or_none(text: str, languages: list[str]) -> None:
     assert detect_language(text, languages=languages) in (*languages, None)
     fast = fast_language(text, sum(c.isalpha() for c in text), tuple(languages))
     assert fast in (*languages, None)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(["http", "://", "www", ".", "@", "t", "me", "/", "WWW", "T.ME", "x", " "]),
+        max_size=20,
+    ).map("".join)
+)
+def test_url_gate_never_skips_a_url(text: str) -> None:
+    from opennrm.monitoring.language import _URLISH_GATE_RE, _URLISH_RE
+
+    if _URLISH_GATE_RE.search(text) is None:
+        assert _URLISH_RE.sub(" ", text) == text

@@ -35,8 +35,10 @@ __all__ = ["DEFAULT_LANGUAGES", "FAST_PATH_SCRIPT_SHARE", "UNIQUE_LETTERS", "det
 
 DEFAULT_LANGUAGES = ("uk", "ru", "pl", "ro", "en", "de")
 _FAST_OK = frozenset(DEFAULT_LANGUAGES)
-_LETTER_RE = re.compile(r"[^\W\d_]")
+_NON_LETTERS_RE = re.compile(r"[\W\d_]+")  # removing these leaves the letters
 _URLISH_RE = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\S+@\S+|@\w+|t\.me/\S+")
+# every alternative of _URLISH_RE contains one of these (a cheap gate before the sub)
+_URLISH_GATE_RE = re.compile(r"(?i)://|www\.|@|t\.me/")
 
 #: letters that, among :data:`DEFAULT_LANGUAGES`, only one language uses (lower case)
 UNIQUE_LETTERS: dict[str, str] = {
@@ -104,8 +106,8 @@ def detect_language(
     URLs, e-mail addresses and @handles are ignored; fewer than ``min_letters`` letters
     left means ``None``. ``fast=False`` always asks lingua (no letter fast path).
     """
-    cleaned = _URLISH_RE.sub(" ", text)
-    n_letters = len(_LETTER_RE.findall(cleaned))
+    cleaned = _URLISH_RE.sub(" ", text) if _URLISH_GATE_RE.search(text) else text
+    n_letters = len(_NON_LETTERS_RE.sub("", cleaned))
     if n_letters < min_letters:
         return None
     codes = tuple(sorted(code.lower() for code in languages))
