@@ -148,3 +148,17 @@ def test_unknown_backend_is_rejected() -> None:
 
     with pytest.raises(ValueError, match="lsh_backend"):
         near_duplicate_clusters(TEXTS, KEYS, ClusterConfig(lsh_backend="faiss"))
+
+
+_CONTACT_PIECES = st.sampled_from(
+    ["a", "word", " ", ".", "@", "ab", "x.com", ".ru", "+3", "80", "97", "-", "(", ")",
+     "https://", "www.", "t.me/", "mail", "_", "1", "2345", "ё", "com", "io"]
+)  # fmt: skip
+
+
+@settings(max_examples=300)
+@given(st.lists(_CONTACT_PIECES, max_size=30).map("".join))
+def test_mask_with_pruned_alternatives_equals_the_full_pattern(text: str) -> None:
+    from opennrm.monitoring.cluster import _CONTACT_RE, _mask
+
+    assert _mask(text) == _CONTACT_RE.sub(lambda m: f" {{{m.lastgroup}}} ", text)

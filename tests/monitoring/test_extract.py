@@ -170,3 +170,32 @@ def test_dotted_phone_and_extraction_pickles() -> None:
 def test_gazetteer_false_friends(text: str, label: str | None) -> None:
     labels = [p.label for p in extract(text).places]
     assert labels == ([label] if label else [])
+
+
+_CONTACT_FIELDS = ("phones", "emails", "urls", "telegram", "whatsapp", "viber", "instagram")
+
+
+def _contact_view(ex: object) -> tuple[object, ...]:
+    return tuple(getattr(ex, f) for f in _CONTACT_FIELDS)
+
+
+def test_contacts_only_finds_the_same_contacts_and_nothing_else() -> None:
+    text = (
+        "Работа в Гeрмании, 12 евро/час, от 20 до 45 лет, wa.me/380971234567, "
+        "https://t.me/rabota_de, сайт rabota-de.com, mail HR@rabota.de, instagram @praca_de"
+    )
+    full = extract(text)
+    only = extract(text, contacts_only=True)
+    assert _contact_view(only) == _contact_view(full)
+    assert only.telegram == ("@rabota_de",) and only.whatsapp == ("+380971234567",)
+    assert full.money and full.ages and full.places and full.domains
+    assert not (only.money or only.ages or only.places or only.domains or only.genders)
+
+
+@settings(max_examples=200)
+@given(st.lists(_PIECES, max_size=30).map("".join))
+def test_contacts_only_equals_the_full_extraction_contacts(text: str) -> None:
+    full = extract(text, regions=("PL", "UA"))
+    assert _contact_view(extract(text, regions=("PL", "UA"), contacts_only=True)) == (
+        _contact_view(full)
+    )

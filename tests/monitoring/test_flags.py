@@ -163,3 +163,47 @@ def test_custom_file_loads(tmp_path: object) -> None:
     path.write_text(json.dumps(_doc()), encoding="utf-8")
     custom = load_flags(path)
     assert [h.flag_id for h in custom.evaluate("FOO bar")] == ["x"]
+
+
+def _find_visiting_every_word(text: str) -> dict[int, str]:
+    """The matcher's term pass without the trigger regex (every word visited)."""
+    import re
+
+    matcher = load_flags().matcher
+    found: dict[int, str] = {}
+    for m in re.finditer(r"\w+", text):
+        word = m.group()
+        for gid, pattern in matcher.exact.get(word, []):
+            if gid not in found and (hit := pattern.match(text, m.start())) is not None:
+                found[gid] = hit.group()
+        for key in (word[:3], *(word[:n] for n in matcher.short_stem_lengths)):
+            for stem, gid, pattern in matcher.stems.get(key, []):
+                if gid in found or not word.startswith(stem):
+                    continue
+                if (hit := pattern.match(text, m.start())) is not None:
+                    found[gid] = hit.group()
+    return found
+
+
+def _vocabulary() -> list[str]:
+    matcher = load_flags().matcher
+    stems = [stem + "ая" for cands in matcher.stems.values() for stem, _, _ in cands]
+    return sorted(matcher.exact) + stems + ["работа", "x", "1", "вы", "ок"]
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.sampled_from(_vocabulary()), max_size=25),
+    st.lists(st.sampled_from([" ", "  ", ", ", "-", "_", "ё"]), min_size=1, max_size=25),
+)
+def test_trigger_regex_finds_what_visiting_every_word_finds(
+    words: list[str], seps: list[str]
+) -> None:
+    text = "".join(w + seps[i % len(seps)] for i, w in enumerate(words))
+    found = load_flags().matcher.find(text)
+    expected = _find_visiting_every_word(text)
+    searched = {gid for gid, _ in load_flags().matcher.searched}
+    assert {g: e for g, e in found.items() if g not in expected} == {
+        g: e for g, e in found.items() if g in searched and g not in expected
+    }
+    assert {g: found.get(g) for g in expected} == expected

@@ -55,7 +55,7 @@ class ModelConfig:
     seed: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FeatureContribution:
     """One n-gram's contribution to the model's decision value (log-odds units)."""
 

@@ -11,6 +11,17 @@ set it is several times faster and agrees with high-accuracy mode on the large m
 of messages (0.06 vs 0.22 ms per message; 95.7 % agreement on 13,202 messages, the
 high-accuracy mode labels fewer short Russian messages Ukrainian); pass
 ``accurate=True`` to switch.
+
+Fast path: before lingua, a text whose letters (after the URL clean-up) include letters
+that only **one** of the configured languages uses (uk ``і ї є ґ``, ru ``ы э ъ ё``, pl
+``ą ć ę ł ń ś ź ż``, ro ``ă ș ț ş ţ``, de ``ä ö ü ß``), and none unique to another, and
+that is at least :data:`FAST_PATH_SCRIPT_SHARE` in that language's script, gets that
+language without calling lingua. It applies only when every configured language is one of
+:data:`DEFAULT_LANGUAGES` (the letters are unique *among those*); ``fast=False`` turns it
+off. On the 13,202 messages of the shared Russian Telegram set it decides 46 % of them and
+agrees with lingua (low-accuracy mode) on 98.2 % of those (99.2 % of all messages); the
+disagreements are almost all short Russian messages with ``ы``/``э``/``ё`` that lingua
+labels Ukrainian ("для меня это не проблема"), where the fast path is right.
 """
 
 from __future__ import annotations
@@ -20,11 +31,53 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["DEFAULT_LANGUAGES", "detect_language"]
+__all__ = ["DEFAULT_LANGUAGES", "FAST_PATH_SCRIPT_SHARE", "UNIQUE_LETTERS", "detect_language"]
 
 DEFAULT_LANGUAGES = ("uk", "ru", "pl", "ro", "en", "de")
-_LETTER_RE = re.compile(r"[^\W\d_]")
+_FAST_OK = frozenset(DEFAULT_LANGUAGES)
+_NON_LETTERS_RE = re.compile(r"[\W\d_]+")  # removing these leaves the letters
 _URLISH_RE = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\S+@\S+|@\w+|t\.me/\S+")
+# every alternative of _URLISH_RE contains one of these (a cheap gate before the sub)
+_URLISH_GATE_RE = re.compile(r"(?i)://|www\.|@|t\.me/")
+
+#: letters that, among :data:`DEFAULT_LANGUAGES`, only one language uses (lower case)
+UNIQUE_LETTERS: dict[str, str] = {
+    "uk": "іїєґ",
+    "ru": "ыэъё",
+    "pl": "ąćęłńśźż",
+    "ro": "ășțşţ",
+    "de": "äöüß",
+}
+FAST_PATH_SCRIPT_SHARE = 0.8
+_LETTER_LANGUAGE = {
+    ch: code
+    for code, letters in UNIQUE_LETTERS.items()
+    for letter in letters
+    for ch in (letter, letter.upper())
+    if len(ch) == 1  # "ß".upper() is "SS"
+}
+_UNIQUE_RE = re.compile("[" + "".join(_LETTER_LANGUAGE) + "]")
+_CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
+_LATIN_RE = re.compile("[a-zA-Z\u00c0-\u024f]")
+_SCRIPT_RE = {"uk": _CYRILLIC_RE, "ru": _CYRILLIC_RE}  # the others: _LATIN_RE
+
+
+def fast_language(cleaned: str, n_letters: int, languages: tuple[str, ...]) -> str | None:
+    """The language given by letters unique to it (see the module doc), or ``None``.
+
+    ``cleaned`` is the text without URLs and handles, ``n_letters`` its number of letters.
+    ``None`` means "not decided here" (ask lingua), never "no language".
+    """
+    found = {_LETTER_LANGUAGE[ch] for ch in _UNIQUE_RE.findall(cleaned)}
+    if len(found) != 1:
+        return None
+    (code,) = found
+    if code not in languages:
+        return None
+    script = _SCRIPT_RE.get(code, _LATIN_RE)
+    if len(script.findall(cleaned)) < FAST_PATH_SCRIPT_SHARE * n_letters:
+        return None
+    return code
 
 
 @functools.lru_cache(maxsize=8)
@@ -46,16 +99,22 @@ def detect_language(
     *,
     min_letters: int = 10,
     accurate: bool = False,
+    fast: bool = True,
 ) -> str | None:
     """ISO 639-1 code of ``text``'s language among ``languages``, or ``None``.
 
     URLs, e-mail addresses and @handles are ignored; fewer than ``min_letters`` letters
-    left means ``None``.
+    left means ``None``. ``fast=False`` always asks lingua (no letter fast path).
     """
-    cleaned = _URLISH_RE.sub(" ", text)
-    if not any(i + 1 >= min_letters for i, _ in enumerate(_LETTER_RE.finditer(cleaned))):
+    cleaned = _URLISH_RE.sub(" ", text) if _URLISH_GATE_RE.search(text) else text
+    n_letters = len(_NON_LETTERS_RE.sub("", cleaned))
+    if n_letters < min_letters:
         return None
     codes = tuple(sorted(code.lower() for code in languages))
+    if fast and _FAST_OK.issuperset(codes):
+        code = fast_language(cleaned, n_letters, codes)
+        if code is not None:
+            return code
     found = _detector(codes, accurate).detect_language_of(cleaned)
     if found is None:
         return None

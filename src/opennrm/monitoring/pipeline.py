@@ -57,7 +57,7 @@ class PipelineConfig:
     label_language: str = "en"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PostResult:
     """What the pipeline learned about one post."""
 
@@ -171,7 +171,7 @@ def process_batch(
     if config.extract:
         from opennrm.monitoring.extract import extract
 
-        contacts = [_contacts(extract(t, normalized=n)) for t, n in zip(raw, norm, strict=True)]
+        contacts = [_contacts(extract(t, contacts_only=True)) for t in raw]
     else:
         contacts = [()] * len(raw)
     if config.detect_language:

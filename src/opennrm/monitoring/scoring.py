@@ -41,7 +41,7 @@ from opennrm.monitoring.normalize import normalize
 DEFAULT_FLAGS_ONLY_THRESHOLD = 0.3
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     """One reason behind a score: a flag, or an n-gram of the model."""
 
@@ -51,7 +51,7 @@ class Reason:
     weight: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Score:
     """The risk of one post, and why."""
 
