@@ -77,3 +77,9 @@ def test_idempotent_on_lookalike_heavy_text(text: str) -> None:
 def test_no_mixed_script_tokens_after_normalize(text: str) -> None:
     assert count_mixed_script_tokens(normalize(text)) == 0
     assert 0.0 <= obfuscation_score(text) <= 1.0
+
+
+def test_squeeze_then_join_is_idempotent_regression() -> None:
+    # found by hypothesis: squeezing "ааа" left a lone letter that joined "a.c.c." on a second pass
+    once = normalize("a.c.c.Αаа")
+    assert normalize(once) == once

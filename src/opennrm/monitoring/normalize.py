@@ -255,10 +255,15 @@ def fold_lookalikes(text: str) -> str:
 def normalize(text: str) -> str:
     """Return ``text`` normalised for matching (see the module docstring)."""
     text = " ".join(_nfkc_casefold(text).split())  # same whitespace set as re's \s
-    text = _SPACED_RE.sub(_join_spaced, text)
-    text = fold_lookalikes(text)
-    if _TRIPLE_RE.search(text) is not None:
-        text = _REPEAT_RE.sub(r"\1", text)
+    text = fold_lookalikes(_SPACED_RE.sub(_join_spaced, text))
+    # Squeezing a run can leave a lone letter that now joins its spaced-out neighbours
+    # ("a.c.c.ааа" -> "a.c.c.а" -> "acca"): repeat until nothing changes. Every round
+    # shortens the text, so this ends; almost all texts take the first exit.
+    while _TRIPLE_RE.search(text) is not None:
+        squeezed = fold_lookalikes(_SPACED_RE.sub(_join_spaced, _REPEAT_RE.sub(r"\1", text)))
+        if squeezed == text:
+            break
+        text = squeezed
     return text
 
 
