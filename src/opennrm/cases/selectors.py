@@ -67,21 +67,26 @@ def case_search(
     today: date | None = None,
 ) -> QuerySet[Case]:
     today = today or local_today()
-    qs = cases_visible_to(actor).select_related("owning_agency")
+    # The conditions go in with one filter() call: the same WHERE as one filter() per
+    # condition, without cloning the query for each (this is on every API list request).
+    conditions: list[Q] = []
     if state:
-        qs = qs.filter(state=state)
+        conditions.append(Q(state=state))
     if region:
-        qs = qs.filter(region=region.strip())
+        conditions.append(Q(region=region.strip()))
     if overdue is True:
-        qs = qs.filter(deadline__lt=today)
+        conditions.append(Q(deadline__lt=today))
     elif overdue is False:
-        qs = qs.filter(Q(deadline__isnull=True) | Q(deadline__gte=today))
+        conditions.append(Q(deadline__isnull=True) | Q(deadline__gte=today))
     if is_child is not None:
-        qs = qs.filter(is_child=is_child)
+        conditions.append(Q(is_child=is_child))
     if forced_criminality is not None:
-        qs = qs.filter(forced_criminality=forced_criminality)
+        conditions.append(Q(forced_criminality=forced_criminality))
     if reference:
-        qs = qs.filter(reference__icontains=reference.strip())
+        conditions.append(Q(reference__icontains=reference.strip()))
+    qs = cases_visible_to(actor).select_related("owning_agency")
+    if conditions:
+        qs = qs.filter(*conditions)
     return qs.order_by("-created_at", "-id")
 
 
