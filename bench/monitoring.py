@@ -249,7 +249,7 @@ def run_dask(model: Any, posts: list[Any], workers: int, batch_size: int) -> tup
 
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -74,7 +74,7 @@ def test_existing_scheduler_by_address(model: RiskModel, expected: object) -> No
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         result = run_pipeline_dask(
             POSTS, model=model, config=CONFIG, scheduler_address=cluster.scheduler_address

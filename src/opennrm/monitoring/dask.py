@@ -71,7 +71,9 @@ def run_pipeline_dask(
                         n_workers=n_workers,
                         threads_per_worker=1,
                         processes=processes,
-                        dashboard_address=None,
+                        # a free port: the scheduler's HTTP server starts even without the
+                        # dashboard, and a busy 8787 would only produce a warning
+                        dashboard_address=":0",
                     )
                 )
                 client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
