@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from django.test import Client
 from django_otp.oath import totp
@@ -12,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.accounts.models import Agency, User
 from opennrm.accounts.roles import AgencyType, Role
+from opennrm.accounts.services import api_token_create
 from tests.factories import AgencyFactory, TOTPDeviceFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright beside live_server
@@ -90,3 +92,23 @@ def verified_client(user: User) -> Client:
     session["otp_device_id"] = device.persistent_id
     session.save()
     return client
+
+
+@pytest.fixture
+def api(live_server):
+    """Make an httpx client for a user, talking HTTP to the live server with a bearer token."""
+    clients: list[httpx.Client] = []
+
+    def for_user(user) -> httpx.Client:
+        _token, raw = api_token_create(actor=user, user=user, name="test")
+        client = httpx.Client(
+            base_url=live_server.url + "/api",
+            headers={"Authorization": f"Bearer {raw}"},
+            timeout=30,
+        )
+        clients.append(client)
+        return client
+
+    yield for_user
+    for client in clients:
+        client.close()
