@@ -1,7 +1,7 @@
 """Case-search benchmark: GET /api/cases over real HTTP against PostgreSQL.
 
 Fills PostgreSQL with N synthetic cases (COPY, not services), serves the real
-application with waitress (``opennrm serve`` in a subprocess: its own GIL, as
+application with gunicorn (``opennrm serve`` in a subprocess: its own processes, as
 in production), drives the real endpoint with 20 concurrent keep-alive
 clients carrying a bearer token, and times the exact SQL that the endpoint
 runs, executed with psycopg in the same run, sequentially and with the same
@@ -687,8 +687,8 @@ def run_concurrently(
 
 
 @contextmanager
-def serve(env: dict[str, str], threads: int, log_path: Path) -> Iterator[str]:
-    """``opennrm serve`` (waitress) in a subprocess on a free port; yields its base URL."""
+def serve(env: dict[str, str], threads: int, workers: int, log_path: Path) -> Iterator[str]:
+    """``opennrm serve`` (gunicorn) in a subprocess on a free port; yields its base URL."""
     port = free_port()
     import opennrm
 
@@ -710,6 +710,8 @@ def serve(env: dict[str, str], threads: int, log_path: Path) -> Iterator[str]:
                 str(port),
                 "--threads",
                 str(threads),
+                "--workers",
+                str(workers),
                 "--insecure-local",  # plain HTTP on loopback: no TLS in the measurement
             ],
             env=child_env,
@@ -782,6 +784,93 @@ def api_load(
 
 
 # --- raw SQL --------------------------------------------------------------------------
+
+
+_WRK_LUA = """
+local paths = {%(paths)s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1], {["Authorization"] = "Bearer %(token)s"})
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "WRKJSON {\\"p50\\": %%f, \\"p95\\": %%f, \\"p99\\": %%f, \\"max\\": %%f, \\"requests\\": %%d, \\"duration_us\\": %%d, \\"errors\\": %%d}\\n",
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+@dataclass
+class WrkStats:
+    """Latencies measured by wrk (a C load generator: almost no client CPU)."""
+
+    name: str
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    requests: int
+    wall_s: float
+    errors: int
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "requests": self.requests,
+            "p50_ms": round(self.p50_ms, 3),
+            "p95_ms": round(self.p95_ms, 3),
+            "p99_ms": round(self.p99_ms, 3),
+            "max_ms": round(self.max_ms, 3),
+            "throughput_rps": round(self.requests / self.wall_s, 1)
+            if self.wall_s
+            else float("nan"),
+            "errors": self.errors,
+            "avg_rows": float("nan"),
+        }
+
+
+def wrk_load(
+    base: str, token: str, combos: list[Combo], clients: int, seconds: int, tmp: Path
+) -> WrkStats | None:
+    """The same requests from wrk, if installed (Debian package ``wrk``): ``clients`` connections."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    script = tmp / "load.lua"
+    paths = ", ".join(json.dumps(c.path) for c in combos)
+    script.write_text(_WRK_LUA % {"paths": paths, "token": token})
+
+    def command(duration: int) -> list[str]:
+        return [
+            wrk,
+            "-t",
+            str(min(2, clients)),
+            "-c",
+            str(clients),
+            "-d",
+            f"{duration}s",
+            "-s",
+            str(script),
+            base,
+        ]
+
+    subprocess.run(command(2), capture_output=True, check=False)  # noqa: S603 - warm-up
+    out = subprocess.run(command(seconds), capture_output=True, text=True, check=True).stdout  # noqa: S603
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    data = json.loads(line.removeprefix("WRKJSON "))
+    return WrkStats(
+        f"API, {clients} conns (wrk)",
+        data["p50"],
+        data["p95"],
+        data["p99"],
+        data["max"],
+        data["requests"],
+        data["duration_us"] / 1e6,
+        data["errors"],
+    )
 
 
 def raw_connect() -> Any:
@@ -875,7 +964,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--requests", type=int, default=50, help="measured requests per client (default 50)"
     )
     p.add_argument("--warmup", type=int, default=5, help="warm-up requests per client (default 5)")
-    p.add_argument("--threads", type=int, default=8, help="waitress threads (default 8)")
+    p.add_argument("--threads", type=int, default=8, help="threads per server process (default 8)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="server processes (default: one per CPU, as `opennrm serve` in production)",
+    )
     p.add_argument(
         "--database-url",
         help="use this (empty, disposable) PostgreSQL database instead of a throwaway cluster",
@@ -971,8 +1066,8 @@ def run(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> int:
         )
     )
 
-    log(f"serving with waitress ({args.threads} threads) ...")
-    with serve(env, args.threads, tmp / "server.log") as base:
+    log(f"serving with gunicorn ({args.workers} processes x {args.threads} threads) ...")
+    with serve(env, args.threads, args.workers, tmp / "server.log") as base:
         log(
             f"API: {base}/api/cases, {args.clients} clients x {args.requests} requests "
             f"(+{args.warmup} warm-up each)"
@@ -980,6 +1075,7 @@ def run(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> int:
         try:
             single = api_load(base, fx.token, combos, 1, args.requests * 2, args.warmup)
             api = api_load(base, fx.token, combos, args.clients, args.requests, args.warmup)
+            wrk = wrk_load(base, fx.token, combos, args.clients, 15, tmp)
         except Abort as exc:
             log(f"ABORT: a request failed:\n{exc}")
             return 1
@@ -992,7 +1088,7 @@ def run(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> int:
     sample = next(c for c in combos if c.page == 1)
     plan = explain(*queries[sample][-1])
 
-    figures = report(args, fr, single, api, raw_seq, raw_conc, sample, queries[sample], plan)
+    figures = report(args, fr, single, api, raw_seq, raw_conc, sample, queries[sample], plan, wrk)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2, default=str) + "\n")
         log(f"figures written to {args.json}")
@@ -1009,10 +1105,13 @@ def report(
     sample: Combo,
     query: list[Query],
     plan: list[str],
+    wrk: WrkStats | None = None,
 ) -> dict[str, Any]:
     a, s1 = api.summary(), single.summary()
     rs, rc = raw_seq.summary(), raw_conc.summary()
-    ratio_conc = a["p95_ms"] / rc["p95_ms"]
+    w = wrk.summary() if wrk is not None else None
+    ratio_httpx = a["p95_ms"] / rc["p95_ms"]
+    ratio_conc = w["p95_ms"] / rc["p95_ms"] if w is not None else ratio_httpx
     ratio_seq = a["p95_ms"] / rs["p95_ms"]
     ratio_single = s1["p95_ms"] / rs["p95_ms"]
     met = ratio_conc <= TARGET_RATIO
@@ -1025,22 +1124,39 @@ def report(
     header = f"{'':28}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>9}{'rows':>6}{'err':>5}"
     log(header)
     log("-" * len(header))
-    for st, sm in ((api, a), (single, s1), (raw_conc, rc), (raw_seq, rs)):
+    rows: list[tuple[Any, dict[str, float | int]]] = [
+        (api, a),
+        (single, s1),
+        (raw_conc, rc),
+        (raw_seq, rs),
+    ]
+    if wrk is not None and w is not None:
+        rows.insert(0, (wrk, w))
+    for st, sm in rows:
         log(
             f"{st.name:28}{sm['p50_ms']:>9.2f}{sm['p95_ms']:>9.2f}{sm['p99_ms']:>9.2f}"
             f"{sm['max_ms']:>9.2f}{sm['throughput_rps']:>9.1f}{sm['avg_rows']:>6.1f}{sm['errors']:>5}"
         )
     log()
-    log(
-        f"ratio API p95 ({args.clients} clients) / raw p95 ({args.clients} threads): {ratio_conc:.2f}"
-        "   <- compared with the target"
-    )
+    if w is not None:
+        log(
+            f"ratio API p95 (wrk, {args.clients} connections) / raw p95 ({args.clients} threads): "
+            f"{ratio_conc:.2f}   <- compared with the target (the load generator takes ~no CPU)"
+        )
+        log(
+            f"ratio API p95 (Python clients, {args.clients}) / raw p95 ({args.clients} threads): {ratio_httpx:.2f}"
+        )
+    else:
+        log(
+            f"ratio API p95 ({args.clients} clients) / raw p95 ({args.clients} threads): {ratio_conc:.2f}"
+            "   <- compared with the target (install wrk for a load generator that takes no CPU)"
+        )
     log(f"ratio API p95 ({args.clients} clients) / raw p95 (sequential):  {ratio_seq:.2f}")
     log(f"ratio API p95 (1 client) / raw p95 (sequential):            {ratio_single:.2f}")
     log(
         f"The target compares like with like: both sides under {args.clients}-way concurrency "
         "on the same machine and database, so the ratio measures what the HTTP stack "
-        "(waitress, middleware, auth, ninja, serialization) adds to the query. Against "
+        "(gunicorn, middleware, auth, ninja, serialization) adds to the query. Against "
         "sequential SQL the ratio would mostly measure queueing for CPU."
     )
     log(
@@ -1048,7 +1164,7 @@ def report(
         f"VACUUM ANALYZE {fr.vacuum_analyze_s:.1f} s); API errors: {a['errors']}"
     )
     log(
-        f"RESULT: api_p95_ms={a['p95_ms']:.2f} raw_p95_ms={rc['p95_ms']:.2f} "
+        f"RESULT: api_p95_ms={(w or a)['p95_ms']:.2f} raw_p95_ms={rc['p95_ms']:.2f} "
         f"ratio={ratio_conc:.2f} target<={TARGET_RATIO} {'MET' if met else 'NOT MET'}"
     )
     return {
@@ -1056,7 +1172,8 @@ def report(
         "clients": args.clients,
         "requests_per_client": args.requests,
         "warmup_per_client": args.warmup,
-        "waitress_threads": args.threads,
+        "server_threads": args.threads,
+        "server_workers": args.workers,
         "seed": args.seed,
         "cpus": os.cpu_count(),
         "fill": fr.__dict__,
@@ -1065,6 +1182,8 @@ def report(
         "raw_concurrent": rc,
         "raw_sequential": rs,
         "ratio_api_p95_over_raw_concurrent_p95": round(ratio_conc, 3),
+        "ratio_python_clients_p95_over_raw_concurrent_p95": round(ratio_httpx, 3),
+        "api_wrk": w,
         "ratio_api_p95_over_raw_sequential_p95": round(ratio_seq, 3),
         "ratio_api_single_p95_over_raw_sequential_p95": round(ratio_single, 3),
         "target_ratio": TARGET_RATIO,

@@ -43,13 +43,38 @@ def migrate() -> None:
     _migrate(verbosity=1)
 
 
-def _serve(host: str, port: int, threads: int) -> None:
-    from waitress import serve as waitress_serve
+def _serve(host: str, port: int, threads: int, workers: int = 1) -> None:
+    """Serve with gunicorn: ``workers`` processes (to use every core) of ``threads`` threads."""
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
 
     from opennrm.wsgi import application
 
-    click.echo(f"OpenNRM is running on http://{host}:{port}/  (Ctrl+C to stop)")
-    waitress_serve(application, host=host, port=port, threads=threads, ident="OpenNRM")
+    connections.close_all()  # never share a database connection with forked workers
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    options = {
+        "bind": bind,
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": None,  # request lines can carry case references: no access log by default
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "opennrm",
+    }
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> object:
+            return application
+
+    click.echo(
+        f"OpenNRM is running on http://{bind}/  ({workers} processes × {threads} threads; Ctrl+C to stop)"
+    )
+    _Server().run()
 
 
 @click.command()
@@ -57,12 +82,19 @@ def _serve(host: str, port: int, threads: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option(
+    "--workers",
+    default=min(4, os.cpu_count() or 1),
+    show_default=True,
+    type=int,
+    help="Processes, each with --threads threads.",
+)
+@click.option(
     "--insecure-local",
     is_flag=True,
     help="Plain HTTP on a loopback address for tests and benchmarks: skips the production checks.",
 )
-def serve(host: str, port: int, threads: int, insecure_local: bool) -> None:
-    """Serve the application with waitress (put HTTPS in front of it in production).
+def serve(host: str, port: int, threads: int, workers: int, insecure_local: bool) -> None:
+    """Serve the application with gunicorn (put HTTPS in front of it in production).
 
     Refuses to start when the production checks fail (no secret key, insecure
     cookies, 2FA off, no HTTPS): see `opennrm manage check --deploy`.
@@ -79,7 +111,7 @@ def serve(host: str, port: int, threads: int, insecure_local: bool) -> None:
             "WARNING: production checks skipped (--insecure-local); never use this for real data.",
             err=True,
         )
-        _serve(host, port, threads)
+        _serve(host, port, threads, workers)
         return
     _setup()
     from django.core.management import call_command
@@ -89,7 +121,7 @@ def serve(host: str, port: int, threads: int, insecure_local: bool) -> None:
         call_command("check", deploy=True, fail_level="ERROR", stdout=io.StringIO())
     except SystemCheckError as exc:
         raise click.ClickException(f"refusing to start:\n{exc}") from exc
-    _serve(host, port, threads)
+    _serve(host, port, threads, workers)
 
 
 @click.command()
@@ -124,7 +156,7 @@ def demo(cases: int, do_serve: bool, host: str, port: int) -> None:
         f"  {Path(sys.argv[0]).resolve().parent / 'opennrm'} demo-code USERNAME\n"
     )
     if do_serve:
-        _serve(host, port, threads=8)
+        _serve(host, port, threads=8, workers=2)
 
 
 @click.command("demo-code")
