@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from opennrm.api import api
+from opennrm.web import views as web_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", web_views.set_language, name="set_language"),
     path("", include("opennrm.web.urls")),
 ]

@@ -254,3 +254,13 @@ def test_referral_only_by_the_owning_agency(world):
         step(case, world.coordinator, "refer", to=world.ngo)
     with pytest.raises(ValidationFailed):
         step(case, manager, "lose_contact", to=world.ngo)  # only the referral step names an agency
+
+
+def test_language_choice_is_remembered_at_next_sign_in(world):
+    client = verified_client(world.officer)
+    client.post("/i18n/setlang/", {"language": "uk", "next": "/"})
+    world.officer.refresh_from_db()
+    assert world.officer.preferred_language == "uk"
+    fresh = Client()
+    r = fresh.post("/login/", {"username": "officer", "password": "correct-horse-battery-staple"})
+    assert r.status_code == 302 and r.cookies["django_language"].value == "uk"

@@ -128,3 +128,11 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
             object_ref=str(token.pk),
         )
     return token
+
+
+def user_set_language(*, actor: User, language: str) -> None:
+    """Remember the interface language a user chose (used at the next sign-in)."""
+    from django.conf import settings
+
+    if language in {code for code, _name in settings.LANGUAGES}:
+        User.objects.filter(pk=actor.pk).update(preferred_language=language)

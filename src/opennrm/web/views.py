@@ -11,6 +11,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
@@ -76,6 +77,33 @@ def page(roles: frozenset[Any] | None = None) -> Callable[..., Any]:
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        language = getattr(form.get_user(), "preferred_language", "")
+        if language in {code for code, _name in settings.LANGUAGES}:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+            )
+        return response
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, remembered for the signed-in user's next sign-in."""
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated:
+        from opennrm.accounts.services import user_set_language
+
+        user_set_language(actor=request.user, language=language)  # type: ignore[arg-type]
+    return response
 
 
 @require_POST
