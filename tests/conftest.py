@@ -10,6 +10,8 @@ import pytest
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from opennrm.accounts.models import Agency, User
 from opennrm.accounts.roles import AgencyType, Role
@@ -17,6 +19,12 @@ from opennrm.accounts.services import api_token_create
 from tests.factories import AgencyFactory, TOTPDeviceFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # sync Playwright beside live_server
+
+# No timing assertions in unit tests: hypothesis' per-example deadline is one, so it is off.
+hypothesis_settings.register_profile(
+    "opennrm", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("opennrm")
 
 
 @pytest.fixture(autouse=True)
