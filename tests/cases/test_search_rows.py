@@ -9,10 +9,21 @@ from django.utils import timezone
 from ninja.responses import NinjaJSONEncoder
 
 from opennrm.cases.api import CaseOut, CasePage, _case_row_out
-from opennrm.cases.selectors import CASE_ROW_FIELDS, case_search_page, case_search_page_rows
+from opennrm.cases.models import Case
+from opennrm.cases.selectors import CASE_ROW_FIELDS, case_search, case_search_page_rows
 from opennrm.cases.services import case_update, grant_create
 from tests.cases.helpers import open_case, referred_case
 from tests.factories import UserFactory
+
+
+def case_search_page(actor, *, offset, limit, **filters):
+    """The straightforward page (model instances): the reference the row selector must match."""
+    ids = case_search(actor, **filters).values("pk")[offset : offset + limit]
+    return list(
+        Case.objects.filter(pk__in=ids)
+        .select_related("owning_agency")
+        .order_by("-created_at", "-id")
+    )
 
 
 def _old(actor, **kw):

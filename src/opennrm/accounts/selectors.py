@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from opennrm.accounts.models import Agency, ApiToken, Jurisdiction, User
+from opennrm.accounts.models import ApiToken, Jurisdiction, User
 from opennrm.accounts.roles import SECOND_FACTOR_ROLES
 
 
@@ -42,10 +42,6 @@ def jurisdiction_for(country: str) -> Jurisdiction:
         reflection_days=max(30, settings.OPENNRM_REFLECTION_DAYS),
         rg_decision_working_days=settings.OPENNRM_RG_DECISION_WORKING_DAYS,
     )
-
-
-def agency_list() -> QuerySet[Agency]:
-    return Agency.objects.order_by("country", "region", "name")
 
 
 def api_token_user(raw_token: str, *, now: datetime | None = None) -> User | None:

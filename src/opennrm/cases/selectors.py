@@ -90,17 +90,6 @@ def case_search(
     return qs.order_by("-created_at", "-id")
 
 
-def case_search_page(actor: User, *, offset: int, limit: int, **filters: Any) -> list[Case]:
-    """One page of ``case_search``: the page's ids come from the covering index
-    (index-only scan), then only those rows are read."""
-    ids = case_search(actor, **filters).values("pk")[offset : offset + limit]
-    return list(
-        Case.objects.filter(pk__in=ids)
-        .select_related("owning_agency")
-        .order_by("-created_at", "-id")
-    )
-
-
 # The columns of one search-result row, in the API's order; ``owning_agency`` is the
 # agency's name. Read with ``.values()``: no model instances for a list page.
 CASE_ROW_FIELDS = (
@@ -130,8 +119,9 @@ _ROW_COLUMNS = tuple(
 def case_search_page_rows(
     actor: User, *, offset: int, limit: int, **filters: Any
 ) -> list[dict[str, Any]]:
-    """``case_search_page`` as plain dicts keyed by ``CASE_ROW_FIELDS``: the same page
-    (same ids query, same need-to-know filter), without building model instances."""
+    """One page of ``case_search`` as plain dicts keyed by ``CASE_ROW_FIELDS``: the page's
+    ids come from the covering index (index-only scan), then only those rows are read,
+    without building model instances."""
     ids = case_search(actor, **filters).values("pk")[offset : offset + limit]
     rows = Case.objects.filter(pk__in=ids).order_by("-created_at", "-id").values_list(*_ROW_COLUMNS)
     return [dict(zip(CASE_ROW_FIELDS, row, strict=True)) for row in rows]

@@ -3,7 +3,6 @@ turn an alert into a case, keep false positives as training feedback, export STI
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -250,7 +249,3 @@ def feedback_rows(*, agency_id: int | None = None) -> Iterator[dict[str, Any]]:
         qs = qs.filter(post__agency_id=agency_id)
     for fb in qs.iterator():
         yield {"message": fb.post.text, "label": fb.label}
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -10,18 +10,18 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from opennrm.accounts.models import Agency
 from opennrm.accounts.roles import CREATE_CASE_ROLES
 from opennrm.cases import selectors as case_selectors
 from opennrm.core.errors import DomainError
-from opennrm.screening import LANGS, Catalogue, load_catalogue
+from opennrm.screening import Catalogue, load_catalogue
 from opennrm.screenings import selectors, services
 from opennrm.screenings.models import Screening, ScreeningStatus
-from opennrm.web.views import page
+from opennrm.web.views import page, ui_language
 
 _LANG_NAMES = {"en": "English", "uk": "Українська", "ru": "Русский"}
 ANSWER_CHOICES = [
@@ -29,11 +29,6 @@ ANSWER_CHOICES = [
     ("no", gettext_lazy("No")),
     ("unknown", gettext_lazy("Unknown / refused")),
 ]
-
-
-def _lang() -> str:
-    code = (get_language() or "en")[:2]
-    return code if code in LANGS else "en"
 
 
 class StartForm(django_forms.Form):
@@ -58,7 +53,7 @@ class StartForm(django_forms.Form):
 @page(CREATE_CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def screening_new(request: HttpRequest) -> HttpResponse:
-    lang = _lang()
+    lang = ui_language()
     form = StartForm(request.POST or None, catalogue=load_catalogue(), lang=lang)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -95,7 +90,7 @@ def screening_section(request: HttpRequest, public_id: str, index: int) -> HttpR
     screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
     if screening.status == ScreeningStatus.COMPLETED:
         return redirect("web:screening_result", public_id=screening.public_id)
-    lang = _lang()
+    lang = ui_language()
     sections = _sections(screening, lang)
     index = max(0, min(index, len(sections) - 1))
     section = sections[index]
@@ -182,7 +177,7 @@ def screening_result(request: HttpRequest, public_id: str) -> HttpResponse:
     if screening.status != ScreeningStatus.COMPLETED:
         return redirect("web:screening_section", public_id=screening.public_id, index=0)
     services.screening_view_audit(actor=request.user, screening=screening)  # type: ignore[arg-type]
-    return render(request, "web/screening_result.html", _result_context(screening, _lang()))
+    return render(request, "web/screening_result.html", _result_context(screening, ui_language()))
 
 
 def _result_context(screening: Screening, lang: str) -> dict[str, Any]:

@@ -48,6 +48,12 @@ from opennrm.screenings import services as screening_services
 from opennrm.web import forms
 
 
+def ui_language() -> str:
+    """The active interface language as one of the catalogue's codes (en, uk, ru)."""
+    code = (get_language() or "en")[:2]
+    return code if code in {c for c, _name in settings.LANGUAGES} else "en"
+
+
 def _error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
     return render(request, "web/error.html", {"error": error}, status=error.status_code)
 
@@ -291,7 +297,7 @@ def _case_context(request: HttpRequest, reference: str) -> dict[str, Any]:
         "can_edit": user.role in EDIT_CASE_ROLES,  # type: ignore[union-attr]
         "has_person": case_selectors.case_has_person(case),
         "screenings": [
-            (s, screening_services.explanation_lines(s, (get_language() or "en")[:2]))
+            (s, screening_services.explanation_lines(s, ui_language()))
             for s in screening_selectors.screenings_of_case(case)
         ],
     }
