@@ -366,11 +366,10 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
 def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
     user = request.user
     case = case_selectors.case_get_for(user, reference)  # type: ignore[arg-type]
-    person = (
-        None if request.method == "POST" else case_services.person_read(actor=user, case=case)  # type: ignore[arg-type]
-    )
     if request.method == "POST":
-        person = case_selectors.person_of(case)
+        person = case_selectors.person_of(case)  # the save below writes its own audit entry
+    else:
+        person = case_services.person_read(actor=user, case=case)  # type: ignore[arg-type]
     can_edit = user.role in EDIT_CASE_ROLES  # type: ignore[union-attr]
     initial: dict[str, Any] = {"version": person.version if person else None}
     if person is not None:
