@@ -56,13 +56,10 @@ def online_import(
     already has are not stored twice.
     """
     _require(actor)
-    seen = set(
-        MonitoredPost.objects.filter(agency_id=actor.agency_id).values_list("post_id", flat=True)
-    )
     report = IngestReport()
     posts: list[Post] = []
     try:
-        for post in iter_posts(path, fmt, report=report, seen=seen, text_column=text_column):
+        for post in iter_posts(path, fmt, report=report, text_column=text_column):
             posts.append(post)
             if len(posts) > max_posts:
                 raise ValidationFailed(
@@ -72,6 +69,18 @@ def online_import(
                 )
     except IngestError as exc:
         raise ValidationFailed(str(exc), field="file") from exc
+    # Drop posts this agency already has: look up only this file's ids, not every stored one.
+    stored: set[str] = set()
+    ids = [p.id for p in posts]
+    for start in range(0, len(ids), 2000):
+        stored.update(
+            MonitoredPost.objects.filter(
+                agency_id=actor.agency_id, post_id__in=ids[start : start + 2000]
+            ).values_list("post_id", flat=True)
+        )
+    if stored:
+        posts = [p for p in posts if p.id not in stored]
+        report.duplicates += len(stored)
     model = _model()
     result = run_pipeline(posts, model=model, config=PipelineConfig())
     with transaction.atomic():
