@@ -1,0 +1,31 @@
+"""`opennrm notify`: create the due reminders (idempotent; schedule it with cron or a timer)."""
+
+from __future__ import annotations
+
+import click
+
+from opennrm.cli.app import _setup
+
+
+@click.command()
+def notify() -> None:
+    """Create due reminders (deadlines approaching or overdue) and e-mail them.
+
+    Running it again creates nothing twice. Prints one line: new reminders by kind.
+    """
+    _setup()
+    from opennrm.audit.services import audit_record
+    from opennrm.notifications.reminders import run_reminders
+
+    created = run_reminders()
+    audit_record(
+        actor=None,
+        action="notifications.reminders",
+        object_type="notifications",
+        object_ref="",
+        detail={str(kind): n for kind, n in sorted(created.items()) if n},
+    )
+    parts = ", ".join(f"{kind}={n}" for kind, n in sorted(created.items()) if n)
+    click.echo(
+        f"notify: {sum(created.values())} new reminder(s)" + (f" ({parts})" if parts else "")
+    )
