@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 from django.db import models
-from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -129,9 +128,8 @@ def _word(labels: Callable[[], Mapping[str, Any]]) -> Callable[[Any], str]:
 
 
 PARAMS: dict[str, _Param] = {
-    "due": _Param(
-        check=_is_iso_date, show=lambda v: date_format(date.fromisoformat(v), "DATE_FORMAT")
-    ),
+    # ISO dates, as on the rest of the pages: unambiguous in every language
+    "due": _Param(check=_is_iso_date, show=lambda v: date.fromisoformat(v).isoformat()),
     "status": _Param(
         check=lambda v: isinstance(v, str) and bool(_CODE.match(v)),
         show=_word(lambda: REFERRAL_STATUS_LABELS),
