@@ -206,3 +206,25 @@ def test_notify_inside_a_failed_transaction_leaves_nothing(world):
         services.notify(recipients=[world.officer], kind=Kind.REFERRAL_NEW)
         raise RuntimeError("the caller's write failed")
     assert not Notification.objects.exists()
+
+
+def test_the_database_refuses_a_second_row_with_the_same_key(world):
+    from django.db import IntegrityError
+
+    services.notify(recipients=[world.officer], kind=Kind.REFERRAL_NEW, dedupe_key="k:1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Notification.objects.create(recipient=world.officer, kind="referral_new", dedupe_key="k:1")
+    # an empty key is not a key: any number of those
+    Notification.objects.create(recipient=world.officer, kind="referral_new")
+    Notification.objects.create(recipient=world.officer, kind="referral_new")
+
+
+def test_deploy_check_warns_about_a_console_backend_and_http_link(settings):
+    from opennrm.notifications.checks import notification_email_settings
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.OPENNRM_BASE_URL = "http://127.0.0.1:8000"
+    assert {w.id for w in notification_email_settings(None)} == {"opennrm.W101", "opennrm.W102"}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.OPENNRM_BASE_URL = "https://nrm.example.org"
+    assert notification_email_settings(None) == []

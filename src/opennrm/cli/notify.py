@@ -18,14 +18,16 @@ def notify() -> None:
     from opennrm.notifications.reminders import run_reminders
 
     created = run_reminders()
-    audit_record(
-        actor=None,
-        action="notifications.reminders",
-        object_type="notifications",
-        object_ref="",
-        detail={str(kind): n for kind, n in sorted(created.items()) if n},
-    )
-    parts = ", ".join(f"{kind}={n}" for kind, n in sorted(created.items()) if n)
+    counts = {str(kind): n for kind, n in sorted(created.items()) if n}
+    if counts:  # a run that creates nothing writes nothing
+        audit_record(
+            actor=None,
+            action="notifications.reminders",
+            object_type="notifications",
+            object_ref="",
+            detail=counts,
+        )
+    parts = ", ".join(f"{kind}={n}" for kind, n in counts.items())
     click.echo(
         f"notify: {sum(created.values())} new reminder(s)" + (f" ({parts})" if parts else "")
     )
