@@ -19,6 +19,7 @@ from ninja.security import HttpBearer, SessionAuth
 from opennrm.accounts.models import User
 from opennrm.accounts.selectors import api_token_user, user_is_fully_authenticated
 from opennrm.audit.api import router as audit_router
+from opennrm.cases.api import access_router
 from opennrm.cases.api import router as cases_router
 from opennrm.core.errors import DomainError
 from opennrm.screenings.api import router as screenings_router
@@ -48,6 +49,7 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/cases", cases_router)
+api.add_router("/access-requests", access_router)
 api.add_router("/audit", audit_router)
 api.add_router("", screenings_router)
 
