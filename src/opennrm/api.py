@@ -22,6 +22,7 @@ from opennrm.audit.api import router as audit_router
 from opennrm.cases.api import access_router
 from opennrm.cases.api import router as cases_router
 from opennrm.core.errors import DomainError
+from opennrm.directory.api import router as directory_router
 from opennrm.screenings.api import router as screenings_router
 
 
@@ -52,6 +53,7 @@ api.add_router("/cases", cases_router)
 api.add_router("/access-requests", access_router)
 api.add_router("/audit", audit_router)
 api.add_router("", screenings_router)
+api.add_router("/directory", directory_router)
 
 
 @api.exception_handler(DomainError)
