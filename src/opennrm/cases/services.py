@@ -265,7 +265,13 @@ def case_transition(
     transition = TRANSITIONS.get(name)
     if transition is not None and case.state in transition.sources:
         access = _access(actor, case)
-        if actor.role in transition.roles and not access.may_step(transition):
+        if actor.role not in transition.roles:
+            raise _refuse(
+                access,
+                "step:" + name,
+                _("Your role may not do “%(step)s”.") % {"step": transition.label},
+            )
+        if not access.may_step(transition):
             raise _refuse(
                 access,
                 "step:" + name,
@@ -330,7 +336,7 @@ def _case_transition(
     now = now or timezone.now()
     consent = None
     if referral_agency is not None and referral_agency.pk != case.owning_agency_id:
-        consent, legal_basis = _consent_or_basis(
+        consent, legal_basis = consent_or_basis(
             actor=actor,
             case=case,
             kind=ConsentKind.SHARING,
@@ -392,7 +398,7 @@ def _case_transition(
         detail={"transition": name, "from": from_state, "to": transition.target},
     )
     if referral_agency is not None and referral_agency.pk != case.owning_agency_id:
-        _grant_insert(
+        grant_insert(
             actor=actor,
             case=case,
             agency=referral_agency,
@@ -402,7 +408,7 @@ def _case_transition(
             legal_basis=legal_basis,
             legal_basis_note=legal_basis_note,
         )
-        _notify_agency(
+        notify_agency_about(
             referral_agency, kind="referral_new", case=case, object_id=None, dedupe=f"nrm:{case.pk}"
         )
     return case
@@ -545,7 +551,7 @@ def _person_save(
 # --- consent ------------------------------------------------------------------
 
 
-def _consent_or_basis(
+def consent_or_basis(
     *,
     actor: User,
     case: Case,
@@ -721,7 +727,7 @@ def consent_withdraw(*, actor: User, consent: Consent) -> Consent:
         consent.withdrawn_at, consent.withdrawn_by = now, actor
         ended = list(consent.grants.filter(revoked_at__isnull=True).select_related("agency"))
         for grant in ended:
-            _grant_end(actor=actor, grant=grant, now=now, why="consent_withdrawn")
+            grant_end(actor=actor, grant=grant, now=now, why="consent_withdrawn")
         _event(case, actor, "consent_withdrawn", reason=str(ConsentKind(consent.kind).label))
         audit_record(
             actor=actor,
@@ -733,7 +739,7 @@ def consent_withdraw(*, actor: User, consent: Consent) -> Consent:
         )
         for grant in ended:
             if grant.agency is not None:
-                _notify_agency(
+                notify_agency_about(
                     grant.agency,
                     kind="consent_withdrawn",
                     case=case,
@@ -762,7 +768,7 @@ def case_make_anonymous(*, actor: User, case: Case, reason: str = "") -> Case:
     with transaction.atomic():
         Person.objects.filter(case=case).delete()
         for grant in case.grants.filter(revoked_at__isnull=True):
-            _grant_end(actor=actor, grant=grant, now=now, why="anonymous")
+            grant_end(actor=actor, grant=grant, now=now, why="anonymous")
         Case.objects.filter(pk=case.pk).update(
             anonymous_report=True, summary="", version=F("version") + 1, updated_at=now
         )
@@ -821,7 +827,7 @@ def grant_create(
         )
     if user is not None and user.role not in CASE_ROLES:
         raise ValidationFailed(_("This user's role does not work with cases."), field="user")
-    consent, legal_basis = _consent_or_basis(
+    consent, legal_basis = consent_or_basis(
         actor=actor,
         case=case,
         kind=ConsentKind.SHARING,
@@ -830,7 +836,7 @@ def grant_create(
         legal_basis=legal_basis,
         legal_basis_note=legal_basis_note,
     )
-    return _grant_insert(
+    return grant_insert(
         actor=actor,
         case=case,
         agency=agency,
@@ -845,7 +851,7 @@ def grant_create(
 
 
 @transaction.atomic
-def _grant_insert(
+def grant_insert(
     *,
     actor: User,
     case: Case,
@@ -898,7 +904,7 @@ def _grant_insert(
     return grant
 
 
-def _grant_end(*, actor: User, grant: CaseGrant, now: datetime, why: str) -> None:
+def grant_end(*, actor: User, grant: CaseGrant, now: datetime, why: str) -> None:
     CaseGrant.objects.filter(pk=grant.pk).update(revoked_at=now, revoked_by=actor)
     grant.revoked_at, grant.revoked_by = now, actor
     _event(grant.case, actor, "grant_ended", reason=str(grant.agency or grant.user))
@@ -1003,7 +1009,7 @@ def access_request_create(
             requested_at=timezone.now(),
         )
         _event(case, actor, "access_requested", reason=str(AccessPurpose(purpose).label))
-        _notify_agency(
+        notify_agency_about(
             case.owning_agency,
             kind="access_requested",
             case=case,
@@ -1051,7 +1057,7 @@ def access_request_decide(
             purpose=request.purpose,
             detail={"request_id": request.pk, "approved": approve},
         )
-        _notify_users(
+        notify_users_about(
             [request.requested_by],
             kind="access_answered",
             case=case,
@@ -1098,7 +1104,7 @@ def handover_request(*, actor: User, case: Case, to_agency: Agency, reason: str)
             purpose=access.purpose,
             detail={"handover_id": handover.pk, "to_agency_id": to_agency.pk},
         )
-        _notify_agency(
+        notify_agency_about(
             to_agency,
             kind="handover_requested",
             case=case,
@@ -1142,7 +1148,7 @@ def handover_decide(*, actor: User, handover: Handover, accept: bool, answer: st
             object_ref=case.reference,
             detail={"handover_id": handover.pk, "accepted": accept},
         )
-        _notify_users(
+        notify_users_about(
             [handover.requested_by],
             kind="handover_answered",
             case=case,
@@ -1155,7 +1161,7 @@ def handover_decide(*, actor: User, handover: Handover, accept: bool, answer: st
 # --- notifications (the notifications app, when installed) ------------------------------
 
 
-def _notify_users(
+def notify_users_about(
     users: list[User], *, kind: str, case: Case, object_id: int | None, dedupe: str
 ) -> None:
     if not apps.is_installed("opennrm.notifications"):
@@ -1171,7 +1177,7 @@ def _notify_users(
     )
 
 
-def _notify_agency(
+def notify_agency_about(
     agency: Agency, *, kind: str, case: Case, object_id: int | None, dedupe: str
 ) -> None:
     if not apps.is_installed("opennrm.notifications"):
