@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import httpx
 import pytest
-from django.utils import timezone
 
 from opennrm.accounts.roles import Role
-from opennrm.cases.services import grant_create, grant_revoke
+from opennrm.cases.services import grant_revoke
 from opennrm.notifications import services
 from opennrm.notifications.kinds import Kind
 from opennrm.notifications.models import Notification
-from tests.cases.helpers import open_case
+from tests.cases.helpers import open_case, share
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,13 +23,7 @@ def test_needs_credentials(live_server):
 def test_list_paged_translated_mark_read_and_access_ended(world, api):
     manager = UserFactory(username="pm", agency=world.police, role=Role.CASE_MANAGER)
     case = open_case(world.officer)
-    grant = grant_create(
-        actor=manager,
-        case=case,
-        agency=world.ngo,
-        purpose="shelter",
-        expires_at=timezone.now() + timedelta(days=3),
-    )
+    grant = share(case, manager, world.ngo, "shelter")
     shared = services.notify(
         recipients=[world.ngo_worker],
         kind=Kind.REFERRAL_ANSWERED,

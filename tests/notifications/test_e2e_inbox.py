@@ -41,6 +41,7 @@ def test_badge_and_inbox_on_a_phone_in_ukrainian(phone, world, artifacts):
     case = referred_case(world)
     Case.objects.filter(pk=case.pk).update(rg_due=_today_in("UA", timezone.now()))
     run_reminders()  # the coordinator is reminded of the decision due today
+    # (the referral itself told the coordination office: three notifications in all)
     services.notify(
         recipients=[world.coordinator],
         kind=Kind.ACCESS_REQUESTED,
@@ -60,7 +61,7 @@ def test_badge_and_inbox_on_a_phone_in_ukrainian(phone, world, artifacts):
     badge = phone.locator("header a.notif-link")
     expect(badge).to_be_visible()
     expect(badge).to_contain_text("Вхідні")
-    expect(badge.locator(".notif-count")).to_have_text("2")
+    expect(badge.locator(".notif-count")).to_have_text("3")
     phone.screenshot(path=str(artifacts / "notifications-header-360-uk.png"), full_page=True)
     assert phone.evaluate(OVERFLOW) <= 0
 
@@ -68,18 +69,19 @@ def test_badge_and_inbox_on_a_phone_in_ukrainian(phone, world, artifacts):
     expect(phone).to_have_url(re.compile(r"/notifications/$"))
     expect(phone.locator("h1")).to_have_text("Сповіщення")
     items = phone.locator("li.notif")
-    expect(items).to_have_count(2)
+    expect(items).to_have_count(3)
     expect(items.first).to_contain_text("Установа просить доступ до справи")
     expect(items.first).to_contain_text("Притулок")
     expect(items.nth(1)).to_contain_text("Рішення щодо обґрунтованих підстав слід ухвалити до")
     expect(items.nth(1)).to_contain_text(case.reference)
+    expect(items.nth(2)).to_contain_text("Вашій установі надіслано нове направлення.")
     assert phone.evaluate(OVERFLOW) <= 0
     phone.screenshot(path=str(artifacts / "notifications-inbox-360-uk.png"), full_page=True)
 
     # open the reminder: marked read, and the case opens
     items.nth(1).locator("button.primary").click()
     expect(phone).to_have_url(re.compile(rf"/cases/{case.reference}/$"))
-    expect(phone.locator("header a.notif-link .notif-count")).to_have_text("1")
+    expect(phone.locator("header a.notif-link .notif-count")).to_have_text("2")
     assert phone.evaluate(OVERFLOW) <= 0
 
     phone.goto("/notifications/")

@@ -9,11 +9,11 @@ from django.test import Client
 from django.utils import timezone
 
 from opennrm.accounts.roles import Role
-from opennrm.cases.services import grant_create, grant_revoke
+from opennrm.cases.services import grant_revoke
 from opennrm.notifications import services
 from opennrm.notifications.kinds import Kind
 from opennrm.notifications.models import Notification
-from tests.cases.helpers import open_case
+from tests.cases.helpers import open_case, share
 from tests.conftest import verified_client
 from tests.factories import UserFactory
 
@@ -77,13 +77,7 @@ def test_someone_elses_notification_is_not_found(world):
 def test_case_link_only_while_access_lasts(world):
     manager = UserFactory(username="pm", agency=world.police, role=Role.CASE_MANAGER)
     case = open_case(world.officer)
-    grant = grant_create(
-        actor=manager,
-        case=case,
-        agency=world.ngo,
-        purpose="shelter",
-        expires_at=timezone.now() + timedelta(days=3),
-    )
+    grant = share(case, manager, world.ngo, "shelter")
     note = services.notify(
         recipients=[world.ngo_worker],
         kind=Kind.ACCESS_ANSWERED,

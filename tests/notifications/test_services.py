@@ -9,12 +9,12 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from opennrm.accounts.roles import Role
-from opennrm.cases.services import grant_create, grant_revoke
+from opennrm.cases.services import grant_revoke
 from opennrm.core.errors import NotFound, ValidationFailed
 from opennrm.notifications import selectors, services
 from opennrm.notifications.kinds import KIND_PARAMS, Kind, render_sentence
 from opennrm.notifications.models import Notification
-from tests.cases.helpers import open_case
+from tests.cases.helpers import open_case, share
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,6 @@ def test_notify_agency_defaults_to_case_roles_and_takes_roles(world):
 @pytest.mark.parametrize(
     ("kind", "params"),
     [
-        (Kind.REFERRAL_ANSWERED, {}),  # missing status
         (Kind.REFERRAL_ANSWERED, {"status": "accepted", "name": "x"}),  # unknown param
         (Kind.REFERRAL_ANSWERED, {"status": "Olena Shevchenko"}),  # free text, not a code
         (Kind.RG_DECISION_DUE, {"due": "tomorrow"}),
@@ -82,6 +81,15 @@ def test_params_are_codes_dates_or_nothing(world, kind, params):
     with pytest.raises(ValidationFailed):
         services.notify(recipients=[world.officer], kind=kind, params=params)
     assert not Notification.objects.exists()
+
+
+@translation.override("en")
+def test_a_kind_without_its_parameter_reads_as_its_short_sentence(world):
+    note = services.notify(recipients=[world.officer], kind=Kind.REFERRAL_ANSWERED)[0]
+    assert note.params == {}
+    assert note.text == "A referral you sent was answered."
+    with translation.override("uk"):
+        assert note.text == "На надіслане вами направлення відповіли."
 
 
 def test_reference_and_key_must_be_codes(world):
@@ -124,13 +132,7 @@ def test_case_shown_only_while_the_reader_may_see_it(world):
     case = open_case(world.officer)
     # a front-line officer may not share: the owning agency's case manager does
     manager = UserFactory(username="pm", agency=world.police, role=Role.CASE_MANAGER)
-    grant = grant_create(
-        actor=manager,
-        case=case,
-        agency=world.ngo,
-        purpose="shelter",
-        expires_at=timezone.now() + timedelta(days=3),
-    )
+    grant = share(case, manager, world.ngo, "shelter")
     note = services.notify(
         recipients=[world.ngo_worker],
         kind=Kind.ACCESS_ANSWERED,
@@ -185,16 +187,21 @@ def test_every_kind_has_a_translated_label_and_sentence(lang):
         assert local[0] != english[0], kind
         assert local[1] != english[1], kind
         assert not any(ch in "abcdefghijklmnopqrstuvwxyz" for ch in local[1]), (kind, local[1])
+        with translation.override("en"):
+            short_en = render_sentence(kind, {})
+        with translation.override(lang):
+            short = render_sentence(kind, {})
+        assert short != short_en and "%(" not in short, kind
 
 
 @translation.override("en")
-def test_a_row_that_no_longer_fits_reads_as_its_label(world):
+def test_a_row_that_no_longer_fits_reads_as_its_short_sentence(world):
     note = services.notify(
         recipients=[world.officer], kind=Kind.REFERRAL_ANSWERED, params={"status": "sent"}
     )[0]
-    Notification.objects.filter(pk=note.pk).update(params={})
+    Notification.objects.filter(pk=note.pk).update(params={"status": ["accepted"]})
     note.refresh_from_db()
-    assert note.text == str(Kind.REFERRAL_ANSWERED.label)
+    assert note.text == "A referral you sent was answered."
     unknown = services.notify(
         recipients=[world.officer], kind=Kind.REFERRAL_ANSWERED, params={"status": "reopened"}
     )[0]

@@ -5,6 +5,7 @@ name or anything else that would tie a person in someone's mailbox to traffickin
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -18,6 +19,12 @@ from opennrm.accounts.models import User
 from opennrm.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
+
+
+def _is_our_bug(exc: Exception) -> bool:
+    """Mail errors can quote addresses: only their class is logged. Anything else is a bug
+    in this code (no address in its message): its traceback is logged to find it."""
+    return not isinstance(exc, smtplib.SMTPException | OSError)
 
 
 def language_of(user: User) -> str:
@@ -66,6 +73,7 @@ def send_notification_emails(notification_ids: Sequence[int]) -> int:
                         "notification e-mail not sent: notification=%s error=%s",
                         notification.pk,
                         type(exc).__name__,
+                        exc_info=_is_our_bug(exc),
                     )
     except Exception as exc:  # the server is down or refuses us: keep the notifications
         logger.warning(
@@ -73,6 +81,7 @@ def send_notification_emails(notification_ids: Sequence[int]) -> int:
             len(pending) - len(sent),
             pending[0].pk,
             type(exc).__name__,
+            exc_info=_is_our_bug(exc),
         )
     if sent:
         Notification.objects.filter(pk__in=sent).update(emailed_at=timezone.now())

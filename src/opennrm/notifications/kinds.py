@@ -33,7 +33,7 @@ class Kind(models.TextChoices):
     HANDOVER_ANSWERED = "handover_answered", _("Handover answered")
 
 
-#: The sentence of each kind; ``%(name)s`` are parameters (see ``PARAMS``).
+#: The sentence of each kind when its parameter is given; ``%(name)s`` are parameters.
 SENTENCES: dict[str, Promise] = {
     Kind.REFERRAL_NEW: _("A new referral was sent to your agency."),
     Kind.REFERRAL_ANSWERED: _("A referral you sent was answered: %(status)s."),
@@ -53,7 +53,20 @@ SENTENCES: dict[str, Promise] = {
     Kind.HANDOVER_ANSWERED: _("Your request to hand a case over was answered: %(decision)s."),
 }
 
-#: Parameters each kind needs (all of them required).
+#: The sentence of each kind when its parameter was not given.
+SHORT_SENTENCES: dict[str, Promise] = {
+    Kind.REFERRAL_ANSWERED: _("A referral you sent was answered."),
+    Kind.REFERRAL_RESPONSE_DUE: _("A referral to your agency is waiting for an answer."),
+    Kind.REFERRAL_OVERDUE: _("A referral to your agency was not answered in time."),
+    Kind.RG_DECISION_DUE: _("A reasonable-grounds decision is due soon."),
+    Kind.RG_DECISION_OVERDUE: _("A reasonable-grounds decision is overdue."),
+    Kind.REFLECTION_ENDING: _("A recovery and reflection period ends soon."),
+    Kind.ACCESS_REQUESTED: _("An agency asks for access to a case."),
+    Kind.ACCESS_ANSWERED: _("Your request for access was answered."),
+    Kind.HANDOVER_ANSWERED: _("Your request to hand a case over was answered."),
+}
+
+#: The parameter each kind may take (optional: without it, the short sentence is shown).
 KIND_PARAMS: dict[str, tuple[str, ...]] = {
     Kind.REFERRAL_NEW: (),
     Kind.REFERRAL_ANSWERED: ("status",),
@@ -146,8 +159,9 @@ PARAMS: dict[str, _Param] = {
 
 
 def clean_params(kind: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The parameters to store, or ValidationFailed: only the kind's own parameters, each a
-    code, an ISO date or a count, so that no free text (and so no personal data) is stored."""
+    """The parameters to store, or ValidationFailed: only the kind's own (optional)
+    parameters, each a code or an ISO date, so that no free text (and so no personal
+    data) is stored."""
     if kind not in KIND_PARAMS:
         raise ValidationFailed(gettext("Unknown kind of notification."), field="kind")
     given = dict(params or {})
@@ -155,15 +169,13 @@ def clean_params(kind: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
         if isinstance(value, date):
             given[name] = value.isoformat()
     wanted = KIND_PARAMS[kind]
-    unknown = sorted(set(given) - set(wanted))
-    missing = sorted(set(wanted) - set(given))
-    if unknown or missing:
+    if set(given) - set(wanted):
         raise ValidationFailed(
             gettext("This notification takes the parameters %(wanted)s.")
             % {"wanted": ", ".join(wanted) or "-"},
             field="params",
         )
-    for name in wanted:
+    for name in given:
         if not PARAMS[name].check(given[name]):
             raise ValidationFailed(
                 gettext("The parameter %(name)s must be a code or a date.") % {"name": name},
@@ -173,16 +185,20 @@ def clean_params(kind: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def render_sentence(kind: str, params: Mapping[str, Any]) -> str:
-    """The sentence in the active language. Never fails: a stored row that no longer fits
-    (an old kind, a changed parameter) reads as the kind's label."""
+    """The sentence in the active language. Never fails: without its parameter (or with
+    one that no longer fits) a kind reads as its short sentence, an unknown kind as a label."""
     sentence = SENTENCES.get(kind)
     if sentence is None:
         return str(kind_label(kind))
+    short = SHORT_SENTENCES.get(kind, sentence)
+    names = KIND_PARAMS[kind]
+    if not names:
+        return str(sentence)
     try:
-        values = {name: PARAMS[name].show(params[name]) for name in KIND_PARAMS[kind]}
-        return str(sentence) % values
-    except (KeyError, ValueError, TypeError):
-        return str(kind_label(kind))
+        values = {name: PARAMS[name].show(params[name]) for name in names}
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return str(short)
+    return str(sentence) % values
 
 
 def kind_label(kind: str) -> str:

@@ -20,15 +20,21 @@ from typing import Any
 
 from django.utils import timezone
 
-from opennrm.accounts.models import User
-from opennrm.notifications.services import notify
+from opennrm.accounts.models import Agency, User
+from opennrm.notifications.selectors import agency_recipients
+from opennrm.notifications.services import counting_notifications, notify
 
 
 @dataclass(frozen=True)
 class Reminder:
+    """One reminder: to ``recipients``, and/or to the active users of ``agency`` with one
+    of ``roles`` (default: the case roles). ``params`` are codes and ISO dates only."""
+
     kind: str
-    recipients: tuple[User, ...]
     dedupe_key: str
+    recipients: tuple[User, ...] = ()
+    agency: Agency | None = None
+    roles: tuple[str, ...] | None = None
     case_reference: str = ""
     object_id: int | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -36,6 +42,12 @@ class Reminder:
     def __post_init__(self) -> None:
         if not self.dedupe_key:
             raise ValueError("a reminder needs a dedupe_key, or every run would repeat it")
+
+    def all_recipients(self) -> list[User]:
+        users = list(self.recipients)
+        if self.agency is not None:
+            users += list(agency_recipients(self.agency.pk, self.roles))
+        return users
 
 
 Source = Callable[[datetime], Iterable[Reminder]]
@@ -56,18 +68,18 @@ def registered_sources() -> tuple[Source, ...]:
 def run_reminders(
     *, now: datetime | None = None, sources: Iterable[Source] | None = None
 ) -> Counter[str]:
-    """Create the due reminders of every source; returns how many were new, by kind."""
+    """Create the due reminders of every source; returns how many notifications were new,
+    by kind (those a source creates on its own while it runs, e.g. on expiry, included)."""
     now = now or timezone.now()
-    created: Counter[str] = Counter()
-    for source in sources if sources is not None else registered_sources():
-        for reminder in source(now):
-            new = notify(
-                recipients=reminder.recipients,
-                kind=reminder.kind,
-                case_reference=reminder.case_reference,
-                object_id=reminder.object_id,
-                params=dict(reminder.params),
-                dedupe_key=reminder.dedupe_key,
-            )
-            created[reminder.kind] += len(new)
+    with counting_notifications() as created:
+        for source in sources if sources is not None else registered_sources():
+            for reminder in source(now):
+                notify(
+                    recipients=reminder.all_recipients(),
+                    kind=reminder.kind,
+                    case_reference=reminder.case_reference,
+                    object_id=reminder.object_id,
+                    params=dict(reminder.params),
+                    dedupe_key=reminder.dedupe_key,
+                )
     return created

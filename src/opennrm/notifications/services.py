@@ -4,7 +4,10 @@ transaction; the e-mails go out only after it commits (``transaction.on_commit``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
@@ -18,6 +21,21 @@ from opennrm.notifications import emails
 from opennrm.notifications.kinds import clean_params
 from opennrm.notifications.models import Notification
 from opennrm.notifications.selectors import agency_recipients, notification_get_for
+
+# While ``counting_notifications`` runs, every notification created is counted here by kind.
+_COUNTER: ContextVar[Counter[str] | None] = ContextVar("notification_counter", default=None)
+
+
+@contextmanager
+def counting_notifications() -> Iterator[Counter[str]]:
+    """Count the notifications created inside the block, by kind (for `opennrm notify`)."""
+    counter: Counter[str] = Counter()
+    token = _COUNTER.set(counter)
+    try:
+        yield counter
+    finally:
+        _COUNTER.reset(token)
+
 
 _REFERENCE = re.compile(r"^[A-Za-z0-9-]{0,16}$")
 _DEDUPE_KEY = re.compile(r"^[A-Za-z0-9_:.\-]{0,200}$")
@@ -80,6 +98,9 @@ def notify(
             except IntegrityError:
                 if not dedupe_key:
                     raise
+        counter = _COUNTER.get()
+        if counter is not None and created:
+            counter[str(kind)] += len(created)
         to_mail = [n.pk for n in created if n.recipient.email]
         if to_mail:
             transaction.on_commit(partial(emails.send_notification_emails, to_mail))
