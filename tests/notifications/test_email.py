@@ -214,3 +214,34 @@ def test_smtp_down_keeps_the_notification_and_raises_nothing(
     assert kept.emailed_at is None and kept.read_at is None
     assert "notification e-mail not sent" in caplog.text
     assert "officer@example.org" not in caplog.text and case.reference not in caplog.text
+
+
+def test_notify_sends_later_what_failed_while_the_server_was_down(
+    world, settings, django_capture_on_commit_callbacks
+):
+    from click.testing import CliRunner
+
+    from opennrm.cli import main
+
+    port = _free_port()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port  # down for now
+    world.officer.email = "officer@example.org"
+    world.officer.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        made = services.notify(recipients=[world.officer], kind=Kind.CONSENT_WITHDRAWN)
+    assert Notification.objects.get(pk=made[0].pk).emailed_at is None
+
+    handler = _Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        first = CliRunner().invoke(main, ["notify"])
+        second = CliRunner().invoke(main, ["notify"])
+    finally:
+        controller.stop()
+    assert first.output.strip() == "notify: 0 new reminder(s); 1 earlier e-mail(s) sent"
+    assert second.output.strip() == "notify: 0 new reminder(s)"  # not twice
+    assert [rcpts for rcpts, _message in handler.messages] == [["officer@example.org"]]
+    assert Notification.objects.get(pk=made[0].pk).emailed_at is not None

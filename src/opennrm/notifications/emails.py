@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -86,3 +87,20 @@ def send_notification_emails(notification_ids: Sequence[int]) -> int:
     if sent:
         Notification.objects.filter(pk__in=sent).update(emailed_at=timezone.now())
     return len(sent)
+
+
+def resend_unsent_emails(
+    *, now: datetime | None = None, within: timedelta = timedelta(days=1), limit: int = 1000
+) -> int:
+    """Try again the e-mails of the last day that did not go (the server was down).
+    `opennrm notify` calls this on every run; returns how many went this time."""
+    now = now or timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True, created_at__gte=now - within, recipient__is_active=True
+        )
+        .exclude(recipient__email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return send_notification_emails(ids) if ids else 0
