@@ -1,2 +1,9 @@
-# the browser tests here use the same Chromium fixtures as tests/web
-from tests.web.conftest import artifacts, browser  # noqa: F401
+import pytest
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_behind():
+    """Requests here activate uk/ru in the test thread; later tests must not inherit it."""
+    yield
+    translation.deactivate()
