@@ -231,6 +231,21 @@ class ConsentKind(models.TextChoices):
     STATISTICS = "statistics", _("Use in statistics")
 
 
+#: Languages an interpreter may have used when consent was asked.
+INTERPRETER_LANGUAGES = [
+    ("uk", _("Ukrainian")),
+    ("ru", _("Russian")),
+    ("en", _("English")),
+    ("pl", _("Polish")),
+    ("ro", _("Romanian")),
+    ("de", _("German")),
+    ("ar", _("Arabic")),
+    ("fa", _("Persian")),
+    ("vi", _("Vietnamese")),
+    ("other", _("Another language")),
+]
+
+
 class ConsentMethod(models.TextChoices):
     IN_PERSON = "in_person", _("Said in person")
     WRITTEN = "written", _("Signed form")

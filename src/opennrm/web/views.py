@@ -364,20 +364,42 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
 @page(CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """The person's data as the user's access shows it: only the visible fields, and a
+    form only for the editable ones."""
     user = request.user
-    case = case_selectors.case_get_for(user, reference)  # type: ignore[arg-type]
+    access = case_selectors.case_access_for(user, reference)  # type: ignore[arg-type]
+    case = access.case
     if request.method == "POST":
-        person = case_selectors.person_of(case)  # the save below writes its own audit entry
+        stored = case_selectors.person_of(case)  # the save below writes its own audit entry
+        person = (
+            case_services.PersonView(
+                version=stored.version,
+                fields={f: getattr(stored, f) for f in access.person_fields},
+                hidden=(),
+            )
+            if stored
+            else None
+        )
     else:
         person = case_services.person_read(actor=user, case=case)  # type: ignore[arg-type]
-    can_edit = user.role in EDIT_CASE_ROLES  # type: ignore[union-attr]
+    editable = access.person_editable_fields
     initial: dict[str, Any] = {"version": person.version if person else None}
     if person is not None:
-        initial |= {f: getattr(person, f) for f in case_services.PERSON_FIELDS}
+        initial |= person.fields
     form = forms.PersonForm(request.POST or None, initial=initial)
+    for name in list(form.fields):
+        if name != "version" and name not in editable:
+            del form.fields[name]
+    shown = [
+        (forms.PersonForm.base_fields[f].label, initial.get(f))
+        for f in access.person_fields
+        if f not in editable
+    ]
     if request.method == "POST":
-        if not can_edit:
-            raise Forbidden(_("Your role may not edit personal data."))
+        if not editable:
+            raise Forbidden(
+                _("Your access to this case does not let you change this personal data.")
+            )
         if form.is_valid():
             data = dict(form.cleaned_data)
             version = data.pop("version")
@@ -393,7 +415,14 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "web/person.html",
-        {"case": case, "person": person, "form": form, "can_edit": can_edit},
+        {
+            "case": case,
+            "person": person,
+            "form": form,
+            "can_edit": bool(editable),
+            "shown": shown,
+            "access": access,
+        },
     )
 
 
