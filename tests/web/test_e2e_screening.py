@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from opennrm.cases.models import Case
 from opennrm.screening import load_catalogue
 from tests.screenings.helpers import presumed_adult_labour
-from tests.web.test_e2e_workflow import _second_factor, _sign_in
+from tests.web.test_e2e_workflow import _second_factor, _sign_in, choose_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,8 +21,7 @@ def test_screening_in_ukrainian_to_referred_case(page, world, artifacts):
     TOTPDevice.objects.create(user=world.inspector, name="phone", confirmed=True)
     _sign_in(page, "inspector")
     _second_factor(page, world.inspector)
-    page.select_option("#lang-select", "uk")
-    page.click("form.lang button")
+    choose_language(page, "uk")
 
     page.goto("/screenings/new/")
     page.select_option("#id_set_id", "adult_labour")

@@ -292,6 +292,7 @@ def _demo_referrals(users: dict[str, User], rng: random.Random) -> None:
             case=case,
             kind="referral",
             service_ref=str(service.pk),
+            service_name=service.name,
             fields=PERSON_FIELDS,
             obtained_on=timezone.localdate(),
             method="in_person",

@@ -284,6 +284,7 @@ class Consent(models.Model):
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     service_ref = models.CharField(_("service"), max_length=64, blank=True)
+    service_name = models.CharField(_("service"), max_length=300, blank=True)
     partner = models.CharField(_("partner deployment"), max_length=100, blank=True)
     fields = models.JSONField(_("personal data in scope"), default=list, blank=True)
     obtained_on = models.DateField(_("date obtained"))

@@ -59,6 +59,7 @@ def referral_new(request: HttpRequest, reference: str) -> HttpResponse:
                         case=case,
                         kind="referral",
                         service_ref=str(service.pk),
+                        service_name=service.name,
                         fields=sorted(
                             profile_for(
                                 services.PURPOSE_FOR_SERVICE.get(
