@@ -72,7 +72,10 @@ def test_notify_agency_defaults_to_case_roles_and_takes_roles(world):
     [
         (Kind.REFERRAL_ANSWERED, {"status": "accepted", "name": "x"}),  # unknown param
         (Kind.REFERRAL_ANSWERED, {"status": "Olena Shevchenko"}),  # free text, not a code
+        (Kind.REFERRAL_ANSWERED, {"status": "accepted\n"}),
         (Kind.RG_DECISION_DUE, {"due": "tomorrow"}),
+        (Kind.RG_DECISION_DUE, {"due": "2026-W49-2"}),
+        (Kind.RG_DECISION_DUE, {"due": "2026-02-30"}),
         (Kind.RG_DECISION_DUE, {"due": 3}),
         ("no_such_kind", {}),
     ],
@@ -99,6 +102,8 @@ def test_reference_and_key_must_be_codes(world):
         )
     with pytest.raises(ValidationFailed):
         services.notify(recipients=[world.officer], kind=Kind.REFERRAL_NEW, dedupe_key="a b")
+    with pytest.raises(ValidationFailed):
+        services.notify(recipients=[world.officer], kind=Kind.REFERRAL_NEW, dedupe_key="k:1\n")
 
 
 def test_mark_read_one_and_all(world):

@@ -104,7 +104,7 @@ DECISION_LABELS: dict[str, Promise] = {
     "withdrawn": _("withdrawn"),
 }
 
-_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 def _purpose_labels() -> Mapping[str, Any]:
@@ -121,14 +121,17 @@ class _Param:
     show: Callable[[Any], str]
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _is_iso_date(value: Any) -> bool:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
         return False
     try:
         date.fromisoformat(value)
     except ValueError:
         return False
-    return len(value) == 10
+    return True
 
 
 def _word(labels: Callable[[], Mapping[str, Any]]) -> Callable[[Any], str]:
@@ -144,15 +147,15 @@ PARAMS: dict[str, _Param] = {
     # ISO dates, as on the rest of the pages: unambiguous in every language
     "due": _Param(check=_is_iso_date, show=lambda v: date.fromisoformat(v).isoformat()),
     "status": _Param(
-        check=lambda v: isinstance(v, str) and bool(_CODE.match(v)),
+        check=lambda v: isinstance(v, str) and bool(_CODE.fullmatch(v)),
         show=_word(lambda: REFERRAL_STATUS_LABELS),
     ),
     "decision": _Param(
-        check=lambda v: isinstance(v, str) and bool(_CODE.match(v)),
+        check=lambda v: isinstance(v, str) and bool(_CODE.fullmatch(v)),
         show=_word(lambda: DECISION_LABELS),
     ),
     "purpose": _Param(
-        check=lambda v: isinstance(v, str) and bool(_CODE.match(v)),
+        check=lambda v: isinstance(v, str) and bool(_CODE.fullmatch(v)),
         show=_word(_purpose_labels),
     ),
 }

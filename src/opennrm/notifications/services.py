@@ -37,8 +37,8 @@ def counting_notifications() -> Iterator[Counter[str]]:
         _COUNTER.reset(token)
 
 
-_REFERENCE = re.compile(r"^[A-Za-z0-9-]{0,16}$")
-_DEDUPE_KEY = re.compile(r"^[A-Za-z0-9_:.\-]{0,200}$")
+_REFERENCE = re.compile(r"[A-Za-z0-9-]{0,16}")
+_DEDUPE_KEY = re.compile(r"[A-Za-z0-9_:.\-]{0,200}")
 
 
 def notify(
@@ -57,9 +57,9 @@ def notify(
     gets nothing new, so a reminder is never created twice. Returns the new notifications.
     """
     cleaned = clean_params(kind, params)
-    if not _REFERENCE.match(case_reference):
+    if not _REFERENCE.fullmatch(case_reference):
         raise ValidationFailed(_("Not a case reference."), field="case_reference")
-    if not _DEDUPE_KEY.match(dedupe_key):
+    if not _DEDUPE_KEY.fullmatch(dedupe_key):
         raise ValidationFailed(
             _("A de-duplication key is made of codes, ids and dates."), field="dedupe_key"
         )
