@@ -134,3 +134,29 @@ def test_other_apps_register_sources(world, monkeypatch):
 def test_a_reminder_without_key_is_refused():
     with pytest.raises(ValueError, match="dedupe_key"):
         Reminder(kind=Kind.REFERRAL_NEW, recipients=(), dedupe_key="")
+
+
+def test_today_is_each_jurisdictions_own(world):
+    """At 23:30 UTC it is already tomorrow in Kyiv but still today in London: a decision
+    due today is overdue for a Ukrainian case and only due for a British one."""
+    from datetime import UTC, date, datetime
+
+    from opennrm.accounts.models import Jurisdiction
+    from tests.factories import AgencyFactory
+
+    now = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+    Jurisdiction.objects.create(country="GB", time_zone="Europe/London")
+    london = AgencyFactory(name="London NRM", country="GB")
+    UserFactory(username="gbcm", agency=london, role=Role.CASE_MANAGER)
+    kyiv_case = open_case(world.officer)
+    london_case = open_case(UserFactory(username="gbfl", agency=london, role=Role.FRONTLINE))
+    Case.objects.filter(pk__in=[kyiv_case.pk, london_case.pk]).update(
+        state="referred", rg_due=date(2026, 12, 1)
+    )
+    Notification.objects.all().delete()
+    run_reminders(now=now)
+    kinds = dict(Notification.objects.values_list("case_reference", "kind").distinct())
+    assert kinds == {
+        kyiv_case.reference: "rg_decision_overdue",
+        london_case.reference: "rg_decision_due",
+    }
