@@ -369,11 +369,16 @@ def case_transition(request: HttpRequest, reference: str) -> HttpResponse:
 @page(EDIT_CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
-    initial = {f: getattr(case, f) for f in forms.CaseCreateForm.base_fields} | {
-        "version": case.version
-    }
+    access = case_selectors.case_access_for(request.user, reference)  # type: ignore[arg-type]
+    case = access.case
+    editable = access.case_editable_fields
+    if not editable:
+        raise Forbidden(_("Your access to this case does not let you change these facts."))
+    initial = {f: getattr(case, f) for f in editable} | {"version": case.version}
     form = forms.CaseEditForm(request.POST or None, initial=initial)
+    for name in list(form.fields):
+        if name != "version" and name not in editable:
+            del form.fields[name]
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version")
