@@ -12,13 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from opennrm.accounts.roles import Role
 from opennrm.audit.models import AuditEntry
+from opennrm.cases.policy import PERSON_FIELDS, profile_for
 from opennrm.cases.services import person_save
 from opennrm.core.errors import NotFound, ValidationFailed
 from opennrm.referrals.pdf import referral_pdf
-from opennrm.referrals.services import referral_create, referral_transition
+from opennrm.referrals.services import PURPOSE_FOR_SERVICE, referral_create, referral_transition
 from tests.cases.helpers import open_case, referred_case, step
 from tests.conftest import verified_client
+from tests.factories import UserFactory
 from tests.referrals.helpers import consent_to_service, shelter_of
 
 ARTIFACTS = Path(
@@ -132,6 +135,47 @@ def test_form_holds_only_the_shared_fields_in_the_language(
         )
 
 
+#: one recognisable value per person field, to find it (or not) in the printed text
+DISTINCT = {
+    "given_name": "Олена",
+    "family_name": "Дмитренко",
+    "other_names": "Lenochka Vee",
+    "date_of_birth": date(1994, 3, 17),
+    "age_band": "band-25-34",
+    "gender": "female",
+    "citizenship": "Moldova",
+    "languages": "romani, polski",
+    "contact": "+380 67 555 1234",
+    "documents": "Passport AB123456",
+}
+SHOWN = {f: str(v) for f, v in DISTINCT.items()}
+
+
+@pytest.mark.parametrize("service_type", sorted(PURPOSE_FOR_SERVICE))
+def test_every_service_type_prints_exactly_its_profile_within_the_consent(
+    world, service_type, tmp_path
+):
+    """Generated from the policy table: for each kind of service, a value is on the form
+    if and only if its field is in the purpose's profile and in the consent's scope."""
+    case = referred_case(world)
+    person_save(actor=world.officer, case=case, expected_version=None, data=dict(DISTINCT))
+    case.refresh_from_db()
+    step(case, world.coordinator, "decide_reasonable_grounds")
+    case.refresh_from_db()
+    scope = tuple(f for i, f in enumerate(PERSON_FIELDS) if i % 3 != 1)  # leaves some out
+    service = shelter_of(world.ngo, service_type=service_type)
+    consent_to_service(case, world.coordinator, service, fields=scope)
+    referral = referral_create(actor=world.coordinator, case=case, service=service)
+    expected = profile_for(PURPOSE_FOR_SERVICE[service_type]).person_visible & set(scope)
+    # the receiver, and the sender who sees the whole case, print the same share
+    for actor in (world.ngo_worker, world.coordinator):
+        text = text_of(referral_pdf(actor=actor, referral=referral, language="en"), tmp_path)
+        for field, value in SHOWN.items():
+            assert (value in text) == (field in expected), (field, service_type, actor.username)
+        entry = AuditEntry.objects.filter(action="referral.print").latest("seq")
+        assert set(entry.detail["fields"]) == expected and entry.username == actor.username
+
+
 def test_ukrainian_form_has_no_english_labels(world, referral, tmp_path):
     text = text_of(referral_pdf(actor=world.ngo_worker, referral=referral, language="uk"), tmp_path)
     for english in ("Personal data", "Answer due", "Case reference", "Sent by", "Deadlines"):
@@ -225,8 +269,10 @@ def test_bad_language_and_outsiders_are_refused(world, referral):
     with pytest.raises(ValidationFailed) as err:
         referral_pdf(actor=world.ngo_worker, referral=referral, language="de")
     assert err.value.field == "lang"
-    with pytest.raises(NotFound):
-        referral_pdf(actor=world.border_guard, referral=referral, language="en")
+    analyst = UserFactory(username="ngo-analyst", agency=world.ngo, role=Role.ANALYST)
+    for outsider in (world.border_guard, world.inspector, analyst):
+        with pytest.raises(NotFound):
+            referral_pdf(actor=outsider, referral=referral, language="en")
     assert not AuditEntry.objects.filter(action="referral.print").exists()
 
 

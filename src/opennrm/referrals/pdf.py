@@ -298,6 +298,10 @@ def referral_pdf(*, actor: User, referral: Referral, language: str) -> bytes:
         raise ValidationFailed(
             _("Choose the language of the form: English, Ukrainian or Russian."), field="lang"
         )
+    if not policy.role_reads_cases(actor.role):  # analysts, auditors: never a person's form
+        raise NotFound(
+            pgettext("referral form", "No such referral, or you do not have access to it.")
+        )
     referral = referral_get_for(actor, referral.pk)
     case = referral.case
     access = _access(actor, case)
