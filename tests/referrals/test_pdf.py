@@ -115,6 +115,7 @@ def test_form_holds_only_the_shared_fields_in_the_language(
     assert "female" in text
     assert world.coordinator.username in text and "National Coordination" in text  # sender
     assert "Arrives by train" in text
+    assert text.count("Притулок «Гавань»") == 2  # the service, and the one the consent names
     for label in labels:
         assert label in text, label
     # outside the shelter profile

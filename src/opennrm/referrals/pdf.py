@@ -163,7 +163,10 @@ def _service_type(code: str) -> str:
 
 
 def _consent_lines(consent: Consent) -> list[Line]:
-    lines = [
+    lines: list[Line] = []
+    if consent.service_name:
+        lines.append(Line(pgettext("referral form", "Service"), consent.service_name))
+    lines += [
         Line(pgettext("referral form", "Date obtained"), _date(consent.obtained_on)),
         Line(pgettext("referral form", "How obtained"), str(ConsentMethod(consent.method).label)),
         Line(
