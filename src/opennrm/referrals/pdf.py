@@ -254,7 +254,7 @@ def referral_pdf_context(
             ),
             Line(pgettext("referral form", "Receiving agency"), referral.receiving_agency.name),
             Line(pgettext("referral form", "Status"), str(ReferralStatus(referral.status).label)),
-            Line(pgettext("referral form", "Sent"), _moment(referral.sent_at)),
+            Line(pgettext("referral form", "Sent on"), _moment(referral.sent_at)),
         ],
         "deadlines": deadlines,
         "needs": ", ".join(_service_type(code) for code in referral.needs or ()),
