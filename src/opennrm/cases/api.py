@@ -42,20 +42,22 @@ class _Strict(Schema):
 
 
 class CaseOut(Schema):
+    """A case's facts; in the search list, a fact your access does not show is null."""
+
     reference: str
     state: State
-    exploitation_type: ExploitationType
+    exploitation_type: ExploitationType | None
     country: str
-    region: str
-    is_child: bool
-    forced_criminality: bool
-    screening_outcome: str
+    region: str | None
+    is_child: bool | None
+    forced_criminality: bool | None
+    screening_outcome: str | None
     owning_agency: str = Field(..., alias="owning_agency.name")
     rg_due: date | None
     reflection_starts: date | None
     reflection_ends: date | None
     deadline: date | None
-    deadline_kind: str
+    deadline_kind: str | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -334,11 +336,28 @@ def _detail(access: CaseAccess) -> dict[str, Any]:
     return out
 
 
-def _case_row_out(row: dict[str, Any]) -> CaseOut:
+#: Row columns per case fact of the policy table (the other columns are always shown).
+_ROW_FACTS = {
+    "exploitation_type": ("exploitation_type",),
+    "region": ("region",),
+    "is_child": ("is_child",),
+    "forced_criminality": ("forced_criminality",),
+    "screening_outcome": ("screening_outcome",),
+    "deadlines": _DEADLINE_COLUMNS,
+}
+
+
+def _case_row_out(row: dict[str, Any], visible: frozenset[str]) -> CaseOut:
     """A ``CaseOut`` from a ``case_search_page_rows`` row, without per-field validation:
-    the values come straight from the database columns the schema describes."""
+    the values come straight from the database columns the schema describes. Facts the
+    user's access to that case does not show are null, as in the case's detail."""
+    for fact, columns in _ROW_FACTS.items():
+        if fact not in visible:
+            for column in columns:
+                row[column] = None
     row["state"] = State(row["state"])
-    row["exploitation_type"] = ExploitationType(row["exploitation_type"])
+    if row["exploitation_type"] is not None:
+        row["exploitation_type"] = ExploitationType(row["exploitation_type"])
     return CaseOut.model_construct(**row)
 
 
@@ -355,12 +374,14 @@ def case_list(request: HttpRequest, filters: Query[CaseFilters]) -> CasePage:
         forced_criminality=filters.forced_criminality,
         reference=filters.reference,
     )
+    rows, more = rows[: filters.page_size], len(rows) > filters.page_size
+    visible = selectors.case_facts_visible(_actor(request), [row["reference"] for row in rows])
     # Built, not validated: ninja then only dumps it (a page is the hot path of the API).
     return CasePage.model_construct(
         page=filters.page,
         page_size=filters.page_size,
-        has_next=len(rows) > filters.page_size,
-        items=[_case_row_out(row) for row in rows[: filters.page_size]],
+        has_next=more,
+        items=[_case_row_out(row, visible.get(row["reference"], frozenset())) for row in rows],
     )
 
 

@@ -125,6 +125,14 @@ class PersonForm(forms.Form):
     )
 
 
+def person_value_label(field: str, value: object) -> object:
+    """A person field's value as a page shows it: a choice's translated label, not its code."""
+    choices = getattr(PersonForm.base_fields[field], "choices", None)
+    if choices and value:
+        return dict(choices).get(value, value)
+    return value
+
+
 class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
     object_ref = forms.CharField(label=_("Case reference"), required=False, max_length=64)

@@ -41,7 +41,8 @@ from opennrm.audit.selectors import audit_entries_for, audit_verify
 from opennrm.audit.services import audit_record
 from opennrm.cases import selectors as case_selectors
 from opennrm.cases import services as case_services
-from opennrm.cases.workflow import State, transitions_for
+from opennrm.cases.policy import CASE_FIELDS
+from opennrm.cases.workflow import State
 from opennrm.core.errors import DomainError, Forbidden
 from opennrm.screenings import selectors as screening_selectors
 from opennrm.screenings import services as screening_services
@@ -188,8 +189,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {}
     if user.role in CASE_ROLES:  # type: ignore[union-attr]
-        context["deadlines"] = case_selectors.case_deadlines(user)  # type: ignore[arg-type]
-        context["recent"] = case_selectors.case_search(user)[:10]  # type: ignore[arg-type]
+        deadlines = case_selectors.case_deadlines(user)  # type: ignore[arg-type]
+        recent = list(case_selectors.case_search(user)[:10])  # type: ignore[arg-type]
+        listed = [*deadlines.overdue, *deadlines.upcoming, *recent]
+        visible = case_selectors.case_facts_visible(user, [c.reference for c in listed])  # type: ignore[arg-type]
+        for c in listed:  # each line shows only the facts the access to that case shows
+            c.facts_visible = visible.get(c.reference, frozenset())
+        context["deadlines"] = case_selectors.Deadlines(
+            overdue=[c for c in deadlines.overdue if "deadlines" in c.facts_visible],
+            upcoming=[c for c in deadlines.upcoming if "deadlines" in c.facts_visible],
+        )
+        context["recent"] = recent
     if user.role in STATISTICS_ROLES:  # type: ignore[union-attr]
         counts = case_selectors.case_counts_for_statistics(user)  # type: ignore[arg-type]
         context["counts"] = [(State(s).label, _suppress(counts.get(s, 0))) for s in State]
@@ -221,6 +231,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
     form = forms.CaseFilterForm(request.GET or None)
     cases = case_selectors.case_search(request.user, **_case_filters(form))  # type: ignore[arg-type]
     page_obj = Paginator(cases, 25).get_page(request.GET.get("page"))
+    visible = case_selectors.case_facts_visible(
+        request.user,  # type: ignore[arg-type]
+        [c.reference for c in page_obj.object_list],
+    )
+    for c in page_obj.object_list:  # the row shows only the facts the access to it shows
+        c.facts_visible = visible.get(c.reference, frozenset())
     template = "web/_case_rows.html" if request.headers.get("HX-Request") else "web/case_list.html"
     query = request.GET.copy()
     query.pop("page", None)
@@ -260,7 +276,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
 
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(r) for r in case_selectors.case_csv_rows(cases)),
+        (writer.writerow(r) for r in case_selectors.case_csv_rows(cases, actor=request.user)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="opennrm-cases.csv"'
@@ -283,30 +299,42 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
 
 def _case_context(request: HttpRequest, reference: str) -> dict[str, Any]:
+    """The case page as the user's access shows it: the policy table decides each fact,
+    each step button and the sharing section (``case_access_for``)."""
     user = request.user
-    case = case_selectors.case_get_for(user, reference)  # type: ignore[arg-type]
-    owner = case.owning_agency_id == user.agency_id  # type: ignore[union-attr]
+    access = case_selectors.case_access_for(user, reference)  # type: ignore[arg-type]
+    case = access.case
+    may_share = access.may("share")
     return {
         "case": case,
-        "timeline": case_selectors.case_timeline(case),
-        "transitions": transitions_for(case.state, user.role),  # type: ignore[union-attr]
+        "access": access,
+        "sees": {field: access.sees(field) for field in CASE_FIELDS},
+        "timeline": case_selectors.case_timeline(case) if access.sees("timeline") else [],
+        "transitions": access.steps,
         "transition_form": forms.TransitionForm(initial={"version": case.version}),
-        "grants": case_selectors.case_active_grants(case) if owner else [],
-        "is_owner": owner,
-        "grant_form": forms.GrantForm() if owner and user.role in GRANT_ROLES else None,  # type: ignore[union-attr]
-        "can_edit": user.role in EDIT_CASE_ROLES,  # type: ignore[union-attr]
+        "grants": case_selectors.case_active_grants(case) if access.owner or may_share else [],
+        "is_owner": access.owner,
+        "grant_form": forms.GrantForm() if may_share else None,
+        "can_edit": bool(access.case_editable_fields),
         "has_person": case_selectors.case_has_person(case),
+        "person_link": bool(access.person_fields or access.person_editable_fields),
         "screenings": [
             (s, screening_services.explanation_lines(s, ui_language()))
             for s in screening_selectors.screenings_of_case(case)
-        ],
+        ]
+        if access.sees("screenings")
+        else [],
     }
 
 
 @page(CASE_ROLES)
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     context = _case_context(request, reference)
-    case_services.case_view_audit(actor=request.user, case=context["case"])  # type: ignore[arg-type]
+    case_services.case_view_audit(
+        actor=request.user,  # type: ignore[arg-type]
+        case=context["case"],
+        purpose=context["access"].purpose,
+    )
     return render(request, "web/case_detail.html", context)
 
 
@@ -339,11 +367,16 @@ def case_transition(request: HttpRequest, reference: str) -> HttpResponse:
 @page(EDIT_CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
-    initial = {f: getattr(case, f) for f in forms.CaseCreateForm.base_fields} | {
-        "version": case.version
-    }
+    access = case_selectors.case_access_for(request.user, reference)  # type: ignore[arg-type]
+    case = access.case
+    editable = access.case_editable_fields
+    if not editable:
+        raise Forbidden(_("Your access to this case does not let you change its facts."))
+    initial = {f: getattr(case, f) for f in editable} | {"version": case.version}
     form = forms.CaseEditForm(request.POST or None, initial=initial)
+    for name in list(form.fields):  # the form offers only what this access may change
+        if name != "version" and name not in editable:
+            del form.fields[name]
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version")
@@ -364,36 +397,51 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
 @page(CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """The person's data as the user's access shows it: only the visible fields, and a
+    form with only the fields this access may change."""
     user = request.user
-    case = case_selectors.case_get_for(user, reference)  # type: ignore[arg-type]
+    access = case_selectors.case_access_for(user, reference)  # type: ignore[arg-type]
+    case = access.case
+    editable = access.person_editable_fields
     if request.method == "POST":
-        person = case_selectors.person_of(case)  # the save below writes its own audit entry
+        if not editable:
+            raise Forbidden(_("Your access to this case does not let you change personal data."))
+        record = case_selectors.person_of(case)  # the save below writes its own audit entry
+        version = record.version if record else None
+        values = {f: getattr(record, f) for f in access.person_fields} if record else {}
     else:
         person = case_services.person_read(actor=user, case=case)  # type: ignore[arg-type]
-    can_edit = user.role in EDIT_CASE_ROLES  # type: ignore[union-attr]
-    initial: dict[str, Any] = {"version": person.version if person else None}
-    if person is not None:
-        initial |= {f: getattr(person, f) for f in case_services.PERSON_FIELDS}
-    form = forms.PersonForm(request.POST or None, initial=initial)
-    if request.method == "POST":
-        if not can_edit:
-            raise Forbidden(_("Your role may not edit personal data."))
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            try:
-                case_services.person_save(
-                    actor=user, case=case, data=data, expected_version=version
-                )  # type: ignore[arg-type]
-            except DomainError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-            else:
-                messages.success(request, _("Personal data saved."))
-                return redirect("web:case_detail", reference=reference)
+        version = person.version if person else None
+        values = dict(person.fields) if person else {}
+    form = forms.PersonForm(request.POST or None, initial={"version": version} | values)
+    for name in list(form.fields):  # the form offers only what this access may change
+        if name != "version" and name not in editable:
+            del form.fields[name]
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        expected = data.pop("version")
+        try:
+            case_services.person_save(actor=user, case=case, data=data, expected_version=expected)  # type: ignore[arg-type]
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("Personal data saved."))
+            return redirect("web:case_detail", reference=reference)
+    shown = [
+        (forms.PersonForm.base_fields[f].label, forms.person_value_label(f, values.get(f)))
+        for f in access.person_fields
+        if f not in editable
+    ]
     return render(
         request,
         "web/person.html",
-        {"case": case, "person": person, "form": form, "can_edit": can_edit},
+        {
+            "case": case,
+            "has_record": version is not None,
+            "form": form,
+            "can_edit": bool(editable),
+            "shown": shown,
+        },
     )
 
 
