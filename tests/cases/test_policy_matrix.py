@@ -23,6 +23,7 @@ import pytest
 from django.utils import timezone
 
 from opennrm.accounts.roles import CASE_ROLES, Role
+from opennrm.accounts.services import api_token_create
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import policy
 from opennrm.cases.models import Case, CaseGrant, Consent, Person
@@ -76,7 +77,32 @@ def test_matrix_is_not_vacuous():
     assert set(PURPOSES) <= set(policy.PROFILES)
 
 
-# --- set-up ------------------------------------------------------------------------------
+# --- set-up ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def _pool():
+    transport = httpx.HTTPTransport()
+    yield transport
+    transport.close()
+
+
+@pytest.fixture
+def api(live_server, _pool):
+    """As ``tests.conftest.api`` (a bearer token per user, HTTP to the live server), with one
+    connection pool for the module: hundreds of clients without a TLS context each."""
+
+    def for_user(user) -> httpx.Client:
+        _token, raw = api_token_create(actor=user, user=user, name="test")
+        return httpx.Client(
+            base_url=live_server.url + "/api",
+            headers={"Authorization": f"Bearer {raw}"},
+            timeout=30,
+            transport=_pool,
+            trust_env=False,
+        )
+
+    return for_user
 
 
 @dataclass

@@ -17,6 +17,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from opennrm.audit.models import AuditEntry
 from opennrm.cases import policy
 from opennrm.cases.services import consent_withdraw, grant_create
 from opennrm.cases.workflow import State, transitions_from
@@ -91,6 +92,13 @@ def _same_page(html: str, reference: str) -> str:
     return html.replace(reference, "C-REF")
 
 
+def _last_refusal(user) -> tuple[str, dict] | None:
+    entry = AuditEntry.objects.filter(user_id=user.pk).order_by("-seq").first()
+    if entry is None or entry.action != "access.refused":
+        return None
+    return entry.object_ref, entry.detail
+
+
 def _step_buttons(html: str) -> set[str]:
     return set(re.findall(r'<button[^>]*name="go" value="([a-z_]+)"', html))
 
@@ -144,11 +152,14 @@ def _check_pages(case, user, want: Expect) -> None:
     if not want.person_editable:
         r = client.post(f"/cases/{ref}/person/", {"given_name": "Changed", "version": 1})
         assert r.status_code == 403
+        assert _last_refusal(user) == (ref, {"what": "person:edit"})
 
     # -- the edit page offers only the editable facts
     r = client.get(f"/cases/{ref}/edit/")
     if not want.case_editable:
         assert r.status_code == 403
+        if policy.role_edits(user.role):  # else the page is closed to the role itself
+            assert _last_refusal(user) == (ref, {"what": "edit"})
     else:
         assert r.status_code == 200
         html = r.content.decode()

@@ -10,10 +10,15 @@ from ninja.responses import NinjaJSONEncoder
 
 from opennrm.cases.api import CaseOut, CasePage, _case_row_out
 from opennrm.cases.models import Case
+from opennrm.cases.policy import CASE_FIELDS
 from opennrm.cases.selectors import CASE_ROW_FIELDS, case_search, case_search_page_rows
 from opennrm.cases.services import case_update, grant_create
 from tests.cases.helpers import consent_to, open_case, referred_case
 from tests.factories import UserFactory
+
+#: The serializer is compared here with every fact shown; hiding facts per access is
+#: tested by the access matrix (``test_policy_matrix.py``).
+EVERY_FACT = frozenset(CASE_FIELDS)
 
 
 def case_search_page(actor, *, offset, limit, **filters):
@@ -36,7 +41,7 @@ def _old(actor, **kw):
 def _new(actor, **kw):
     rows = case_search_page_rows(actor, **kw)
     page = CasePage.model_construct(
-        page=1, page_size=25, has_next=False, items=[_case_row_out(r) for r in rows]
+        page=1, page_size=25, has_next=False, items=[_case_row_out(r, EVERY_FACT) for r in rows]
     )
     return json.dumps(page.model_dump(), cls=NinjaJSONEncoder)
 

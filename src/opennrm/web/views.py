@@ -371,7 +371,13 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case
     editable = access.case_editable_fields
     if not editable:
-        raise Forbidden(_("Your access to this case does not let you change its facts."))
+        case_selectors.access_refused_audit(
+            request.user,  # type: ignore[arg-type]
+            reference=case.reference,
+            what="edit",
+            purpose=access.purpose,
+        )
+        raise Forbidden(_("Your access to this case does not let you change these facts."))
     initial = {f: getattr(case, f) for f in editable} | {"version": case.version}
     form = forms.CaseEditForm(request.POST or None, initial=initial)
     for name in list(form.fields):  # the form offers only what this access may change
@@ -405,7 +411,15 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
     editable = access.person_editable_fields
     if request.method == "POST":
         if not editable:
-            raise Forbidden(_("Your access to this case does not let you change personal data."))
+            case_selectors.access_refused_audit(
+                user,  # type: ignore[arg-type]
+                reference=case.reference,
+                what="person:edit",
+                purpose=access.purpose,
+            )
+            raise Forbidden(
+                _("Your access to this case does not let you change this personal data.")
+            )
         record = case_selectors.person_of(case)  # the save below writes its own audit entry
         version = record.version if record else None
         values = {f: getattr(record, f) for f in access.person_fields} if record else {}
