@@ -42,7 +42,7 @@ class _Strict(Schema):
 
 
 class CaseOut(Schema):
-    """A case's facts; in the search list, a fact your access does not show is null."""
+    """A case row; facts your access does not show are null."""
 
     reference: str
     state: State
@@ -336,25 +336,9 @@ def _detail(access: CaseAccess) -> dict[str, Any]:
     return out
 
 
-#: Row columns per case fact of the policy table (the other columns are always shown).
-_ROW_FACTS = {
-    "exploitation_type": ("exploitation_type",),
-    "region": ("region",),
-    "is_child": ("is_child",),
-    "forced_criminality": ("forced_criminality",),
-    "screening_outcome": ("screening_outcome",),
-    "deadlines": _DEADLINE_COLUMNS,
-}
-
-
-def _case_row_out(row: dict[str, Any], visible: frozenset[str]) -> CaseOut:
+def _case_row_out(row: dict[str, Any]) -> CaseOut:
     """A ``CaseOut`` from a ``case_search_page_rows`` row, without per-field validation:
-    the values come straight from the database columns the schema describes. Facts the
-    user's access to that case does not show are null, as in the case's detail."""
-    for fact, columns in _ROW_FACTS.items():
-        if fact not in visible:
-            for column in columns:
-                row[column] = None
+    the values come straight from the database columns the schema describes."""
     row["state"] = State(row["state"])
     if row["exploitation_type"] is not None:
         row["exploitation_type"] = ExploitationType(row["exploitation_type"])
@@ -374,14 +358,12 @@ def case_list(request: HttpRequest, filters: Query[CaseFilters]) -> CasePage:
         forced_criminality=filters.forced_criminality,
         reference=filters.reference,
     )
-    rows, more = rows[: filters.page_size], len(rows) > filters.page_size
-    visible = selectors.case_facts_visible(_actor(request), [row["reference"] for row in rows])
     # Built, not validated: ninja then only dumps it (a page is the hot path of the API).
     return CasePage.model_construct(
         page=filters.page,
         page_size=filters.page_size,
-        has_next=more,
-        items=[_case_row_out(row, visible.get(row["reference"], frozenset())) for row in rows],
+        has_next=len(rows) > filters.page_size,
+        items=[_case_row_out(row) for row in rows[: filters.page_size]],
     )
 
 
@@ -608,4 +590,66 @@ def access_request(request: HttpRequest, payload: AccessRequestIn) -> Status[dic
     )
     return Status(
         202, {"message": _("If a case with this reference exists, its owner has been asked.")}
+    )
+
+
+class HandoverIn(_Strict):
+    to_agency_id: int
+    reason: str = Field(..., max_length=1000)
+
+
+class HandoverOut(Schema):
+    id: int
+    case_reference: str = Field(..., alias="case.reference")
+    from_agency_id: int
+    to_agency_id: int
+    status: str
+    reason: str
+    answer: str
+    requested_at: datetime
+    decided_at: datetime | None
+
+
+class AnswerIn(_Strict):
+    accept: bool
+    answer: str = Field("", max_length=1000)
+
+
+@router.post(
+    "/{reference}/handovers",
+    response={201: HandoverOut, **_ERRORS},
+    summary="Ask another agency to take the case over (ownership transfer)",
+)
+def handover_create(request: HttpRequest, reference: str, payload: HandoverIn) -> Any:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    agency = Agency.objects.filter(pk=payload.to_agency_id).first()
+    if agency is None:
+        raise ValidationFailed(_("No agency with this id."), field="to_agency_id")
+    handover = services.handover_request(
+        actor=user, case=case, to_agency=agency, reason=payload.reason
+    )
+    return Status(201, handover)
+
+
+handover_router = Router(tags=["cases"])
+
+
+@handover_router.get(
+    "", response={200: list[HandoverOut], **_ERRORS}, summary="Cases offered to your agency"
+)
+def handovers_incoming(request: HttpRequest) -> Any:
+    return list(selectors.handovers_to(_actor(request)))
+
+
+@handover_router.post(
+    "/{handover_id}/answer",
+    response={200: HandoverOut, **_ERRORS},
+    summary="Take the case over, or refuse with a reason",
+)
+def handover_answer(request: HttpRequest, handover_id: int, payload: AnswerIn) -> Any:
+    user = _actor(request)
+    handover = selectors.handover_get_for(user, handover_id)
+    return services.handover_decide(
+        actor=user, handover=handover, accept=payload.accept, answer=payload.answer
     )
