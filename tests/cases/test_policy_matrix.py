@@ -14,6 +14,7 @@ copied by hand, so a change of the table changes the matrix.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,10 +28,7 @@ from opennrm.accounts.services import api_token_create
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import policy
 from opennrm.cases.models import Case, CaseGrant, Consent, Person
-from opennrm.cases.services import handover_request
 from opennrm.cases.workflow import TRANSITIONS, State, transitions_from
-from opennrm.core.errors import DomainError, Forbidden
-from opennrm.referrals.services import referral_create
 from tests.cases.helpers import consent_to
 from tests.cases.matrix import (
     API_KEYS,
@@ -242,6 +240,14 @@ def _requests(ref: str, world) -> list[tuple[str, str, dict[str, Any] | None]]:
             },
         ),
         ("POST", f"/cases/{ref}/anonymous", {"reason": "declined"}),
+        ("GET", f"/cases/{ref}/referrals", None),
+        ("GET", f"/cases/{ref}/services", None),
+        ("POST", f"/cases/{ref}/referrals", {"service_id": str(uuid.UUID(int=1))}),
+        (
+            "POST",
+            f"/cases/{ref}/handovers",
+            {"to_agency_id": world.labour.pk, "reason": "Another agency takes it over."},
+        ),
     ]
 
 
@@ -359,31 +365,35 @@ def _check_visible_case(scene: Scene, user, client: httpx.Client, want: Expect) 
     else:
         _assert_refused(r, user, ref, "consent")
 
-    # -- refer to a service and hand over: no HTTP endpoint yet; asked of the services
+    # -- the referrals of the case and the services ranked for the person
+    for path in (f"/cases/{ref}/referrals", f"/cases/{ref}/services"):
+        r = client.get(path)
+        if "refer" in want.actions:
+            assert r.status_code == 200, (path, r.text)
+        else:
+            _assert_refused(r, user, ref, "refer")
+
+    # -- refer the person to a shelter (the person agreed to that service)
     service = shelter_of(world.ngo)
     consent_to_service(scene.case, scene.owner, service)
-    refused = False
-    try:
-        referral_create(actor=user, case=Case.objects.get(pk=scene.case.pk), service=service)
-    except Forbidden:
-        refused = True
-    except DomainError:
-        pass
-    assert refused == ("refer" not in want.actions), "refer"
-    refused = False
-    try:
-        handover_request(
-            actor=user,
-            case=Case.objects.get(pk=scene.case.pk),
-            to_agency=world.labour,
-            reason="The labour inspectorate leads the investigation now.",
-        )
-    except Forbidden:
-        refused = True
-    except DomainError:
-        pass
-    owner_relation = user.agency_id == scene.case.owning_agency_id
-    assert refused == ("handover" not in want.actions or not owner_relation), "handover"
+    r = client.post(f"/cases/{ref}/referrals", json={"service_id": str(service.pk)})
+    if "refer" in want.actions:
+        assert r.status_code == 201, r.text
+    else:
+        _assert_refused(r, user, ref, "refer")
+
+    # -- hand the case over to another agency: the owner only
+    r = client.post(
+        f"/cases/{ref}/handovers",
+        json={
+            "to_agency_id": world.labour.pk,
+            "reason": "The labour inspectorate leads the investigation now.",
+        },
+    )
+    if "handover" in want.actions and user.agency_id == scene.case.owning_agency_id:
+        assert r.status_code == 201, r.text
+    else:
+        _assert_refused(r, user, ref, "handover")
 
     # -- each workflow step, from a state where it is possible
     for transition in TRANSITIONS.values():
