@@ -39,7 +39,8 @@ def test_new_referral_reaches_the_shelter_in_its_language(world, referral):
 
 
 def test_referral_answer_due_is_reminded_once(world, referral):
-    Referral.objects.filter(pk=referral.pk).update(response_due=timezone.now() + timedelta(hours=2))
+    due = timezone.now() + timedelta(hours=2)
+    Referral.objects.filter(pk=referral.pk).update(response_due=due)
     runner = CliRunner()
     first = runner.invoke(main, ["notify"])
     assert first.exit_code == 0, first.output
@@ -47,6 +48,8 @@ def test_referral_answer_due_is_reminded_once(world, referral):
     reminded = Notification.objects.get(kind="referral_response_due")
     assert reminded.recipient == world.ngo_worker and reminded.object_id == referral.pk
     with translation.override("ru"):
-        assert reminded.text == "Направление в ваше учреждение ждёт ответа."
+        # the deadline travels as an ISO date parameter, never as text
+        day = timezone.localdate(due).isoformat()
+        assert reminded.text == f"Направление в ваше учреждение требует ответа до {day}."
     second = runner.invoke(main, ["notify"])
     assert second.output.strip() == "notify: 0 new reminder(s)"

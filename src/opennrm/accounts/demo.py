@@ -156,6 +156,8 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
         # most cases come from patrol police; a quarter from the specialised unit, whose
         # case manager also shares them with the NGO that runs the shelter
         opener = users["athbpolice"] if rng.random() < 0.25 else users["police"]
+        if "withdraw" in path:  # withdrawal is the owner's step, taken by its case manager
+            opener = users["athbpolice"]
         kind = rng.choice(list(ExploitationType.values))
         forced = kind == ExploitationType.CRIMINALITY or rng.random() < 0.05
         case = case_create(
@@ -175,6 +177,8 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
             actor = (
                 opener if step in ("screen", "refer", "lose_contact") else users[_ACTOR_FOR[step]]
             )
+            if step == "withdraw":
+                actor = opener
             extra = {}
             if step == "screen":
                 extra["screening_outcome"] = rng.choice(list(ScreeningOutcome.values))
