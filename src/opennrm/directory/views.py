@@ -26,9 +26,8 @@ def service_list(request: HttpRequest) -> HttpResponse:
         regions=selectors.directory_regions(),
         languages=selectors.directory_languages(),
     )
-    filters: dict[str, Any] = {}
-    if form.is_valid():
-        filters = {k: v or None for k, v in form.cleaned_data.items()}
+    form.is_valid()  # a value no longer offered is ignored; the other filters still apply
+    filters: dict[str, Any] = {k: v or None for k, v in getattr(form, "cleaned_data", {}).items()}
     rows = selectors.services_list(**filters)
     context = {
         "form": form,
