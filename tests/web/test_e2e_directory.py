@@ -1,4 +1,4 @@
-"""The directory on a 360 px phone in Ukrainian: no horizontal overflow, and a provider
+"""The service directory on a 360 px phone in Ukrainian: no horizontal overflow, and a provider
 updates the free places of a shelter."""
 
 from __future__ import annotations
