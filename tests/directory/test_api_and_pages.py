@@ -135,3 +135,40 @@ def test_import_page_reports_each_bad_record_and_export_downloads(world):
     export = officer.get("/directory/export.json")
     assert export.status_code == 200 and "attachment" in export["Content-Disposition"]
     assert json.loads(export.content)["contents"][0]["name"] == "Night shelter"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_ranks_services_for_a_person_in_the_body(api, world, shelter):
+    ServiceFactory(name="Women only", genders="female", languages=["uk"], regions=["Lviv"])
+    ServiceFactory(name="Legal", service_type="legal_aid")
+    client = api(world.officer)
+    body = {"needs": ["shelter"], "language": "pl", "gender": "male", "age": 40, "region": "Lviv"}
+    ranked = client.post("/directory/rank", json=body)
+    assert ranked.status_code == 200
+    rows = ranked.json()
+    assert [r["service"]["name"] for r in rows] == ["Lviv shelter", "Women only"]
+    assert rows[0]["eligible"] and "Speaks Polish" in rows[0]["reasons"]
+    assert rows[1]["problems"] == ["Only for women"]
+    in_russian = client.post("/directory/rank", json=body, headers={"Accept-Language": "ru"})
+    assert in_russian.json()[1]["problems"] == ["Только для женщин"]
+    for bad in ({"needs": ["spa"]}, {"age": -1}, {"gender": "x"}, {"country": "ukr"}, {"x": 1}):
+        assert client.post("/directory/rank", json=bad).status_code == 422, bad
+
+
+@pytest.mark.django_db
+def test_match_page_ranks_with_reasons_and_keeps_facts_out_of_the_url(world, shelter):
+    ServiceFactory(name="Full one", capacity_total=3, capacity_available=0, languages=["uk"])
+    client = verified_client(world.officer)
+    assert client.get("/directory/match/").status_code == 200
+    response = client.post(
+        "/directory/match/",
+        {"needs": ["shelter"], "language": "pl", "gender": "female", "age": "30", "region": "Lviv"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.index("Lviv shelter") < html.index("Full one")
+    assert "Speaks Polish" in html and "Full: no places free" in html
+    assert "Cannot take the person now" in html
+    bad = client.post("/directory/match/", {"age": "200"})
+    assert bad.status_code == 200 and "match-results" not in bad.content.decode()
+    assert verified_client(world.analyst).get("/directory/match/").status_code == 403
