@@ -56,4 +56,21 @@ def test_directory_on_a_phone_in_ukrainian(browser, live_server, world, artifact
     _no_overflow(page)
     page.screenshot(path=str(artifacts / "directory-service-uk-360.png"), full_page=True)
     assert Service.objects.get(name="Women's shelter (DEMO)").capacity_available == 0
+
+    page.goto("/directory/match/")
+    page.check("input[name=needs][value=shelter]")
+    page.select_option("#id_language", "ru")
+    page.select_option("#id_gender", "male")
+    page.fill("#id_age", "30")
+    page.select_option("#id_region", "Lviv")
+    page.click("#match-form button.primary")
+    results = page.locator("#match-results")
+    expect(results.locator("h2").first).to_have_text("Можуть прийняти особу зараз")
+    expect(results.locator("article").first).to_contain_text("Shelter for men")
+    expect(results.locator("article").first).to_contain_text("Мова спілкування: Російська")
+    expect(results).to_contain_text("Лише для жінок")
+    expect(results).to_contain_text("Заповнено: вільних місць немає")
+    assert page.url.endswith("/directory/match/")  # the person's facts never go in the URL
+    _no_overflow(page)
+    page.screenshot(path=str(artifacts / "directory-match-uk-360.png"), full_page=True)
     context.close()
