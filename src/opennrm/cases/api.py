@@ -42,20 +42,22 @@ class _Strict(Schema):
 
 
 class CaseOut(Schema):
+    """A case row; facts your access does not show are null."""
+
     reference: str
     state: State
-    exploitation_type: ExploitationType
+    exploitation_type: ExploitationType | None
     country: str
-    region: str
-    is_child: bool
-    forced_criminality: bool
-    screening_outcome: str
+    region: str | None
+    is_child: bool | None
+    forced_criminality: bool | None
+    screening_outcome: str | None
     owning_agency: str = Field(..., alias="owning_agency.name")
     rg_due: date | None
     reflection_starts: date | None
     reflection_ends: date | None
     deadline: date | None
-    deadline_kind: str
+    deadline_kind: str | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -338,7 +340,8 @@ def _case_row_out(row: dict[str, Any]) -> CaseOut:
     """A ``CaseOut`` from a ``case_search_page_rows`` row, without per-field validation:
     the values come straight from the database columns the schema describes."""
     row["state"] = State(row["state"])
-    row["exploitation_type"] = ExploitationType(row["exploitation_type"])
+    if row["exploitation_type"] is not None:
+        row["exploitation_type"] = ExploitationType(row["exploitation_type"])
     return CaseOut.model_construct(**row)
 
 

@@ -189,7 +189,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {}
     if user.role in CASE_ROLES:  # type: ignore[union-attr]
         context["deadlines"] = case_selectors.case_deadlines(user)  # type: ignore[arg-type]
-        context["recent"] = case_selectors.case_search(user)[:10]  # type: ignore[arg-type]
+        context["recent"] = case_selectors.cases_hide_unseen(
+            user,  # type: ignore[arg-type]
+            list(case_selectors.case_search(user)[:10]),  # type: ignore[arg-type]
+        )
     if user.role in STATISTICS_ROLES:  # type: ignore[union-attr]
         counts = case_selectors.case_counts_for_statistics(user)  # type: ignore[arg-type]
         context["counts"] = [(State(s).label, _suppress(counts.get(s, 0))) for s in State]
@@ -221,6 +224,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     form = forms.CaseFilterForm(request.GET or None)
     cases = case_selectors.case_search(request.user, **_case_filters(form))  # type: ignore[arg-type]
     page_obj = Paginator(cases, 25).get_page(request.GET.get("page"))
+    page_obj.object_list = case_selectors.cases_hide_unseen(
+        request.user, list(page_obj.object_list)
+    )  # type: ignore[arg-type]
     template = "web/_case_rows.html" if request.headers.get("HX-Request") else "web/case_list.html"
     query = request.GET.copy()
     query.pop("page", None)
@@ -260,7 +266,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
 
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(r) for r in case_selectors.case_csv_rows(cases)),
+        (writer.writerow(r) for r in case_selectors.case_csv_rows(request.user, cases)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="opennrm-cases.csv"'
