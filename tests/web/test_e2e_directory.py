@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from opennrm.accounts.models import Agency
 from opennrm.directory.demo import directory_load_demo
 from opennrm.directory.models import Service
-from tests.web.test_e2e_workflow import _second_factor, _sign_in
+from tests.web.test_e2e_workflow import _open_menu, _second_factor, _sign_in, choose_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,9 +32,9 @@ def test_directory_on_a_phone_in_ukrainian(browser, live_server, world, artifact
     page = context.new_page()
     _sign_in(page, "ngo")
     _second_factor(page, world.ngo_worker)
-    page.select_option("#lang-select", "uk")
-    page.click("form.lang button")
+    choose_language(page, "uk")
 
+    _open_menu(page)
     page.click("header nav a[href='/directory/']")
     expect(page.locator("h1")).to_have_text("Довідник служб")
     page.select_option("#id_service_type", "shelter")
