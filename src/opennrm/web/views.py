@@ -188,6 +188,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {}
     if user.role in CASE_ROLES:  # type: ignore[union-attr]
+        from opennrm.referrals.models import AWAITING_ANSWER
+        from opennrm.referrals.selectors import referrals_incoming
+
+        context["incoming_referrals"] = list(
+            referrals_incoming(user, open_only=True).filter(status__in=AWAITING_ANSWER)[:20]  # type: ignore[arg-type]
+        )
+        context["awaiting"] = sorted(AWAITING_ANSWER)
         context["deadlines"] = case_selectors.case_deadlines(user)  # type: ignore[arg-type]
         context["recent"] = case_selectors.cases_hide_unseen(
             user,  # type: ignore[arg-type]
@@ -369,11 +376,16 @@ def case_transition(request: HttpRequest, reference: str) -> HttpResponse:
 @page(EDIT_CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
-    initial = {f: getattr(case, f) for f in forms.CaseCreateForm.base_fields} | {
-        "version": case.version
-    }
+    access = case_selectors.case_access_for(request.user, reference)  # type: ignore[arg-type]
+    case = access.case
+    editable = access.case_editable_fields
+    if not editable:
+        raise Forbidden(_("Your access to this case does not let you change these facts."))
+    initial = {f: getattr(case, f) for f in editable} | {"version": case.version}
     form = forms.CaseEditForm(request.POST or None, initial=initial)
+    for name in list(form.fields):
+        if name != "version" and name not in editable:
+            del form.fields[name]
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version")
