@@ -245,3 +245,20 @@ def test_plain_hsds_record_classified_by_a_taxonomy_term(world):
     del record["attributes"]
     report = _import([record])
     assert _problems(report) == {(1, "x-opennrm.service_type")}
+
+
+def test_a_record_refused_half_way_leaves_nothing_behind_for_the_next(world):
+    first = hsds_record()
+    _import([first])
+    taken_link = first["service_at_locations"][0]["id"]
+    half_way = hsds_record()  # its new organisation is created, then its link id clashes
+    half_way["service_at_locations"][0]["id"] = taken_link
+    follower = hsds_record()
+    del follower["organization"]
+    follower["organization_id"] = half_way["organization"]["id"]
+    good = hsds_record()
+    report = _import([half_way, follower, good])
+    assert _problems(report) == {(1, "service_at_locations.id"), (2, "organization_id")}
+    assert report.created == 1
+    assert not Organization.objects.filter(pk=half_way["organization"]["id"]).exists()
+    assert Service.objects.count() == 2
