@@ -49,6 +49,9 @@ class Reason:
     id: str
     text: str
     weight: float
+    # the words that made a flag fire, or the word holding a model n-gram: lets a page
+    # say the reason again in its own language (``text`` is in the pipeline's language)
+    evidence: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,8 @@ def combine(model_score: float | None, flags: float) -> float:
 def _flag_reasons(hits: Sequence[FlagHit], language: str, flags: FlagSet) -> list[Reason]:
     ordered = sorted(hits, key=lambda h: (-h.weight, h.flag_id))
     return [
-        Reason("flag", h.flag_id, "flag: " + h.describe(language, flags), h.weight) for h in ordered
+        Reason("flag", h.flag_id, "flag: " + h.describe(language, flags), h.weight, h.evidence)
+        for h in ordered
     ]
 
 
@@ -111,7 +115,14 @@ def score_texts(
         if top:
             words = text.split()
             reasons.extend(
-                Reason("model", c.ngram, "model: " + c.describe(words), c.contribution) for c in top
+                Reason(
+                    "model",
+                    c.ngram,
+                    "model: " + c.describe(words),
+                    c.contribution,
+                    next((w for w in words if c.ngram.strip() in w), ""),
+                )
+                for c in top
             )
         out.append(
             Score(

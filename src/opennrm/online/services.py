@@ -136,7 +136,13 @@ def online_import(
                     flag_score=scored.flag_score,
                     flagged=scored.flagged,
                     reasons=[
-                        {"kind": r.kind, "id": r.id, "text": r.text, "weight": r.weight}
+                        {
+                            "kind": r.kind,
+                            "id": r.id,
+                            "text": r.text,
+                            "weight": r.weight,
+                            "evidence": r.evidence,
+                        }
                         for r in scored.reasons
                     ],
                     contacts=list(scored.contacts),

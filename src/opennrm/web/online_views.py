@@ -22,6 +22,7 @@ from opennrm.core.errors import DomainError, ValidationFailed
 from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
 from opennrm.online.models import MonitoredPost, PostGroup, PostStatus
+from opennrm.online.reasons import localized_reasons
 from opennrm.web.views import page
 
 
@@ -48,7 +49,11 @@ class ImportForm(django_forms.Form):
 
 
 def _item(post: MonitoredPost) -> dict[str, Any]:
-    return {"post": post, "segments": segments(post.text, reason_terms(post.reasons))}
+    return {
+        "post": post,
+        "segments": segments(post.text, reason_terms(post.reasons)),
+        "reasons": localized_reasons(post.reasons[:6]),
+    }
 
 
 @page(MONITORING_ROLES)
@@ -69,7 +74,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(
         request,
-        "web/online_queue.html",
+        "online/queue.html",
         {
             "form": form,
             "page": page_obj,
@@ -84,7 +89,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
     services.post_view_audit(actor=request.user, post=post)  # type: ignore[arg-type]
-    return render(request, "web/online_post.html", _item(post))
+    return render(request, "online/post.html", _item(post))
 
 
 def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]:
@@ -102,8 +107,14 @@ def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]
             for i in range(count)
         ]
 
-    inner = dict(zip(contacts, ring(len(contacts), 110), strict=True))
-    outer = dict(zip((p.pk for p in posts), ring(len(posts), 220), strict=True))
+    def num(value: float) -> str:
+        # SVG wants "12.5" in every language: never a localised "12,5"
+        return f"{value:.1f}"
+
+    inner = {
+        c: (num(x), num(y)) for c, (x, y) in zip(contacts, ring(len(contacts), 110), strict=True)
+    }
+    outer = {p.pk: (num(x), num(y)) for p, (x, y) in zip(posts, ring(len(posts), 220), strict=True)}
     edges = [(outer[p.pk], inner[c]) for p in posts for c in p.contacts if c in inner]
     return {
         "size": size,
@@ -120,7 +131,7 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {"group": group, "items": [_item(p) for p in posts]}
     if group.kind == "network":
         context["graph"] = _network_svg(group, posts)
-    return render(request, "web/online_group.html", context)
+    return render(request, "online/group.html", context)
 
 
 @page(MONITORING_ROLES)
@@ -181,7 +192,7 @@ def import_file(request: HttpRequest) -> HttpResponse:
             field="file",
         )
         return render(
-            request, "web/online_import.html", {"form": ImportForm(), "error": error}, status=413
+            request, "online/import.html", {"form": ImportForm(), "error": error}, status=413
         )
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -202,7 +213,7 @@ def import_file(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 return render(
                     request,
-                    "web/online_import.html",
+                    "online/import.html",
                     {"form": form, "error": error},
                     status=error.status_code,
                 )
@@ -213,5 +224,5 @@ def import_file(request: HttpRequest) -> HttpResponse:
             )
             % {"stored": run.stored, "skipped": run.skipped, "dup": run.duplicates},
         )
-        return render(request, "web/online_import.html", {"form": ImportForm(), "run": run})
-    return render(request, "web/online_import.html", {"form": form})
+        return render(request, "online/import.html", {"form": ImportForm(), "run": run})
+    return render(request, "online/import.html", {"form": form})
