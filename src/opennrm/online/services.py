@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +23,6 @@ from opennrm.monitoring import (
     PipelineConfig,
     Post,
     iter_posts,
-    load_model,
     run_pipeline,
     to_stix_bundle,
 )
@@ -37,8 +35,9 @@ def _require(actor: User) -> None:
 
 
 def _model() -> Any:
-    directory = getattr(settings, "OPENNRM_MONITORING_MODEL", "")
-    return load_model(directory) if directory else None
+    from opennrm.online.model import active_model
+
+    return active_model()
 
 
 def online_import(
@@ -93,7 +92,7 @@ def online_import(
             skipped=report.skipped,
             duplicates=report.duplicates,
             problems=[{"where": p[0], "why": p[1]} for p in list(report.problems)[:50]],
-            model_version=getattr(model, "version", "") if model else "",
+            model_version=str(model.manifest.get("created_at", ""))[:64] if model else "",
             flags_version=result.flags_version,
         )
         groups: dict[tuple[str, str], PostGroup] = {}

@@ -21,6 +21,7 @@ from opennrm.accounts.roles import MONITORING_ROLES
 from opennrm.core.errors import DomainError, ValidationFailed
 from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
+from opennrm.online.model import model_status
 from opennrm.online.models import MonitoredPost, PostGroup, PostStatus
 from opennrm.online.reasons import localized_reasons
 from opennrm.web.views import page
@@ -81,6 +82,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             "items": [_item(p) for p in page_obj.object_list],
             "query": query.urlencode(),
             "runs": selectors.import_runs(request.user)[:5],  # type: ignore[arg-type]
+            "model": model_status(),
         },
     )
 
