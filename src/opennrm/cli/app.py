@@ -281,7 +281,12 @@ def online() -> None:
 )
 @click.option("--format", "fmt", default="auto", show_default=True)
 @click.option("--text-column", default=None, help="CSV text column.")
-def online_import(path: str, username: str, fmt: str, text_column: str | None) -> None:
+@click.option(
+    "--time-zone", default=None, help="Read times without an offset in this zone (Europe/Kyiv)."
+)
+def online_import(
+    path: str, username: str, fmt: str, text_column: str | None, time_zone: str | None
+) -> None:
     """Ingest, score and cluster a file into the alert queue of USER's agency."""
     _setup()
     from pathlib import Path
@@ -300,6 +305,7 @@ def online_import(path: str, username: str, fmt: str, text_column: str | None) -
             source_name=Path(path).name,
             fmt=fmt,
             text_column=text_column,
+            time_zone=time_zone,
         )
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc

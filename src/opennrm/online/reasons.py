@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from opennrm.monitoring import load_flags
@@ -61,3 +61,8 @@ def localized_reasons(
 ) -> list[dict[str, str]]:
     """``[{"kind": ..., "text": ...}]`` for a template, in the interface language."""
     return [{"kind": str(r.get("kind", "")), "text": describe_reason(r, language)} for r in reasons]
+
+
+# labels of the import form's time-zone field (kept here, in the online app's catalogue)
+time_zone_label = gettext_lazy("Time zone of times written without one")
+time_zone_help = gettext_lazy("For example Europe/Kyiv, Europe/Warsaw or UTC. Empty: the server's.")

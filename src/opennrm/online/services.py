@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +42,17 @@ def _model() -> Any:
     return active_model()
 
 
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(
+            _("Unknown time zone %(zone)s: use a name such as Europe/Kyiv or UTC.")
+            % {"zone": (name or "")[:64]},
+            field="time_zone",
+        ) from exc
+
+
 def online_import(
     *,
     actor: User,
@@ -48,17 +61,21 @@ def online_import(
     fmt: str = "auto",
     text_column: str | None = None,
     max_posts: int = 200_000,
+    time_zone: str | None = None,
 ) -> ImportRun:
     """Ingest one file, score and cluster its new posts, and store them for review.
 
     Malformed records are skipped and reported (file and line); posts this agency
-    already has are not stored twice.
+    already has are not stored twice. Times written without an offset are read in
+    ``time_zone`` (default: the server's ``TIME_ZONE``); a post whose date cannot be read
+    is kept with its date unknown, and reported.
     """
     _require(actor)
+    zone = _zone(time_zone)
     report = IngestReport()
     posts: list[Post] = []
     try:
-        for post in iter_posts(path, fmt, report=report, text_column=text_column):
+        for post in iter_posts(path, fmt, report=report, text_column=text_column, default_tz=zone):
             posts.append(post)
             if len(posts) > max_posts:
                 raise ValidationFailed(

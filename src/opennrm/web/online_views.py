@@ -23,7 +23,7 @@ from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
 from opennrm.online.model import model_status
 from opennrm.online.models import MonitoredPost, PostGroup, PostStatus
-from opennrm.online.reasons import localized_reasons
+from opennrm.online.reasons import localized_reasons, time_zone_help, time_zone_label
 from opennrm.web.views import page
 
 
@@ -46,6 +46,12 @@ class ImportForm(django_forms.Form):
     )
     text_column = django_forms.CharField(
         label=gettext_lazy("Text column (CSV only)"), required=False, max_length=100
+    )
+    time_zone = django_forms.CharField(
+        label=time_zone_label,
+        help_text=time_zone_help,
+        required=False,
+        max_length=64,
     )
 
 
@@ -211,6 +217,7 @@ def import_file(request: HttpRequest) -> HttpResponse:
                     path=path,
                     source_name=upload.name,  # type: ignore[arg-type]
                     text_column=form.cleaned_data["text_column"] or None,
+                    time_zone=form.cleaned_data["time_zone"] or None,
                 )
             except DomainError as error:
                 return render(
