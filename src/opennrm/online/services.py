@@ -4,6 +4,7 @@ turn an alert into a case, keep false positives as training feedback, export STI
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,7 +29,16 @@ from opennrm.monitoring import (
     run_pipeline,
     to_stix_bundle,
 )
-from opennrm.online.models import Feedback, ImportRun, MonitoredPost, PostGroup, PostStatus
+from opennrm.online.models import (
+    Contact,
+    ContactKind,
+    ContactMention,
+    Feedback,
+    ImportRun,
+    MonitoredPost,
+    PostGroup,
+    PostStatus,
+)
 
 
 def _require(actor: User) -> None:
@@ -167,6 +177,7 @@ def online_import(
                 )
             )
         MonitoredPost.objects.bulk_create(rows, batch_size=1000)
+        _link_contacts(actor.agency_id, rows, run.at)
         audit_record(
             actor=actor,
             action="online.import",
@@ -175,6 +186,65 @@ def online_import(
             detail={"stored": run.stored, "skipped": run.skipped, "duplicates": run.duplicates},
         )
     return run
+
+
+def _link_contacts(agency_id: int, posts: list[MonitoredPost], now: datetime) -> None:
+    """Add this import's contacts to the agency's store and link its posts to them.
+
+    A contact seen in an earlier import is the same row: its first/last seen and post
+    count grow, and its page lists every post, old and new.
+    """
+    seen: dict[tuple[str, str], list[MonitoredPost]] = {}
+    for post in posts:
+        for contact in post.contacts:
+            kind, _sep, value = contact.partition(":")
+            if kind in ContactKind.values and value:
+                seen.setdefault((kind, value[:500]), []).append(post)
+    if not seen:
+        return
+    known: dict[tuple[str, str], Contact] = {}
+    values = sorted({value for _kind, value in seen})
+    for start in range(0, len(values), 1000):
+        for contact in Contact.objects.filter(
+            agency_id=agency_id, value__in=values[start : start + 1000]
+        ):
+            known[(contact.kind, contact.value)] = contact
+
+    def when(post: MonitoredPost) -> datetime:
+        return post.posted_at or now
+
+    fresh = []
+    for key, linked in seen.items():
+        first = min(when(p) for p in linked)
+        last = max(when(p) for p in linked)
+        contact = known.get(key)
+        if contact is None:
+            fresh.append(
+                Contact(
+                    agency_id=agency_id,
+                    kind=key[0],
+                    value=key[1],
+                    first_seen=first,
+                    last_seen=last,
+                    posts_count=len(linked),
+                )
+            )
+        else:
+            contact.first_seen = min(contact.first_seen, first)
+            contact.last_seen = max(contact.last_seen, last)
+            contact.posts_count += len(linked)
+            contact.save(update_fields=["first_seen", "last_seen", "posts_count"])
+    for contact in Contact.objects.bulk_create(fresh, batch_size=1000):
+        known[(contact.kind, contact.value)] = contact
+    ContactMention.objects.bulk_create(
+        [
+            ContactMention(contact=known[key], post=post)
+            for key, linked in seen.items()
+            for post in linked
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
 
 
 def _review(post: MonitoredPost, actor: User, status: str) -> None:
@@ -231,6 +301,13 @@ def post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPo
         actor=actor, action="online.false_positive", object_type="post", object_ref=str(post.pk)
     )
     return post
+
+
+def contact_view_audit(*, actor: User, contact: Contact) -> None:
+    """A contact page names a person's phone or account: opening one is recorded."""
+    audit_record(
+        actor=actor, action="online.contact_view", object_type="contact", object_ref=str(contact.pk)
+    )
 
 
 def post_view_audit(*, actor: User, post: MonitoredPost) -> None:

@@ -97,7 +97,22 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
     services.post_view_audit(actor=request.user, post=post)  # type: ignore[arg-type]
-    return render(request, "online/post.html", _item(post))
+    context = _item(post) | {"known_contacts": list(selectors.contacts_of_post(post))}
+    return render(request, "online/post.html", context)
+
+
+@page(MONITORING_ROLES)
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_get_for(request.user, pk)  # type: ignore[arg-type]
+    services.contact_view_audit(actor=request.user, contact=contact)  # type: ignore[arg-type]
+    posts = list(selectors.contact_posts(contact)[:100])
+    context = {
+        "contact": contact,
+        "channels": selectors.contact_channels(contact),
+        "cases": sorted({p.case.reference for p in posts if p.case_id}),
+        "items": [_item(p) for p in posts],
+    }
+    return render(request, "online/contact.html", context)
 
 
 def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]:
