@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "opennrm.cases",
     "opennrm.screenings",
     "opennrm.online",
+    "opennrm.referrals",
+    "opennrm.directory",
+    "opennrm.notifications",
     "opennrm.web",
 ]
 
@@ -83,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "opennrm.web.context.nav",
+                "opennrm.notifications.context.unread_notifications",
             ],
         },
     }
@@ -204,6 +208,22 @@ WHITENOISE_AUTOREFRESH = DEBUG
 OPENNRM_REFLECTION_DAYS: int = env.int("OPENNRM_REFLECTION_DAYS", default=30)
 OPENNRM_RG_DECISION_WORKING_DAYS: int = env.int("OPENNRM_RG_DECISION_WORKING_DAYS", default=5)
 OPENNRM_GRANT_MAX_DAYS: int = env.int("OPENNRM_GRANT_MAX_DAYS", default=365)
+# Referrals: hours the receiving service has to answer, per service type ("default" for
+# the rest), and the days a completed referral's recipient keeps its view of the case.
+OPENNRM_REFERRAL_RESPONSE_HOURS: dict[str, int] = {
+    key: int(value)
+    for key, value in env.dict(
+        "OPENNRM_REFERRAL_RESPONSE_HOURS",
+        default={
+            "default": "72",
+            "shelter": "24",
+            "child_protection": "24",
+            "medical": "48",
+            "interpretation": "48",
+        },
+    ).items()
+}
+OPENNRM_REFERRAL_ACCESS_TAIL_DAYS: int = env.int("OPENNRM_REFERRAL_ACCESS_TAIL_DAYS", default=7)
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)
@@ -212,6 +232,26 @@ OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=
 # input); empty means the indicator flags alone score posts.
 OPENNRM_MONITORING_MODEL: str = env.str("OPENNRM_MONITORING_MODEL", default="")
 OPENNRM_MAX_UPLOAD_BYTES: int = env.int("OPENNRM_MAX_UPLOAD_BYTES", default=50_000_000)
+
+# --- e-mail (notifications; never personal data in a message) -------------------
+# The console backend prints messages to standard output (the demo); production sets
+# django.core.mail.backends.smtp.EmailBackend and the SMTP server below.
+EMAIL_BACKEND = env.str(
+    "OPENNRM_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env.str("OPENNRM_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("OPENNRM_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("OPENNRM_EMAIL_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("OPENNRM_EMAIL_PASSWORD", default="")
+EMAIL_USE_TLS: bool = env.bool("OPENNRM_EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("OPENNRM_EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("OPENNRM_EMAIL_FROM", default="OpenNRM <noreply@localhost>")
+# The address users open OpenNRM at; e-mails link to the inbox there.
+OPENNRM_BASE_URL: str = env.str("OPENNRM_BASE_URL", default="http://127.0.0.1:8000")
+# `opennrm notify`: remind this many working days before a reasonable-grounds decision
+# is due, and this many days before a reflection period ends.
+OPENNRM_NOTIFY_RG_WORKING_DAYS: int = env.int("OPENNRM_NOTIFY_RG_WORKING_DAYS", default=1)
+OPENNRM_NOTIFY_REFLECTION_DAYS: int = env.int("OPENNRM_NOTIFY_REFLECTION_DAYS", default=3)
 
 LOGGING = {
     "version": 1,

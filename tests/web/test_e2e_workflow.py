@@ -41,7 +41,21 @@ def _second_factor(page, user) -> None:
     page.click("button.primary")
 
 
+def _open_menu(page) -> None:
+    """On a phone the navigation, language and sign-out fold behind the menu button."""
+    button = page.locator("label.menu-button")
+    if button.is_visible() and not page.locator("#menu-toggle").is_checked():
+        button.click()
+
+
+def choose_language(page, code: str) -> None:
+    _open_menu(page)
+    page.select_option("#lang-select", code)
+    page.click("form.lang button")
+
+
 def _sign_out(page) -> None:
+    _open_menu(page)
     page.click("header form button.link")
     expect(page).to_have_url(re.compile(r"/login/"))
 
@@ -79,6 +93,22 @@ def test_case_through_the_workflow_with_audit(page, world, artifacts):
     # 3. screens and refers it to the national coordination office
     _take_step(page, "Record screening", screening_outcome="presumed_victim")
     expect(page.locator(".badge.state")).to_have_text("Screened")
+    # without the person's consent the referral is refused and the case stays screened
+    _take_step(
+        page,
+        "Refer to the NRM",
+        referral_agency=str(world.coordination.pk),
+        reason="Passport withheld, debt, no pay",
+    )
+    expect(page.locator(".messages li.error")).to_contain_text("consent")
+    expect(page.locator(".badge.state")).to_have_text("Screened")
+    page.locator("#consent summary").first.click()
+    consent = page.locator("#consent details[open] form")
+    consent.locator("select[name=recipient_agency]").select_option(str(world.coordination.pk))
+    consent.locator("select[name=purpose]").select_option("nrm_referral")
+    consent.locator("select[name=interpreter_language]").select_option("uk")
+    consent.locator("button").click()
+    expect(page.locator("#consent li").first).to_contain_text(world.coordination.name)
     _take_step(
         page,
         "Refer to the NRM",
@@ -140,11 +170,9 @@ def test_language_switch_to_ukrainian_and_russian(page, world):
     TOTPDevice.objects.create(user=world.officer, name="phone", confirmed=True)
     _sign_in(page, "officer")
     _second_factor(page, world.officer)
-    page.select_option("#lang-select", "uk")
-    page.click("form.lang button")
+    choose_language(page, "uk")
     expect(page.locator("h1")).to_have_text("Інформаційна панель")
-    page.select_option("#lang-select", "ru")
-    page.click("form.lang button")
+    choose_language(page, "ru")
     expect(page.locator("h1")).to_have_text("Информационная панель")
 
 
