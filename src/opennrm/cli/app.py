@@ -147,6 +147,9 @@ def demo(cases: int, do_serve: bool, host: str, port: int) -> None:
         click.echo(f"Loading synthetic demo data ({cases} cases)…")
         summary = load_demo(cases=cases)
         users, password = summary.users, summary.password
+    from opennrm.online.model import ensure_default_model
+
+    click.echo(ensure_default_model())
     click.echo(f"\nDemo logins (synthetic data only; password for all: {password}):")
     for username, role, agency in users:
         click.echo(f"  {username:<16} {role:<28} {agency}")
@@ -278,7 +281,12 @@ def online() -> None:
 )
 @click.option("--format", "fmt", default="auto", show_default=True)
 @click.option("--text-column", default=None, help="CSV text column.")
-def online_import(path: str, username: str, fmt: str, text_column: str | None) -> None:
+@click.option(
+    "--time-zone", default=None, help="Read times without an offset in this zone (Europe/Kyiv)."
+)
+def online_import(
+    path: str, username: str, fmt: str, text_column: str | None, time_zone: str | None
+) -> None:
     """Ingest, score and cluster a file into the alert queue of USER's agency."""
     _setup()
     from pathlib import Path
@@ -297,6 +305,7 @@ def online_import(path: str, username: str, fmt: str, text_column: str | None) -
             source_name=Path(path).name,
             fmt=fmt,
             text_column=text_column,
+            time_zone=time_zone,
         )
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
@@ -305,6 +314,26 @@ def online_import(path: str, username: str, fmt: str, text_column: str | None) -
     )
     for problem in run.problems[:20]:
         click.echo(f"  skipped {problem['where']}: {problem['why']}", err=True)
+
+
+@online.command("retrain")
+@click.option("--shared/--no-shared", default=True, help="Also train on the shared data sets.")
+@click.option("--false-alarm-rate", default=0.02, show_default=True, type=click.FloatRange(0, 0.5))
+def online_retrain(shared: bool, false_alarm_rate: float) -> None:
+    """Retrain the app's model from reviewers' labels (and the shared data sets)."""
+    _setup()
+    from opennrm.online.model import NotEnoughData, model_dir, model_train
+
+    try:
+        report = model_train(shared=shared, false_alarm_rate=false_alarm_rate)
+    except NotEnoughData as exc:
+        raise click.ClickException(str(exc)) from exc
+    m = report.combined_metrics
+    click.echo(
+        f"trained on {report.model.manifest['n_samples']} posts "
+        f"({', '.join(report.model.manifest['training_sources'])}); out-of-fold precision "
+        f"{m.precision:.3f}, recall {m.recall:.3f}; saved to {model_dir()}"
+    )
 
 
 @online.command("feedback")
