@@ -21,6 +21,7 @@ from opennrm.accounts.selectors import api_token_user, user_is_fully_authenticat
 from opennrm.audit.api import router as audit_router
 from opennrm.cases.api import router as cases_router
 from opennrm.core.errors import DomainError
+from opennrm.exchange.api import router as exchange_router
 from opennrm.screenings.api import router as screenings_router
 
 
@@ -50,6 +51,7 @@ api = NinjaAPI(
 api.add_router("/cases", cases_router)
 api.add_router("/audit", audit_router)
 api.add_router("", screenings_router)
+api.add_router("/exchange", exchange_router)
 
 
 @api.exception_handler(DomainError)

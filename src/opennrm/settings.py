@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "opennrm.cases",
     "opennrm.screenings",
     "opennrm.online",
+    "opennrm.exchange",
     "opennrm.web",
 ]
 
@@ -212,6 +213,12 @@ OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=
 # input); empty means the indicator flags alone score posts.
 OPENNRM_MONITORING_MODEL: str = env.str("OPENNRM_MONITORING_MODEL", default="")
 OPENNRM_MAX_UPLOAD_BYTES: int = env.int("OPENNRM_MAX_UPLOAD_BYTES", default=50_000_000)
+
+# Transnational referral: this deployment's id and its key file (private keys, mode 0600,
+# made by `opennrm exchange keys generate`; never in the database).
+OPENNRM_DEPLOYMENT_ID: str = env.str("OPENNRM_DEPLOYMENT_ID", default="")
+OPENNRM_EXCHANGE_KEY_FILE: str = env.str("OPENNRM_EXCHANGE_KEY_FILE", default="")
+OPENNRM_EXCHANGE_PACKAGE_DAYS: int = env.int("OPENNRM_EXCHANGE_PACKAGE_DAYS", default=14)
 
 LOGGING = {
     "version": 1,

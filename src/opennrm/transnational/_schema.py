@@ -25,6 +25,8 @@ PURPOSES = (
     "medical",
     "legal_aid",
     "social_support",
+    "interpretation",
+    "child_protection",
     "investigation",
     "prosecution",
     "return",

@@ -1,0 +1,88 @@
+"""Reads of the exchange: trusted keys, our public keys, packages of a case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from opennrm.exchange.keystore import KeyFile
+from opennrm.exchange.models import (
+    InboxItem,
+    IncomingPackage,
+    OutgoingPackage,
+    OwnKey,
+    PartnerKey,
+    SeenPackage,
+)
+from opennrm.transnational import public_jwk
+
+
+def public_document(keys: KeyFile) -> dict[str, Any]:
+    """What `opennrm exchange keys show` prints: public keys and the fingerprint, no secret."""
+    public = keys.current.public(keys.deployment_id)
+    return {
+        "format": "opennrm-exchange-public/1",
+        "deployment_id": keys.deployment_id,
+        "name": keys.name,
+        "country": keys.country,
+        "inbox_url": keys.inbox_url,
+        "signing": public.signing,
+        "encryption": public.encryption,
+        "fingerprint": public.fingerprint,
+    }
+
+
+def trusted_sender_keys() -> dict[str, list[dict[str, Any]]]:
+    """Each trusted partner's current (not revoked) public signing keys."""
+    trusted: dict[str, list[dict[str, Any]]] = {}
+    for key in PartnerKey.objects.filter(revoked_at__isnull=True).only(
+        "deployment_id", "signing_jwk"
+    ):
+        trusted.setdefault(key.deployment_id, []).append(public_jwk(key.signing_jwk))
+    return trusted
+
+
+def revoked_kids() -> set[str]:
+    partner = PartnerKey.objects.filter(revoked_at__isnull=False).values_list(
+        "signing_kid", flat=True
+    )
+    return set(partner)
+
+
+def partner_current_key(deployment_id: str) -> PartnerKey | None:
+    """The newest trusted key of a partner: packages to it are encrypted to this one."""
+    return (
+        PartnerKey.objects.filter(deployment_id=deployment_id, revoked_at__isnull=True)
+        .order_by("-trusted_at", "-id")
+        .first()
+    )
+
+
+def partner_keys() -> QuerySet[PartnerKey]:
+    return PartnerKey.objects.select_related("trusted_by", "revoked_by")
+
+
+def own_keys() -> QuerySet[OwnKey]:
+    return OwnKey.objects.all()
+
+
+def package_seen(jti: str, *, except_inbox: InboxItem | None = None) -> bool:
+    if SeenPackage.objects.filter(jti=jti).exists():
+        return True
+    waiting = InboxItem.objects.filter(jti=jti)
+    if except_inbox is not None:
+        waiting = waiting.exclude(pk=except_inbox.pk)
+    return waiting.exists()
+
+
+def outgoing_for_case(case_id: int) -> QuerySet[OutgoingPackage]:
+    return OutgoingPackage.objects.filter(case_id=case_id)
+
+
+def incoming_by_jti(jti: str) -> IncomingPackage | None:
+    return IncomingPackage.objects.filter(jti=jti).select_related("case").first()
+
+
+def inbox_waiting() -> QuerySet[InboxItem]:
+    return InboxItem.objects.filter(imported_at__isnull=True)
