@@ -329,7 +329,7 @@ def test_a_referral_goes_from_a_to_b_and_the_answer_comes_back(pair):
     )
     assert a.column("SELECT status FROM exchange_outgoingpackage") == ["accepted"]
     shown = a.cli("exchange", "status", "--case", reference, "--user", "anna").stdout
-    assert "accepted" in shown and "pl-nrm" in shown
+    assert "Accepted" in shown and "pl-nrm" in shown
     # the default push address is the one in the partner's trusted keys
     b.cli("exchange", "receipt", "--package", jti, "--status", "completed", "--user", "piotr")
     assert a.column("SELECT status FROM exchange_outgoingpackage") == ["completed"]

@@ -72,11 +72,12 @@ def _write(token: str, output: str | None) -> None:
 
 
 def _push(url: str, token: str) -> None:
+    from django.utils.translation import get_language
     from django.utils.translation import gettext as _
 
     from opennrm.exchange.transport import push
 
-    result = push(url, token)
+    result = push(url, token, language=get_language() or "en")
     if result.ok:
         click.echo(
             _("Delivered to the partner's inbox (%(status)s).") % {"status": result.status},
@@ -229,9 +230,10 @@ def keys_list() -> None:
 
     from opennrm.exchange.selectors import own_keys, partner_keys
 
+    ours = _("ours")
     for own in own_keys():
         state = _("revoked") if own.revoked_at else _("active")
-        click.echo(f"{_('ours')}\t{own.signing_kid}\t{own.fingerprint}\t{state}")
+        click.echo(f"{ours}\t{own.signing_kid}\t{own.fingerprint}\t{state}")
     for key in partner_keys():
         state = _("revoked") if key.revoked_at else _("trusted")
         click.echo(
@@ -472,6 +474,4 @@ def status(reference: str, username: str) -> None:
     if not packages:
         click.echo(_("No referral of this case was sent abroad."))
     for package in packages:
-        click.echo(
-            f"{package.jti}\t{package.partner_id}\t{package.status}\t{package.get_status_display()}"
-        )
+        click.echo(f"{package.jti}\t{package.partner_id}\t{package.get_status_display()}")

@@ -17,7 +17,7 @@ class PushResult:
     message: str
 
 
-def push(url: str, token: str, *, timeout: float = 30.0) -> PushResult:
+def push(url: str, token: str, *, language: str = "en", timeout: float = 30.0) -> PushResult:
     """POST the compact token to ``url``; the partner's answer, never an exception for HTTP."""
     if urlsplit(url).scheme not in ("https", "http"):
         raise ValueError("only http(s) addresses")
@@ -25,7 +25,11 @@ def push(url: str, token: str, *, timeout: float = 30.0) -> PushResult:
         url,
         data=token.encode("ascii"),
         method="POST",
-        headers={"Content-Type": "application/jose", "Accept": "application/json"},
+        headers={
+            "Content-Type": "application/jose",
+            "Accept": "application/json",
+            "Accept-Language": language,
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
