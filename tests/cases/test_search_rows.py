@@ -12,7 +12,7 @@ from opennrm.cases.api import CaseOut, CasePage, _case_row_out
 from opennrm.cases.models import Case
 from opennrm.cases.selectors import CASE_ROW_FIELDS, case_search, case_search_page_rows
 from opennrm.cases.services import case_update, grant_create
-from tests.cases.helpers import open_case, referred_case
+from tests.cases.helpers import consent_to, open_case, referred_case
 from tests.factories import UserFactory
 
 
@@ -57,6 +57,7 @@ def test_rows_serialize_exactly_as_instances(world):
     )
     referred = referred_case(world)  # deadlines, screening outcome, version > 1
     granted = open_case(manager, region="Odesa")
+    consent_to(granted, manager, world.border, purpose="investigation")
     grant_create(
         actor=manager,
         case=granted,

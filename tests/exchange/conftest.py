@@ -137,7 +137,7 @@ def consented_case(deployment, partner):
         case=case,
         partner_id=PARTNER,
         fields=["given_name", "gender", "languages"],
-        obtained_on=date(2026, 11, 30),
+        obtained_on=timezone.localdate() - timedelta(days=1),
         method="written",
         expires_on=None,
     )

@@ -178,17 +178,15 @@ def test_export_refuses_fields_outside_the_consent(deployment, partner, consente
 def test_export_needs_a_valid_unwithdrawn_consent_to_that_partner(
     deployment, partner, consented_case
 ):
-    from opennrm.exchange.models import TransferConsent
+    from opennrm.cases.models import Consent
 
-    TransferConsent.objects.update(withdrawn_at=timezone.now())
+    Consent.objects.update(withdrawn_at=timezone.now())
     with pytest.raises(Forbidden, match="consent"):
         _export(deployment, consented_case, ["given_name"])
-    TransferConsent.objects.update(
-        withdrawn_at=None, expires_on=timezone.now().date() - timedelta(days=1)
-    )
+    Consent.objects.update(withdrawn_at=None, expires_on=timezone.now().date() - timedelta(days=1))
     with pytest.raises(Forbidden, match="consent"):
         _export(deployment, consented_case, ["given_name"])
-    TransferConsent.objects.update(expires_on=None, partner="md-nrm")
+    Consent.objects.update(expires_on=None, partner="md-nrm")
     with pytest.raises(Forbidden, match="consent"):
         _export(deployment, consented_case, ["given_name"])
 
@@ -196,7 +194,7 @@ def test_export_needs_a_valid_unwithdrawn_consent_to_that_partner(
 def test_export_only_by_the_owning_agency_and_to_trusted_partners(
     deployment, partner, consented_case
 ):
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # another agency's case looks missing
         package_export(
             actor=deployment.officer,
             case=consented_case,
@@ -340,3 +338,60 @@ def test_receipt_send_answers_the_partner(deployment, partner):
     assert opened.payload["package_id"] == incoming.jti and opened.payload["status"] == "accepted"
     incoming.refresh_from_db()
     assert incoming.status == "accepted"
+
+
+# --- the referral on the receiving side ------------------------------------------------
+
+
+def test_import_creates_a_referral_waiting_for_the_importing_agency(deployment, partner):
+    from opennrm.referrals.models import Referral
+
+    incoming = package_import(
+        actor=deployment.case_manager, token=partner.seal(partner.referral())
+    ).incoming
+    referral = Referral.objects.get()
+    assert incoming.referral == referral and referral.case == incoming.case
+    assert referral.status == "sent" and referral.receiving_agency == deployment.coordination
+    assert referral.external_ref == "PL-2026-17" and referral.purpose == "shelter"
+    assert referral.note == "Needs a shelter bed near the border."
+    assert referral.response_due.date().isoformat() == "2026-12-20"
+
+
+def test_a_status_change_of_the_referral_sends_a_receipt(
+    deployment, partner, django_capture_on_commit_callbacks
+):
+    from opennrm.referrals.services import referral_transition
+
+    incoming = package_import(
+        actor=deployment.case_manager, token=partner.seal(partner.referral())
+    ).incoming
+    referral = incoming.referral
+    with django_capture_on_commit_callbacks(execute=True):
+        referral_transition(
+            actor=deployment.case_manager,
+            referral=referral,
+            action="decline",
+            expected_version=referral.version,
+            reason="No free bed this month.",
+        )
+    incoming.refresh_from_db()
+    assert incoming.status == "declined"
+    assert [r["status"] for r in incoming.receipts] == ["declined"]
+    entry = AuditEntry.objects.get(action="exchange.receipt_send")
+    assert entry.username == "system" and entry.detail["status"] == "declined"
+
+
+def test_answering_from_the_command_line_moves_the_referral_and_sends_one_receipt(
+    deployment, partner, django_capture_on_commit_callbacks
+):
+    from opennrm.exchange.services import receipt_answer
+
+    incoming = package_import(
+        actor=deployment.case_manager, token=partner.seal(partner.referral())
+    ).incoming
+    with django_capture_on_commit_callbacks(execute=True):
+        sealed = receipt_answer(actor=deployment.case_manager, incoming=incoming, status="accepted")
+    incoming.referral.refresh_from_db()
+    assert incoming.referral.status == "accepted"
+    assert partner.open(sealed.token).payload["status"] == "accepted"
+    assert AuditEntry.objects.filter(action="exchange.receipt_send").count() == 1

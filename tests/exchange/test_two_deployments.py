@@ -239,6 +239,7 @@ def test_a_referral_goes_from_a_to_b_and_the_answer_comes_back(pair):
         ok=False,
     )
     assert refused.returncode != 0 and "consent" in refused.stderr
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     a.cli(
         "exchange",
         "consent",
@@ -249,7 +250,7 @@ def test_a_referral_goes_from_a_to_b_and_the_answer_comes_back(pair):
         "--fields",
         "given_name,languages,gender",
         "--obtained",
-        "2026-11-30",
+        yesterday,
         "--method",
         "written",
         "--user",
@@ -315,6 +316,7 @@ def test_a_referral_goes_from_a_to_b_and_the_answer_comes_back(pair):
         == "Centrum PL"
     )
 
+    assert b.column("SELECT status FROM referrals_referral") == ["sent"]
     b.cli(
         "exchange",
         "receipt",
@@ -327,6 +329,7 @@ def test_a_referral_goes_from_a_to_b_and_the_answer_comes_back(pair):
         "--push",
         a.inbox,
     )
+    assert b.column("SELECT status FROM referrals_referral") == ["accepted"]
     assert a.column("SELECT status FROM exchange_outgoingpackage") == ["accepted"]
     shown = a.cli("exchange", "status", "--case", reference, "--user", "anna").stdout
     assert "Accepted" in shown and "pl-nrm" in shown
@@ -389,11 +392,12 @@ def test_a_referral_goes_from_a_to_b_and_the_answer_comes_back(pair):
         assert response.json()["message"], name
         package_file = root / f"{reason}.jose"
         package_file.write_text(package)
-        cli = b.cli("exchange", "import", str(package_file), "--user", "piotr", ok=False)
-        assert cli.returncode == 1 and "Error:" in cli.stderr, name
+        if name in ("tampered", "replayed"):  # the file route too (each CLI run costs seconds)
+            cli = b.cli("exchange", "import", str(package_file), "--user", "piotr", ok=False)
+            assert cli.returncode == 1 and "Error:" in cli.stderr, name
         assert b.counts() == before, name
     refusals = b.column("SELECT detail FROM audit_auditentry WHERE action = 'exchange.refused'")
-    assert len(refusals) == 2 * len(bad)
+    assert len(refusals) == len(bad) + 2
     # a refusal in Ukrainian, for a Ukrainian-speaking operator
     uk = b.cli(
         "exchange",
@@ -404,4 +408,4 @@ def test_a_referral_goes_from_a_to_b_and_the_answer_comes_back(pair):
         ok=False,
         OPENNRM_LANGUAGE="uk",
     )
-    assert "Пакет" in uk.stderr
+    assert "Строк дії пакета минув" in uk.stderr

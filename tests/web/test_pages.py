@@ -5,7 +5,7 @@ from django.test import Client
 
 from opennrm.audit.models import AuditEntry
 from opennrm.core.errors import ValidationFailed
-from tests.cases.helpers import open_case, referred_case
+from tests.cases.helpers import consent_to, open_case, referred_case
 from tests.conftest import verified_client
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +90,7 @@ def test_service_provider_may_read_but_not_edit_person(world):
     manager = UserFactory(agency=world.police, role="case_manager")
     case = open_case(manager)
     person_save(actor=manager, case=case, expected_version=None, data={"given_name": "Anna"})
+    consent_to(case, manager, world.ngo, purpose="shelter")
     grant_create(
         actor=manager,
         case=case,
@@ -243,6 +244,7 @@ def test_referral_only_by_the_owning_agency(world):
     manager = UserFactory(agency=world.police, role="case_manager")
     case = open_case(manager)
     step(case, manager, "screen", outcome="possible_victim")
+    consent_to(case, manager, world.coordination, purpose="case_work")
     grant_create(
         actor=manager,
         case=case,

@@ -219,6 +219,9 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
             )
     _demo_screenings(users, rng)
     _demo_online(users["athbpolice"], rng)
+    from opennrm.directory.demo import directory_load_demo
+
+    directory_load_demo()
     return DemoSummary(
         agencies=len(agencies),
         users=[

@@ -9,11 +9,21 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import CASE_ROLES
-from opennrm.cases.models import Case, CaseEvent, CaseGrant, Person
-from opennrm.cases.workflow import OPEN_STATES
+from opennrm.cases import policy
+from opennrm.cases.models import (
+    AccessRequest,
+    Case,
+    CaseEvent,
+    CaseGrant,
+    Consent,
+    Handover,
+    Person,
+)
+from opennrm.cases.workflow import OPEN_STATES, TRANSITIONS, Transition, transitions_from
 from opennrm.core.errors import NotFound
 
 
@@ -38,8 +48,111 @@ def cases_visible_to(actor: User, *, now: datetime | None = None) -> QuerySet[Ca
     )
 
 
-def case_get_for(actor: User, reference: str, *, now: datetime | None = None) -> Case:
-    """The case, if this user may see it; the same NotFound whether it is missing or hidden."""
+@dataclass(frozen=True)
+class CaseAccess:
+    """What one user may see and do on one case, decided from data in one place:
+    the user's role, the relation to the case (owner or grantee), each grant's purpose
+    profile (``opennrm.cases.policy.PROFILES``) and the consent a grant rests on."""
+
+    case: Case
+    user: User
+    owner: bool
+    profile: policy.Profile
+    grants: tuple[CaseGrant, ...]
+
+    @property
+    def purpose(self) -> str:
+        """The purpose code recorded in the audit log for what this user does here."""
+        return policy.AccessPurpose.CASE_WORK if self.owner else self.profile.purpose
+
+    def sees(self, field: str) -> bool:
+        return field in self.profile.case_visible
+
+    def edits(self, field: str) -> bool:
+        return policy.role_edits(self.user.role) and field in self.profile.case_editable
+
+    def sees_person(self, field: str) -> bool:
+        return field in self.profile.person_visible and not self.case.anonymous_report
+
+    def edits_person(self, field: str) -> bool:
+        return (
+            policy.role_edits(self.user.role)
+            and field in self.profile.person_editable
+            and not self.case.anonymous_report
+        )
+
+    @property
+    def person_fields(self) -> tuple[str, ...]:
+        return tuple(f for f in policy.PERSON_FIELDS if self.sees_person(f))
+
+    @property
+    def person_editable_fields(self) -> tuple[str, ...]:
+        return tuple(f for f in policy.PERSON_FIELDS if self.edits_person(f))
+
+    @property
+    def case_editable_fields(self) -> tuple[str, ...]:
+        return tuple(f for f in policy.CASE_EDITABLE_FIELDS if self.edits(f))
+
+    def may_step(self, transition: Transition) -> bool:
+        steps = self.profile.steps
+        return self.user.role in transition.roles and ("*" in steps or transition.name in steps)
+
+    @property
+    def steps(self) -> list[Transition]:
+        return [t for t in transitions_from(self.case.state) if self.may_step(t)]
+
+    def may(self, action: str) -> bool:
+        return policy.role_may(self.user.role, action) and action in self.profile.actions
+
+
+def _grants_for(actor: User, case_id: int, now: datetime) -> list[CaseGrant]:
+    return list(
+        CaseGrant.objects.filter(
+            Q(agency_id=actor.agency_id) | Q(user_id=actor.pk),
+            case_id=case_id,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        )
+        .select_related("consent")
+        .order_by("id")
+    )
+
+
+def _consent_scope(grant: CaseGrant, today: date) -> frozenset[str] | None:
+    """The person fields a grant's consent covers; None when no consent limits it."""
+    consent = grant.consent
+    if consent is None:
+        return None
+    if consent.withdrawn_at is not None or not consent.given:
+        return frozenset()
+    if consent.expires_on is not None and consent.expires_on < today:
+        return frozenset()
+    return frozenset(consent.fields or ())
+
+
+def access_refused_audit(actor: User, *, reference: str, what: str, purpose: str = "") -> None:
+    """A refused attempt is recorded too, while the answer still looks like "missing"."""
+    from opennrm.audit.services import audit_record
+
+    audit_record(
+        actor=actor,
+        action="access.refused",
+        object_type="case",
+        object_ref=reference[:32],
+        purpose=purpose,
+        detail={"what": what[:64]},
+    )
+
+
+def case_access_for(
+    actor: User, reference: str, *, now: datetime | None = None, audit_refusal: bool = True
+) -> CaseAccess:
+    """The one access check: the case with what ``actor`` may see and do on it.
+
+    A case the user may not see raises the same ``NotFound`` as a missing one (and the
+    attempt is audited).
+    """
+    now = now or timezone.now()
     case = (
         cases_visible_to(actor, now=now)
         .select_related("owning_agency")
@@ -47,8 +160,27 @@ def case_get_for(actor: User, reference: str, *, now: datetime | None = None) ->
         .first()
     )
     if case is None:
-        raise NotFound("No such case, or you do not have access to it.")
-    return case
+        if audit_refusal and actor.is_authenticated:
+            access_refused_audit(actor, reference=str(reference), what="case")
+        raise NotFound(_("No such case, or you do not have access to it."))
+    owner = case.owning_agency_id == actor.agency_id
+    grants = tuple(_grants_for(actor, case.pk, now))
+    today = timezone.localdate(now)
+    parts: list[tuple[policy.Profile, frozenset[str] | None]] = []
+    if owner:
+        parts.append((policy.profile_for(policy.AccessPurpose.CASE_WORK), None))
+    for grant in grants:
+        if grant.purpose in policy.PROFILES:
+            parts.append((policy.profile_for(grant.purpose), _consent_scope(grant, today)))
+    profile = policy.merge(parts)
+    if profile is None:  # pragma: no cover - visible means owner or a grant
+        raise NotFound(_("No such case, or you do not have access to it."))
+    return CaseAccess(case=case, user=actor, owner=owner, profile=profile, grants=grants)
+
+
+def case_get_for(actor: User, reference: str, *, now: datetime | None = None) -> Case:
+    """The case, if this user may see it; the same NotFound whether it is missing or hidden."""
+    return case_access_for(actor, reference, now=now).case
 
 
 def local_today() -> date:
@@ -218,3 +350,66 @@ def case_csv_rows(cases: QuerySet[Case]) -> Iterator[list[str]]:
 def person_of(case: Case) -> Person | None:
     """The person record without an audit entry: only for the write path, which audits itself."""
     return Person.objects.filter(case=case).first()
+
+
+# --- consent, access requests, hand-overs ----------------------------------------------
+
+
+def case_consents(case: Case) -> QuerySet[Consent]:
+    return case.consents.select_related("recipient_agency", "recorded_by", "withdrawn_by")
+
+
+def consent_covering(
+    case: Case,
+    *,
+    kind: str,
+    agency_id: int | None = None,
+    service_ref: str = "",
+    partner: str = "",
+    purpose: str = "",
+    today: date | None = None,
+) -> Consent | None:
+    """The newest given, unwithdrawn, unexpired consent of ``kind`` naming this recipient."""
+    today = today or local_today()
+    qs = case.consents.filter(kind=kind, given=True, withdrawn_at__isnull=True).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+    )
+    if agency_id is not None:
+        qs = qs.filter(recipient_agency_id=agency_id)
+    if service_ref:
+        qs = qs.filter(service_ref=service_ref)
+    if partner:
+        qs = qs.filter(partner=partner)
+    if purpose:
+        qs = qs.filter(Q(purpose="") | Q(purpose=purpose))
+    return qs.order_by("-recorded_at", "-id").first()
+
+
+def access_requests_for_owner(access: CaseAccess) -> QuerySet[AccessRequest]:
+    return access.case.access_requests.filter(status=AccessRequest.Status.PENDING).select_related(
+        "agency", "requested_by"
+    )
+
+
+def handovers_pending(case: Case) -> QuerySet[Handover]:
+    return case.handovers.filter(status=Handover.Status.PENDING).select_related(
+        "from_agency", "to_agency", "requested_by"
+    )
+
+
+def handovers_to(actor: User) -> QuerySet[Handover]:
+    """Hand-overs waiting for the actor's agency: the receiving side sees only the reference."""
+    return Handover.objects.filter(
+        to_agency_id=actor.agency_id, status=Handover.Status.PENDING
+    ).select_related("case", "from_agency")
+
+
+def handover_get_for(actor: User, pk: int) -> Handover:
+    handover = handovers_to(actor).filter(pk=pk).first()
+    if handover is None:
+        raise NotFound(_("No such hand-over request."))
+    return handover
+
+
+def transition_by_name(name: str) -> Transition | None:
+    return TRANSITIONS.get(name)

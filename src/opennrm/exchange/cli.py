@@ -268,6 +268,12 @@ def _missing_date() -> date:
 @click.option("--fields", required=True, help="Personal data in scope, comma-separated.")
 @click.option("--obtained", required=True, help="YYYY-MM-DD")
 @click.option("--method", required=True, type=click.Choice(["in_person", "written", "phone"]))
+@click.option(
+    "--guardian",
+    default="",
+    type=click.Choice(["", "parent", "legal_guardian", "appointed"]),
+    help="For a child: who agreed.",
+)
 @click.option("--expires", default=None, help="YYYY-MM-DD")
 @click.option("--user", "username", required=True)
 def consent(
@@ -277,6 +283,7 @@ def consent(
     obtained: str,
     method: str,
     expires: str | None,
+    guardian: str,
     username: str,
 ) -> None:
     """Record the person's consent to a transfer to one partner (which data, until when)."""
@@ -295,6 +302,7 @@ def consent(
             obtained_on=_date(obtained) or _missing_date(),
             method=method,
             expires_on=_date(expires),
+            guardian=guardian,
         )
     except Exception as exc:
         raise _fail(exc) from exc
@@ -441,14 +449,14 @@ def receipt(
     from django.utils.translation import gettext as _
 
     from opennrm.exchange.selectors import incoming_by_jti
-    from opennrm.exchange.services import receipt_send
+    from opennrm.exchange.services import receipt_answer
 
     user = _user(username)
     incoming = incoming_by_jti(jti)
     if incoming is None:
         raise click.ClickException(_("No received package with that id."))
     try:
-        sealed = receipt_send(actor=user, incoming=incoming, status=status, reason=reason)
+        sealed = receipt_answer(actor=user, incoming=incoming, status=status, reason=reason)
     except Exception as exc:
         raise _fail(exc) from exc
     url = push_url or (sealed.partner.inbox_url if not output else None)

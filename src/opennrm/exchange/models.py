@@ -142,6 +142,13 @@ class IncomingPackage(models.Model):
     case = models.OneToOneField(
         Case, on_delete=models.PROTECT, related_name="incoming_package", null=True
     )
+    referral = models.OneToOneField(
+        "referrals.Referral",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incoming_package",
+    )
     external_ref = models.CharField(_("partner's reference"), max_length=64)
     purpose = models.CharField(_("purpose"), max_length=32)
     fields_received = models.JSONField(_("fields received"), default=list)
@@ -161,22 +168,3 @@ class IncomingPackage(models.Model):
 
     def __str__(self) -> str:
         return f"incoming {self.jti}"
-
-
-class TransferConsent(models.Model):
-    """STAND-IN until ``opennrm.cases.Consent`` (kind "transnational") lands: the same
-    field names, read only through ``opennrm.exchange.integration``."""
-
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    partner = models.CharField(max_length=100)
-    fields = models.JSONField(default=list)
-    given = models.BooleanField(default=True)
-    obtained_on = models.DateField()
-    method = models.CharField(max_length=16)
-    expires_on = models.DateField(null=True, blank=True)
-    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField()
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"transfer consent {self.pk}"

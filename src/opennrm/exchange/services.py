@@ -277,11 +277,8 @@ def _values_for(
     actor: User, case: Case, fields: list[str], *, needs: list[str], note: str
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    person = (
-        integration.read_person(actor=actor, case=case)
-        if set(fields) & set(integration.PERSONAL_FIELDS)
-        else {}
-    )
+    wanted = [f for f in fields if f in integration.PERSONAL_FIELDS]
+    person = integration.read_person(actor=actor, case=case, fields=wanted) if wanted else {}
     for name in fields:
         if name == "exploitation_type":
             value: Any = case.exploitation_type
@@ -330,7 +327,9 @@ def package_export(
         raise ValidationFailed(
             _("No trusted partner with that id: trust its keys first."), field="partner"
         )
-    consent = integration.transnational_consent(case=case, partner_id=partner_id, today=now.date())
+    consent = integration.transnational_consent(
+        case=case, partner_id=partner_id, purpose=purpose, today=now.date()
+    )
     if consent is None:
         raise Forbidden(
             _(
@@ -503,14 +502,17 @@ def _create_case(actor: User, opened: OpenedPackage, now: datetime) -> IncomingP
         imported_at=now,
         imported_by=actor,
     )
-    integration.create_incoming_referral(
+    referral = integration.create_incoming_referral(
         actor=actor,
         case=case,
         purpose=body["purpose"],
         response_due=response_due,
         external_ref=body["case_ref"],
+        partner_name=incoming.partner_name,
         note=body.get("note", ""),
     )
+    IncomingPackage.objects.filter(pk=incoming.pk).update(referral=referral)
+    incoming.referral = referral
     audit_record(
         actor=actor,
         action="exchange.import",
@@ -601,6 +603,29 @@ def inbox_import(*, actor: User, jti: str, now: datetime | None = None) -> Impor
 
 
 # --- receipts ------------------------------------------------------------------
+
+
+@transaction.atomic
+def receipt_answer(
+    *,
+    actor: User,
+    incoming: IncomingPackage,
+    status: str,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Sealed:
+    """Answer from the command line: the referral here takes the same step, and one
+    receipt goes to the sender (the referral's listener sees it was sent already)."""
+    if (
+        actor.agency_id is None
+        or incoming.case is None
+        or (actor.agency_id != incoming.case.owning_agency_id)
+    ):
+        raise NotFound(_("No received package with that id."), field="package")
+    integration.referral_answer(
+        actor=actor, referral=incoming.referral, status=status, reason=reason
+    )
+    return receipt_send(actor=actor, incoming=incoming, status=status, reason=reason, now=now)
 
 
 @transaction.atomic
