@@ -69,3 +69,28 @@ def test_refusals_over_http_store_nothing(live_server, deployment, partner, case
     assert response.json()["reason"] == reason
     assert response.json()["message"]
     assert not InboxItem.objects.exists() and not SeenPackage.objects.exists()
+
+
+def test_the_sender_sees_the_answers_on_the_case(
+    api, live_server, deployment, partner, consented_case
+):
+    sealed = package_export(
+        actor=deployment.case_manager,
+        case=consented_case,
+        partner_id=PARTNER,
+        fields=["given_name", "gender"],
+        purpose="shelter",
+    )
+    receipt = partner.seal(
+        partner.receipt(sealed.package.jti, "declined", "no bed"), kind="receipt"
+    )
+    assert _post(live_server, receipt).status_code == 202
+    url = f"/exchange/cases/{consented_case.reference}/outgoing"
+    body = api(deployment.case_manager).get(url, headers={"Accept-Language": "uk"}).json()
+    assert len(body) == 1
+    assert body[0]["status"] == "declined" and body[0]["status_label"] == "Відхилено"
+    assert body[0]["fields_sent"] == ["gender", "given_name"]
+    assert [r["status"] for r in body[0]["receipts"]] == ["declined"]
+    assert body[0]["receipts"][0]["reason"] == "no bed"  # outcome feedback to the referrer
+    hidden = api(deployment.officer).get(url)
+    assert hidden.status_code == 404

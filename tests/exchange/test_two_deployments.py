@@ -333,7 +333,18 @@ def test_a_referral_goes_from_a_to_b_and_the_answer_comes_back(pair):
     assert a.column("SELECT status FROM exchange_outgoingpackage") == ["accepted"]
     shown = a.cli("exchange", "status", "--case", reference, "--user", "anna").stdout
     assert "Accepted" in shown and "pl-nrm" in shown
-    # the default push address is the one in the partner's trusted keys
+    # B's user starts the service in the app: the referral's status change alone sends
+    # the receipt, to the inbox address in A's trusted keys
+    b.shell(
+        "from opennrm.accounts.models import User\n"
+        "from opennrm.referrals.models import Referral\n"
+        "from opennrm.referrals.services import referral_transition\n"
+        "r = Referral.objects.get()\n"
+        "referral_transition(actor=User.objects.get(username='piotr'), referral=r,"
+        " action='start', expected_version=r.version)\n"
+    )
+    assert a.column("SELECT status FROM exchange_outgoingpackage") == ["in_progress"]
+    # the command line's default push address is the one in the partner's trusted keys
     b.cli("exchange", "receipt", "--package", jti, "--status", "completed", "--user", "piotr")
     assert a.column("SELECT status FROM exchange_outgoingpackage") == ["completed"]
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
+from opennrm.accounts.models import User
+from opennrm.cases.selectors import case_access_for
+from opennrm.core.errors import NotFound
 from opennrm.exchange.keystore import KeyFile
 from opennrm.exchange.models import (
     InboxItem,
@@ -78,6 +82,15 @@ def package_seen(jti: str, *, except_inbox: InboxItem | None = None) -> bool:
 
 def outgoing_for_case(case_id: int) -> QuerySet[OutgoingPackage]:
     return OutgoingPackage.objects.filter(case_id=case_id)
+
+
+def outgoing_for(actor: User, reference: str) -> list[OutgoingPackage]:
+    """What partners answered to a case's transnational referrals, for those who may send
+    them (a case the actor may not see is "not found", as everywhere)."""
+    access = case_access_for(actor, reference)
+    if not (access.owner or access.may("export")):
+        raise NotFound(_("No such case, or you do not have access to it."))
+    return list(outgoing_for_case(access.case.pk))
 
 
 def incoming_by_jti(jti: str) -> IncomingPackage | None:

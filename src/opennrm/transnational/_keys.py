@@ -12,13 +12,13 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
-SIGNING_CURVE = "Ed25519"
-ENCRYPTION_CURVE = "X25519"
+SIGNING_CURVE: Final = "Ed25519"
+ENCRYPTION_CURVE: Final = "X25519"
 _PUBLIC_MEMBERS = ("kty", "crv", "x")
 
 
