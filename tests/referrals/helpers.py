@@ -22,6 +22,7 @@ def consent_to_service(case: Case, actor, service, fields=PERSON_FIELDS, **kwarg
         case=case,
         kind="referral",
         service_ref=str(service.pk),
+        service_name=service.name,
         fields=fields,
         obtained_on=timezone.localdate(),
         method="in_person",

@@ -244,16 +244,15 @@ def test_referral_only_by_the_owning_agency(world):
     manager = UserFactory(agency=world.police, role="case_manager")
     case = open_case(manager)
     step(case, manager, "screen", outcome="possible_victim")
-    consent_to(case, manager, world.coordination, purpose="case_work")
-    grant_create(
+    grant_create(  # supervision needs no consent: it shows case facts, no personal data
         actor=manager,
         case=case,
         agency=world.coordination,
-        purpose="case_work",
+        purpose="supervision",
         expires_at=timezone.now() + timedelta(days=3),
     )
-    with pytest.raises(Forbidden, match="owns the case can refer"):
-        step(case, world.coordinator, "refer", to=world.ngo)
+    with pytest.raises(Forbidden, match="does not include"):
+        step(case, world.coordinator, "refer", to=world.ngo, consent=False)
     with pytest.raises(ValidationFailed):
         step(case, manager, "lose_contact", to=world.ngo)  # only the referral step names an agency
 

@@ -42,20 +42,22 @@ class _Strict(Schema):
 
 
 class CaseOut(Schema):
+    """A case row; facts your access does not show are null."""
+
     reference: str
     state: State
-    exploitation_type: ExploitationType
+    exploitation_type: ExploitationType | None
     country: str
-    region: str
-    is_child: bool
-    forced_criminality: bool
-    screening_outcome: str
+    region: str | None
+    is_child: bool | None
+    forced_criminality: bool | None
+    screening_outcome: str | None
     owning_agency: str = Field(..., alias="owning_agency.name")
     rg_due: date | None
     reflection_starts: date | None
     reflection_ends: date | None
     deadline: date | None
-    deadline_kind: str
+    deadline_kind: str | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -338,7 +340,8 @@ def _case_row_out(row: dict[str, Any]) -> CaseOut:
     """A ``CaseOut`` from a ``case_search_page_rows`` row, without per-field validation:
     the values come straight from the database columns the schema describes."""
     row["state"] = State(row["state"])
-    row["exploitation_type"] = ExploitationType(row["exploitation_type"])
+    if row["exploitation_type"] is not None:
+        row["exploitation_type"] = ExploitationType(row["exploitation_type"])
     return CaseOut.model_construct(**row)
 
 
@@ -587,4 +590,66 @@ def access_request(request: HttpRequest, payload: AccessRequestIn) -> Status[dic
     )
     return Status(
         202, {"message": _("If a case with this reference exists, its owner has been asked.")}
+    )
+
+
+class HandoverIn(_Strict):
+    to_agency_id: int
+    reason: str = Field(..., max_length=1000)
+
+
+class HandoverOut(Schema):
+    id: int
+    case_reference: str = Field(..., alias="case.reference")
+    from_agency_id: int
+    to_agency_id: int
+    status: str
+    reason: str
+    answer: str
+    requested_at: datetime
+    decided_at: datetime | None
+
+
+class AnswerIn(_Strict):
+    accept: bool
+    answer: str = Field("", max_length=1000)
+
+
+@router.post(
+    "/{reference}/handovers",
+    response={201: HandoverOut, **_ERRORS},
+    summary="Ask another agency to take the case over (ownership transfer)",
+)
+def handover_create(request: HttpRequest, reference: str, payload: HandoverIn) -> Any:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    agency = Agency.objects.filter(pk=payload.to_agency_id).first()
+    if agency is None:
+        raise ValidationFailed(_("No agency with this id."), field="to_agency_id")
+    handover = services.handover_request(
+        actor=user, case=case, to_agency=agency, reason=payload.reason
+    )
+    return Status(201, handover)
+
+
+handover_router = Router(tags=["cases"])
+
+
+@handover_router.get(
+    "", response={200: list[HandoverOut], **_ERRORS}, summary="Cases offered to your agency"
+)
+def handovers_incoming(request: HttpRequest) -> Any:
+    return list(selectors.handovers_to(_actor(request)))
+
+
+@handover_router.post(
+    "/{handover_id}/answer",
+    response={200: HandoverOut, **_ERRORS},
+    summary="Take the case over, or refuse with a reason",
+)
+def handover_answer(request: HttpRequest, handover_id: int, payload: AnswerIn) -> Any:
+    user = _actor(request)
+    handover = selectors.handover_get_for(user, handover_id)
+    return services.handover_decide(
+        actor=user, handover=handover, accept=payload.accept, answer=payload.answer
     )

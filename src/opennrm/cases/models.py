@@ -231,6 +231,21 @@ class ConsentKind(models.TextChoices):
     STATISTICS = "statistics", _("Use in statistics")
 
 
+#: Languages an interpreter may have used when consent was asked.
+INTERPRETER_LANGUAGES = [
+    ("uk", _("Ukrainian")),
+    ("ru", _("Russian")),
+    ("en", _("English")),
+    ("pl", _("Polish")),
+    ("ro", _("Romanian")),
+    ("de", _("German")),
+    ("ar", _("Arabic")),
+    ("fa", _("Persian")),
+    ("vi", _("Vietnamese")),
+    ("other", _("Another language")),
+]
+
+
 class ConsentMethod(models.TextChoices):
     IN_PERSON = "in_person", _("Said in person")
     WRITTEN = "written", _("Signed form")
@@ -269,6 +284,7 @@ class Consent(models.Model):
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     service_ref = models.CharField(_("service"), max_length=64, blank=True)
+    service_name = models.CharField(_("service"), max_length=300, blank=True)
     partner = models.CharField(_("partner deployment"), max_length=100, blank=True)
     fields = models.JSONField(_("personal data in scope"), default=list, blank=True)
     obtained_on = models.DateField(_("date obtained"))

@@ -199,21 +199,28 @@ def case_search(
     today: date | None = None,
 ) -> QuerySet[Case]:
     today = today or local_today()
+    now = timezone.now()
+
+    def seen(field: str, condition: Q) -> Q:
+        # a filter on a fact only matches cases whose fact this user may see: otherwise
+        # the result list itself would reveal it
+        return condition & _field_visible_q(actor, field, now)
+
     # The conditions go in with one filter() call: the same WHERE as one filter() per
     # condition, without cloning the query for each (this is on every API list request).
     conditions: list[Q] = []
     if state:
         conditions.append(Q(state=state))
     if region:
-        conditions.append(Q(region=region.strip()))
+        conditions.append(seen("region", Q(region=region.strip())))
     if overdue is True:
-        conditions.append(Q(deadline__lt=today))
+        conditions.append(seen("deadlines", Q(deadline__lt=today)))
     elif overdue is False:
-        conditions.append(Q(deadline__isnull=True) | Q(deadline__gte=today))
+        conditions.append(seen("deadlines", Q(deadline__isnull=True) | Q(deadline__gte=today)))
     if is_child is not None:
-        conditions.append(Q(is_child=is_child))
+        conditions.append(seen("is_child", Q(is_child=is_child)))
     if forced_criminality is not None:
-        conditions.append(Q(forced_criminality=forced_criminality))
+        conditions.append(seen("forced_criminality", Q(forced_criminality=forced_criminality)))
     if reference:
         conditions.append(Q(reference__icontains=reference.strip()))
     qs = cases_visible_to(actor).select_related("owning_agency")
@@ -253,10 +260,100 @@ def case_search_page_rows(
 ) -> list[dict[str, Any]]:
     """One page of ``case_search`` as plain dicts keyed by ``CASE_ROW_FIELDS``: the page's
     ids come from the covering index (index-only scan), then only those rows are read,
-    without building model instances."""
+    without building model instances. Facts the user's access does not show are None."""
     ids = case_search(actor, **filters).values("pk")[offset : offset + limit]
-    rows = Case.objects.filter(pk__in=ids).order_by("-created_at", "-id").values_list(*_ROW_COLUMNS)
-    return [dict(zip(CASE_ROW_FIELDS, row, strict=True)) for row in rows]
+    rows = (
+        Case.objects.filter(pk__in=ids)
+        .order_by("-created_at", "-id")
+        .values_list("pk", "owning_agency_id", *_ROW_COLUMNS)
+    )
+    profiles = case_profiles(actor, [(row[0], row[1]) for row in rows])
+    out = []
+    for row in rows:
+        values = dict(zip(CASE_ROW_FIELDS, row[2:], strict=True))
+        out.append(hide_unseen(values, profiles[row[0]]))
+    return out
+
+
+#: search-row and export columns that belong to one policy field
+_COLUMN_FIELD = {
+    "exploitation_type": "exploitation_type",
+    "region": "region",
+    "is_child": "is_child",
+    "forced_criminality": "forced_criminality",
+    "forced_criminality_note": "forced_criminality_note",
+    "screening_outcome": "screening_outcome",
+    "summary": "summary",
+    "rg_due": "deadlines",
+    "reflection_starts": "deadlines",
+    "reflection_ends": "deadlines",
+    "deadline": "deadlines",
+    "deadline_kind": "deadlines",
+}
+
+
+def hide_unseen(values: dict[str, Any], profile: policy.Profile) -> dict[str, Any]:
+    """Blank (None) every column whose policy field the profile does not show."""
+    for column, field in _COLUMN_FIELD.items():
+        if column in values and field not in profile.case_visible:
+            values[column] = None
+    return values
+
+
+def case_profiles(
+    actor: User, cases: list[tuple[int, int]], *, now: datetime | None = None
+) -> dict[int, policy.Profile]:
+    """The merged profile of each (case id, owning agency id) for ``actor``, in one query:
+    the bulk form of ``case_access_for`` for lists and exports."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    grants: dict[int, list[CaseGrant]] = {}
+    ids = [case_id for case_id, _owner in cases]
+    for grant in (
+        CaseGrant.objects.filter(
+            Q(agency_id=actor.agency_id) | Q(user_id=actor.pk),
+            case_id__in=ids,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+        )
+        .select_related("consent")
+        .order_by("id")
+    ):
+        grants.setdefault(grant.case_id, []).append(grant)
+    empty = policy.profile_for(policy.AccessPurpose.STATISTICS)
+    result: dict[int, policy.Profile] = {}
+    for case_id, owner_id in cases:
+        parts: list[tuple[policy.Profile, frozenset[str] | None]] = []
+        if owner_id == actor.agency_id:
+            parts.append((policy.profile_for(policy.AccessPurpose.CASE_WORK), None))
+        for grant in grants.get(case_id, []):
+            if grant.purpose in policy.PROFILES:
+                parts.append((policy.profile_for(grant.purpose), _consent_scope(grant, today)))
+        result[case_id] = policy.merge(parts) or empty
+    return result
+
+
+def _field_visible_q(actor: User, field: str, now: datetime) -> Q:
+    """Cases on which ``actor`` may see the case fact ``field``."""
+    purposes = [p for p, profile in policy.PROFILES.items() if field in profile.case_visible]
+    grants = _active_grants(now).filter(purpose__in=purposes)
+    return (
+        Q(owning_agency_id=actor.agency_id)
+        | Exists(grants.filter(agency_id=actor.agency_id))
+        | Exists(grants.filter(user_id=actor.pk))
+    )
+
+
+def cases_hide_unseen(actor: User, cases: list[Case]) -> list[Case]:
+    """Model instances for a page list with the facts outside each one's profile blanked
+    (never saved)."""
+    profiles = case_profiles(actor, [(c.pk, c.owning_agency_id) for c in cases])
+    for case in cases:
+        profile = profiles[case.pk]
+        for column, field in _COLUMN_FIELD.items():
+            if field not in profile.case_visible:
+                setattr(case, column, None)
+    return cases
 
 
 @dataclass(frozen=True)
@@ -269,7 +366,11 @@ def case_deadlines(
     actor: User, *, today: date | None = None, within_days: int = 7, limit: int = 50
 ) -> Deadlines:
     today = today or local_today()
-    base = cases_visible_to(actor).filter(state__in=OPEN_STATES, deadline__isnull=False)
+    base = cases_visible_to(actor).filter(
+        _field_visible_q(actor, "deadlines", timezone.now()),
+        state__in=OPEN_STATES,
+        deadline__isnull=False,
+    )
     overdue = list(base.filter(deadline__lt=today).order_by("deadline")[:limit])
     upcoming = list(
         base.filter(
@@ -334,12 +435,28 @@ CSV_COLUMNS = (
 )
 
 
-def case_csv_rows(cases: QuerySet[Case]) -> Iterator[list[str]]:
+def case_csv_rows(actor: User, cases: QuerySet[Case]) -> Iterator[list[str]]:
     """Case facts (never personal data) for a spreadsheet; the non-punishment flag included."""
     yield list(CSV_COLUMNS)
+    batch: list[Case] = []
     for case in cases.select_related("owning_agency").iterator(chunk_size=1000):
+        batch.append(case)
+        if len(batch) == 1000:
+            yield from _csv_batch(actor, batch)
+            batch = []
+    yield from _csv_batch(actor, batch)
+
+
+def _csv_batch(actor: User, cases: list[Case]) -> Iterator[list[str]]:
+    profiles = case_profiles(actor, [(c.pk, c.owning_agency_id) for c in cases])
+    for case in cases:
+        profile = profiles[case.pk]
         row = []
         for column in CSV_COLUMNS:
+            field = _COLUMN_FIELD.get(column)
+            if field is not None and field not in profile.case_visible:
+                row.append("")
+                continue
             value = case.owning_agency.name if column == "owning_agency" else getattr(case, column)
             text = "" if value is None else str(value)
             # neutralise spreadsheet formulas (CSV injection)
