@@ -32,7 +32,7 @@ from opennrm.exchange.services import (
     partner_trust,
     receipt_send,
 )
-from opennrm.transnational import generate_keys
+from opennrm.transnational import generate_keys, receipt_payload
 from tests.exchange.conftest import PARTNER, Partner
 
 pytestmark = pytest.mark.django_db
@@ -395,3 +395,15 @@ def test_answering_from_the_command_line_moves_the_referral_and_sends_one_receip
     assert incoming.referral.status == "accepted"
     assert partner.open(sealed.token).payload["status"] == "accepted"
     assert AuditEntry.objects.filter(action="exchange.receipt_send").count() == 1
+
+
+def test_a_late_receipt_does_not_turn_the_status_back(deployment, partner, consented_case):
+    jti = _export(deployment, consented_case, ["given_name"]).package.jti
+    now = timezone.now()
+    later = receipt_payload(package_id=jti, status="completed", at=now)
+    earlier = receipt_payload(package_id=jti, status="accepted", at=now - timedelta(hours=1))
+    for body in (later, earlier):
+        package_import(actor=deployment.case_manager, token=partner.seal(body, kind="receipt"))
+    outgoing = OutgoingPackage.objects.get(jti=jti)
+    assert outgoing.status == "completed"
+    assert [r["status"] for r in outgoing.receipts] == ["completed", "accepted"]

@@ -547,7 +547,9 @@ def _apply_receipt(actor: User | None, opened: OpenedPackage, now: datetime) -> 
             "jti": opened.package_id,
         },
     ]
-    OutgoingPackage.objects.filter(pk=outgoing.pk).update(status=body["status"], receipts=log)
+    # receipts can arrive out of order: the status is the latest answer by its own time
+    latest = max(log, key=lambda r: datetime.fromisoformat(r["at"]))
+    OutgoingPackage.objects.filter(pk=outgoing.pk).update(status=latest["status"], receipts=log)
     outgoing.refresh_from_db()
     audit_record(
         actor=actor,
