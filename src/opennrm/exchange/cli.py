@@ -44,14 +44,13 @@ def _user(username: str | None) -> Any:
 
 
 def _case(reference: str, user: Any) -> Any:
-    from django.utils.translation import gettext as _
+    """The case through the one access check (a hidden case is "not found", and audited)."""
+    from opennrm.cases.selectors import case_access_for
 
-    from opennrm.cases.models import Case
-
-    case = Case.objects.filter(reference=reference.strip()).first()
-    if case is None or user is None or case.owning_agency_id != user.agency_id:
-        raise click.ClickException(_("No case %(ref)s in your agency.") % {"ref": reference})
-    return case
+    try:
+        return case_access_for(user, reference.strip()).case
+    except Exception as exc:
+        raise _fail(exc) from exc
 
 
 def _write(token: str, output: str | None) -> None:
@@ -474,11 +473,12 @@ def status(reference: str, username: str) -> None:
     _setup()
     from django.utils.translation import gettext as _
 
-    from opennrm.exchange.selectors import outgoing_for_case
+    from opennrm.exchange.selectors import outgoing_for
 
-    user = _user(username)
-    case = _case(reference, user)
-    packages = list(outgoing_for_case(case.pk))
+    try:
+        packages = outgoing_for(_user(username), reference.strip())
+    except Exception as exc:
+        raise _fail(exc) from exc
     if not packages:
         click.echo(_("No referral of this case was sent abroad."))
     for package in packages:
