@@ -99,3 +99,18 @@ def incoming_by_jti(jti: str) -> IncomingPackage | None:
 
 def inbox_waiting() -> QuerySet[InboxItem]:
     return InboxItem.objects.filter(imported_at__isnull=True)
+
+
+def inbox_waiting_with_partners() -> list[tuple[InboxItem, str]]:
+    """Waiting referrals with the sender's agency name (as trusted here)."""
+    names = dict(
+        PartnerKey.objects.filter(revoked_at__isnull=True).values_list(
+            "deployment_id", "agency_name"
+        )
+    )
+    return [(item, names.get(item.sender_id, item.sender_id)) for item in inbox_waiting()]
+
+
+def outgoing_of_agency(agency_id: int | None) -> QuerySet[OutgoingPackage]:
+    """Referrals sent abroad from the cases this agency owns, with the partners' answers."""
+    return OutgoingPackage.objects.filter(case__owning_agency_id=agency_id).select_related("case")
