@@ -7,12 +7,12 @@ import pytest
 from opennrm.cases.models import Case
 from opennrm.exchange.services import package_receive
 from tests.conftest import verified_client
-from tests.web.conftest import artifacts, browser, page  # noqa: F401 - the shared browser fixtures
+from tests.exchange.conftest import deployment, partner  # noqa: F401 - the exchange's fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_import_from_the_page_on_a_phone(page, live_server, deployment, partner, artifacts):  # noqa: F811 - fixtures
+def test_import_from_the_page_on_a_phone(page, live_server, deployment, partner, artifacts):  # noqa: F811
     package_receive(token=partner.seal(partner.referral()))
     session = verified_client(deployment.case_manager).cookies["sessionid"].value
     page.context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
