@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "opennrm.referrals",
     "opennrm.directory",
     "opennrm.notifications",
+    "opennrm.exchange",
     "opennrm.web",
 ]
 
@@ -252,6 +253,12 @@ OPENNRM_BASE_URL: str = env.str("OPENNRM_BASE_URL", default="http://127.0.0.1:80
 # is due, and this many days before a reflection period ends.
 OPENNRM_NOTIFY_RG_WORKING_DAYS: int = env.int("OPENNRM_NOTIFY_RG_WORKING_DAYS", default=1)
 OPENNRM_NOTIFY_REFLECTION_DAYS: int = env.int("OPENNRM_NOTIFY_REFLECTION_DAYS", default=3)
+
+# Transnational referral: this deployment's id and its key file (private keys, mode 0600,
+# made by `opennrm exchange keys generate`; never in the database).
+OPENNRM_DEPLOYMENT_ID: str = env.str("OPENNRM_DEPLOYMENT_ID", default="")
+OPENNRM_EXCHANGE_KEY_FILE: str = env.str("OPENNRM_EXCHANGE_KEY_FILE", default="")
+OPENNRM_EXCHANGE_PACKAGE_DAYS: int = env.int("OPENNRM_EXCHANGE_PACKAGE_DAYS", default=14)
 
 LOGGING = {
     "version": 1,

@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/setlang/", web_views.set_language, name="set_language"),
     path("directory/", include("opennrm.directory.urls")),
     path("referrals/", include("opennrm.referrals.urls")),
+    path("exchange/", include("opennrm.exchange.urls")),
     path("", include("opennrm.web.urls")),
 ]

@@ -26,6 +26,7 @@ _LAZY_COMMANDS: dict[str, str] = {
     "online": "opennrm.cli.app:online",
     "directory": "opennrm.cli.directory:directory",
     "notify": "opennrm.cli.notify:notify",
+    "exchange": "opennrm.exchange.cli:exchange",
 }
 
 
