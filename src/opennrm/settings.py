@@ -207,6 +207,12 @@ OPENNRM_GRANT_MAX_DAYS: int = env.int("OPENNRM_GRANT_MAX_DAYS", default=365)
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)
+# Signed audit checkpoints (opennrm.audit.anchor): the Ed25519 signing key lives outside
+# the database, in a file or in the environment; old public keys stay accepted for verifying.
+OPENNRM_AUDIT_KEY_FILE: str = env.str("OPENNRM_AUDIT_KEY_FILE", default="")
+OPENNRM_AUDIT_SIGNING_KEY: str = env.str("OPENNRM_AUDIT_SIGNING_KEY", default="")
+OPENNRM_AUDIT_VERIFY_KEYS: list[str] = env.list("OPENNRM_AUDIT_VERIFY_KEYS", default=[])
+OPENNRM_AUDIT_SYSLOG_ADDRESS: str = env.str("OPENNRM_AUDIT_SYSLOG_ADDRESS", default="/dev/log")
 
 # Online monitoring: a model directory written by `opennrm monitor train` (trusted
 # input); empty means the indicator flags alone score posts.
