@@ -139,6 +139,9 @@ OTP_TOTP_ISSUER = env.str("OPENNRM_OTP_ISSUER", default="OpenNRM")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Set to False only for a throwaway local demo; production refuses it (core.checks).
 OPENNRM_REQUIRE_2FA: bool = env.bool("OPENNRM_REQUIRE_2FA", default=True)
+# Two-person rule for the most sensitive admin actions (second-factor removal, a role change
+# to a case role, another user's password): a second administrator approves them.
+OPENNRM_TWO_PERSON_ADMIN: bool = env.bool("OPENNRM_TWO_PERSON_ADMIN", default=not DEBUG)
 
 # --- security headers and cookies ------------------------------------------
 SECURE_COOKIES: bool = env.bool("OPENNRM_SECURE_COOKIES", default=not DEBUG)
