@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "opennrm.core.middleware.RequestHygieneMiddleware",  # NUL/surrogates -> 422; API 404/405 shape
+    "opennrm.core.middleware.PrivateResponsesMiddleware",  # Cache-Control: no-store when signed in
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -9,13 +9,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
-from pydantic import AwareDatetime, ConfigDict
 
 from opennrm.accounts.models import Agency, User
 from opennrm.cases import selectors, services
 from opennrm.cases.models import AccessPurpose, Case, CaseGrant, ExploitationType
 from opennrm.cases.workflow import TRANSITIONS, State, transitions_for
 from opennrm.core.errors import NotFound, ValidationFailed
+from opennrm.core.schemas import JsonDate, JsonDateTime, JsonIn, json_code, omittable
 
 router = Router(tags=["cases"])
 
@@ -24,8 +24,8 @@ def _actor(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
-class _Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(JsonIn):
+    """Request bodies: strict JSON, unknown fields refused (opennrm.core.schemas)."""
 
 
 class CaseOut(Schema):
@@ -93,7 +93,7 @@ class CasePage(Schema):
 
 
 class CaseCreateIn(_Strict):
-    exploitation_type: ExploitationType = ExploitationType.UNKNOWN
+    exploitation_type: json_code(ExploitationType) = ExploitationType.UNKNOWN
     region: str = Field("", max_length=100)
     is_child: bool = False
     summary: str = Field("", max_length=5000)
@@ -103,12 +103,13 @@ class CaseCreateIn(_Strict):
 
 class CaseUpdateIn(_Strict):
     version: int
-    exploitation_type: ExploitationType | None = None
-    region: str | None = Field(None, max_length=100)
-    is_child: bool | None = None
-    summary: str | None = Field(None, max_length=5000)
-    forced_criminality: bool | None = None
-    forced_criminality_note: str | None = Field(None, max_length=2000)
+    # each may be left out, none may be null
+    exploitation_type: json_code(ExploitationType) = omittable()
+    region: str = omittable(max_length=100)
+    is_child: bool = omittable()
+    summary: str = omittable(max_length=5000)
+    forced_criminality: bool = omittable()
+    forced_criminality_note: str = omittable(max_length=2000)
 
 
 class TransitionIn(_Strict):
@@ -124,7 +125,7 @@ class PersonIn(_Strict):
     given_name: str = Field("", max_length=150)
     family_name: str = Field("", max_length=150)
     other_names: str = Field("", max_length=300)
-    date_of_birth: date | None = None
+    date_of_birth: JsonDate | None = None
     age_band: str = Field("", max_length=16)
     gender: str = Field("", max_length=32)
     citizenship: str = Field("", max_length=100)
@@ -150,9 +151,9 @@ class PersonOut(Schema):
 class GrantIn(_Strict):
     agency_id: int | None = None
     user_id: int | None = None
-    purpose: AccessPurpose
+    purpose: json_code(AccessPurpose)
     note: str = Field("", max_length=500, description="kept on the grant only; no personal data")
-    expires_at: AwareDatetime
+    expires_at: JsonDateTime
 
 
 class GrantOut(Schema):
