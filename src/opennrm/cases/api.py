@@ -343,21 +343,33 @@ def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> Stat
     agency = grantee = None
     if payload.agency_id is not None:
         agency = Agency.objects.filter(pk=payload.agency_id).first()
-        if agency is None:
-            raise ValidationFailed("No agency with this id.", field="agency_id")
     if payload.user_id is not None:
         grantee = User.objects.filter(pk=payload.user_id, is_active=True).first()
-        if grantee is None:
-            raise ValidationFailed("No active user with this id.", field="user_id")
-    grant = services.grant_create(
-        actor=user,
-        case=case,
-        agency=agency,
-        user=grantee,
-        purpose=payload.purpose,
-        note=payload.note,
-        expires_at=payload.expires_at,
+    missing = (payload.agency_id is not None and agency is None) or (
+        payload.user_id is not None and grantee is None
     )
+    # A missing id answers like any other refusal: the service's permission checks
+    # come first, and a user who may not receive the grant reads the same as none.
+    unknown = ValidationFailed(
+        "No agency or active case-working user with this id.",
+        field="agency_id" if payload.agency_id is not None else "user_id",
+    )
+    try:
+        grant = services.grant_create(
+            actor=user,
+            case=case,
+            agency=None if missing else agency,
+            user=None if missing else grantee,
+            purpose=payload.purpose,
+            note=payload.note,
+            expires_at=payload.expires_at,
+        )
+    except ValidationFailed as exc:
+        if missing or exc.field == "user":
+            raise unknown from None
+        raise
+    if missing:  # pragma: no cover - the service refuses a grant to nobody
+        raise unknown
     return Status(201, grant)
 
 
