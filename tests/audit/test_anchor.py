@@ -315,3 +315,46 @@ def test_cli_keys_generate_and_show(tmp_path, settings):
     result = runner.invoke(main, ["audit", "keys", "show"])
     assert result.exit_code == 0, result.output
     assert f"signing key: {kid}" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.skipif("connection.vendor != 'sqlite'")
+def test_rollback_of_the_database_file_is_detected_from_the_command_line(tmp_path):
+    """The real thing: a deployment's SQLite file replaced by an older copy of itself."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    key = tmp_path / "audit-key.pem"
+    database = tmp_path / "opennrm.sqlite3"
+    anchor_log = tmp_path / "other-volume.log"
+    env = {
+        **os.environ,
+        "OPENNRM_DATA_DIR": str(tmp_path),
+        "OPENNRM_DATABASE_URL": f"sqlite:///{database}",
+        "OPENNRM_AUDIT_KEY_FILE": str(key),
+        "OPENNRM_AUDIT_DB_TRIGGERS": "1",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    opennrm = str(Path(sys.executable).parent / "opennrm")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [opennrm, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+
+    key.write_bytes(anchor.private_key_pem(anchor.generate_private_key()))
+    assert run("migrate").returncode == 0
+    assert run("createagency", "--name", "A", "--type", "ngo", "--country", "UA").returncode == 0
+    assert run("audit", "checkpoint", "--append-to", str(anchor_log)).returncode == 0
+    shutil.copy(database, tmp_path / "older-copy.sqlite3")  # yesterday's backup
+    assert run("createagency", "--name", "B", "--type", "ngo", "--country", "UA").returncode == 0
+    assert run("audit", "checkpoint", "--append-to", str(anchor_log)).returncode == 0
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    shutil.copy(tmp_path / "older-copy.sqlite3", database)  # the rollback
+    assert run("audit", "verify").returncode == 0  # the chain alone is fooled
+    rolled_back = run("audit", "verify", "--append-log", str(anchor_log))
+    assert rolled_back.returncode == 1
+    assert "rolled back to an older copy" in rolled_back.stderr
