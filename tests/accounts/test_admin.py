@@ -243,3 +243,14 @@ def test_admins_cannot_make_second_factor_devices(world, admins):
     client = verified_client(admin1)
     assert client.get("/admin/otp_totp/totpdevice/add/").status_code == 403
     assert User.objects.filter(username="admin1").exists()
+
+
+def test_the_user_concerned_cannot_approve_a_change_to_their_own_account(admins, two_person):
+    admin1, admin2 = admins
+    assert _set_password(verified_client(admin2), admin1).status_code == 302
+    request = AdminRequest.objects.get()
+    page = _approve(verified_client(admin1), [request.pk])
+    assert "approved by another administrator" in page.content.decode()
+    request.refresh_from_db()
+    admin1.refresh_from_db()
+    assert request.status == "pending" and not admin1.check_password(NEW_PASSWORD)

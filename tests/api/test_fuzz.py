@@ -61,9 +61,7 @@ def _run(url: str, token: str, tmp_path: Path, name: str, *extra: str) -> None:
         str(tmp_path / name),
         *extra,
     ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=600, check=False
-    )
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout[-30000:] + result.stderr[-5000:]
 
 

@@ -336,6 +336,8 @@ def admin_request_approve(*, actor: User, request_id: int) -> AdminRequest:
         raise Forbidden(
             _("A second administrator must approve this: you cannot approve your own request.")
         )
+    if request.target_id == actor.pk:
+        raise Forbidden(_("A change to your own account is approved by another administrator."))
     target = request.target
     if request.kind == AdminRequest.Kind.PASSWORD_SET:
         _apply_password(
