@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "opennrm.cases",
     "opennrm.screenings",
     "opennrm.online",
+    "opennrm.referrals",
+    "opennrm.directory",
     "opennrm.web",
 ]
 
@@ -210,6 +212,22 @@ WHITENOISE_AUTOREFRESH = DEBUG
 OPENNRM_REFLECTION_DAYS: int = env.int("OPENNRM_REFLECTION_DAYS", default=30)
 OPENNRM_RG_DECISION_WORKING_DAYS: int = env.int("OPENNRM_RG_DECISION_WORKING_DAYS", default=5)
 OPENNRM_GRANT_MAX_DAYS: int = env.int("OPENNRM_GRANT_MAX_DAYS", default=365)
+# Referrals: hours the receiving service has to answer, per service type ("default" for
+# the rest), and the days a completed referral's recipient keeps its view of the case.
+OPENNRM_REFERRAL_RESPONSE_HOURS: dict[str, int] = {
+    key: int(value)
+    for key, value in env.dict(
+        "OPENNRM_REFERRAL_RESPONSE_HOURS",
+        default={
+            "default": "72",
+            "shelter": "24",
+            "child_protection": "24",
+            "medical": "48",
+            "interpretation": "48",
+        },
+    ).items()
+}
+OPENNRM_REFERRAL_ACCESS_TAIL_DAYS: int = env.int("OPENNRM_REFERRAL_ACCESS_TAIL_DAYS", default=7)
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)

@@ -36,7 +36,7 @@ def _must_be_text(value: Any) -> Any:
     return value
 
 
-_NUMBER = re.compile(r"\s*[-+]?[0-9.eE+-]*\s*")
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 
 def _iso_text(value: Any) -> Any:
