@@ -123,3 +123,17 @@ def test_handover_request_and_accept(world, api):
     assert r.status_code == 200 and r.json()["status"] == "accepted"
     assert Case.objects.get(pk=case.pk).owning_agency == world.coordination
     assert api(manager).get(f"/cases/{case.reference}").status_code == 404
+
+
+def test_dashboard_lists_referrals_waiting_for_the_agency(world):
+    from opennrm.referrals.services import referral_create
+    from tests.conftest import verified_client
+    from tests.referrals.helpers import consent_to_service
+
+    case = _decided(world)
+    shelter = shelter_of(world.ngo, name="Shelter Dawn")
+    consent_to_service(case, world.coordinator, shelter)
+    referral_create(actor=world.coordinator, case=case, service=shelter)
+    html = verified_client(world.ngo_worker).get("/").content.decode()
+    assert "incoming-referrals" in html and "Shelter Dawn" in html
+    assert "incoming-referrals" not in verified_client(world.officer).get("/").content.decode()

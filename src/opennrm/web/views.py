@@ -188,6 +188,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {}
     if user.role in CASE_ROLES:  # type: ignore[union-attr]
+        from opennrm.referrals.models import AWAITING_ANSWER
+        from opennrm.referrals.selectors import referrals_incoming
+
+        context["incoming_referrals"] = list(
+            referrals_incoming(user, open_only=True).filter(status__in=AWAITING_ANSWER)[:20]  # type: ignore[arg-type]
+        )
+        context["awaiting"] = sorted(AWAITING_ANSWER)
         context["deadlines"] = case_selectors.case_deadlines(user)  # type: ignore[arg-type]
         context["recent"] = case_selectors.cases_hide_unseen(
             user,  # type: ignore[arg-type]
