@@ -93,7 +93,7 @@ def test_exception_text_is_reduced_to_its_type():
 
 def test_grant_errors_do_not_tell_which_ids_exist(world, api):
     case = open_case(world.officer)
-    body = {"purpose": "case_work", "expires_at": (timezone.now() + timedelta(days=5)).isoformat()}
+    body = {"purpose": "shelter", "expires_at": (timezone.now() + timedelta(days=5)).isoformat()}
     officer = api(world.officer)  # a front-line role may not share cases at all
     existing = officer.post(
         f"/cases/{case.reference}/grants", json={**body, "agency_id": world.ngo.pk}
@@ -109,3 +109,21 @@ def test_grant_errors_do_not_tell_which_ids_exist(world, api):
     nobody = coordinator.post(f"/cases/{owner.reference}/grants", json={**body, "user_id": 987654})
     assert analyst.status_code == nobody.status_code == 422
     assert analyst.json() == nobody.json()
+
+
+def test_grant_errors_match_for_any_other_mistake_too(world, api):
+    owner = open_case(world.coordinator)
+    coordinator = api(world.coordinator)
+    later = (timezone.now() + timedelta(days=5)).isoformat()
+    for body in (
+        {"purpose": "case_work", "expires_at": later},
+        {"purpose": "shelter", "expires_at": "2000-01-01T00:00:00Z"},
+    ):
+        analyst = coordinator.post(
+            f"/cases/{owner.reference}/grants", json={**body, "user_id": world.analyst.pk}
+        )
+        nobody = coordinator.post(
+            f"/cases/{owner.reference}/grants", json={**body, "user_id": 987654}
+        )
+        assert analyst.status_code == nobody.status_code == 422
+        assert analyst.json() == nobody.json()

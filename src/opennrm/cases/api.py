@@ -483,11 +483,11 @@ def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> Stat
         agency = Agency.objects.filter(pk=payload.agency_id).first()
     if payload.user_id is not None:
         grantee = User.objects.filter(pk=payload.user_id, is_active=True).first()
-    missing = (payload.agency_id is not None and agency is None) or (
-        payload.user_id is not None and grantee is None
-    )
-    # A missing id answers like any other refusal: the service's permission checks
-    # come first, and a user who may not receive the grant reads the same as none.
+    missing_agency = payload.agency_id is not None and agency is None
+    if payload.user_id is not None and grantee is None:
+        # stands in for the missing user: refused exactly where a user who does not work
+        # with cases is, so an unknown id reads like any existing one that cannot receive it
+        grantee = User(role="")
     unknown = ValidationFailed(
         "No agency or active case-working user with this id.",
         field="agency_id" if payload.agency_id is not None else "user_id",
@@ -496,8 +496,10 @@ def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> Stat
         grant = services.grant_create(
             actor=user,
             case=case,
-            agency=None if missing else agency,
-            user=None if missing else grantee,
+            # a missing agency is refused after the permission checks (nothing to learn
+            # for someone who may not share); agencies are listed to those who may
+            agency=None if missing_agency else agency,
+            user=None if missing_agency else grantee,
             purpose=payload.purpose,
             note=payload.note,
             expires_at=payload.expires_at,
@@ -505,11 +507,9 @@ def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> Stat
             legal_basis_note=payload.legal_basis_note,
         )
     except ValidationFailed as exc:
-        if missing or exc.field == "user":
+        if missing_agency or exc.field == "user":
             raise unknown from None
         raise
-    if missing:  # pragma: no cover - the service refuses a grant to nobody
-        raise unknown
     return Status(201, grant)
 
 
