@@ -29,6 +29,9 @@ SEED = 20261201
 MAX_EXAMPLES = 10
 
 _CONFIG = """
+[cache]
+enabled = false
+
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
 """
