@@ -119,6 +119,7 @@ class PrivateResponsesMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         signed_in = bool(user is not None and user.is_authenticated)
-        if signed_in or request.path_info.startswith(API_PREFIX):
+        private = signed_in or request.path_info.startswith(API_PREFIX)
+        if private and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)  # no-cache, no-store, must-revalidate, private
         return response
