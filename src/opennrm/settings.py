@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "opennrm.core.middleware.RequestHygieneMiddleware",  # NUL/surrogates -> 422; API 404/405 shape
+    "opennrm.core.middleware.PrivateResponsesMiddleware",  # Cache-Control: no-store when signed in
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -137,6 +139,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_STR_CALLABLE = "opennrm.core.logging.axes_client"  # no user name or address in logs
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 OTP_TOTP_ISSUER = env.str("OPENNRM_OTP_ISSUER", default="OpenNRM")
@@ -144,6 +147,9 @@ OTP_TOTP_ISSUER = env.str("OPENNRM_OTP_ISSUER", default="OpenNRM")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Set to False only for a throwaway local demo; production refuses it (core.checks).
 OPENNRM_REQUIRE_2FA: bool = env.bool("OPENNRM_REQUIRE_2FA", default=True)
+# Two-person rule for the most sensitive admin actions (second-factor removal, a role change
+# to a case role, another user's password): a second administrator approves them.
+OPENNRM_TWO_PERSON_ADMIN: bool = env.bool("OPENNRM_TWO_PERSON_ADMIN", default=not DEBUG)
 
 # --- security headers and cookies ------------------------------------------
 SECURE_COOKIES: bool = env.bool("OPENNRM_SECURE_COOKIES", default=not DEBUG)
@@ -228,6 +234,12 @@ OPENNRM_REFERRAL_ACCESS_TAIL_DAYS: int = env.int("OPENNRM_REFERRAL_ACCESS_TAIL_D
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)
+# Signed audit checkpoints (opennrm.audit.anchor): the Ed25519 signing key lives outside
+# the database, in a file or in the environment; old public keys stay accepted for verifying.
+OPENNRM_AUDIT_KEY_FILE: str = env.str("OPENNRM_AUDIT_KEY_FILE", default="")
+OPENNRM_AUDIT_SIGNING_KEY: str = env.str("OPENNRM_AUDIT_SIGNING_KEY", default="")
+OPENNRM_AUDIT_VERIFY_KEYS: list[str] = env.list("OPENNRM_AUDIT_VERIFY_KEYS", default=[])
+OPENNRM_AUDIT_SYSLOG_ADDRESS: str = env.str("OPENNRM_AUDIT_SYSLOG_ADDRESS", default="/dev/log")
 
 # Online monitoring: a model directory written by `opennrm monitor train` (trusted
 # input); empty means the indicator flags alone score posts.
@@ -263,6 +275,8 @@ OPENNRM_EXCHANGE_PACKAGE_DAYS: int = env.int("OPENNRM_EXCHANGE_PACKAGE_DAYS", de
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # no case reference or personal datum in a log line (opennrm.core.logging)
+    "filters": {"redact": {"()": "opennrm.core.logging.RedactFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("OPENNRM_LOG_LEVEL", default="WARNING")},
 }
