@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "opennrm.cases",
     "opennrm.screenings",
     "opennrm.online",
+    "opennrm.stats",
     "opennrm.web",
 ]
 
