@@ -21,14 +21,27 @@ def _num(x: float) -> str:
 
 @dataclass(frozen=True)
 class Bar:
-    label: str
+    label_lines: list[tuple[str, str]]  # (text, y): long labels take two lines
     value_text: str
     hidden: bool
-    label_y: str
     bar_y: str
     bar_width: str
     value_x: str
     value_y: str
+
+
+LINE_CHARS = 44  # fits 320 units at font size 11, Cyrillic included
+
+
+def _wrap(label: str) -> list[str]:
+    if len(label) <= LINE_CHARS:
+        return [label]
+    cut = label.rfind(" ", 0, LINE_CHARS)
+    cut = cut if cut > 0 else LINE_CHARS
+    rest = label[cut:].strip()
+    if len(rest) > LINE_CHARS:
+        rest = rest[: LINE_CHARS - 1] + "…"
+    return [label[:cut].strip(), rest]
 
 
 @dataclass(frozen=True)
@@ -53,26 +66,29 @@ def bar_chart(table: ProtectedTable) -> Chart:
     top = max(known, default=0) or 1
     usable = WIDTH - 60
     bars = []
-    for i, (label, value) in enumerate(series):
-        y = i * ROW
+    y = 0.0
+    for label, value in series:
+        lines = _wrap(label)
         width = 0.0 if value is None else usable * value / top
+        label_lines = [(text, _num(y + 12 + 13 * n)) for n, text in enumerate(lines)]
+        y += 13 * (len(lines) - 1)
         bars.append(
             Bar(
-                label=label,
+                label_lines=label_lines,
                 value_text=format_count(value, table.threshold),
                 hidden=value is None,
-                label_y=_num(y + 12),
                 bar_y=_num(y + 16),
                 bar_width=_num(max(width, 1.0) if value else 0.0),
                 value_x=_num(width + 4),
                 value_y=_num(y + 27),
             )
         )
+        y += ROW
     return Chart(
         key=table.spec_key,
         title=table.title,
         method=table.method,
-        height=_num(len(series) * ROW + 4),
+        height=_num(y + 4),
         bars=bars,
         empty=not known or table.total == 0,
     )
