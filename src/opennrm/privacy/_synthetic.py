@@ -98,8 +98,9 @@ def synthesise(
         values = noise([true.get(cell, 0) for cell in cells], scale)
         cut = threshold_factor * scale
         noisy[combo] = {cell: v for cell, v in zip(cells, values, strict=True) if v > cut}
+    tables = _conditionals(noisy)
     synthetic = [
-        _draw(attributes, domains, noisy, min(width, len(attributes)), rng) for _ in range(rows)
+        _draw(attributes, domains, tables, min(width, len(attributes)), rng) for _ in range(rows)
     ]
     return SyntheticData(
         records=synthetic,
@@ -112,10 +113,37 @@ def synthesise(
     )
 
 
+Conditional = dict[tuple[int, ...], tuple[list[int], list[float]]]
+
+
+def _conditionals(
+    noisy: Mapping[Combo, Mapping[tuple[int, ...], int]],
+) -> dict[Combo, Conditional]:
+    """For each marginal: prefix (the earlier attributes' values) -> the last attribute's
+    values and cumulative weights, so that each draw is a lookup and a bisection."""
+    out: dict[Combo, Conditional] = {}
+    for combo, cells in noisy.items():
+        grouped: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+        for cell, v in cells.items():
+            if v > 0:
+                grouped.setdefault(cell[:-1], []).append((cell[-1], v))
+        table: Conditional = {}
+        for prefix, options in grouped.items():
+            total = 0.0
+            values, cumulative = [], []
+            for value, weight in sorted(options):
+                total += weight
+                values.append(value)
+                cumulative.append(total)
+            table[prefix] = (values, cumulative)
+        out[combo] = table
+    return out
+
+
 def _draw(
     attributes: Sequence[str],
     domains: Mapping[str, Sequence[Any]],
-    noisy: Mapping[Combo, Mapping[tuple[int, ...], int]],
+    tables: Mapping[Combo, Conditional],
     width: int,
     rng: random.Random,
 ) -> dict[str, Any]:
@@ -124,13 +152,10 @@ def _draw(
         choice: int | None = None
         for w in range(min(width, i + 1), 0, -1):
             combo = tuple(attributes[i - w + 1 : i + 1])
-            prefix = tuple(drawn[i - w + 1 : i])
-            options = [
-                (cell[-1], v) for cell, v in noisy[combo].items() if cell[:-1] == prefix and v > 0
-            ]
-            if options:
-                values, weights = zip(*options, strict=True)
-                choice = rng.choices(values, weights)[0]
+            found = tables[combo].get(tuple(drawn[i - w + 1 : i]))
+            if found is not None:
+                values, cumulative = found
+                choice = rng.choices(values, cum_weights=cumulative)[0]
                 break
         if choice is None:
             choice = rng.randrange(len(domains[attribute]))

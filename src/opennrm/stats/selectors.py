@@ -31,7 +31,7 @@ _RG_DECISIONS = ("decide_reasonable_grounds", "reject_reasonable_grounds")
 GENDERS = ("female", "male", "other")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaseFact:
     """What statistics may know about one case."""
 
