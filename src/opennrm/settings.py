@@ -205,6 +205,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 OPENNRM_REFLECTION_DAYS: int = env.int("OPENNRM_REFLECTION_DAYS", default=30)
 OPENNRM_RG_DECISION_WORKING_DAYS: int = env.int("OPENNRM_RG_DECISION_WORKING_DAYS", default=5)
 OPENNRM_GRANT_MAX_DAYS: int = env.int("OPENNRM_GRANT_MAX_DAYS", default=365)
+# statistics: small counts hidden below this; the epsilon each year's data may ever spend
+OPENNRM_STATS_THRESHOLD: int = env.int("OPENNRM_STATS_THRESHOLD", default=5)
+OPENNRM_STATS_EPSILON_PER_YEAR: float = env.float("OPENNRM_STATS_EPSILON_PER_YEAR", default=4.0)
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)
