@@ -16,16 +16,15 @@ from django.db.models import Q
 from opennrm.accounts.models import User
 from opennrm.accounts.selectors import jurisdiction_for
 from opennrm.cases.models import Case, CaseEvent
-from opennrm.cases.workflow import State
 from opennrm.privacy import ctdc_age_band
 
 #: the NRM funnel, each stage reached by a transition into one of these states
 FUNNEL: tuple[tuple[str, frozenset[str]], ...] = (
     ("flagged", frozenset()),  # every case
-    ("referred", frozenset({State.REFERRED})),
-    ("presumed_victim", frozenset({State.PRESUMED_VICTIM})),
-    ("identified", frozenset({State.IDENTIFIED})),
-    ("assisted", frozenset({State.ASSISTANCE})),
+    ("referred", frozenset({"referred"})),
+    ("presumed_victim", frozenset({"presumed_victim"})),
+    ("identified", frozenset({"identified"})),
+    ("assisted", frozenset({"assistance"})),
 )
 _RG_DECISIONS = ("decide_reasonable_grounds", "reject_reasonable_grounds")
 GENDERS = ("female", "male", "other")

@@ -131,7 +131,7 @@ def months_between(start: date, end: date) -> list[Label]:
 
 
 def quarters_between(start: date, end: date) -> list[Label]:
-    out = []
+    out: list[Label] = []
     for code, _label in months_between(start, end):
         y, m = int(code[:4]), int(code[5:])
         q = f"{y:04d} Q{(m - 1) // 3 + 1}"
