@@ -84,16 +84,14 @@ def synthesise(
         raise ValueError("width must be at least 1")
     attributes = list(domains)
     index = {a: {v: i for i, v in enumerate(domains[a])} for a in attributes}
-    coded = [
-        tuple(index[a].get(r.get(a), len(domains[a]) - 1) for a in attributes) for r in records
-    ]
-    position = {a: i for i, a in enumerate(attributes)}
+    columns = {
+        a: [index[a].get(r.get(a), len(domains[a]) - 1) for r in records] for a in attributes
+    }
     combos = _combos(attributes, min(width, len(attributes)))
     scale = len(combos) / epsilon
     noisy: dict[Combo, dict[tuple[int, ...], int]] = {}
     for combo in combos:
-        cols = [position[a] for a in combo]
-        true = Counter(tuple(c[i] for i in cols) for c in coded)
+        true = Counter(zip(*(columns[a] for a in combo), strict=True))
         cells = list(itertools.product(*(range(len(domains[a])) for a in combo)))
         values = noise([true.get(cell, 0) for cell in cells], scale)
         cut = threshold_factor * scale
@@ -174,14 +172,16 @@ def utility_report(
     out = []
     n_true, n_syn = len(true), len(synthetic)
     factor = n_true / n_syn if n_syn else 0.0
+    true_cols = {a: [r.get(a) for r in true] for a in attributes}
+    syn_cols = {a: [r.get(a) for r in synthetic] for a in attributes}
     for w in widths:
         if w > len(attributes):
             continue
         abs_errors: list[float] = []
         tvs: list[float] = []
         for combo in itertools.combinations(attributes, w):
-            t = Counter(tuple(r.get(a) for a in combo) for r in true)
-            s = Counter(tuple(r.get(a) for a in combo) for r in synthetic)
+            t = Counter(zip(*(true_cols[a] for a in combo), strict=True))
+            s = Counter(zip(*(syn_cols[a] for a in combo), strict=True))
             cells = set(t) | set(s)
             diffs = [abs(t.get(c, 0) - s.get(c, 0) * factor) for c in cells]
             abs_errors.extend(diffs)

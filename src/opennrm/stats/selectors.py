@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from django.db.models import Q
+from django.db.models import Min, Q
 
 from opennrm.accounts.models import User
 from opennrm.accounts.selectors import jurisdiction_for
@@ -145,55 +145,84 @@ def case_facts(scope: Scope, *, chunk: int = 20_000) -> list[CaseFact]:
         "person__citizenship",
         "person__date_of_birth",
     )
-    events: dict[int, list[tuple[str, str, datetime]]] = {}
-    wanted = Q(to_state__in=[s for _n, states in FUNNEL for s in states]) | Q(
-        transition__in=[*_RG_DECISIONS, "refer", "identify", "not_identify"]
-    )
-    for case_id, to_state, transition, at in (
-        CaseEvent.objects.filter(wanted, case__in=cases.values("id"))
+    # the dates that matter, per case, aggregated by the database (first time each)
+    marks = {
+        "to_referred": Q(to_state="referred"),
+        "to_presumed_victim": Q(to_state="presumed_victim"),
+        "to_identified": Q(to_state="identified"),
+        "to_assistance": Q(to_state="assistance"),
+        "refer": Q(transition="refer"),
+        "rg_positive": Q(transition="decide_reasonable_grounds"),
+        "rg_negative": Q(transition="reject_reasonable_grounds"),
+        "identify": Q(transition="identify"),
+        "not_identify": Q(transition="not_identify"),
+    }
+    wanted = Q()
+    for condition in marks.values():
+        wanted |= condition
+    dates: dict[int, _Marks] = {
+        row[0]: _Marks(*row[1:])
+        for row in CaseEvent.objects.filter(wanted, case__in=cases.values("id"))
         .order_by()
-        .values_list("case_id", "to_state", "transition", "at")
+        .values("case_id")
+        .annotate(**{name: Min("at", filter=cond) for name, cond in marks.items()})
+        .values_list("case_id", *marks)
         .iterator(chunk_size=chunk)
-    ):
-        events.setdefault(case_id, []).append((to_state, transition, at))
+    }
+    none = _Marks(*([None] * len(marks)))
     out = []
     for row in rows.iterator(chunk_size=chunk):
         registered = row[1].astimezone(zone).date()
-        out.append(_fact(registered, row, events.get(row[0], []), zone))
+        out.append(_fact(registered, row, dates.get(row[0], none), zone))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Marks:
+    to_referred: datetime | None
+    to_presumed_victim: datetime | None
+    to_identified: datetime | None
+    to_assistance: datetime | None
+    refer: datetime | None
+    rg_positive: datetime | None
+    rg_negative: datetime | None
+    identify: datetime | None
+    not_identify: datetime | None
 
 
 def _fact(
     registered: date,
     row: tuple,  # type: ignore[type-arg]
-    case_events: list[tuple[str, str, datetime]],
+    marks: _Marks,
     zone: ZoneInfo,
 ) -> CaseFact:
     (_id, _created, agency_type, kind, forced, child, region, country) = row[:8]
     gender, band, citizenship, born = row[8:]
-    reached: set[str] = set()
-    referred_at = rg_at = identified_at = None
-    rg_decision = cg_decision = ""
-    for to_state, transition, at in sorted(case_events, key=lambda e: e[2]):
-        reached.add(to_state)
-        if transition == "refer" and referred_at is None:
-            referred_at = at
-        if transition in _RG_DECISIONS and rg_at is None:
-            rg_at = at
-            rg_decision = "positive" if transition == "decide_reasonable_grounds" else "negative"
-        if transition == "identify" and identified_at is None:
-            identified_at = at
-            cg_decision = "positive"
-        if transition == "not_identify" and not cg_decision:
-            cg_decision = "negative"
-    stage = 0
-    for i, (_name, states) in enumerate(FUNNEL):
-        if not states or states & reached:
-            stage = i
+    reached = (
+        True,
+        marks.to_referred is not None,
+        marks.to_presumed_victim is not None,
+        marks.to_identified is not None,
+        marks.to_assistance is not None,
+    )
+    stage = max(i for i, hit in enumerate(reached) if hit)
+    rg_decision = ""
+    rg_at = None
+    if marks.rg_positive is not None and (
+        marks.rg_negative is None or marks.rg_positive <= marks.rg_negative
+    ):
+        rg_decision, rg_at = "positive", marks.rg_positive
+    elif marks.rg_negative is not None:
+        rg_decision, rg_at = "negative", marks.rg_negative
+    cg_decision = (
+        "positive"
+        if marks.identify is not None
+        else ("negative" if marks.not_identify is not None else "")
+    )
     rg_days = None
-    if referred_at is not None and rg_at is not None:
+    if marks.refer is not None and rg_at is not None:
         rg_days = int(
-            np.busday_count(referred_at.astimezone(zone).date(), rg_at.astimezone(zone).date())
+            np.busday_count(marks.refer.astimezone(zone).date(), rg_at.astimezone(zone).date())
         )
     age_band = _age_band(born, band, registered)
     if age_band != "unknown":
@@ -213,7 +242,7 @@ def _fact(
         rg_decision=rg_decision,
         rg_working_days=rg_days,
         cg_decision=cg_decision,
-        identified_on=identified_at.astimezone(zone).date() if identified_at else None,
+        identified_on=marks.identify.astimezone(zone).date() if marks.identify else None,
     )
 
 
