@@ -145,3 +145,29 @@ def test_annual_report_pdf(population):
     assert pdf.startswith(b"%PDF")
     with pytest.raises(ValidationFailed):
         services.stats_annual_report(actor=population.analyst, scope=YEAR, year=2025, language="xx")
+
+
+def test_published_tables_withstand_the_lp_attack(world):
+    """Small populations make many small cells: the attacker of tests/privacy still
+    cannot narrow any hidden count of any published table below the protection level."""
+    from opennrm.privacy import SuppressedTable
+    from tests.privacy.test_suppression import attack
+
+    make_population(world, 60, seed=11)
+    release = services.stats_tables_release(actor=world.analyst, scope=YEAR)
+    hidden_somewhere = False
+    for t in release.tables:
+        published = SuppressedTable(
+            row_labels=tuple(c for c, _l in t.rows),
+            col_labels=tuple(c for c, _l in t.cols),
+            cells=tuple(tuple(r) for r in t.cells),
+            row_totals=tuple(t.row_totals),
+            col_totals=tuple(t.col_totals),
+            total=t.total,
+            threshold=t.threshold or 5,
+            protection=t.threshold or 5,
+        )
+        for lo, hi in attack(published).values():
+            hidden_somewhere = True
+            assert hi - lo >= t.threshold
+    assert hidden_somewhere
