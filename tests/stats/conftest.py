@@ -1,11 +1,15 @@
 import pytest
+from django.core.cache import cache
 from django.utils import translation
 
 from tests.web.conftest import artifacts, browser, page  # noqa: F401 - shared browser fixtures
 
 
 @pytest.fixture(autouse=True)
-def _english():
-    """Pages served earlier in this thread may have left another language active."""
+def _english_and_fresh_cache():
+    """Pages served earlier in this thread may have left another language active, and
+    dashboards are cached per period: each test starts from English and an empty cache."""
+    cache.clear()
     with translation.override("en"):
         yield
+    cache.clear()

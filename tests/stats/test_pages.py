@@ -98,3 +98,18 @@ def test_svg_numbers_are_locale_independent(population):
     html = client.get(f"/stats/?{PERIOD}").content.decode()
     for attr in re.findall(r'(?:width|x|y|viewBox)="([^"]*)"', html):
         assert "," not in attr
+
+
+def test_dashboard_is_cached_per_period_and_language(population):
+    client = verified_client(population.analyst)
+    first = client.get(f"/stats/?{PERIOD}").content.decode()
+    from tests.stats.factories import make_population as more
+
+    more(population, 50, seed=99)
+    assert (
+        client.get(f"/stats/?{PERIOD}").content.decode().count("300 cases")
+        == first.count("300 cases")
+        == 1
+    )
+    client.cookies["django_language"] = "ru"
+    assert "Статистика" in client.get(f"/stats/?{PERIOD}").content.decode()

@@ -25,6 +25,7 @@ from opennrm.stats.tables import (
     dashboard_tables,
     official_tables,
     protect,
+    suppression_threshold,
 )
 
 MAX_YEARS = 20
@@ -87,12 +88,30 @@ class Dashboard:
     threshold: int
 
 
+DASHBOARD_CACHE_SECONDS = 600
+
+
 def dashboard(actor: User, scope: Scope) -> Dashboard:
+    """The protected charts of a scope, kept for ten minutes per scope and language (a
+    year of a large register takes minutes to aggregate; the charts are small)."""
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    key = "stats-dashboard:" + ":".join(
+        [scope.country, scope.start.isoformat(), scope.end.isoformat(), scope.region,
+         str(get_language()), str(suppression_threshold())]
+    )  # fmt: skip
+    found = cache.get(key)
+    if found is None:
+        found = _dashboard(scope)
+        cache.set(key, found, DASHBOARD_CACHE_SECONDS)
+    return found  # type: ignore[no-any-return]
+
+
+def _dashboard(scope: Scope) -> Dashboard:
     facts = facts_for(scope, require_any=False)
     target = rg_target_days(scope.country)
     tables = [protect(t) for t in dashboard_tables(facts, scope.start, scope.end, target)]
-    from opennrm.stats.tables import suppression_threshold
-
     threshold = suppression_threshold()
     return Dashboard(
         scope=scope,
