@@ -19,8 +19,11 @@ from ninja.security import HttpBearer, SessionAuth
 from opennrm.accounts.models import User
 from opennrm.accounts.selectors import api_token_user, user_is_fully_authenticated
 from opennrm.audit.api import router as audit_router
+from opennrm.cases.api import access_router, handover_router
 from opennrm.cases.api import router as cases_router
 from opennrm.core.errors import DomainError
+from opennrm.directory.api import router as directory_router
+from opennrm.referrals.api import router as referrals_router
 from opennrm.screenings.api import router as screenings_router
 
 
@@ -48,8 +51,12 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/cases", cases_router)
+api.add_router("/access-requests", access_router)
+api.add_router("/handovers", handover_router)
+api.add_router("", referrals_router)
 api.add_router("/audit", audit_router)
 api.add_router("", screenings_router)
+api.add_router("/directory", directory_router)
 
 
 @api.exception_handler(DomainError)

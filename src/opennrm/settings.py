@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "opennrm.screenings",
     "opennrm.online",
     "opennrm.stats",
+    "opennrm.referrals",
+    "opennrm.directory",
     "opennrm.web",
 ]
 
@@ -208,6 +210,22 @@ OPENNRM_GRANT_MAX_DAYS: int = env.int("OPENNRM_GRANT_MAX_DAYS", default=365)
 # statistics: small counts hidden below this; the epsilon each year's data may ever spend
 OPENNRM_STATS_THRESHOLD: int = env.int("OPENNRM_STATS_THRESHOLD", default=5)
 OPENNRM_STATS_EPSILON_PER_YEAR: float = env.float("OPENNRM_STATS_EPSILON_PER_YEAR", default=4.0)
+# Referrals: hours the receiving service has to answer, per service type ("default" for
+# the rest), and the days a completed referral's recipient keeps its view of the case.
+OPENNRM_REFERRAL_RESPONSE_HOURS: dict[str, int] = {
+    key: int(value)
+    for key, value in env.dict(
+        "OPENNRM_REFERRAL_RESPONSE_HOURS",
+        default={
+            "default": "72",
+            "shelter": "24",
+            "child_protection": "24",
+            "medical": "48",
+            "interpretation": "48",
+        },
+    ).items()
+}
+OPENNRM_REFERRAL_ACCESS_TAIL_DAYS: int = env.int("OPENNRM_REFERRAL_ACCESS_TAIL_DAYS", default=7)
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)

@@ -9,5 +9,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("stats/", include("opennrm.stats.urls")),
     path("i18n/setlang/", web_views.set_language, name="set_language"),
+    path("directory/", include("opennrm.directory.urls")),
+    path("referrals/", include("opennrm.referrals.urls")),
     path("", include("opennrm.web.urls")),
 ]

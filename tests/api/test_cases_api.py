@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from django.utils import timezone
 
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.models import Case, CaseEvent
-from tests.cases.helpers import open_case, referred_case
+from tests.cases.helpers import consent_to, open_case, referred_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,6 +73,25 @@ def test_workflow_over_http(world, api):
         json={"name": "screen", "version": 1, "screening_outcome": "presumed_victim"},
     )
     assert r.status_code == 200 and r.json()["state"] == "screened"
+    consent = {
+        "kind": "sharing",
+        "purpose": "nrm_referral",
+        "recipient_agency_id": world.coordination.pk,
+        "fields": ["given_name", "family_name", "date_of_birth"],
+        "obtained_on": timezone.localdate().isoformat(),
+        "method": "in_person",
+        "interpreter_language": "uk",
+    }
+    refer = {
+        "name": "refer",
+        "version": 2,
+        "reason": "x",
+        "referral_agency_id": world.coordination.pk,
+    }
+    r = officer.post(f"/cases/{ref}/transitions", json=refer)
+    assert r.status_code == 422 and r.json()["field"] == "consent"  # no consent yet
+    r = officer.post(f"/cases/{ref}/consents", json=consent)
+    assert r.status_code == 201, r.text
     r = officer.post(
         f"/cases/{ref}/transitions",
         json={
@@ -156,9 +176,14 @@ def test_person_read_is_audited_and_hidden_from_others(world, api):
         f"/cases/{case.reference}/person", json={"given_name": "Марія", "citizenship": "UA"}
     )
     assert r.status_code == 200 and r.json()["version"] == 1
-    r = officer.get(f"/cases/{case.reference}/person", params={"purpose": "shelter"})
+    r = officer.get(f"/cases/{case.reference}/person")
     assert r.json()["given_name"] == "Марія"
-    assert AuditEntry.objects.filter(action="person.view", purpose="shelter").count() == 1
+    # the PUT's answer and the GET both showed the data: two audited reads
+    assert AuditEntry.objects.filter(action="person.view", purpose="case_work").count() == 2
+    # a purpose the officer does not hold is refused (and the attempt audited)
+    r = officer.get(f"/cases/{case.reference}/person", params={"purpose": "shelter"})
+    assert r.status_code == 403
+    assert AuditEntry.objects.filter(action="access.refused").exists()
     assert api(world.border_guard).get(f"/cases/{case.reference}/person").status_code == 404
     r = officer.put(f"/cases/{case.reference}/person", json={"given_name": "X"})
     assert r.status_code == 409  # exists already: send version
@@ -179,10 +204,11 @@ def test_grants_over_http(world, api):
         },
     )
     assert r.status_code == 422 and r.json()["field"] == "expires_at"
-    r = client.post(
-        f"/cases/{case.reference}/grants",
-        json={"agency_id": world.ngo.pk, "purpose": "shelter", "expires_at": _in_days(10)},
-    )
+    share = {"agency_id": world.ngo.pk, "purpose": "shelter", "expires_at": _in_days(10)}
+    r = client.post(f"/cases/{case.reference}/grants", json=share)
+    assert r.status_code == 422 and r.json()["field"] == "consent"
+    consent_to(case, manager, world.ngo, purpose="shelter")
+    r = client.post(f"/cases/{case.reference}/grants", json=share)
     assert r.status_code == 201, r.text
     ngo = api(world.ngo_worker)
     assert ngo.get(f"/cases/{case.reference}").status_code == 200

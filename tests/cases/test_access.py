@@ -8,7 +8,7 @@ from django.utils import timezone
 from opennrm.cases.selectors import case_get_for, case_search, cases_visible_to
 from opennrm.cases.services import grant_create, grant_revoke
 from opennrm.core.errors import Forbidden, NotFound, ValidationFailed
-from tests.cases.helpers import open_case, referred_case
+from tests.cases.helpers import consent_to, open_case, referred_case
 
 
 def test_other_agency_cannot_see_a_case(world):
@@ -39,7 +39,8 @@ def test_grant_gives_access_until_expiry_or_revocation(world):
             purpose="shelter",
             expires_at=timezone.now() + timedelta(days=5),
         )
-    with pytest.raises(Forbidden, match="Only the agency that owns"):
+    # without the person's consent to the NGO, nobody may share it
+    with pytest.raises(ValidationFailed) as err:
         grant_create(
             actor=world.case_manager,
             case=case,
@@ -47,9 +48,11 @@ def test_grant_gives_access_until_expiry_or_revocation(world):
             purpose="shelter",
             expires_at=timezone.now() + timedelta(days=5),
         )
+    assert err.value.field == "consent"
     from tests.factories import UserFactory
 
     police_manager = UserFactory(agency=world.police, role="case_manager")
+    consent_to(case, police_manager, world.ngo, purpose="shelter")
     grant = grant_create(
         actor=police_manager,
         case=case,
@@ -105,6 +108,7 @@ def test_user_grant(world):
 
     manager = UserFactory(agency=world.police, role="case_manager")
     case = open_case(manager)
+    consent_to(case, manager, world.labour, purpose="investigation")
     grant_create(
         actor=manager,
         case=case,

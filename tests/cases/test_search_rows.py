@@ -10,19 +10,27 @@ from ninja.responses import NinjaJSONEncoder
 
 from opennrm.cases.api import CaseOut, CasePage, _case_row_out
 from opennrm.cases.models import Case
-from opennrm.cases.selectors import CASE_ROW_FIELDS, case_search, case_search_page_rows
+from opennrm.cases.selectors import (
+    CASE_ROW_FIELDS,
+    case_search,
+    case_search_page_rows,
+    cases_hide_unseen,
+)
 from opennrm.cases.services import case_update, grant_create
-from tests.cases.helpers import open_case, referred_case
+from tests.cases.helpers import consent_to, open_case, referred_case
 from tests.factories import UserFactory
 
 
 def case_search_page(actor, *, offset, limit, **filters):
     """The straightforward page (model instances): the reference the row selector must match."""
     ids = case_search(actor, **filters).values("pk")[offset : offset + limit]
-    return list(
-        Case.objects.filter(pk__in=ids)
-        .select_related("owning_agency")
-        .order_by("-created_at", "-id")
+    return cases_hide_unseen(
+        actor,
+        list(
+            Case.objects.filter(pk__in=ids)
+            .select_related("owning_agency")
+            .order_by("-created_at", "-id")
+        ),
     )
 
 
@@ -57,6 +65,7 @@ def test_rows_serialize_exactly_as_instances(world):
     )
     referred = referred_case(world)  # deadlines, screening outcome, version > 1
     granted = open_case(manager, region="Odesa")
+    consent_to(granted, manager, world.border, purpose="investigation")
     grant_create(
         actor=manager,
         case=granted,
@@ -75,6 +84,9 @@ def test_rows_serialize_exactly_as_instances(world):
     seen = json.loads(_new(world.border_guard, offset=0, limit=26))["items"]
     assert [c["reference"] for c in seen] == [granted.reference]
     assert seen[0]["owning_agency"] == "Kyiv Police"
+    # the investigation profile shows no screening outcome and no deadlines: blank in lists too
+    assert seen[0]["screening_outcome"] is None and seen[0]["deadline_kind"] is None
+    assert seen[0]["region"] == "Odesa"
     officer = json.loads(_new(world.officer, offset=0, limit=26))["items"]
     mine = {own.reference, forced.reference, referred.reference, granted.reference}
     assert {c["reference"] for c in officer} == mine | {hidden.reference}  # same agency

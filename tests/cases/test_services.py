@@ -184,10 +184,15 @@ def test_person_data_is_audited_on_read_and_write_and_flags_children(world):
     )
     case.refresh_from_db()
     assert case.is_child
-    read = person_read(actor=world.officer, case=case, purpose="social_support")
-    assert read == person
+    read = person_read(actor=world.officer, case=case)
+    assert read.version == person.version and read.fields["given_name"] == "Олена"
     entry = AuditEntry.objects.filter(action="person.view").latest("seq")
-    assert entry.purpose == "social_support" and entry.object_ref == case.reference
+    # the purpose recorded is the one the access rests on (the owner's case work)
+    assert entry.purpose == "case_work" and entry.object_ref == case.reference
+    with pytest.raises(Forbidden):  # a purpose the user does not hold
+        person_read(actor=world.officer, case=case, purpose="shelter")
+    refused = AuditEntry.objects.filter(action="access.refused").latest("seq")
+    assert refused.detail == {"what": "person:purpose"}
     # audit entries carry ids and field names, never the data itself
     assert "Олена" not in str(list(AuditEntry.objects.values_list("detail", flat=True)))
 

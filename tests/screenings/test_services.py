@@ -1,7 +1,7 @@
 import pytest
 
 from opennrm.audit.models import AuditEntry
-from opennrm.cases.models import CaseEvent
+from opennrm.cases.models import Case, CaseEvent
 from opennrm.cases.selectors import case_get_for
 from opennrm.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from opennrm.screenings.models import Screening
@@ -33,10 +33,22 @@ def test_draft_answers_complete_and_open_case_with_referral(world):
     assert s.answers == answers and s.status == "draft"
     s = screening_complete(actor=world.inspector, screening=s)
     assert s.outcome == "presumed_victim" and s.result["explanation"]["uk"]
+    # an adult who has not agreed is not referred, and nothing is written
+    with pytest.raises(ValidationFailed) as err:
+        screening_open_case(
+            actor=world.inspector, screening=s, referral_agency=world.coordination, region="Odesa"
+        )
+    assert err.value.field == "consent" and not Case.objects.exists()
+    s.refresh_from_db()
     case = screening_open_case(
-        actor=world.inspector, screening=s, referral_agency=world.coordination, region="Odesa"
+        actor=world.inspector,
+        screening=s,
+        referral_agency=world.coordination,
+        region="Odesa",
+        consent={"method": "in_person", "interpreter_language": "uk", "guardian": ""},
     )
     assert case.state == "referred" and case.screening_outcome == "presumed_victim"
+    assert case.grants.get().consent.interpreter_language == "uk"
     assert case.exploitation_type == "labour" and not case.is_child
     assert (
         case_get_for(world.coordinator, case.reference) == case

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from opennrm.cases.models import Case
 from opennrm.screening import load_catalogue
 from tests.screenings.helpers import presumed_adult_labour
-from tests.web.test_e2e_workflow import _second_factor, _sign_in
+from tests.web.test_e2e_workflow import _second_factor, _sign_in, choose_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,8 +21,7 @@ def test_screening_in_ukrainian_to_referred_case(page, world, artifacts):
     TOTPDevice.objects.create(user=world.inspector, name="phone", confirmed=True)
     _sign_in(page, "inspector")
     _second_factor(page, world.inspector)
-    page.select_option("#lang-select", "uk")
-    page.click("form.lang button")
+    choose_language(page, "uk")
 
     page.goto("/screenings/new/")
     page.select_option("#id_set_id", "adult_labour")
@@ -49,6 +48,16 @@ def test_screening_in_ukrainian_to_referred_case(page, world, artifacts):
     expect(page.locator("#explanation li").first).to_have_text(re.compile(r"[А-Яа-яІіЇїЄєҐґ]"))
     page.screenshot(path=str(artifacts / "screening-result-uk.png"), full_page=True)
 
+    # without the person's consent the case is not opened and the typed note stays
+    page.fill("#open-case textarea[name=reason]", "Знайдено на будівництві в Одесі")
+    page.click("#open-case button.primary")
+    expect(page.locator("#open-case .error").first).to_be_visible()
+    expect(page.locator("#open-case textarea[name=reason]")).to_have_value(
+        "Знайдено на будівництві в Одесі"
+    )
+    assert not Case.objects.exists()
+    page.check("#open-case input[name=consent_given]")
+    page.select_option("#open-case select[name=interpreter_language]", "uk")
     page.click("#open-case button.primary")
     expect(page).to_have_url(re.compile(r"/cases/C-[A-Z0-9]+/$"))
     case = Case.objects.get()

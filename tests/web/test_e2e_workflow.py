@@ -41,7 +41,21 @@ def _second_factor(page, user) -> None:
     page.click("button.primary")
 
 
+def _open_menu(page) -> None:
+    """On a phone the navigation, language and sign-out fold behind the menu button."""
+    button = page.locator("label.menu-button")
+    if button.is_visible() and not page.locator("#menu-toggle").is_checked():
+        button.click()
+
+
+def choose_language(page, code: str) -> None:
+    _open_menu(page)
+    page.select_option("#lang-select", code)
+    page.click("form.lang button")
+
+
 def _sign_out(page) -> None:
+    _open_menu(page)
     page.click("header form button.link")
     expect(page).to_have_url(re.compile(r"/login/"))
 
@@ -140,11 +154,9 @@ def test_language_switch_to_ukrainian_and_russian(page, world):
     TOTPDevice.objects.create(user=world.officer, name="phone", confirmed=True)
     _sign_in(page, "officer")
     _second_factor(page, world.officer)
-    page.select_option("#lang-select", "uk")
-    page.click("form.lang button")
+    choose_language(page, "uk")
     expect(page.locator("h1")).to_have_text("Інформаційна панель")
-    page.select_option("#lang-select", "ru")
-    page.click("form.lang button")
+    choose_language(page, "ru")
     expect(page.locator("h1")).to_have_text("Информационная панель")
 
 

@@ -5,7 +5,7 @@ from django.test import Client
 
 from opennrm.audit.models import AuditEntry
 from opennrm.core.errors import ValidationFailed
-from tests.cases.helpers import open_case, referred_case
+from tests.cases.helpers import consent_to, open_case, referred_case
 from tests.conftest import verified_client
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +90,7 @@ def test_service_provider_may_read_but_not_edit_person(world):
     manager = UserFactory(agency=world.police, role="case_manager")
     case = open_case(manager)
     person_save(actor=manager, case=case, expected_version=None, data={"given_name": "Anna"})
+    consent_to(case, manager, world.ngo, purpose="shelter")
     grant_create(
         actor=manager,
         case=case,
@@ -243,15 +244,15 @@ def test_referral_only_by_the_owning_agency(world):
     manager = UserFactory(agency=world.police, role="case_manager")
     case = open_case(manager)
     step(case, manager, "screen", outcome="possible_victim")
-    grant_create(
+    grant_create(  # supervision needs no consent: it shows case facts, no personal data
         actor=manager,
         case=case,
         agency=world.coordination,
-        purpose="case_work",
+        purpose="supervision",
         expires_at=timezone.now() + timedelta(days=3),
     )
-    with pytest.raises(Forbidden, match="owns the case can refer"):
-        step(case, world.coordinator, "refer", to=world.ngo)
+    with pytest.raises(Forbidden, match="does not include"):
+        step(case, world.coordinator, "refer", to=world.ngo, consent=False)
     with pytest.raises(ValidationFailed):
         step(case, manager, "lose_contact", to=world.ngo)  # only the referral step names an agency
 

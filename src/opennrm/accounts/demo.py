@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +15,14 @@ from opennrm.accounts.models import Agency, User
 from opennrm.accounts.roles import AgencyType, Role
 from opennrm.accounts.services import agency_create, user_create
 from opennrm.cases.models import AccessPurpose, Case, CaseEvent, ExploitationType
-from opennrm.cases.services import case_create, case_transition, grant_create, person_save
+from opennrm.cases.policy import PERSON_FIELDS
+from opennrm.cases.services import (
+    case_create,
+    case_transition,
+    consent_record,
+    grant_create,
+    person_save,
+)
 from opennrm.cases.workflow import ScreeningOutcome
 
 DEMO_PASSWORD = "demo-only-password"  # noqa: S105 - printed to the demo user on purpose
@@ -218,6 +226,8 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
                 extra["screening_outcome"] = rng.choice(list(ScreeningOutcome.values))
             if step == "refer":
                 extra["referral_agency"] = coordination
+                if not case.is_child:  # a child is referred for protection without consent
+                    _demo_consent(opener, case, coordination, "nrm_referral", when)
             if step in ("identify", "not_identify") and case.reflection_ends:
                 ends = datetime.combine(
                     case.reflection_ends + timedelta(days=1), time(12), tzinfo=UTC
@@ -240,6 +250,7 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
             "assistance",
             "closed",
         ):
+            _demo_consent(opener, case, ngo, AccessPurpose.SHELTER, now)
             grant_create(
                 actor=opener,
                 case=case,
@@ -266,6 +277,10 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
             )
     _demo_screenings(users, rng)
     _demo_online(users["athbpolice"], rng)
+    from opennrm.directory.demo import directory_load_demo
+
+    directory_load_demo()
+    _demo_referrals(users, rng)
     return DemoSummary(
         agencies=len(agencies),
         users=[
@@ -275,6 +290,79 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
         cases=cases,
         password=DEMO_PASSWORD,
     )
+
+
+def _demo_consent(actor: User, case: Any, agency: Any, purpose: str, when: datetime) -> None:
+    consent_record(
+        actor=actor,
+        case=case,
+        kind="sharing",
+        purpose=purpose,
+        recipient_agency=agency,
+        fields=PERSON_FIELDS,
+        obtained_on=min(timezone.localdate(), when.date()),
+        method="in_person",
+        interpreter_language=random.choice(["", "uk", "ru"]),
+        guardian="legal_guardian" if case.is_child else "",
+    )
+
+
+def _demo_referrals(users: dict[str, User], rng: random.Random) -> None:
+    """The coordinator refers some presumed victims to eligible demo services, with the
+    person's consent; the receiving NGO has answered some of them."""
+    from opennrm.cases.models import Case
+    from opennrm.directory.selectors import services_ranked
+    from opennrm.referrals.services import (
+        person_needs_profile,
+        referral_create,
+        referral_transition,
+    )
+
+    coordinator = users["coordinator"]
+    candidates = Case.objects.filter(
+        state__in=["presumed_victim", "recovery_reflection", "identified"],
+        person__isnull=False,
+        is_child=False,
+    ).order_by("id")[:12]
+    made = 0
+    for case in candidates:
+        needs = rng.choice([["shelter"], ["psychological"], ["legal_aid"], ["medical"]])
+        profile = person_needs_profile(case)
+        ranked = services_ranked(needs=needs, country=case.country, **profile)
+        service = next(
+            (r.service for r in ranked if r.eligible and r.service.organization.agency_id), None
+        )
+        if service is None:
+            continue
+        consent_record(
+            actor=coordinator,
+            case=case,
+            kind="referral",
+            service_ref=str(service.pk),
+            service_name=service.name,
+            fields=PERSON_FIELDS,
+            obtained_on=timezone.localdate(),
+            method="in_person",
+            interpreter_language=rng.choice(["", "uk", "ru"]),
+        )
+        referral = referral_create(
+            actor=coordinator,
+            case=case,
+            service=service,
+            needs=needs,
+            note="Synthetic demo referral.",
+        )
+        receiver = User.objects.filter(
+            agency_id=referral.receiving_agency_id, role__in=["service_provider", "case_manager"]
+        ).first()
+        if receiver is not None and made % 3 != 2:
+            referral_transition(
+                actor=receiver,
+                referral=referral,
+                action="accept",
+                expected_version=referral.version,
+            )
+        made += 1
 
 
 def _demo_screenings(users: dict[str, User], rng: random.Random) -> None:

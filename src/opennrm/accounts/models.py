@@ -32,6 +32,14 @@ class User(AbstractUser):
     )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     preferred_language = models.CharField(_("language"), max_length=8, blank=True)
+    may_share_without_consent = models.BooleanField(
+        _("may share without consent on a legal basis"),
+        default=False,
+        help_text=_(
+            "Explicit permission: share a case without the person's consent where the law "
+            "allows it (child protection, a written legal basis). Every use is audited."
+        ),
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -7,14 +7,27 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import AwareDatetime, ConfigDict
 
 from opennrm.accounts.models import Agency, User
 from opennrm.cases import selectors, services
-from opennrm.cases.models import AccessPurpose, Case, CaseGrant, ExploitationType
-from opennrm.cases.workflow import TRANSITIONS, State, transitions_for
+from opennrm.cases.models import (
+    AccessPurpose,
+    Case,
+    CaseGrant,
+    Consent,
+    ConsentKind,
+    ConsentMethod,
+    ExploitationType,
+    GuardianRole,
+    LegalBasis,
+)
+from opennrm.cases.policy import CASE_FIELDS, PERSON_FIELDS
+from opennrm.cases.selectors import CaseAccess
+from opennrm.cases.workflow import TRANSITIONS, State
 from opennrm.core.errors import NotFound, ValidationFailed
 
 router = Router(tags=["cases"])
@@ -29,20 +42,22 @@ class _Strict(Schema):
 
 
 class CaseOut(Schema):
+    """A case row; facts your access does not show are null."""
+
     reference: str
     state: State
-    exploitation_type: ExploitationType
+    exploitation_type: ExploitationType | None
     country: str
-    region: str
-    is_child: bool
-    forced_criminality: bool
-    screening_outcome: str
+    region: str | None
+    is_child: bool | None
+    forced_criminality: bool | None
+    screening_outcome: str | None
     owning_agency: str = Field(..., alias="owning_agency.name")
     rg_due: date | None
     reflection_starts: date | None
     reflection_ends: date | None
     deadline: date | None
-    deadline_kind: str
+    deadline_kind: str | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -67,11 +82,42 @@ class TransitionOut(Schema):
     requires_referral_agency: bool
 
 
-class CaseDetailOut(CaseOut):
-    forced_criminality_note: str
-    summary: str
-    timeline: list[EventOut]
+class AccessOut(Schema):
+    purpose: str = Field(..., description="the purpose your access rests on (audited)")
+    owner: bool
+    case_fields: list[str] = Field(..., description="case facts your access shows")
+    case_editable: list[str]
+    person_fields: list[str] = Field(..., description="personal data your access shows")
+    person_editable: list[str]
+    actions: list[str]
+
+
+class CaseDetailOut(Schema):
+    """A case as one user's access shows it: facts outside the profile are null."""
+
+    reference: str
+    state: State
+    owning_agency: str
+    country: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    anonymous_report: bool
+    exploitation_type: ExploitationType | None = None
+    region: str | None = None
+    is_child: bool | None = None
+    forced_criminality: bool | None = None
+    forced_criminality_note: str | None = None
+    summary: str | None = None
+    screening_outcome: str | None = None
+    rg_due: date | None = None
+    reflection_starts: date | None = None
+    reflection_ends: date | None = None
+    deadline: date | None = None
+    deadline_kind: str | None = None
+    timeline: list[EventOut] | None = None
     available_transitions: list[TransitionOut]
+    access: AccessOut
 
 
 class CaseFilters(Schema):
@@ -117,6 +163,8 @@ class TransitionIn(_Strict):
     reason: str = Field("", max_length=5000)
     screening_outcome: str = ""
     referral_agency_id: int | None = None
+    legal_basis: LegalBasis | None = None
+    legal_basis_note: str = Field("", max_length=1000)
 
 
 class PersonIn(_Strict):
@@ -134,17 +182,67 @@ class PersonIn(_Strict):
 
 
 class PersonOut(Schema):
+    """Only the fields your access shows; the others are null and listed in ``hidden``."""
+
     version: int
-    given_name: str
-    family_name: str
-    other_names: str
-    date_of_birth: date | None
-    age_band: str
-    gender: str
-    citizenship: str
-    languages: str
-    contact: str
-    documents: str
+    given_name: str | None = None
+    family_name: str | None = None
+    other_names: str | None = None
+    date_of_birth: date | None = None
+    age_band: str | None = None
+    gender: str | None = None
+    citizenship: str | None = None
+    languages: str | None = None
+    contact: str | None = None
+    documents: str | None = None
+    hidden: list[str] = []
+
+
+class ConsentIn(_Strict):
+    kind: ConsentKind
+    given: bool = True
+    purpose: AccessPurpose | None = None
+    recipient_agency_id: int | None = None
+    service_ref: str = Field("", max_length=64)
+    partner: str = Field("", max_length=100)
+    fields: list[str] = Field(default_factory=list, max_length=len(PERSON_FIELDS))
+    obtained_on: date
+    method: ConsentMethod
+    interpreter_language: str = Field("", max_length=8)
+    guardian: GuardianRole = GuardianRole.NONE
+    expires_on: date | None = None
+
+
+class ConsentOut(Schema):
+    id: int
+    kind: str
+    given: bool
+    purpose: str
+    recipient_agency_id: int | None
+    service_ref: str
+    partner: str
+    fields: list[str]
+    obtained_on: date
+    method: str
+    interpreter_language: str
+    guardian: str
+    expires_on: date | None
+    recorded_at: datetime
+    withdrawn_at: datetime | None
+
+
+class AnonymousIn(_Strict):
+    reason: str = Field("", max_length=1000)
+
+
+class AccessRequestIn(_Strict):
+    reference: str = Field(..., max_length=32)
+    purpose: AccessPurpose
+    reason: str = Field(..., max_length=1000)
+
+
+class AccessRequestOut(Schema):
+    message: str
 
 
 class GrantIn(_Strict):
@@ -153,6 +251,8 @@ class GrantIn(_Strict):
     purpose: AccessPurpose
     note: str = Field("", max_length=500, description="kept on the grant only; no personal data")
     expires_at: AwareDatetime
+    legal_basis: LegalBasis | None = None
+    legal_basis_note: str = Field("", max_length=1000)
 
 
 class GrantOut(Schema):
@@ -163,6 +263,8 @@ class GrantOut(Schema):
     note: str
     expires_at: datetime
     granted_at: datetime
+    consent_id: int | None
+    legal_basis: str
 
 
 class ErrorOut(Schema):
@@ -180,7 +282,7 @@ _ERRORS: dict[int, Any] = {
 }
 
 
-def _transitions_out(case: Case, user: User) -> list[dict[str, Any]]:
+def _transitions_out(access: CaseAccess) -> list[dict[str, Any]]:
     return [
         {
             "name": t.name,
@@ -190,21 +292,56 @@ def _transitions_out(case: Case, user: User) -> list[dict[str, Any]]:
             "requires_screening_outcome": t.requires_screening_outcome,
             "requires_referral_agency": t.requires_referral_agency,
         }
-        for t in transitions_for(case.state, user.role)
+        for t in access.steps
     ]
 
 
-def _detail(case: Case, user: User) -> Case:
-    case.timeline = list(selectors.case_timeline(case))  # type: ignore[attr-defined]
-    case.available_transitions = _transitions_out(case, user)  # type: ignore[attr-defined]
-    return case
+_DEADLINE_COLUMNS = ("rg_due", "reflection_starts", "reflection_ends", "deadline", "deadline_kind")
+
+
+def _detail(access: CaseAccess) -> dict[str, Any]:
+    """The case as this access shows it: the policy table decides each fact."""
+    case = access.case
+    out: dict[str, Any] = {
+        "reference": case.reference,
+        "state": case.state,
+        "owning_agency": case.owning_agency.name,
+        "country": case.country,
+        "version": case.version,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "anonymous_report": case.anonymous_report,
+        "available_transitions": _transitions_out(access),
+    }
+    for field in CASE_FIELDS:
+        if not access.sees(field):
+            continue
+        if field == "deadlines":
+            out |= {column: getattr(case, column) for column in _DEADLINE_COLUMNS}
+        elif field == "timeline":
+            out["timeline"] = list(selectors.case_timeline(case))
+        elif field != "screenings":
+            out[field] = getattr(case, field)
+    out["access"] = {
+        "purpose": access.purpose,
+        "owner": access.owner,
+        "case_fields": [f for f in CASE_FIELDS if access.sees(f)],
+        "case_editable": list(access.case_editable_fields),
+        "person_fields": list(access.person_fields),
+        "person_editable": list(access.person_editable_fields),
+        "actions": sorted(
+            a for a in ("share", "refer", "consent", "handover", "export") if access.may(a)
+        ),
+    }
+    return out
 
 
 def _case_row_out(row: dict[str, Any]) -> CaseOut:
     """A ``CaseOut`` from a ``case_search_page_rows`` row, without per-field validation:
     the values come straight from the database columns the schema describes."""
     row["state"] = State(row["state"])
-    row["exploitation_type"] = ExploitationType(row["exploitation_type"])
+    if row["exploitation_type"] is not None:
+        row["exploitation_type"] = ExploitationType(row["exploitation_type"])
     return CaseOut.model_construct(**row)
 
 
@@ -238,11 +375,11 @@ def case_create(request: HttpRequest, payload: CaseCreateIn) -> Status[Case]:
 @router.get(
     "/{reference}", response={200: CaseDetailOut, **_ERRORS}, summary="One case, with its timeline"
 )
-def case_detail(request: HttpRequest, reference: str) -> Case:
+def case_detail(request: HttpRequest, reference: str) -> dict[str, Any]:
     user = _actor(request)
-    case = selectors.case_get_for(user, reference)
-    services.case_view_audit(actor=user, case=case)
-    return _detail(case, user)
+    access = selectors.case_access_for(user, reference)
+    services.case_view_audit(actor=user, case=access.case, purpose=access.purpose)
+    return _detail(access)
 
 
 @router.patch("/{reference}", response={200: CaseOut, **_ERRORS}, summary="Edit case facts")
@@ -264,8 +401,7 @@ def case_update(request: HttpRequest, reference: str, payload: CaseUpdateIn) -> 
     summary="Workflow steps you may take now",
 )
 def case_transitions(request: HttpRequest, reference: str) -> list[dict[str, Any]]:
-    user = _actor(request)
-    return _transitions_out(selectors.case_get_for(user, reference), user)
+    return _transitions_out(selectors.case_access_for(_actor(request), reference))
 
 
 @router.post(
@@ -289,6 +425,8 @@ def case_transition(request: HttpRequest, reference: str, payload: TransitionIn)
         reason=payload.reason,
         screening_outcome=payload.screening_outcome,
         referral_agency=agency,
+        legal_basis=payload.legal_basis or "",
+        legal_basis_note=payload.legal_basis_note,
     )
 
 
@@ -297,28 +435,28 @@ def case_transition(request: HttpRequest, reference: str, payload: TransitionIn)
     response={200: PersonOut, **_ERRORS},
     summary="Personal data of the case (audited read)",
 )
-def person_get(
-    request: HttpRequest, reference: str, purpose: AccessPurpose = AccessPurpose.CASE_WORK
-) -> Any:
+def person_get(request: HttpRequest, reference: str, purpose: AccessPurpose | None = None) -> Any:
     user = _actor(request)
     case = selectors.case_get_for(user, reference)
-    person = services.person_read(actor=user, case=case, purpose=purpose)
+    person = services.person_read(actor=user, case=case, purpose=purpose or "")
     if person is None:
-        raise NotFound("This case has no personal record yet.")
-    return person
+        raise NotFound(_("This case has no personal record yet."))
+    return {"version": person.version, "hidden": list(person.hidden), **person.fields}
 
 
 @router.put(
     "/{reference}/person",
     response={200: PersonOut, **_ERRORS},
-    summary="Create or replace the personal data (send version when replacing)",
+    summary="Create the personal data, or change the fields sent (send version when changing)",
 )
 def person_put(request: HttpRequest, reference: str, payload: PersonIn) -> Any:
     user = _actor(request)
     case = selectors.case_get_for(user, reference)
-    data = payload.model_dump()
-    version = data.pop("version")
-    return services.person_save(actor=user, case=case, data=data, expected_version=version)
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version", None)
+    services.person_save(actor=user, case=case, data=data, expected_version=version)
+    person = services.person_read(actor=user, case=case)
+    return {"version": person.version, "hidden": list(person.hidden), **person.fields}  # type: ignore[union-attr]
 
 
 @router.get(
@@ -356,6 +494,8 @@ def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> Stat
         purpose=payload.purpose,
         note=payload.note,
         expires_at=payload.expires_at,
+        legal_basis=payload.legal_basis or "",
+        legal_basis_note=payload.legal_basis_note,
     )
     return Status(201, grant)
 
@@ -371,3 +511,145 @@ def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> Status[
         raise NotFound("No active grant with this id on this case.")
     services.grant_revoke(actor=user, grant=grant)
     return Status(204, None)
+
+
+# --- consent, anonymous report, access requests ------------------------------------
+
+
+@router.get(
+    "/{reference}/consents",
+    response={200: list[ConsentOut], **_ERRORS},
+    summary="The person's consents on this case",
+)
+def consent_list(request: HttpRequest, reference: str) -> Any:
+    user = _actor(request)
+    access = selectors.case_access_for(user, reference)
+    if not access.may("consent"):
+        raise NotFound(_("No such case, or you do not have access to it."))
+    return list(selectors.case_consents(access.case))
+
+
+@router.post(
+    "/{reference}/consents",
+    response={201: ConsentOut, **_ERRORS},
+    summary="Record the person's consent (or refusal) for one purpose of sharing",
+)
+def consent_create(request: HttpRequest, reference: str, payload: ConsentIn) -> Status[Consent]:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    agency = None
+    if payload.recipient_agency_id is not None:
+        agency = Agency.objects.filter(pk=payload.recipient_agency_id).first()
+        if agency is None:
+            raise ValidationFailed(_("No agency with this id."), field="recipient_agency_id")
+    data = payload.model_dump(exclude={"recipient_agency_id"})
+    data["purpose"] = data["purpose"] or ""
+    consent = services.consent_record(actor=user, case=case, recipient_agency=agency, **data)
+    return Status(201, consent)
+
+
+@router.post(
+    "/{reference}/consents/{consent_id}/withdraw",
+    response={200: ConsentOut, **_ERRORS},
+    summary="Withdraw a consent: the shares resting on it end at once",
+)
+def consent_withdraw(request: HttpRequest, reference: str, consent_id: int) -> Any:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    consent = selectors.case_consents(case).filter(pk=consent_id).first()
+    if consent is None:
+        raise NotFound(_("No such consent on this case."))
+    return services.consent_withdraw(actor=user, consent=consent)
+
+
+@router.post(
+    "/{reference}/anonymous",
+    response={200: CaseOut, **_ERRORS},
+    summary="The adult declined consent: keep the case as an anonymous report",
+)
+def case_anonymous(request: HttpRequest, reference: str, payload: AnonymousIn) -> Case:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    return services.case_make_anonymous(actor=user, case=case, reason=payload.reason)
+
+
+access_router = Router(tags=["cases"])
+
+
+@access_router.post(
+    "",
+    response={202: AccessRequestOut, **_ERRORS},
+    summary="Ask a case's owner for access (whether the case exists is not revealed)",
+)
+def access_request(request: HttpRequest, payload: AccessRequestIn) -> Status[dict[str, str]]:
+    services.access_request_create(
+        actor=_actor(request),
+        reference=payload.reference,
+        purpose=payload.purpose,
+        reason=payload.reason,
+    )
+    return Status(
+        202, {"message": _("If a case with this reference exists, its owner has been asked.")}
+    )
+
+
+class HandoverIn(_Strict):
+    to_agency_id: int
+    reason: str = Field(..., max_length=1000)
+
+
+class HandoverOut(Schema):
+    id: int
+    case_reference: str = Field(..., alias="case.reference")
+    from_agency_id: int
+    to_agency_id: int
+    status: str
+    reason: str
+    answer: str
+    requested_at: datetime
+    decided_at: datetime | None
+
+
+class AnswerIn(_Strict):
+    accept: bool
+    answer: str = Field("", max_length=1000)
+
+
+@router.post(
+    "/{reference}/handovers",
+    response={201: HandoverOut, **_ERRORS},
+    summary="Ask another agency to take the case over (ownership transfer)",
+)
+def handover_create(request: HttpRequest, reference: str, payload: HandoverIn) -> Any:
+    user = _actor(request)
+    case = selectors.case_get_for(user, reference)
+    agency = Agency.objects.filter(pk=payload.to_agency_id).first()
+    if agency is None:
+        raise ValidationFailed(_("No agency with this id."), field="to_agency_id")
+    handover = services.handover_request(
+        actor=user, case=case, to_agency=agency, reason=payload.reason
+    )
+    return Status(201, handover)
+
+
+handover_router = Router(tags=["cases"])
+
+
+@handover_router.get(
+    "", response={200: list[HandoverOut], **_ERRORS}, summary="Cases offered to your agency"
+)
+def handovers_incoming(request: HttpRequest) -> Any:
+    return list(selectors.handovers_to(_actor(request)))
+
+
+@handover_router.post(
+    "/{handover_id}/answer",
+    response={200: HandoverOut, **_ERRORS},
+    summary="Take the case over, or refuse with a reason",
+)
+def handover_answer(request: HttpRequest, handover_id: int, payload: AnswerIn) -> Any:
+    user = _actor(request)
+    handover = selectors.handover_get_for(user, handover_id)
+    return services.handover_decide(
+        actor=user, handover=handover, accept=payload.accept, answer=payload.answer
+    )

@@ -4,7 +4,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency, User
+from opennrm.cases.policy import AccessPurpose
 from opennrm.cases.workflow import ScreeningOutcome, State
+
+__all__ = ["AccessPurpose"]  # re-exported: the codes live with the policy table
 
 
 class ExploitationType(models.TextChoices):
@@ -17,21 +20,6 @@ class ExploitationType(models.TextChoices):
     ORGAN_REMOVAL = "organ_removal", _("Organ removal")
     OTHER = "other", _("Other")
     UNKNOWN = "unknown", _("Not yet known")
-
-
-class AccessPurpose(models.TextChoices):
-    """Why someone needs a case: a code, so that no free text reaches the audit log."""
-
-    CASE_WORK = "case_work", _("Case work")
-    NRM_REFERRAL = "nrm_referral", _("NRM referral")
-    SHELTER = "shelter", _("Shelter and accommodation")
-    MEDICAL = "medical", _("Medical and psychological care")
-    LEGAL_AID = "legal_aid", _("Legal aid")
-    SOCIAL_SUPPORT = "social_support", _("Social support")
-    INVESTIGATION = "investigation", _("Criminal investigation")
-    PROSECUTION = "prosecution", _("Prosecution")
-    RETURN = "return", _("Safe return and reintegration")
-    SUPERVISION = "supervision", _("Supervision and quality review")
 
 
 class DeadlineKind(models.TextChoices):
@@ -70,6 +58,9 @@ class Case(models.Model):
     reflection_ends = models.DateField(_("reflection period ends"), null=True, blank=True)
     deadline = models.DateField(_("next deadline"), null=True, blank=True)
     deadline_kind = models.CharField(max_length=32, choices=DeadlineKind.choices, blank=True)
+    anonymous_report = models.BooleanField(
+        _("anonymous report (the adult declined consent; no personal data kept)"), default=False
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -128,6 +119,19 @@ EVENT_LABELS = {
     "person_updated": _("Personal data saved"),
     "grant": _("Access granted"),
     "grant_revoked": _("Access revoked"),
+    "grant_ended": _("Access ended"),
+    "consent_given": _("Consent recorded"),
+    "consent_refused": _("Consent refused: kept as an anonymous report"),
+    "consent_withdrawn": _("Consent withdrawn"),
+    "consent_refused_one": _("Consent refused for one purpose"),
+    "legal_basis": _("Shared without consent on a legal basis"),
+    "access_requested": _("Access requested"),
+    "access_approved": _("Access request approved"),
+    "access_refused": _("Access request refused"),
+    "handover_requested": _("Hand-over requested"),
+    "handover_accepted": _("Case handed over"),
+    "handover_refused": _("Hand-over refused"),
+    "referral": _("Referral to a service"),
 }
 
 
@@ -178,6 +182,13 @@ class CaseGrant(models.Model):
     expires_at = models.DateTimeField(_("expires"))
     granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     granted_at = models.DateTimeField()
+    consent = models.ForeignKey(
+        "Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="grants"
+    )
+    legal_basis = models.CharField(
+        _("legal basis (shared without consent)"), max_length=32, blank=True
+    )
+    legal_basis_note = models.CharField(_("written legal basis"), max_length=1000, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -211,3 +222,149 @@ class CaseGrant(models.Model):
 
     def __str__(self) -> str:
         return f"grant {self.pk} on case {self.case_id}"
+
+
+class ConsentKind(models.TextChoices):
+    SHARING = "sharing", _("Sharing with a named agency")
+    REFERRAL = "referral", _("Referral to a named service")
+    TRANSNATIONAL = "transnational", _("Transfer to a partner in another country")
+    STATISTICS = "statistics", _("Use in statistics")
+
+
+#: Languages an interpreter may have used when consent was asked.
+INTERPRETER_LANGUAGES = [
+    ("uk", _("Ukrainian")),
+    ("ru", _("Russian")),
+    ("en", _("English")),
+    ("pl", _("Polish")),
+    ("ro", _("Romanian")),
+    ("de", _("German")),
+    ("ar", _("Arabic")),
+    ("fa", _("Persian")),
+    ("vi", _("Vietnamese")),
+    ("other", _("Another language")),
+]
+
+
+class ConsentMethod(models.TextChoices):
+    IN_PERSON = "in_person", _("Said in person")
+    WRITTEN = "written", _("Signed form")
+    PHONE = "phone", _("By phone or video call")
+
+
+class GuardianRole(models.TextChoices):
+    NONE = "", _("No guardian (adult)")
+    PARENT = "parent", _("Parent")
+    LEGAL_GUARDIAN = "legal_guardian", _("Legal guardian")
+    APPOINTED = "appointed", _("Guardian appointed for the child")
+
+
+class LegalBasis(models.TextChoices):
+    """When the law allows sharing without the person's consent."""
+
+    CHILD_PROTECTION = "child_protection", _("Child protection")
+    STATUTORY_DUTY = "statutory_duty", _("Duty or power in law (written basis)")
+    VITAL_INTEREST = "vital_interest", _("Danger to life or health")
+
+
+class Consent(models.Model):
+    """The person's answer to one purpose of sharing, with its scope and expiry.
+
+    ``given`` False records a refusal. Withdrawal takes effect at once: the grants that
+    rest on it end in the same transaction.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(_("consent to"), max_length=16, choices=ConsentKind.choices)
+    given = models.BooleanField(_("consent given"), default=True)
+    purpose = models.CharField(
+        _("purpose"), max_length=32, choices=AccessPurpose.choices, blank=True
+    )
+    recipient_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    service_ref = models.CharField(_("service"), max_length=64, blank=True)
+    service_name = models.CharField(_("service"), max_length=300, blank=True)
+    partner = models.CharField(_("partner deployment"), max_length=100, blank=True)
+    fields = models.JSONField(_("personal data in scope"), default=list, blank=True)
+    obtained_on = models.DateField(_("date obtained"))
+    method = models.CharField(_("how obtained"), max_length=16, choices=ConsentMethod.choices)
+    interpreter_language = models.CharField(
+        _("interpreter present, language"), max_length=8, blank=True
+    )
+    guardian = models.CharField(
+        _("guardian who agreed (child)"), max_length=16, choices=GuardianRole.choices, blank=True
+    )
+    expires_on = models.DateField(_("valid until"), null=True, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+
+    def __str__(self) -> str:
+        return f"consent {self.pk} ({self.kind}) on case {self.case_id}"
+
+
+class AccessRequest(models.Model):
+    """Another agency asks the owner for a case, with a purpose; the owner decides."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the owner")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="access_requests")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(_("purpose"), max_length=32, choices=AccessPurpose.choices)
+    reason = models.CharField(_("why (no personal data)"), max_length=1000)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(_("answer"), max_length=1000, blank=True)
+    grant = models.ForeignKey(CaseGrant, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"access request {self.pk} on case {self.case_id}"
+
+
+class Handover(models.Model):
+    """Transfer of a case's ownership: requested by the owner, accepted by the recipient."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the receiving agency")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Refused")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="handovers")
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("why (no personal data)"), max_length=1000)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(_("answer"), max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"hand-over {self.pk} of case {self.case_id}"

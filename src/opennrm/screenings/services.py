@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from opennrm.accounts.models import Agency, User
 from opennrm.accounts.roles import CREATE_CASE_ROLES
 from opennrm.audit.services import audit_record
-from opennrm.cases.models import Case, ExploitationType
-from opennrm.cases.services import case_create, case_transition, case_update
+from opennrm.cases.models import AccessPurpose, Case, ConsentKind, ExploitationType
+from opennrm.cases.policy import PERSON_FIELDS
+from opennrm.cases.services import case_create, case_transition, case_update, consent_record
 from opennrm.cases.workflow import State
 from opennrm.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from opennrm.screening import (
@@ -250,8 +251,12 @@ def screening_open_case(
     referral_agency: Agency | None,
     region: str = "",
     referral_reason: str = "",
+    consent: dict[str, str] | None = None,
 ) -> Case:
-    """The one action after a screening: open the case in the right state and start the referral."""
+    """The one action after a screening: open the case in the right state and start the
+    referral. ``consent`` (method, interpreter_language, guardian) records the person's
+    agreement that the chosen agency receives the case; without it an adult's case is
+    opened but not referred (nothing is written when the referral is refused)."""
     if screening.created_by_id != actor.pk:
         raise Forbidden(_("Only the person who ran this screening can open a case from it."))
     if screening.status != ScreeningStatus.COMPLETED:
@@ -277,6 +282,19 @@ def screening_open_case(
         reason = referral_reason.strip() or _("Screening outcome: %(outcome)s.") % {
             "outcome": screening.outcome
         }
+        if consent is not None:
+            consent_record(
+                actor=actor,
+                case=case,
+                kind=ConsentKind.SHARING,
+                purpose=AccessPurpose.NRM_REFERRAL,
+                recipient_agency=referral_agency,
+                fields=PERSON_FIELDS,
+                obtained_on=timezone.localdate(),
+                method=consent.get("method", "in_person"),
+                interpreter_language=consent.get("interpreter_language", ""),
+                guardian=consent.get("guardian", ""),
+            )
         case_transition(
             actor=actor,
             case=case,

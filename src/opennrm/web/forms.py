@@ -4,7 +4,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency
-from opennrm.cases.models import AccessPurpose, ExploitationType
+from opennrm.cases.models import (
+    INTERPRETER_LANGUAGES,
+    AccessPurpose,
+    ConsentMethod,
+    ExploitationType,
+    GuardianRole,
+    LegalBasis,
+)
+from opennrm.cases.policy import GRANTABLE_PURPOSES, PERSON_FIELDS
 from opennrm.cases.workflow import ScreeningOutcome, State
 
 
@@ -68,13 +76,112 @@ class TransitionForm(forms.Form):
     referral_agency = forms.ModelChoiceField(
         label=_("Refer to"), required=False, queryset=Agency.objects.order_by("name")
     )
+    legal_basis = forms.ChoiceField(
+        label=_("Without consent, on a legal basis (needs the permission)"),
+        choices=[("", _("No: the person consented")), *LegalBasis.choices],
+        required=False,
+    )
+    legal_basis_note = forms.CharField(
+        label=_("Written legal basis"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+PersonForm_labels = {
+    "given_name": _("Given name"),
+    "family_name": _("Family name"),
+    "other_names": _("Other names used"),
+    "date_of_birth": _("Date of birth"),
+    "age_band": _("Age band (if date unknown)"),
+    "gender": _("Gender"),
+    "citizenship": _("Citizenship"),
+    "languages": _("Languages"),
+    "contact": _("Safe contact details"),
+    "documents": _("Identity documents"),
+}
+_GRANTABLE = [(code, label) for code, label in AccessPurpose.choices if code in GRANTABLE_PURPOSES]
 
 
 class GrantForm(forms.Form):
     agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.order_by("name"))
-    purpose = forms.ChoiceField(label=_("Purpose"), choices=AccessPurpose.choices)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=_GRANTABLE)
     note = forms.CharField(label=_("Note (no personal data)"), max_length=500, required=False)
     days = forms.IntegerField(label=_("Days of access"), min_value=1, max_value=365, initial=30)
+    legal_basis = forms.ChoiceField(
+        label=_("Without consent, on a legal basis (needs the permission)"),
+        choices=[("", _("No: the person consented")), *LegalBasis.choices],
+        required=False,
+    )
+    legal_basis_note = forms.CharField(
+        label=_("Written legal basis"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ConsentForm(forms.Form):
+    """The person's answer about sharing with one agency for one purpose."""
+
+    given = forms.TypedChoiceField(
+        label=_("The person's answer"),
+        choices=[("yes", _("Agrees")), ("no", _("Does not agree"))],
+        coerce=lambda v: v == "yes",
+        initial="yes",
+    )
+    recipient_agency = forms.ModelChoiceField(
+        label=_("Agency that may receive the data"), queryset=Agency.objects.order_by("name")
+    )
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=_GRANTABLE)
+    fields = forms.MultipleChoiceField(
+        label=_("Personal data the person agrees to share"),
+        choices=[(f, PersonForm_labels[f]) for f in PERSON_FIELDS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    method = forms.ChoiceField(label=_("How the person agreed"), choices=ConsentMethod.choices)
+    interpreter_language = forms.ChoiceField(
+        label=_("Interpreter present (language)"),
+        choices=[("", _("No interpreter")), *INTERPRETER_LANGUAGES],
+        required=False,
+    )
+    guardian = forms.ChoiceField(
+        label=_("For a child: who agreed"), choices=GuardianRole.choices, required=False
+    )
+    expires_on = forms.DateField(
+        label=_("Valid until (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class HandoverForm(forms.Form):
+    to_agency = forms.ModelChoiceField(
+        label=_("Hand the case over to"), queryset=Agency.objects.order_by("name")
+    )
+    reason = forms.CharField(
+        label=_("Why (no personal data)"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AnswerForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        choices=[("yes", _("Yes")), ("no", _("No"))], coerce=lambda v: v == "yes"
+    )
+    answer = forms.CharField(label=_("Answer or reason"), required=False, max_length=1000)
+    days = forms.IntegerField(required=False, min_value=1, max_value=365)
+
+
+class AccessRequestForm(forms.Form):
+    reference = forms.CharField(label=_("Case reference"), max_length=32)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=_GRANTABLE)
+    reason = forms.CharField(
+        label=_("Why you need the case (no personal data)"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class PersonForm(forms.Form):

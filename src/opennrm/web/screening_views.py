@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from opennrm.accounts.models import Agency
 from opennrm.accounts.roles import CREATE_CASE_ROLES
 from opennrm.cases import selectors as case_selectors
+from opennrm.cases.models import INTERPRETER_LANGUAGES, ConsentMethod, GuardianRole
 from opennrm.core.errors import DomainError
 from opennrm.screening import Catalogue, load_catalogue
 from opennrm.screenings import selectors, services
@@ -165,6 +166,29 @@ class OpenCaseForm(django_forms.Form):
         max_length=2000,
         widget=django_forms.Textarea(attrs={"rows": 2}),
     )
+    consent_given = django_forms.BooleanField(
+        label=gettext_lazy(
+            "The person agrees that the agency chosen above receives their case and personal "
+            "data for the NRM referral"
+        ),
+        required=False,
+    )
+    consent_method = django_forms.ChoiceField(
+        label=gettext_lazy("How the person agreed"),
+        choices=ConsentMethod.choices,
+        initial=ConsentMethod.IN_PERSON,
+        required=False,
+    )
+    interpreter_language = django_forms.ChoiceField(
+        label=gettext_lazy("Interpreter present (language)"),
+        choices=[("", gettext_lazy("No interpreter")), *INTERPRETER_LANGUAGES],
+        required=False,
+    )
+    guardian = django_forms.ChoiceField(
+        label=gettext_lazy("For a child: who agreed"),
+        choices=GuardianRole.choices,
+        required=False,
+    )
 
 
 class AttachForm(django_forms.Form):
@@ -180,7 +204,9 @@ def screening_result(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "web/screening_result.html", _result_context(screening, ui_language()))
 
 
-def _result_context(screening: Screening, lang: str) -> dict[str, Any]:
+def _result_context(
+    screening: Screening, lang: str, open_form: OpenCaseForm | None = None
+) -> dict[str, Any]:
     catalogue = load_catalogue(screening.catalogue_version)
     result = screening.result
     open_questions = [
@@ -195,7 +221,7 @@ def _result_context(screening: Screening, lang: str) -> dict[str, Any]:
         "next_action": result.get("next_action", {}).get(lang, ""),
         "explanation": services.explanation_lines(screening, lang),
         "open_questions": open_questions,
-        "open_form": OpenCaseForm(initial={"referral_agency": coordination}),
+        "open_form": open_form or OpenCaseForm(initial={"referral_agency": coordination}),
         "attach_form": AttachForm(),
     }
 
@@ -206,22 +232,37 @@ def screening_open_case(request: HttpRequest, public_id: str) -> HttpResponse:
     screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
     form = OpenCaseForm(request.POST)
     if form.is_valid():
+        data = form.cleaned_data
+        consent = None
+        if data["consent_given"]:
+            consent = {
+                "method": data["consent_method"] or ConsentMethod.IN_PERSON,
+                "interpreter_language": data["interpreter_language"],
+                "guardian": data["guardian"],
+            }
         try:
             case = services.screening_open_case(
                 actor=request.user,  # type: ignore[arg-type]
                 screening=screening,
-                referral_agency=form.cleaned_data["referral_agency"],
-                region=form.cleaned_data["region"],
-                referral_reason=form.cleaned_data["reason"],
+                referral_agency=data["referral_agency"],
+                region=data["region"],
+                referral_reason=data["reason"],
+                consent=consent,
             )
         except DomainError as error:
-            messages.error(request, error.message)
+            form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(
                 request, _("Case %(ref)s opened from the screening.") % {"ref": case.reference}
             )
             return redirect("web:case_detail", reference=case.reference)
-    return redirect("web:screening_result", public_id=screening.public_id)
+    # What the user typed stays, with the problem said in words beside the field.
+    return render(
+        request,
+        "web/screening_result.html",
+        _result_context(screening, ui_language(), open_form=form),
+        status=422,
+    )
 
 
 @page(CREATE_CASE_ROLES)

@@ -18,6 +18,21 @@ urlpatterns = [
     path("cases/<str:reference>/transition/", views.case_transition, name="case_transition"),
     path("cases/<str:reference>/person/", views.person_detail, name="person_detail"),
     path("cases/<str:reference>/grants/", views.grant_create, name="grant_create"),
+    path("cases/<str:reference>/consents/", views.consent_create, name="consent_create"),
+    path(
+        "cases/<str:reference>/consents/<int:consent_id>/withdraw/",
+        views.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("cases/<str:reference>/anonymous/", views.case_anonymous, name="case_anonymous"),
+    path("cases/<str:reference>/handover/", views.handover_create, name="handover_create"),
+    path(
+        "cases/<str:reference>/access-requests/<int:request_id>/",
+        views.access_request_decide,
+        name="access_request_decide",
+    ),
+    path("requests/", views.requests_page, name="requests"),
+    path("requests/handovers/<int:handover_id>/", views.handover_decide, name="handover_decide"),
     path(
         "cases/<str:reference>/grants/<int:grant_id>/revoke/",
         views.grant_revoke,

@@ -33,15 +33,15 @@ from opennrm.accounts.roles import (
     CASE_ROLES,
     CREATE_CASE_ROLES,
     EDIT_CASE_ROLES,
-    GRANT_ROLES,
     STATISTICS_ROLES,
 )
 from opennrm.accounts.selectors import user_has_confirmed_device
 from opennrm.audit.selectors import audit_entries_for, audit_verify
 from opennrm.audit.services import audit_record
+from opennrm.cases import policy as case_policy
 from opennrm.cases import selectors as case_selectors
 from opennrm.cases import services as case_services
-from opennrm.cases.workflow import State, transitions_for
+from opennrm.cases.workflow import State
 from opennrm.core.errors import DomainError, Forbidden
 from opennrm.screenings import selectors as screening_selectors
 from opennrm.screenings import services as screening_services
@@ -188,8 +188,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     context: dict[str, Any] = {}
     if user.role in CASE_ROLES:  # type: ignore[union-attr]
+        from opennrm.referrals.models import AWAITING_ANSWER
+        from opennrm.referrals.selectors import referrals_incoming
+
+        context["incoming_referrals"] = list(
+            referrals_incoming(user, open_only=True).filter(status__in=AWAITING_ANSWER)[:20]  # type: ignore[arg-type]
+        )
+        context["awaiting"] = sorted(AWAITING_ANSWER)
         context["deadlines"] = case_selectors.case_deadlines(user)  # type: ignore[arg-type]
-        context["recent"] = case_selectors.case_search(user)[:10]  # type: ignore[arg-type]
+        context["recent"] = case_selectors.cases_hide_unseen(
+            user,  # type: ignore[arg-type]
+            list(case_selectors.case_search(user)[:10]),  # type: ignore[arg-type]
+        )
     if user.role in STATISTICS_ROLES:  # type: ignore[union-attr]
         counts = case_selectors.case_counts_for_statistics(user)  # type: ignore[arg-type]
         context["counts"] = [(State(s).label, _suppress(counts.get(s, 0))) for s in State]
@@ -221,6 +231,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     form = forms.CaseFilterForm(request.GET or None)
     cases = case_selectors.case_search(request.user, **_case_filters(form))  # type: ignore[arg-type]
     page_obj = Paginator(cases, 25).get_page(request.GET.get("page"))
+    page_obj.object_list = case_selectors.cases_hide_unseen(
+        request.user, list(page_obj.object_list)
+    )  # type: ignore[arg-type]
     template = "web/_case_rows.html" if request.headers.get("HX-Request") else "web/case_list.html"
     query = request.GET.copy()
     query.pop("page", None)
@@ -260,7 +273,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
 
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(r) for r in case_selectors.case_csv_rows(cases)),
+        (writer.writerow(r) for r in case_selectors.case_csv_rows(request.user, cases)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="opennrm-cases.csv"'
@@ -284,23 +297,45 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
 def _case_context(request: HttpRequest, reference: str) -> dict[str, Any]:
     user = request.user
-    case = case_selectors.case_get_for(user, reference)  # type: ignore[arg-type]
-    owner = case.owning_agency_id == user.agency_id  # type: ignore[union-attr]
-    return {
+    access = case_selectors.case_access_for(user, reference)  # type: ignore[arg-type]
+    case = access.case
+    may_share = access.may("share")
+    context: dict[str, Any] = {
         "case": case,
-        "timeline": case_selectors.case_timeline(case),
-        "transitions": transitions_for(case.state, user.role),  # type: ignore[union-attr]
+        "access": access,
+        "sees": {f: access.sees(f) for f in case_policy.CASE_FIELDS},
+        "timeline": case_selectors.case_timeline(case) if access.sees("timeline") else [],
+        "transitions": access.steps,
         "transition_form": forms.TransitionForm(initial={"version": case.version}),
-        "grants": case_selectors.case_active_grants(case) if owner else [],
-        "is_owner": owner,
-        "grant_form": forms.GrantForm() if owner and user.role in GRANT_ROLES else None,  # type: ignore[union-attr]
-        "can_edit": user.role in EDIT_CASE_ROLES,  # type: ignore[union-attr]
+        "grants": case_selectors.case_active_grants(case) if may_share or access.owner else [],
+        "is_owner": access.owner,
+        "grant_form": forms.GrantForm() if may_share else None,
+        "can_edit": bool(access.case_editable_fields),
         "has_person": case_selectors.case_has_person(case),
+        "sees_person": bool(access.person_fields),
+        "may_consent": access.may("consent"),
+        "may_refer": access.may("refer"),
+        "may_handover": access.may("handover") and access.owner,
         "screenings": [
             (s, screening_services.explanation_lines(s, ui_language()))
             for s in screening_selectors.screenings_of_case(case)
-        ],
+        ]
+        if access.sees("screenings")
+        else [],
     }
+    if access.may("consent"):
+        context["consents"] = case_selectors.case_consents(case)
+        context["consent_form"] = forms.ConsentForm()
+    if access.may("refer"):
+        from opennrm.referrals.selectors import referrals_of_case
+
+        context["referrals"] = referrals_of_case(case)
+    if may_share:
+        context["access_requests"] = case_selectors.access_requests_for_owner(access)
+    if context["may_handover"]:
+        context["handovers"] = case_selectors.handovers_pending(case)
+        context["handover_form"] = forms.HandoverForm()
+    return context
 
 
 @page(CASE_ROLES)
@@ -316,7 +351,7 @@ def case_transition(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
     form = forms.TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The form was incomplete: %(e)s") % {"e": form.errors.as_text()})
+        messages.error(request, _form_errors(form))
         return redirect("web:case_detail", reference=reference)
     data = form.cleaned_data
     try:
@@ -328,6 +363,8 @@ def case_transition(request: HttpRequest, reference: str) -> HttpResponse:
             reason=data["reason"] or "",
             screening_outcome=data["screening_outcome"] or "",
             referral_agency=data["referral_agency"],
+            legal_basis=data.get("legal_basis") or "",
+            legal_basis_note=data.get("legal_basis_note") or "",
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -339,11 +376,16 @@ def case_transition(request: HttpRequest, reference: str) -> HttpResponse:
 @page(EDIT_CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
-    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
-    initial = {f: getattr(case, f) for f in forms.CaseCreateForm.base_fields} | {
-        "version": case.version
-    }
+    access = case_selectors.case_access_for(request.user, reference)  # type: ignore[arg-type]
+    case = access.case
+    editable = access.case_editable_fields
+    if not editable:
+        raise Forbidden(_("Your access to this case does not let you change these facts."))
+    initial = {f: getattr(case, f) for f in editable} | {"version": case.version}
     form = forms.CaseEditForm(request.POST or None, initial=initial)
+    for name in list(form.fields):
+        if name != "version" and name not in editable:
+            del form.fields[name]
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         version = data.pop("version")
@@ -364,20 +406,42 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
 @page(CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """The person's data as the user's access shows it: only the visible fields, and a
+    form only for the editable ones."""
     user = request.user
-    case = case_selectors.case_get_for(user, reference)  # type: ignore[arg-type]
+    access = case_selectors.case_access_for(user, reference)  # type: ignore[arg-type]
+    case = access.case
     if request.method == "POST":
-        person = case_selectors.person_of(case)  # the save below writes its own audit entry
+        stored = case_selectors.person_of(case)  # the save below writes its own audit entry
+        person = (
+            case_services.PersonView(
+                version=stored.version,
+                fields={f: getattr(stored, f) for f in access.person_fields},
+                hidden=(),
+            )
+            if stored
+            else None
+        )
     else:
         person = case_services.person_read(actor=user, case=case)  # type: ignore[arg-type]
-    can_edit = user.role in EDIT_CASE_ROLES  # type: ignore[union-attr]
+    editable = access.person_editable_fields
     initial: dict[str, Any] = {"version": person.version if person else None}
     if person is not None:
-        initial |= {f: getattr(person, f) for f in case_services.PERSON_FIELDS}
+        initial |= person.fields
     form = forms.PersonForm(request.POST or None, initial=initial)
+    for name in list(form.fields):
+        if name != "version" and name not in editable:
+            del form.fields[name]
+    shown = [
+        (forms.PersonForm.base_fields[f].label, initial.get(f))
+        for f in access.person_fields
+        if f not in editable
+    ]
     if request.method == "POST":
-        if not can_edit:
-            raise Forbidden(_("Your role may not edit personal data."))
+        if not editable:
+            raise Forbidden(
+                _("Your access to this case does not let you change this personal data.")
+            )
         if form.is_valid():
             data = dict(form.cleaned_data)
             version = data.pop("version")
@@ -393,11 +457,27 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "web/person.html",
-        {"case": case, "person": person, "form": form, "can_edit": can_edit},
+        {
+            "case": case,
+            "person": person,
+            "form": form,
+            "can_edit": bool(editable),
+            "shown": shown,
+            "access": access,
+        },
     )
 
 
-@page(GRANT_ROLES)
+def _form_errors(form: Any) -> str:
+    """A form's problems as one sentence per field, with the field's label (not its code)."""
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return " ".join(parts)
+
+
+@page(CASE_ROLES)
 @require_POST
 def grant_create(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
@@ -412,17 +492,19 @@ def grant_create(request: HttpRequest, reference: str) -> HttpResponse:
                 purpose=data["purpose"],
                 note=data["note"],
                 expires_at=timezone.now() + timedelta(days=data["days"]),
+                legal_basis=data["legal_basis"],
+                legal_basis_note=data["legal_basis_note"],
             )
         except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, _("Access granted."))
     else:
-        messages.error(request, _("The form was incomplete: %(e)s") % {"e": form.errors.as_text()})
+        messages.error(request, _form_errors(form))
     return redirect("web:case_detail", reference=reference)
 
 
-@page(GRANT_ROLES)
+@page(CASE_ROLES)
 @require_POST
 def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> HttpResponse:
     case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
@@ -431,6 +513,144 @@ def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> HttpRes
         case_services.grant_revoke(actor=request.user, grant=grant)  # type: ignore[arg-type]
         messages.success(request, _("Access revoked."))
     return redirect("web:case_detail", reference=reference)
+
+
+@page(CASE_ROLES)
+@require_POST
+def consent_create(request: HttpRequest, reference: str) -> HttpResponse:
+    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
+    form = forms.ConsentForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            case_services.consent_record(
+                actor=request.user,  # type: ignore[arg-type]
+                case=case,
+                kind="sharing",
+                given=data["given"],
+                purpose=data["purpose"],
+                recipient_agency=data["recipient_agency"],
+                fields=data["fields"],
+                obtained_on=timezone.localdate(),
+                method=data["method"],
+                interpreter_language=data["interpreter_language"],
+                guardian=data["guardian"],
+                expires_on=data["expires_on"],
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Consent recorded."))
+    else:
+        messages.error(request, _form_errors(form))
+    return redirect("web:case_detail", reference=reference)
+
+
+@page(CASE_ROLES)
+@require_POST
+def consent_withdraw(request: HttpRequest, reference: str, consent_id: int) -> HttpResponse:
+    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
+    consent = case_selectors.case_consents(case).filter(pk=consent_id).first()
+    if consent is not None:
+        case_services.consent_withdraw(actor=request.user, consent=consent)  # type: ignore[arg-type]
+        messages.success(request, _("Consent withdrawn: the access resting on it has ended."))
+    return redirect("web:case_detail", reference=reference)
+
+
+@page(CASE_ROLES)
+@require_POST
+def case_anonymous(request: HttpRequest, reference: str) -> HttpResponse:
+    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
+    case_services.case_make_anonymous(actor=request.user, case=case)  # type: ignore[arg-type]
+    messages.success(request, _("The case is kept as an anonymous report."))
+    return redirect("web:case_detail", reference=reference)
+
+
+@page(CASE_ROLES)
+@require_POST
+def handover_create(request: HttpRequest, reference: str) -> HttpResponse:
+    case = case_selectors.case_get_for(request.user, reference)  # type: ignore[arg-type]
+    form = forms.HandoverForm(request.POST)
+    if form.is_valid():
+        try:
+            case_services.handover_request(
+                actor=request.user,  # type: ignore[arg-type]
+                case=case,
+                to_agency=form.cleaned_data["to_agency"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Hand-over requested."))
+    else:
+        messages.error(request, _form_errors(form))
+    return redirect("web:case_detail", reference=reference)
+
+
+@page(CASE_ROLES)
+@require_POST
+def access_request_decide(request: HttpRequest, reference: str, request_id: int) -> HttpResponse:
+    access = case_selectors.case_access_for(request.user, reference)  # type: ignore[arg-type]
+    pending = case_selectors.access_requests_for_owner(access).filter(pk=request_id).first()
+    form = forms.AnswerForm(request.POST)
+    if pending is not None and form.is_valid():
+        try:
+            case_services.access_request_decide(
+                actor=request.user,  # type: ignore[arg-type]
+                request=pending,
+                approve=form.cleaned_data["accept"],
+                answer=form.cleaned_data["answer"],
+                days=form.cleaned_data["days"] or 30,
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Answer recorded."))
+    return redirect("web:case_detail", reference=reference)
+
+
+@page(CASE_ROLES)
+@require_http_methods(["GET", "POST"])
+def requests_page(request: HttpRequest) -> HttpResponse:
+    """Ask another agency for a case; answer hand-overs offered to your agency."""
+    user = request.user
+    form = forms.AccessRequestForm(request.POST or None)
+    if request.method == "POST" and "reference" in request.POST and form.is_valid():
+        try:
+            case_services.access_request_create(actor=user, **form.cleaned_data)  # type: ignore[arg-type]
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request, _("If a case with this reference exists, its owner has been asked.")
+            )
+            return redirect("web:requests")
+    return render(
+        request,
+        "web/requests.html",
+        {"form": form, "handovers": case_selectors.handovers_to(user)},  # type: ignore[arg-type]
+    )
+
+
+@page(CASE_ROLES)
+@require_POST
+def handover_decide(request: HttpRequest, handover_id: int) -> HttpResponse:
+    handover = case_selectors.handover_get_for(request.user, handover_id)  # type: ignore[arg-type]
+    form = forms.AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            case_services.handover_decide(
+                actor=request.user,  # type: ignore[arg-type]
+                handover=handover,
+                accept=form.cleaned_data["accept"],
+                answer=form.cleaned_data["answer"],
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Answer recorded."))
+    return redirect("web:requests")
 
 
 # --- audit -------------------------------------------------------------------------

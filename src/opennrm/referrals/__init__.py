@@ -1,0 +1,1 @@
+"""Referral of a person to a service in the directory: the "R" of the NRM."""

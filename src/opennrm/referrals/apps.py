@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReferralsConfig(AppConfig):
+    name = "opennrm.referrals"
+    label = "referrals"
+    verbose_name = _("Referrals")
+
+    def ready(self) -> None:
+        from opennrm.cases import hooks
+        from opennrm.referrals import services
+
+        hooks.consent_withdrawn_listeners.append(services.referrals_end_for_consent)
+        if self.apps.is_installed("opennrm.notifications"):
+            from opennrm.notifications import reminders
+
+            reminders.register(services.referral_reminders)
