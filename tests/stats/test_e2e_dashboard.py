@@ -30,7 +30,7 @@ def test_dashboard_at_360px_in_ukrainian(browser, live_server, world, artifacts)
         expect(page).to_have_url(re.compile(r"/$"))
         page.goto("/stats/?start=2025-01-01&end=2025-12-31")
         expect(page.locator("h1")).to_have_text("Статистика")
-        expect(page.locator("svg[role=img]")).to_have_count(9)
+        expect(page.locator("section.chart")).to_have_count(11)
         expect(page.locator("#chart-by_exploitation")).to_contain_text(
             "Примушування до злочинної діяльності"
         )  # a label, not a code

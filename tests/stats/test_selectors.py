@@ -55,3 +55,36 @@ def test_missing_person_is_unknown_not_guessed(world):
     (fact,) = case_facts(_scope())
     assert (fact.gender, fact.age_band, fact.citizenship) == ("unknown", "unknown", "unknown")
     assert fact.rg_decision == "negative" and FUNNEL[fact.stage][0] == "referred"
+
+
+def test_referral_facts_group_statuses_and_skip_drafts(world):
+    from datetime import UTC, datetime
+
+    from opennrm.referrals.models import Referral
+    from opennrm.stats.selectors import referral_facts
+
+    case = make_case(agency=world.police, actor=world.officer, registered=date(2025, 4, 1))
+    old = make_case(agency=world.police, actor=world.officer, registered=date(2024, 4, 1))
+    for target, service_type, status in (
+        (case, "shelter", "accepted"),
+        (case, "shelter", "in_progress"),
+        (case, "legal_aid", "expired"),
+        (case, "medical", "draft"),
+        (old, "shelter", "completed"),
+    ):
+        Referral.objects.create(
+            case=target,
+            service_name="Synthetic service",
+            service_type=service_type,
+            sending_agency=world.police,
+            receiving_agency=world.ngo,
+            created_by=world.officer,
+            purpose="shelter",
+            status=status,
+            created_at=datetime(2025, 4, 2, tzinfo=UTC),
+        )
+    assert sorted(referral_facts(_scope())) == [
+        ("legal_aid", "ended"),
+        ("shelter", "accepted"),
+        ("shelter", "accepted"),
+    ]

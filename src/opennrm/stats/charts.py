@@ -60,8 +60,9 @@ def format_count(value: int | None, threshold: int | None) -> str:
     return number_format(value, force_grouping=True)
 
 
-def bar_chart(table: ProtectedTable) -> Chart:
-    series = table.series()
+def bar_chart(table: ProtectedTable, *, by_column: bool = False, title: str = "") -> Chart:
+    """Bars of a one-column table, or of a two-way table's row (or column) totals."""
+    series = table.series(by_column=by_column)
     known = [v for _l, v in series if v is not None]
     top = max(known, default=0) or 1
     usable = WIDTH - 60
@@ -85,8 +86,8 @@ def bar_chart(table: ProtectedTable) -> Chart:
         )
         y += ROW
     return Chart(
-        key=table.spec_key,
-        title=table.title,
+        key=table.spec_key + ("-by-column" if by_column else ""),
+        title=title or table.title,
         method=table.method,
         height=_num(y + 4),
         bars=bars,

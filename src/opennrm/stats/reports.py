@@ -16,6 +16,7 @@ from opennrm.stats.selectors import (
     CaseFact,
     Scope,
     case_facts,
+    referral_facts,
     rg_target_days,
     stats_country_for,
     stats_regions,
@@ -25,6 +26,7 @@ from opennrm.stats.tables import (
     dashboard_tables,
     official_tables,
     protect,
+    referral_table,
     suppression_threshold,
 )
 
@@ -112,11 +114,17 @@ def _dashboard(scope: Scope) -> Dashboard:
     facts = facts_for(scope, require_any=False)
     target = rg_target_days(scope.country)
     tables = [protect(t) for t in dashboard_tables(facts, scope.start, scope.end, target)]
+    charts = [bar_chart(t) for t in tables]
+    # one protected table of referrals, drawn by service type and by outcome (both are
+    # its published margins)
+    referrals = protect(referral_table(referral_facts(scope)))
+    charts.append(bar_chart(referrals))
+    charts.append(bar_chart(referrals, by_column=True, title=_("Referrals to services by outcome")))
     threshold = suppression_threshold()
     return Dashboard(
         scope=scope,
         cases=len(facts) if len(facts) == 0 or len(facts) >= threshold else None,
-        charts=[bar_chart(t) for t in tables],
+        charts=charts,
         rg_target=target,
         threshold=threshold,
     )

@@ -246,5 +246,40 @@ def _fact(
     )
 
 
+#: referral status -> outcome group shown in statistics (drafts are not referrals yet)
+REFERRAL_OUTCOMES = {
+    "sent": "awaiting",
+    "acknowledged": "awaiting",
+    "accepted": "accepted",
+    "in_progress": "accepted",
+    "completed": "completed",
+    "declined": "declined",
+    "withdrawn": "ended",
+    "expired": "ended",
+}
+
+
+def referral_facts(scope: Scope) -> list[tuple[str, str]]:
+    """(service type, outcome group) of each referral made for a case of the scope."""
+    from opennrm.referrals.models import Referral
+
+    rules = jurisdiction_for(scope.country)
+    zone = ZoneInfo(rules.time_zone)
+    start = datetime.combine(scope.start, time.min, tzinfo=zone)
+    end = datetime.combine(scope.end + timedelta(days=1), time.min, tzinfo=zone)
+    referrals = Referral.objects.filter(
+        case__country=scope.country,
+        case__created_at__gte=start,
+        case__created_at__lt=end,
+        status__in=list(REFERRAL_OUTCOMES),
+    )
+    if scope.region:
+        referrals = referrals.filter(case__region=scope.region)
+    return [
+        (service_type, REFERRAL_OUTCOMES[status])
+        for service_type, status in referrals.order_by().values_list("service_type", "status")
+    ]
+
+
 def rg_target_days(country: str) -> int:
     return int(jurisdiction_for(country).rg_decision_working_days)

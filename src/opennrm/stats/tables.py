@@ -71,8 +71,11 @@ class ProtectedTable:
     expected_error: float | None = None
     notes: list[str] = field(default_factory=list)
 
-    def series(self) -> list[tuple[str, int | None]]:
-        """Row label and value of a one-column table (else the row totals)."""
+    def series(self, *, by_column: bool = False) -> list[tuple[str, int | None]]:
+        """Row label and value of a one-column table (else the row totals, or with
+        ``by_column`` the column totals)."""
+        if by_column:
+            return [(label, t) for (_c, label), t in zip(self.cols, self.col_totals, strict=True)]
         if len(self.cols) == 1:
             return [(label, row[0]) for (_c, label), row in zip(self.rows, self.cells, strict=True)]
         return [(label, t) for (_c, label), t in zip(self.rows, self.row_totals, strict=True)]
@@ -293,6 +296,29 @@ def dashboard_tables(
             lambda f: "flagged" if f.forced_criminality else "not_flagged",
         ),
     ]
+
+
+def referral_table(referrals: Sequence[tuple[str, str]]) -> TableSpec:
+    """Referrals to services by type of service and outcome (fixed categories)."""
+    from opennrm.directory.models import ServiceType
+
+    counts = Counter(referrals)
+    rows = [(c, str(label)) for c, label in ServiceType.choices]
+    cols = [
+        ("awaiting", _("Awaiting an answer")),
+        ("accepted", _("Accepted or in progress")),
+        ("completed", _("Completed")),
+        ("declined", _("Declined")),
+        ("ended", _("Withdrawn or expired")),
+    ]
+    return TableSpec(
+        key="referrals",
+        title=_("Referrals to services by type of service"),
+        row_title=_("Type of service"),
+        rows=rows,
+        cols=cols,
+        values=[[counts.get((r, c), 0) for c, _cl in cols] for r, _rl in rows],
+    )
 
 
 def official_tables(facts: Sequence[CaseFact], start: date, end: date) -> list[TableSpec]:
