@@ -2,8 +2,6 @@ import pytest
 from django.core.cache import cache
 from django.utils import translation
 
-from tests.web.conftest import artifacts, browser, page  # noqa: F401 - shared browser fixtures
-
 
 @pytest.fixture(autouse=True)
 def _english_and_fresh_cache():
