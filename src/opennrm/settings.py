@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "opennrm.stats",
     "opennrm.referrals",
     "opennrm.directory",
+    "opennrm.notifications",
     "opennrm.web",
 ]
 
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "opennrm.web.context.nav",
+                "opennrm.notifications.context.unread_notifications",
             ],
         },
     }
@@ -234,6 +236,26 @@ OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=
 # input); empty means the indicator flags alone score posts.
 OPENNRM_MONITORING_MODEL: str = env.str("OPENNRM_MONITORING_MODEL", default="")
 OPENNRM_MAX_UPLOAD_BYTES: int = env.int("OPENNRM_MAX_UPLOAD_BYTES", default=50_000_000)
+
+# --- e-mail (notifications; never personal data in a message) -------------------
+# The console backend prints messages to standard output (the demo); production sets
+# django.core.mail.backends.smtp.EmailBackend and the SMTP server below.
+EMAIL_BACKEND = env.str(
+    "OPENNRM_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env.str("OPENNRM_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("OPENNRM_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("OPENNRM_EMAIL_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("OPENNRM_EMAIL_PASSWORD", default="")
+EMAIL_USE_TLS: bool = env.bool("OPENNRM_EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("OPENNRM_EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("OPENNRM_EMAIL_FROM", default="OpenNRM <noreply@localhost>")
+# The address users open OpenNRM at; e-mails link to the inbox there.
+OPENNRM_BASE_URL: str = env.str("OPENNRM_BASE_URL", default="http://127.0.0.1:8000")
+# `opennrm notify`: remind this many working days before a reasonable-grounds decision
+# is due, and this many days before a reflection period ends.
+OPENNRM_NOTIFY_RG_WORKING_DAYS: int = env.int("OPENNRM_NOTIFY_RG_WORKING_DAYS", default=1)
+OPENNRM_NOTIFY_REFLECTION_DAYS: int = env.int("OPENNRM_NOTIFY_REFLECTION_DAYS", default=3)
 
 LOGGING = {
     "version": 1,

@@ -93,6 +93,22 @@ def test_case_through_the_workflow_with_audit(page, world, artifacts):
     # 3. screens and refers it to the national coordination office
     _take_step(page, "Record screening", screening_outcome="presumed_victim")
     expect(page.locator(".badge.state")).to_have_text("Screened")
+    # without the person's consent the referral is refused and the case stays screened
+    _take_step(
+        page,
+        "Refer to the NRM",
+        referral_agency=str(world.coordination.pk),
+        reason="Passport withheld, debt, no pay",
+    )
+    expect(page.locator(".messages li.error")).to_contain_text("consent")
+    expect(page.locator(".badge.state")).to_have_text("Screened")
+    page.locator("#consent summary").first.click()
+    consent = page.locator("#consent details[open] form")
+    consent.locator("select[name=recipient_agency]").select_option(str(world.coordination.pk))
+    consent.locator("select[name=purpose]").select_option("nrm_referral")
+    consent.locator("select[name=interpreter_language]").select_option("uk")
+    consent.locator("button").click()
+    expect(page.locator("#consent li").first).to_contain_text(world.coordination.name)
     _take_step(
         page,
         "Refer to the NRM",

@@ -26,6 +26,7 @@ _LAZY_COMMANDS: dict[str, str] = {
     "online": "opennrm.cli.app:online",
     "stats": "opennrm.stats.cli:stats",
     "directory": "opennrm.cli.directory:directory",
+    "notify": "opennrm.cli.notify:notify",
 }
 
 

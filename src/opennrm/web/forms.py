@@ -140,6 +140,7 @@ class ConsentForm(forms.Form):
         choices=[(f, PersonForm_labels[f]) for f in PERSON_FIELDS],
         widget=forms.CheckboxSelectMultiple,
         required=False,
+        initial=list(PERSON_FIELDS),
     )
     method = forms.ChoiceField(label=_("How the person agreed"), choices=ConsentMethod.choices)
     interpreter_language = forms.ChoiceField(

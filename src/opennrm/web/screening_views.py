@@ -251,6 +251,8 @@ def screening_open_case(request: HttpRequest, public_id: str) -> HttpResponse:
             )
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
+            # nothing was written: read the screening again, not the rolled-back copy
+            screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
         else:
             messages.success(
                 request, _("Case %(ref)s opened from the screening.") % {"ref": case.reference}
