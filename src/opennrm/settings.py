@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "opennrm.cases",
     "opennrm.screenings",
     "opennrm.online",
+    "opennrm.stats",
     "opennrm.referrals",
     "opennrm.directory",
     "opennrm.notifications",
@@ -215,6 +216,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 OPENNRM_REFLECTION_DAYS: int = env.int("OPENNRM_REFLECTION_DAYS", default=30)
 OPENNRM_RG_DECISION_WORKING_DAYS: int = env.int("OPENNRM_RG_DECISION_WORKING_DAYS", default=5)
 OPENNRM_GRANT_MAX_DAYS: int = env.int("OPENNRM_GRANT_MAX_DAYS", default=365)
+# statistics: small counts hidden below this; the epsilon each year's data may ever spend
+OPENNRM_STATS_THRESHOLD: int = env.int("OPENNRM_STATS_THRESHOLD", default=5)
+OPENNRM_STATS_EPSILON_PER_YEAR: float = env.float("OPENNRM_STATS_EPSILON_PER_YEAR", default=4.0)
 # Referrals: hours the receiving service has to answer, per service type ("default" for
 # the rest), and the days a completed referral's recipient keeps its view of the case.
 OPENNRM_REFERRAL_RESPONSE_HOURS: dict[str, int] = {
