@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from opennrm.accounts.models import User
+from opennrm.core.schemas import JsonIn, json_code
 from opennrm.directory import selectors, services
 from opennrm.directory.models import GenderServed, Service, ServiceStatus, ServiceType
 
@@ -149,10 +150,8 @@ def service_capacity(request: HttpRequest, service_id: str, payload: CapacityIn)
     return _detail(selectors.service_get(service.pk), user)
 
 
-class RankIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    needs: list[ServiceType] = Field(default_factory=list, max_length=8)
+class RankIn(JsonIn):
+    needs: list[json_code(ServiceType)] = Field(default_factory=list, max_length=8)  # type: ignore[valid-type]
     language: str | None = Field(None, max_length=8, description="ISO 639-1 code")
     gender: Literal["female", "male", ""] | None = None
     age: int | None = Field(None, ge=0, le=130)

@@ -18,7 +18,7 @@ from opennrm.transnational import MAX_PACKAGE_BYTES
 router = Router(tags=["exchange"])
 
 
-@router.post("/inbox", auth=None, response={202: dict, 413: dict, 422: dict, 503: dict})
+@router.post("/inbox", auth=None, response={202: dict, 404: dict, 413: dict, 422: dict})
 def inbox(request: HttpRequest) -> HttpResponse:
     try:
         length = int(request.headers.get("Content-Length") or 0)

@@ -27,7 +27,7 @@ FORMAT = "opennrm-exchange-keys/1"
 
 
 class ExchangeNotConfigured(DomainError):
-    status_code = 503
+    status_code = 404  # this deployment has no inbox until it is configured
     code = "exchange_not_configured"
 
 

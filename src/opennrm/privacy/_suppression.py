@@ -177,8 +177,12 @@ def suppress(
             if added & set(model.neighbours(p)):
                 continue
             choice = _complement_for(model, p, hidden, level)
+            if choice is None:  # every count is hidden: nothing is published to attack
+                break
             hidden.add(choice)
             added.add(choice)
+        if not added:
+            break
     secondary = hidden - primary
     r, c = grid.shape
 
@@ -199,7 +203,9 @@ def suppress(
     )
 
 
-def _complement_for(model: _Model, weak: Position, hidden: set[Position], level: int) -> Position:
+def _complement_for(
+    model: _Model, weak: Position, hidden: set[Position], level: int
+) -> Position | None:
     """The next count to hide for an under-protected one: an unsuppressed neighbour,
     inner cells before totals, the smallest count that gives enough room, else the
     largest; when no neighbour is left, any published count (the table fills up and
@@ -207,6 +213,8 @@ def _complement_for(model: _Model, weak: Position, hidden: set[Position], level:
     candidates = [p for p in model.neighbours(weak) if p not in hidden]
     if not candidates:
         candidates = [p for p in model.positions if p not in hidden]
+    if not candidates:
+        return None
 
     def key(p: Position) -> tuple[int, int, int]:
         v = model.value[p]

@@ -10,13 +10,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.responses import Status
-from pydantic import ConfigDict
 
 from opennrm.accounts.models import User
 from opennrm.cases import selectors as case_selectors
 from opennrm.cases.api import _ERRORS
 from opennrm.cases.models import LegalBasis
 from opennrm.core.errors import Forbidden, ValidationFailed
+from opennrm.core.schemas import JsonIn, json_code
 from opennrm.referrals import selectors, services
 from opennrm.referrals.models import Referral, ReferralStatus
 
@@ -47,17 +47,17 @@ class ReferralOut(Schema):
     version: int
 
 
-class ReferralIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-    service_id: uuid.UUID
+class ReferralIn(JsonIn):
+    service_id: str = Field(
+        ..., pattern="^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$", description="UUID"
+    )
     needs: list[str] = Field(default_factory=list, max_length=8)
     note: str = Field("", max_length=services.NOTE_MAX)
-    legal_basis: LegalBasis | None = None
+    legal_basis: json_code(LegalBasis) | None = None  # type: ignore[valid-type]
     legal_basis_note: str = Field("", max_length=1000)
 
 
-class ActionIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+class ActionIn(JsonIn):
     action: str = Field(..., max_length=20, description=", ".join(services.ACTIONS))
     version: int
     reason: str = Field("", max_length=services.REASON_MAX)
