@@ -52,8 +52,9 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from infoshield_coarse import infoshield_coarse, infoshield_coarse_reference  # noqa: E402
+from monitoring_contacts import shared_data  # noqa: E402
 
-DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "telegram-spam-ru" / "train.csv"
+DEFAULT_DATA = shared_data("telegram-spam-ru", "train.csv")
 FILLERS = ["пожалуйста", "друзья", "всем", "ок", "так", "ну", "please", "today", "тут", "вот"]
 EMOJI = ["🔥", "💰", "👍", "✅", "❗", "🙂", "📩"]
 
@@ -272,7 +273,16 @@ def main() -> None:
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--json", type=Path, help="results file (default bench/results/...)")
+    parser.add_argument(
+        "--sections",
+        default="contacts,models,pipeline",
+        help="comma-separated: contacts (extraction recall and firing), models (baseline vs "
+        "model, cross-validated and out of source), pipeline (quality, throughput, "
+        "InfoShield-Coarse, Dask: the original benchmark)",
+    )
+    parser.add_argument("--false-alarm-rate", type=float, default=0.02)
     args = parser.parse_args()
+    sections = {s.strip() for s in args.sections.split(",") if s.strip()}
     n = 10_000 if args.quick and args.n == 100_000 else args.n
     started = time.perf_counter()
     texts, labels = load(args.data)
@@ -289,6 +299,23 @@ def main() -> None:
         "n": n,
         "data": str(args.data),
     }
+
+    # 0. contacts and models ---------------------------------------------------------------
+    if "contacts" in sections:
+        import monitoring_contacts
+
+        results["contacts"] = monitoring_contacts.run()
+    if "models" in sections:
+        import monitoring_models
+
+        results["models"] = monitoring_models.run(args.false_alarm_rate)
+    if "pipeline" not in sections:
+        out = args.json or Path(__file__).resolve().parent / "results" / "monitoring-sections.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(results, indent=1, ensure_ascii=False, default=str) + "\n"
+        out.write_text(text, "utf-8")
+        print(f"\nresults written to {out}")
+        return
 
     # 1. quality (cross-validated) -------------------------------------------------------
     from opennrm.monitoring._model import ModelConfig, load_model, save_model

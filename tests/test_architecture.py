@@ -31,6 +31,7 @@ def _lint(cwd: Path, src: Path) -> subprocess.CompletedProcess[str]:
             "Pure libraries are independent of each other BROKEN",
         ),
         ("cases/selectors", "from opennrm.cases import services\n", "App layering"),
+        ("transnational", "import django.db\n", "Pure libraries never import Django BROKEN"),
     ],
 )
 def test_contract_fails_on_a_deliberate_bad_import(tmp_path, module, line, broken):

@@ -8,12 +8,14 @@ domain error type to HTTP here.
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from opennrm.accounts.models import User
@@ -23,6 +25,8 @@ from opennrm.cases.api import access_router, handover_router
 from opennrm.cases.api import router as cases_router
 from opennrm.core.errors import DomainError
 from opennrm.directory.api import router as directory_router
+from opennrm.exchange.api import router as exchange_router
+from opennrm.notifications.api import router as notifications_router
 from opennrm.referrals.api import router as referrals_router
 from opennrm.screenings.api import router as screenings_router
 
@@ -42,7 +46,50 @@ class TokenAuth(HttpBearer):
         return api_token_user(token)
 
 
-api = NinjaAPI(
+logger = logging.getLogger("opennrm.api")
+
+
+class ApiError(Schema):
+    """The one error shape of the API (opennrm.core.errors.DomainError.as_dict)."""
+
+    error: str
+    message: str
+    field: str | None = None
+    details: list[dict[str, str]] | None = None
+
+
+#: Answers any operation can give, documented on every one of them.
+_COMMON_ERRORS = {
+    400: "The request body is not valid JSON.",
+    401: "No valid bearer token and no signed-in session with a second factor.",
+    403: "Not allowed for this role (or a missing CSRF token with a session).",
+    404: "No such object, or one you may not see (indistinguishable).",
+    413: "The request body is too large.",
+    422: "A field is invalid (the field is named), or the request holds NUL or broken characters.",
+}
+
+
+class OpenNrmAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        """Ninja's schema, plus the error answers every operation can give, in one shape."""
+        schema = super().get_openapi_schema(**kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ApiError"] = ApiError.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status, description in _COMMON_ERRORS.items():
+                    if status in (400, 413) and method in ("get", "delete", "head"):
+                        continue
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {"description": description, "content": content}
+        return schema
+
+
+api = OpenNrmAPI(
     title="OpenNRM API",
     version="1",
     description="National Referral Mechanism: cases, workflow, need-to-know grants, audit.",
@@ -57,6 +104,8 @@ api.add_router("", referrals_router)
 api.add_router("/audit", audit_router)
 api.add_router("", screenings_router)
 api.add_router("/directory", directory_router)
+api.add_router("/notifications", notifications_router)
+api.add_router("/exchange", exchange_router)
 
 
 @api.exception_handler(DomainError)
@@ -89,6 +138,44 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
         "message": "Sign in (with your second factor) or send a valid bearer token.",
     }
     return api.create_response(request, body, status=401)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's own refusals (unparsable body, CSRF), in the one error shape."""
+    if exc.status_code == 400:
+        body = {"error": "invalid_json", "message": "The request body is not valid JSON."}
+        body["field"] = "body"
+    elif exc.status_code == 403 and "csrf" in exc.message.lower():
+        body = {
+            "error": "csrf_failed",
+            "message": "CSRF check failed: send the csrftoken cookie's value in the "
+            "X-CSRFToken header, or use a bearer token.",
+        }
+    else:
+        body = {"error": "http_error", "message": exc.message}
+    return api.create_response(request, body, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    body = {"error": "not_found", "message": "Not found."}
+    return api.create_response(request, body, status=404)
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # The exception's text can quote stored data: log its type and the route pattern only.
+    route = request.resolver_match.route if request.resolver_match else "?"
+    logger.error(
+        "unhandled %s in %s %s\n%s",
+        type(exc).__name__,
+        request.method,
+        route,
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )
+    body = {"error": "server_error", "message": "Something went wrong on the server."}
+    return api.create_response(request, body, status=500)
 
 
 @api.exception_handler(RequestDataTooBig)

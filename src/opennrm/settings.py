@@ -49,14 +49,19 @@ INSTALLED_APPS = [
     "opennrm.cases",
     "opennrm.screenings",
     "opennrm.online",
+    "opennrm.stats",
     "opennrm.referrals",
     "opennrm.directory",
+    "opennrm.notifications",
+    "opennrm.exchange",
     "opennrm.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "opennrm.core.middleware.RequestHygieneMiddleware",  # NUL/surrogates -> 422; API 404/405 shape
+    "opennrm.core.middleware.PrivateResponsesMiddleware",  # Cache-Control: no-store when signed in
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -85,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "opennrm.web.context.nav",
+                "opennrm.notifications.context.unread_notifications",
             ],
         },
     }
@@ -134,6 +140,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_STR_CALLABLE = "opennrm.core.logging.axes_client"  # no user name or address in logs
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 OTP_TOTP_ISSUER = env.str("OPENNRM_OTP_ISSUER", default="OpenNRM")
@@ -141,6 +148,9 @@ OTP_TOTP_ISSUER = env.str("OPENNRM_OTP_ISSUER", default="OpenNRM")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Set to False only for a throwaway local demo; production refuses it (core.checks).
 OPENNRM_REQUIRE_2FA: bool = env.bool("OPENNRM_REQUIRE_2FA", default=True)
+# Two-person rule for the most sensitive admin actions (second-factor removal, a role change
+# to a case role, another user's password): a second administrator approves them.
+OPENNRM_TWO_PERSON_ADMIN: bool = env.bool("OPENNRM_TWO_PERSON_ADMIN", default=not DEBUG)
 
 # --- security headers and cookies ------------------------------------------
 SECURE_COOKIES: bool = env.bool("OPENNRM_SECURE_COOKIES", default=not DEBUG)
@@ -206,6 +216,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 OPENNRM_REFLECTION_DAYS: int = env.int("OPENNRM_REFLECTION_DAYS", default=30)
 OPENNRM_RG_DECISION_WORKING_DAYS: int = env.int("OPENNRM_RG_DECISION_WORKING_DAYS", default=5)
 OPENNRM_GRANT_MAX_DAYS: int = env.int("OPENNRM_GRANT_MAX_DAYS", default=365)
+# statistics: small counts hidden below this; the epsilon each year's data may ever spend
+OPENNRM_STATS_THRESHOLD: int = env.int("OPENNRM_STATS_THRESHOLD", default=5)
+OPENNRM_STATS_EPSILON_PER_YEAR: float = env.float("OPENNRM_STATS_EPSILON_PER_YEAR", default=4.0)
 # Referrals: hours the receiving service has to answer, per service type ("default" for
 # the rest), and the days a completed referral's recipient keeps its view of the case.
 OPENNRM_REFERRAL_RESPONSE_HOURS: dict[str, int] = {
@@ -225,15 +238,49 @@ OPENNRM_REFERRAL_ACCESS_TAIL_DAYS: int = env.int("OPENNRM_REFERRAL_ACCESS_TAIL_D
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)
+# Signed audit checkpoints (opennrm.audit.anchor): the Ed25519 signing key lives outside
+# the database, in a file or in the environment; old public keys stay accepted for verifying.
+OPENNRM_AUDIT_KEY_FILE: str = env.str("OPENNRM_AUDIT_KEY_FILE", default="")
+OPENNRM_AUDIT_SIGNING_KEY: str = env.str("OPENNRM_AUDIT_SIGNING_KEY", default="")
+OPENNRM_AUDIT_VERIFY_KEYS: list[str] = env.list("OPENNRM_AUDIT_VERIFY_KEYS", default=[])
+OPENNRM_AUDIT_SYSLOG_ADDRESS: str = env.str("OPENNRM_AUDIT_SYSLOG_ADDRESS", default="/dev/log")
 
 # Online monitoring: a model directory written by `opennrm monitor train` (trusted
 # input); empty means the indicator flags alone score posts.
 OPENNRM_MONITORING_MODEL: str = env.str("OPENNRM_MONITORING_MODEL", default="")
 OPENNRM_MAX_UPLOAD_BYTES: int = env.int("OPENNRM_MAX_UPLOAD_BYTES", default=50_000_000)
 
+# --- e-mail (notifications; never personal data in a message) -------------------
+# The console backend prints messages to standard output (the demo); production sets
+# django.core.mail.backends.smtp.EmailBackend and the SMTP server below.
+EMAIL_BACKEND = env.str(
+    "OPENNRM_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env.str("OPENNRM_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("OPENNRM_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("OPENNRM_EMAIL_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("OPENNRM_EMAIL_PASSWORD", default="")
+EMAIL_USE_TLS: bool = env.bool("OPENNRM_EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("OPENNRM_EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("OPENNRM_EMAIL_FROM", default="OpenNRM <noreply@localhost>")
+# The address users open OpenNRM at; e-mails link to the inbox there.
+OPENNRM_BASE_URL: str = env.str("OPENNRM_BASE_URL", default="http://127.0.0.1:8000")
+# `opennrm notify`: remind this many working days before a reasonable-grounds decision
+# is due, and this many days before a reflection period ends.
+OPENNRM_NOTIFY_RG_WORKING_DAYS: int = env.int("OPENNRM_NOTIFY_RG_WORKING_DAYS", default=1)
+OPENNRM_NOTIFY_REFLECTION_DAYS: int = env.int("OPENNRM_NOTIFY_REFLECTION_DAYS", default=3)
+
+# Transnational referral: this deployment's id and its key file (private keys, mode 0600,
+# made by `opennrm exchange keys generate`; never in the database).
+OPENNRM_DEPLOYMENT_ID: str = env.str("OPENNRM_DEPLOYMENT_ID", default="")
+OPENNRM_EXCHANGE_KEY_FILE: str = env.str("OPENNRM_EXCHANGE_KEY_FILE", default="")
+OPENNRM_EXCHANGE_PACKAGE_DAYS: int = env.int("OPENNRM_EXCHANGE_PACKAGE_DAYS", default=14)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # no case reference or personal datum in a log line (opennrm.core.logging)
+    "filters": {"redact": {"()": "opennrm.core.logging.RedactFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env.str("OPENNRM_LOG_LEVEL", default="WARNING")},
 }

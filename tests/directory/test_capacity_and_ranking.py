@@ -160,3 +160,21 @@ def test_list_filters(directory):
     assert {s.name for s in services_list(language="ru")} == {"Kyiv"}
     assert "Closed" not in {s.name for s in services_list()}
     assert "Closed" in {s.name for s in services_list(include_inactive=True)}
+
+
+def test_old_free_places_are_flagged_for_a_call(directory):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from opennrm.directory.models import Service
+
+    Service.objects.filter(name="Women").update(
+        capacity_updated_at=timezone.now() - timedelta(days=9, hours=1)
+    )
+    ranked = services_ranked(
+        needs=["shelter"], language="uk", gender="female", age=30, region="Lviv", country="UA"
+    )
+    top = ranked[0]
+    assert top.service.name == "Women" and top.eligible
+    assert "Free places last updated 9 days ago: call to check" in top.reasons

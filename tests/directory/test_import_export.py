@@ -57,7 +57,8 @@ def test_good_record_is_stored_with_everything(world):
         (lambda r: r.update(minimum_age=-1), "minimum_age"),
         (lambda r: r.update(minimum_age=70), "minimum_age"),
         (lambda r: r["x-opennrm"].update(service_type="spa"), "x-opennrm.service_type"),
-        (lambda r: r.pop("x-opennrm"), "x-opennrm"),
+        (lambda r: r.pop("x-opennrm"), "x-opennrm.service_type"),
+        (lambda r: r.update(attributes=[{"id": "bad"}]), "attributes.0.id"),
         (lambda r: r.update(description="x" * 100_000), "description"),
         (lambda r: r.update(url="javascript:alert(1)"), "url"),
         (lambda r: r["languages"][0].update(code="Ukrainian"), "languages.0.code"),
@@ -85,7 +86,7 @@ def test_bad_record_is_refused_naming_the_field_and_the_good_one_is_kept(world, 
     assert Service.objects.filter(pk=good["id"]).exists()
     assert Service.objects.count() == 1
     # the message never repeats a hostile value
-    assert all(len(p.message) < 200 and "<script>" not in p.message for p in report.problems)
+    assert all(len(p.message) < 300 and "<script>" not in p.message for p in report.problems)
 
 
 def test_records_that_are_not_objects_and_duplicate_ids(world):
@@ -224,3 +225,40 @@ def test_cli_import_and_export(world, tmp_path):
     result = CliRunner().invoke(main, ["directory", "export", "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text(encoding="utf-8"))["total_items"] == 1
+
+
+def test_plain_hsds_record_classified_by_a_taxonomy_term(world):
+    record = hsds_record()
+    del record["x-opennrm"]
+    record["attributes"] = [
+        {"id": str(uuid.uuid4()), "taxonomy_term": {"id": str(uuid.uuid4()), "code": "other"}},
+        {
+            "id": str(uuid.uuid4()),
+            "taxonomy_term": {"id": str(uuid.uuid4()), "code": "legal_aid", "name": "Legal aid"},
+        },
+    ]
+    assert _import([record]).created == 1
+    service = Service.objects.get()
+    assert (service.service_type, service.genders, service.country) == ("legal_aid", "any", "UA")
+    exported = directory_export(actor=None)["contents"][0]
+    assert exported["attributes"][0]["taxonomy_term"]["code"] == "legal_aid"
+    del record["attributes"]
+    report = _import([record])
+    assert _problems(report) == {(1, "x-opennrm.service_type")}
+
+
+def test_a_record_refused_half_way_leaves_nothing_behind_for_the_next(world):
+    first = hsds_record()
+    _import([first])
+    taken_link = first["service_at_locations"][0]["id"]
+    half_way = hsds_record()  # its new organisation is created, then its link id clashes
+    half_way["service_at_locations"][0]["id"] = taken_link
+    follower = hsds_record()
+    del follower["organization"]
+    follower["organization_id"] = half_way["organization"]["id"]
+    good = hsds_record()
+    report = _import([half_way, follower, good])
+    assert _problems(report) == {(1, "service_at_locations.id"), (2, "organization_id")}
+    assert report.created == 1
+    assert not Organization.objects.filter(pk=half_way["organization"]["id"]).exists()
+    assert Service.objects.count() == 2

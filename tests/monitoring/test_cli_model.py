@@ -168,3 +168,35 @@ def test_semicolon_csv_keeps_its_delimiter(tmp_path: Path) -> None:
     lines = out.read_text("utf-8").splitlines()
     assert lines[0] == "nr;tekst;risk;flagged;reasons"
     assert lines[1].startswith("1;Praca za granicą, zakwaterowanie zapewnione;0.3")
+
+
+def test_train_takes_several_files_and_a_directory(data: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "more"
+    folder.mkdir()
+    rows = read(data)
+    for name, part in (("a.csv", rows[:30]), ("b.csv", rows[30:])):
+        with (folder / name).open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=["id", "body", "is_spam"])
+            writer.writeheader()
+            writer.writerows(part)
+    out = tmp_path / "m"
+    result = CliRunner().invoke(
+        main,
+        ["monitor", "train", "--input", str(data), "--input", str(folder),
+         "--text-column", "body", "--label-column", "is_spam", "--model", str(out),
+         "--false-alarm-rate", "0.05"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "from 3 file(s)" in result.output
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["n_samples"] == 120
+    assert "at most 5.00% of ordinary rows" in manifest["threshold_rule"]
+
+
+def test_train_refuses_an_empty_directory(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["monitor", "train", "--input", str(tmp_path), "--text-column", "body",
+         "--label-column", "is_spam", "--model", str(tmp_path / "m")],
+    )  # fmt: skip
+    assert result.exit_code != 0 and "no .csv file" in result.output

@@ -57,17 +57,41 @@ def test_telegram_export(tmp_path: Path) -> None:
     assert [p.text for p in posts] == [
         "Робота в Польщі, 3000 zł",
         "Пиши @jobs_pl або +48 512 345 678",
+        "bad date",  # kept: only its date is lost
     ]
+    assert posts[2].posted_at is None
     assert posts[0].channel == "Робота за кордоном"
     assert posts[0].author == "Олег"
     assert posts[0].posted_at == datetime(2024, 1, 2, 10, 0, tzinfo=UTC)
     assert posts[1].posted_at == datetime(2024, 1, 3, 11, 30, tzinfo=UTC)  # naive -> UTC
     assert posts[0].source == "telegram"
     assert posts[0].record is not None and posts[0].record.startswith("result.json:")
-    assert (report.read, report.ok, report.skipped, report.ignored) == (6, 2, 2, 2)
+    assert (report.read, report.ok, report.skipped, report.ignored) == (6, 3, 1, 2)
+    assert report.dates_unknown == 1
     reasons = [reason for _, reason in report.problems]
     assert any("text is int" in r for r in reasons)
-    assert any("bad time" in r for r in reasons)
+    assert any("bad time" in r and "date unknown" in r for r in reasons)
+
+
+def test_csv_row_with_an_unreadable_date_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "text,date\nРобота в Польщі,2024-13-45\nПраца в Чехії,2024-01-02 10:00\n", "utf-8"
+    )
+    posts, report = ingest(path)
+    assert [p.text for p in posts] == ["Робота в Польщі", "Праца в Чехії"]
+    assert posts[0].posted_at is None and posts[1].posted_at is not None
+    assert report.skipped == 0 and report.dates_unknown == 1
+
+
+def test_naive_times_are_read_in_the_given_zone(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    path = tmp_path / "posts.csv"
+    path.write_text("text,date\nРобота,2024-07-01 12:00\nПраца,2024-07-01T12:00+00:00\n", "utf-8")
+    posts = list(iter_posts(path, default_tz=ZoneInfo("Europe/Kyiv")))
+    assert posts[0].posted_at == datetime(2024, 7, 1, 9, 0, tzinfo=UTC)  # 12:00 in Kyiv (UTC+3)
+    assert posts[1].posted_at == datetime(2024, 7, 1, 12, 0, tzinfo=UTC)  # its own offset wins
 
 
 def test_telegram_streams_across_chunks_and_all_chats_export(tmp_path: Path) -> None:

@@ -102,3 +102,15 @@ def test_any_text_gets_a_probability_and_reasons(report: TrainReport, text: str)
     assert s.model_score is not None and 0.0 <= s.model_score <= s.risk + 1e-12
     assert s.flagged == (s.risk >= report.model.threshold)
     assert all(r.weight > 0 for r in s.reasons)
+
+
+def test_threshold_for_false_alarms_flags_at_most_the_stated_share() -> None:
+    import numpy as np
+
+    from opennrm.monitoring.scoring import threshold_for_false_alarms
+
+    scores = np.linspace(0.0, 1.0, 1000)
+    for rate in (0.0, 0.01, 0.02, 0.1, 0.5):
+        threshold = threshold_for_false_alarms(scores, rate)
+        assert np.mean(scores >= threshold) <= rate
+        assert np.mean(scores >= threshold) >= rate - 0.002  # and not far below it

@@ -75,3 +75,29 @@ def test_highlight_marks_words_and_never_builds_html():
     parts = segments("Требуются <b>девушки</b>!", reason_terms(reasons))
     assert ("девушки", True) in parts
     assert "".join(text for text, _ in parts) == "Требуются <b>девушки</b>!"
+
+
+def test_naive_times_are_read_in_the_chosen_zone_and_bad_dates_keep_the_post(world, tmp_path):
+    from datetime import UTC, datetime
+
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "text,date\nРобота в Польщі,2024-07-01 12:00\nПраца в Чехії,вчора ввечері\n", "utf-8"
+    )
+    run = online_import(
+        actor=world.officer, path=path, source_name="p.csv", time_zone="Europe/Kyiv"
+    )
+    assert run.stored == 2 and run.skipped == 0
+    kyiv = MonitoredPost.objects.get(text="Робота в Польщі")
+    assert kyiv.posted_at == datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
+    unknown = MonitoredPost.objects.get(text="Праца в Чехії")
+    assert unknown.posted_at is None
+    assert any("date unknown" in p["why"] for p in run.problems)
+
+
+def test_an_unknown_time_zone_is_refused(world, tmp_path):
+    with pytest.raises(ValidationFailed):
+        online_import(
+            actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p",
+            time_zone="Mars/Olympus",
+        )  # fmt: skip

@@ -43,6 +43,7 @@ def _second_factor(page, user) -> None:
 
 def _open_menu(page) -> None:
     """On a phone the navigation, language and sign-out fold behind the menu button."""
+    page.wait_for_load_state("load")
     button = page.locator("label.menu-button")
     if button.is_visible() and not page.locator("#menu-toggle").is_checked():
         button.click()

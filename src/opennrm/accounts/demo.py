@@ -14,7 +14,7 @@ from django.utils import timezone
 from opennrm.accounts.models import Agency, User
 from opennrm.accounts.roles import AgencyType, Role
 from opennrm.accounts.services import agency_create, user_create
-from opennrm.cases.models import AccessPurpose, ExploitationType
+from opennrm.cases.models import AccessPurpose, Case, CaseEvent, ExploitationType
 from opennrm.cases.policy import PERSON_FIELDS
 from opennrm.cases.services import (
     case_create,
@@ -108,6 +108,44 @@ _ACTOR_FOR = {
 }
 
 
+# Published shapes, so that statistics look like the field (approximate shares):
+# forms of exploitation after the UK Home Office NRM statistics for 2024 (labour the
+# most common, then criminal, then sexual exploitation, about a tenth not specified);
+# gender 73 % male / 27 % female and the nationality mix (23 % nationals, then four
+# foreign nationalities at 13, 11, 9 and 6 %) from the same statistics; ages in the
+# CTDC age bands (``ageBroad``) with a CTDC-like shape. None of it is a real person.
+_EXPLOITATION_MIX = (
+    [
+        ExploitationType.LABOUR,
+        ExploitationType.CRIMINALITY,
+        ExploitationType.SEXUAL,
+        ExploitationType.DOMESTIC_SERVITUDE,
+        ExploitationType.BEGGING,
+        ExploitationType.FORCED_MARRIAGE,
+        ExploitationType.ORGAN_REMOVAL,
+        ExploitationType.OTHER,
+        ExploitationType.UNKNOWN,
+    ],
+    [38, 28, 15, 5, 2, 1, 0.2, 1, 9.8],
+)
+_AGE_BANDS = {
+    "0--8": (3, 8),
+    "9--17": (9, 17),
+    "18--20": (18, 20),
+    "21--23": (21, 23),
+    "24--26": (24, 26),
+    "27--29": (27, 29),
+    "30--38": (30, 38),
+    "39--47": (39, 47),
+    "48+": (48, 65),
+}.items()
+_AGE_WEIGHTS = [2, 22, 10, 11, 11, 10, 20, 9, 5]
+_CITIZENSHIP = (
+    ["UA", "MD", "VN", "ER", "SD", "RO", "NG", "AL", "IN", "BY"],
+    [23, 13, 11, 9, 6, 8, 8, 8, 8, 6],
+)
+
+
 @dataclass
 class DemoSummary:
     agencies: int
@@ -156,25 +194,37 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
         # most cases come from patrol police; a quarter from the specialised unit, whose
         # case manager also shares them with the NGO that runs the shelter
         opener = users["athbpolice"] if rng.random() < 0.25 else users["police"]
-        kind = rng.choice(list(ExploitationType.values))
+        if "withdraw" in path:  # withdrawal is the owner's step, taken by its case manager
+            opener = users["athbpolice"]
+        kind = rng.choices(_EXPLOITATION_MIX[0], _EXPLOITATION_MIX[1])[0]
         forced = kind == ExploitationType.CRIMINALITY or rng.random() < 0.05
+        band, (low, high) = rng.choices(list(_AGE_BANDS), _AGE_WEIGHTS)[0]
         case = case_create(
             actor=opener,
             exploitation_type=kind,
             region=rng.choice(regions),
-            is_child=rng.random() < 0.15,
+            is_child=high < 18,
             summary=f"Synthetic demo case {i + 1}. Not a real person.",
             forced_criminality=forced,
             forced_criminality_note="Synthetic: made to transport drugs across the border."
             if forced
             else "",
         )
-        # Spread the story over the past ~80 days so that some deadlines are overdue.
-        when = now - timedelta(days=rng.randint(0, 80))
+        # Spread the story over the past ~80 days so that some deadlines are overdue, and
+        # most cases over the year before, so that statistics have months to show (not
+        # further back: a referral's grant runs for at most a year from the referral).
+        when = now - timedelta(
+            days=rng.randint(0, 80) if rng.random() < 0.3 else rng.randint(81, 350)
+        )
+        Case.objects.filter(pk=case.pk).update(created_at=when)
+        CaseEvent.objects.filter(case=case, kind="created").update(at=when)
+        registered = when.date()
         for step in path:
             actor = (
                 opener if step in ("screen", "refer", "lose_contact") else users[_ACTOR_FOR[step]]
             )
+            if step == "withdraw":
+                actor = opener
             extra = {}
             if step == "screen":
                 extra["screening_outcome"] = rng.choice(list(ScreeningOutcome.values))
@@ -213,7 +263,8 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
                 expires_at=now + timedelta(days=90),
                 note="Synthetic demo grant",
             )
-        if rng.random() < 0.5:
+        if rng.random() < 0.85:
+            age = rng.randint(low, high)
             person_save(
                 actor=opener,
                 case=case,
@@ -221,11 +272,11 @@ def load_demo(*, cases: int = 200, seed: int = 2026) -> DemoSummary:
                 data={
                     "given_name": "DEMO",
                     "family_name": f"Person {i + 1}",
-                    "age_band": "12-17"
-                    if case.is_child
-                    else rng.choice(["18-24", "25-34", "35-49"]),
-                    "gender": rng.choice(["female", "male"]),
-                    "citizenship": "Synthetic",
+                    "age_band": band,
+                    # fictional: a date that puts the person in the band when registered
+                    "date_of_birth": registered.replace(year=registered.year - age, day=1),
+                    "gender": rng.choices(["male", "female"], [73, 27])[0],
+                    "citizenship": rng.choices(_CITIZENSHIP[0], _CITIZENSHIP[1])[0],
                 },
             )
     _demo_screenings(users, rng)

@@ -90,3 +90,53 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AdminRequest(models.Model):
+    """A sensitive administrative change waiting for a second administrator (two-person rule).
+
+    Applied only when a different administrator approves it; the request, the
+    decision and the change itself are each written to the audit log. A pending
+    password change holds the new password's hash (never the password) until
+    decided; the hash is cleared afterwards.
+    """
+
+    class Kind(models.TextChoices):
+        PASSWORD_SET = "password_set", _("Set another user's password")
+        SECOND_FACTOR_REMOVE = "second_factor_remove", _("Remove a second-factor device")
+        ROLE_CHANGE = "role_change", _("Change a user's role to a case role")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a second administrator")
+        APPROVED = "approved", _("Approved and applied")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(_("change"), max_length=32, choices=Kind.choices)
+    target = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("user concerned")
+    )
+    requested_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    payload = models.JSONField(default=dict, editable=False)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("administrative request (two-person rule)")
+        verbose_name_plural = _("administrative requests (two-person rule)")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"

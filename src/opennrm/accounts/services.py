@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from opennrm.accounts.models import Agency, ApiToken, User
-from opennrm.accounts.roles import AgencyType, Role
+from opennrm.accounts.models import AdminRequest, Agency, ApiToken, User
+from opennrm.accounts.roles import CASE_ROLES, AgencyType, Role
 from opennrm.audit.services import audit_record
-from opennrm.core.errors import ValidationFailed
+from opennrm.core.errors import Conflict, Forbidden, ValidationFailed
 
 
 @transaction.atomic
@@ -136,3 +140,264 @@ def user_set_language(*, actor: User, language: str) -> None:
 
     if language in {code for code, _name in settings.LANGUAGES}:
         User.objects.filter(pk=actor.pk).update(preferred_language=language)
+
+
+# --- administration (Django admin): every change audited, the sensitive ones by two people ---
+
+
+def two_person_rule() -> bool:
+    return bool(settings.OPENNRM_TWO_PERSON_ADMIN)
+
+
+def _is_administrator(user: User) -> bool:
+    return bool(user.is_active and (user.is_superuser or user.role == Role.ADMIN))
+
+
+def _request(*, actor: User, kind: str, target: User, payload: dict[str, Any]) -> AdminRequest:
+    request = AdminRequest.objects.create(
+        kind=kind, target=target, requested_by=actor, payload=payload
+    )
+    audit_record(
+        actor=actor,
+        action="admin.request.create",
+        object_type="admin_request",
+        object_ref=str(request.pk),
+        detail={"kind": kind, "user_id": target.pk},
+    )
+    return request
+
+
+def _reset_second_factor(*, actor: User, user: User, request_id: int | None) -> int:
+    """Remove every device of ``user``: they enrol a new one at their next sign-in."""
+    removed, _by_type = TOTPDevice.objects.filter(user=user).delete()
+    if removed:
+        audit_record(
+            actor=actor,
+            action="admin.user.second_factor_remove",
+            object_type="user",
+            object_ref=str(user.pk),
+            detail={"devices": removed, "request_id": request_id, "reenrol": True},
+        )
+    return removed
+
+
+def _apply_password(
+    *, actor: User, user: User, encoded_password: str, request_id: int | None
+) -> None:
+    user.password = encoded_password
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=actor,
+        action="admin.user.password_set",
+        object_type="user",
+        object_ref=str(user.pk),
+        detail={"request_id": request_id, "usable": user.has_usable_password()},
+    )
+    if user.pk != actor.pk:
+        _reset_second_factor(actor=actor, user=user, request_id=request_id)
+
+
+@transaction.atomic
+def user_password_set_by_admin(
+    *, actor: User, user: User, encoded_password: str
+) -> AdminRequest | None:
+    """Set a password (already hashed). Another user's: they re-enrol their second factor;
+    under the two-person rule it waits for a second administrator (returns the request)."""
+    if user.pk != actor.pk and two_person_rule():
+        return _request(
+            actor=actor,
+            kind=AdminRequest.Kind.PASSWORD_SET,
+            target=user,
+            payload={"password": encoded_password},
+        )
+    _apply_password(actor=actor, user=user, encoded_password=encoded_password, request_id=None)
+    return None
+
+
+def _apply_device_removal(
+    *, actor: User, user: User, device_ids: list[int], request_id: int | None
+) -> None:
+    removed, _by_type = TOTPDevice.objects.filter(user=user, pk__in=device_ids).delete()
+    audit_record(
+        actor=actor,
+        action="admin.user.second_factor_remove",
+        object_type="user",
+        object_ref=str(user.pk),
+        detail={"devices": removed, "request_id": request_id, "reenrol": True},
+    )
+
+
+@transaction.atomic
+def second_factor_remove_by_admin(
+    *, actor: User, devices: Iterable[TOTPDevice]
+) -> list[AdminRequest]:
+    """Remove second-factor devices (their users enrol again at the next sign-in).
+    Under the two-person rule, one request per user waits for a second administrator."""
+    by_user: dict[int, list[TOTPDevice]] = {}
+    for device in devices:
+        by_user.setdefault(device.user_id, []).append(device)
+    requests: list[AdminRequest] = []
+    for items in by_user.values():
+        user = items[0].user
+        ids = sorted(d.pk for d in items)
+        if two_person_rule():
+            requests.append(
+                _request(
+                    actor=actor,
+                    kind=AdminRequest.Kind.SECOND_FACTOR_REMOVE,
+                    target=user,
+                    payload={"device_ids": ids},
+                )
+            )
+        else:
+            _apply_device_removal(actor=actor, user=user, device_ids=ids, request_id=None)
+    return requests
+
+
+def _apply_role(*, actor: User, user: User, role: str, request_id: int | None) -> None:
+    before = User.objects.values_list("role", flat=True).get(pk=user.pk)
+    user.role = role
+    User.objects.filter(pk=user.pk).update(role=role)
+    audit_record(
+        actor=actor,
+        action="admin.user.role_change",
+        object_type="user",
+        object_ref=str(user.pk),
+        detail={"from": before, "to": role, "request_id": request_id},
+    )
+
+
+def role_change_needs_second_admin(*, actor: User, user: User, role: str) -> bool:
+    return two_person_rule() and role in CASE_ROLES and role != user.role
+
+
+@transaction.atomic
+def user_role_set_by_admin(*, actor: User, user: User, role: str) -> AdminRequest | None:
+    """Change a user's role; to a case role under the two-person rule it waits for approval."""
+    if role not in Role.values:
+        raise ValidationFailed(_("Unknown role: %(r)s") % {"r": role}, field="role")
+    current = User.objects.values_list("role", flat=True).get(pk=user.pk)
+    if role == current:
+        return None
+    if two_person_rule() and role in CASE_ROLES:
+        return _request(
+            actor=actor, kind=AdminRequest.Kind.ROLE_CHANGE, target=user, payload={"role": role}
+        )
+    _apply_role(actor=actor, user=user, role=role, request_id=None)
+    return None
+
+
+#: Account fields whose change by an administrator gets its own audit entry.
+_WATCHED = ("agency_id", "is_active", "is_staff", "is_superuser")
+
+
+def user_snapshot(user: User) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in _WATCHED}
+
+
+def user_admin_changes_record(*, actor: User, user: User, before: dict[str, Any]) -> None:
+    """Audit an administrator's change of agency, activation or privileges (ids only)."""
+    after = user_snapshot(user)
+    if before["agency_id"] != after["agency_id"]:
+        audit_record(
+            actor=actor,
+            action="admin.user.agency_change",
+            object_type="user",
+            object_ref=str(user.pk),
+            detail={"from": before["agency_id"], "to": after["agency_id"]},
+        )
+    if before["is_active"] != after["is_active"]:
+        audit_record(
+            actor=actor,
+            action="admin.user.activate" if after["is_active"] else "admin.user.deactivate",
+            object_type="user",
+            object_ref=str(user.pk),
+        )
+    changed = {k: after[k] for k in ("is_staff", "is_superuser") if before[k] != after[k]}
+    if changed:
+        audit_record(
+            actor=actor,
+            action="admin.user.privileges_change",
+            object_type="user",
+            object_ref=str(user.pk),
+            detail=changed,
+        )
+
+
+@transaction.atomic
+def admin_request_approve(*, actor: User, request_id: int) -> AdminRequest:
+    """A second, different administrator approves: the change is applied now."""
+    request = AdminRequest.objects.select_for_update().select_related("target").get(pk=request_id)
+    if not _is_administrator(actor):
+        raise Forbidden(_("Only administrators decide on these requests."))
+    if request.status != AdminRequest.Status.PENDING:
+        raise Conflict(_("This request has been decided already."))
+    if request.requested_by_id == actor.pk:
+        raise Forbidden(
+            _("A second administrator must approve this: you cannot approve your own request.")
+        )
+    if request.target_id == actor.pk:
+        raise Forbidden(_("A change to your own account is approved by another administrator."))
+    target = request.target
+    if request.kind == AdminRequest.Kind.PASSWORD_SET:
+        _apply_password(
+            actor=actor,
+            user=target,
+            encoded_password=request.payload["password"],
+            request_id=request.pk,
+        )
+    elif request.kind == AdminRequest.Kind.SECOND_FACTOR_REMOVE:
+        _apply_device_removal(
+            actor=actor,
+            user=target,
+            device_ids=request.payload["device_ids"],
+            request_id=request.pk,
+        )
+    elif request.kind == AdminRequest.Kind.ROLE_CHANGE:
+        _apply_role(actor=actor, user=target, role=request.payload["role"], request_id=request.pk)
+    _decide(actor=actor, request=request, status=AdminRequest.Status.APPROVED)
+    return request
+
+
+@transaction.atomic
+def admin_request_reject(*, actor: User, request_id: int) -> AdminRequest:
+    request = AdminRequest.objects.select_for_update().get(pk=request_id)
+    if not _is_administrator(actor):
+        raise Forbidden(_("Only administrators decide on these requests."))
+    if request.status != AdminRequest.Status.PENDING:
+        raise Conflict(_("This request has been decided already."))
+    _decide(actor=actor, request=request, status=AdminRequest.Status.REJECTED)
+    return request
+
+
+def _decide(*, actor: User, request: AdminRequest, status: str) -> None:
+    request.status = status
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.payload = {k: v for k, v in request.payload.items() if k != "password"}
+    request.save(update_fields=["status", "decided_by", "decided_at", "payload"])
+    audit_record(
+        actor=actor,
+        action="admin.request.approve"
+        if status == AdminRequest.Status.APPROVED
+        else "admin.request.reject",
+        object_type="admin_request",
+        object_ref=str(request.pk),
+        detail={"kind": request.kind, "user_id": request.target_id},
+    )
+
+
+@transaction.atomic
+def login_throttle_reset(*, actor: User, attempt_ids: list[int]) -> int:
+    """Delete sign-in throttling records (django-axes), audited (how many, never who)."""
+    from axes.models import AccessAttempt
+
+    deleted, _by_type = AccessAttempt.objects.filter(pk__in=attempt_ids).delete()
+    audit_record(
+        actor=actor,
+        action="admin.login_throttle.reset",
+        object_type="login_throttle",
+        object_ref="-",
+        detail={"records": deleted},
+    )
+    return deleted

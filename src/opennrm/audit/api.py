@@ -5,10 +5,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from pydantic import AwareDatetime
 
 from opennrm.audit.selectors import audit_entries_for, audit_verify
 from opennrm.audit.services import audit_record
+from opennrm.core.schemas import BoundedAwareDatetime
 
 router = Router(tags=["audit"])
 
@@ -32,8 +32,8 @@ class AuditFilters(Schema):
     action: str = ""
     object_ref: str = ""
     username: str = ""
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: BoundedAwareDatetime | None = None
+    until: BoundedAwareDatetime | None = None
     page: int = Field(1, ge=1, le=10_000)
     page_size: int = Field(50, ge=1, le=500)
 

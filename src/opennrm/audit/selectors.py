@@ -1,13 +1,18 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import AUDIT_ROLES
+from opennrm.audit import anchor
 from opennrm.audit.chain import GENESIS_HASH, VerifyReport, verify_entries
 from opennrm.audit.models import AuditEntry, AuditHead
 from opennrm.core.errors import Forbidden
@@ -58,10 +63,104 @@ def _rows() -> Iterator[dict[str, Any]]:
     yield from AuditEntry.objects.order_by("id").values(*_FIELDS).iterator(chunk_size=2000)
 
 
-def audit_verify() -> VerifyReport:
+def _verify_now() -> VerifyReport:
     head = AuditHead.objects.filter(pk=1).first()
     return verify_entries(
         _rows(),
         head_seq=head.last_seq if head else 0,
         head_hash=head.last_hash if head else GENESIS_HASH,
     )
+
+
+def audit_verify() -> VerifyReport:
+    """Recompute the chain. On PostgreSQL the head and the entries come from one snapshot."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return _verify_now()
+    return _verify_now()
+
+
+# --- signed checkpoints (see opennrm.audit.anchor) ------------------------------------
+
+
+def audit_keyring() -> anchor.KeyRing:
+    """The configured keys (raises anchor.AuditKeyError when one cannot be read)."""
+    return anchor.keyring_from(
+        key_file=settings.OPENNRM_AUDIT_KEY_FILE,
+        key_text=settings.OPENNRM_AUDIT_SIGNING_KEY,
+        verify_keys=settings.OPENNRM_AUDIT_VERIFY_KEYS,
+    )
+
+
+class CheckpointRefused(Exception):
+    """No checkpoint is signed over a chain that does not verify."""
+
+
+def audit_checkpoint(
+    *, keyring: anchor.KeyRing | None = None, now: Callable[[], datetime] = timezone.now
+) -> dict[str, Any]:
+    """Verify the chain, then sign its head: a checkpoint document to store elsewhere.
+
+    The signed position is the last entry the verification read, so the
+    checkpoint always names a state the log really had. A chain that does not
+    verify is never signed (that would anchor the tampering).
+    """
+    keyring = keyring or audit_keyring()
+    if keyring.signing is None:
+        raise anchor.AuditKeyError(
+            "no audit signing key: set OPENNRM_AUDIT_KEY_FILE or OPENNRM_AUDIT_SIGNING_KEY "
+            "(make one with `opennrm audit keys generate`)"
+        )
+    report = audit_verify()
+    for _retry in range(2):  # SQLite: a write between reading the entries and the head
+        if report.ok:
+            break
+        report = audit_verify()
+    if not report.ok:
+        raise CheckpointRefused(
+            "the audit chain does not verify; no checkpoint signed: " + report.problems[0]
+        )
+    return anchor.checkpoint_sign(
+        seq=report.last_seq, head_hash=report.last_hash, private=keyring.signing, now=now
+    )
+
+
+@dataclass
+class CheckpointReport:
+    chain: VerifyReport
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and not self.problems
+
+
+def audit_verify_checkpoints(
+    docs: Iterable[dict[str, Any]], *, keyring: anchor.KeyRing | None = None
+) -> CheckpointReport:
+    """Verify the chain and that the log still contains the state of every checkpoint."""
+    keyring = keyring or audit_keyring()
+    report = CheckpointReport(chain=audit_verify())
+    valid: list[dict[str, Any]] = []
+    for doc in docs:
+        report.checkpoints += 1
+        try:
+            anchor.checkpoint_check_signature(doc, keyring.verifying)
+        except anchor.CheckpointError as exc:
+            where = f"#{doc.get('seq')}" if isinstance(doc, dict) else "?"
+            report.problems.append(f"checkpoint {where}: {exc}")
+            continue
+        valid.append(doc)
+    hashes = dict(
+        AuditEntry.objects.filter(seq__in={doc["seq"] for doc in valid}).values_list(
+            "seq", "entry_hash"
+        )
+    )
+    last = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    for doc in valid:
+        problem = anchor.checkpoint_problem(doc, hash_at=hashes.get(doc["seq"]), last_seq=last)
+        if problem:
+            report.problems.append(problem)
+    return report

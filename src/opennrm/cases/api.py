@@ -10,7 +10,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
-from pydantic import AwareDatetime, ConfigDict
 
 from opennrm.accounts.models import Agency, User
 from opennrm.cases import selectors, services
@@ -29,6 +28,7 @@ from opennrm.cases.policy import CASE_FIELDS, PERSON_FIELDS
 from opennrm.cases.selectors import CaseAccess
 from opennrm.cases.workflow import TRANSITIONS, State
 from opennrm.core.errors import NotFound, ValidationFailed
+from opennrm.core.schemas import JsonDate, JsonDateTime, JsonIn, json_code, omittable
 
 router = Router(tags=["cases"])
 
@@ -37,8 +37,8 @@ def _actor(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
-class _Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(JsonIn):
+    """Request bodies: strict JSON, unknown fields refused (opennrm.core.schemas)."""
 
 
 class CaseOut(Schema):
@@ -139,7 +139,7 @@ class CasePage(Schema):
 
 
 class CaseCreateIn(_Strict):
-    exploitation_type: ExploitationType = ExploitationType.UNKNOWN
+    exploitation_type: json_code(ExploitationType) = ExploitationType.UNKNOWN
     region: str = Field("", max_length=100)
     is_child: bool = False
     summary: str = Field("", max_length=5000)
@@ -149,12 +149,13 @@ class CaseCreateIn(_Strict):
 
 class CaseUpdateIn(_Strict):
     version: int
-    exploitation_type: ExploitationType | None = None
-    region: str | None = Field(None, max_length=100)
-    is_child: bool | None = None
-    summary: str | None = Field(None, max_length=5000)
-    forced_criminality: bool | None = None
-    forced_criminality_note: str | None = Field(None, max_length=2000)
+    # each may be left out, none may be null
+    exploitation_type: json_code(ExploitationType) = omittable()
+    region: str = omittable(max_length=100)
+    is_child: bool = omittable()
+    summary: str = omittable(max_length=5000)
+    forced_criminality: bool = omittable()
+    forced_criminality_note: str = omittable(max_length=2000)
 
 
 class TransitionIn(_Strict):
@@ -163,7 +164,7 @@ class TransitionIn(_Strict):
     reason: str = Field("", max_length=5000)
     screening_outcome: str = ""
     referral_agency_id: int | None = None
-    legal_basis: LegalBasis | None = None
+    legal_basis: json_code(LegalBasis) | None = None
     legal_basis_note: str = Field("", max_length=1000)
 
 
@@ -172,7 +173,7 @@ class PersonIn(_Strict):
     given_name: str = Field("", max_length=150)
     family_name: str = Field("", max_length=150)
     other_names: str = Field("", max_length=300)
-    date_of_birth: date | None = None
+    date_of_birth: JsonDate | None = None
     age_band: str = Field("", max_length=16)
     gender: str = Field("", max_length=32)
     citizenship: str = Field("", max_length=100)
@@ -199,18 +200,18 @@ class PersonOut(Schema):
 
 
 class ConsentIn(_Strict):
-    kind: ConsentKind
+    kind: json_code(ConsentKind)
     given: bool = True
-    purpose: AccessPurpose | None = None
+    purpose: json_code(AccessPurpose) | None = None
     recipient_agency_id: int | None = None
     service_ref: str = Field("", max_length=64)
     partner: str = Field("", max_length=100)
     fields: list[str] = Field(default_factory=list, max_length=len(PERSON_FIELDS))
-    obtained_on: date
-    method: ConsentMethod
+    obtained_on: JsonDate
+    method: json_code(ConsentMethod)
     interpreter_language: str = Field("", max_length=8)
-    guardian: GuardianRole = GuardianRole.NONE
-    expires_on: date | None = None
+    guardian: json_code(GuardianRole) = GuardianRole.NONE
+    expires_on: JsonDate | None = None
 
 
 class ConsentOut(Schema):
@@ -237,7 +238,7 @@ class AnonymousIn(_Strict):
 
 class AccessRequestIn(_Strict):
     reference: str = Field(..., max_length=32)
-    purpose: AccessPurpose
+    purpose: json_code(AccessPurpose)
     reason: str = Field(..., max_length=1000)
 
 
@@ -248,10 +249,10 @@ class AccessRequestOut(Schema):
 class GrantIn(_Strict):
     agency_id: int | None = None
     user_id: int | None = None
-    purpose: AccessPurpose
+    purpose: json_code(AccessPurpose)
     note: str = Field("", max_length=500, description="kept on the grant only; no personal data")
-    expires_at: AwareDatetime
-    legal_basis: LegalBasis | None = None
+    expires_at: JsonDateTime
+    legal_basis: json_code(LegalBasis) | None = None
     legal_basis_note: str = Field("", max_length=1000)
 
 
@@ -480,23 +481,35 @@ def grant_create(request: HttpRequest, reference: str, payload: GrantIn) -> Stat
     agency = grantee = None
     if payload.agency_id is not None:
         agency = Agency.objects.filter(pk=payload.agency_id).first()
-        if agency is None:
-            raise ValidationFailed("No agency with this id.", field="agency_id")
     if payload.user_id is not None:
         grantee = User.objects.filter(pk=payload.user_id, is_active=True).first()
-        if grantee is None:
-            raise ValidationFailed("No active user with this id.", field="user_id")
-    grant = services.grant_create(
-        actor=user,
-        case=case,
-        agency=agency,
-        user=grantee,
-        purpose=payload.purpose,
-        note=payload.note,
-        expires_at=payload.expires_at,
-        legal_basis=payload.legal_basis or "",
-        legal_basis_note=payload.legal_basis_note,
+    missing_agency = payload.agency_id is not None and agency is None
+    if payload.user_id is not None and grantee is None:
+        # stands in for the missing user: refused exactly where a user who does not work
+        # with cases is, so an unknown id reads like any existing one that cannot receive it
+        grantee = User(role="")
+    unknown = ValidationFailed(
+        "No agency or active case-working user with this id.",
+        field="agency_id" if payload.agency_id is not None else "user_id",
     )
+    try:
+        grant = services.grant_create(
+            actor=user,
+            case=case,
+            # a missing agency is refused after the permission checks (nothing to learn
+            # for someone who may not share); agencies are listed to those who may
+            agency=None if missing_agency else agency,
+            user=None if missing_agency else grantee,
+            purpose=payload.purpose,
+            note=payload.note,
+            expires_at=payload.expires_at,
+            legal_basis=payload.legal_basis or "",
+            legal_basis_note=payload.legal_basis_note,
+        )
+    except ValidationFailed as exc:
+        if missing_agency or exc.field == "user":
+            raise unknown from None
+        raise
     return Status(201, grant)
 
 

@@ -1017,6 +1017,7 @@ def access_request_create(
             case=case,
             object_id=request.pk,
             dedupe=f"access_requested:{request.pk}",
+            params={"purpose": purpose},
         )
     return request
 
@@ -1065,6 +1066,7 @@ def access_request_decide(
             case=case,
             object_id=request.pk,
             dedupe=f"access_answered:{request.pk}",
+            params={"decision": "approved" if approve else "refused"},
         )
     return request
 
@@ -1156,6 +1158,7 @@ def handover_decide(*, actor: User, handover: Handover, accept: bool, answer: st
             case=case,
             object_id=handover.pk,
             dedupe=f"handover_answered:{handover.pk}",
+            params={"decision": "accepted" if accept else "declined"},
         )
     return handover
 
@@ -1164,7 +1167,13 @@ def handover_decide(*, actor: User, handover: Handover, accept: bool, answer: st
 
 
 def notify_users_about(
-    users: list[User], *, kind: str, case: Case, object_id: int | None, dedupe: str
+    users: list[User],
+    *,
+    kind: str,
+    case: Case,
+    object_id: int | None,
+    dedupe: str,
+    params: dict[str, Any] | None = None,
 ) -> None:
     if not apps.is_installed("opennrm.notifications"):
         return
@@ -1176,11 +1185,18 @@ def notify_users_about(
         case_reference=case.reference,
         object_id=object_id,
         dedupe_key=dedupe,
+        params=params,
     )
 
 
 def notify_agency_about(
-    agency: Agency, *, kind: str, case: Case, object_id: int | None, dedupe: str
+    agency: Agency,
+    *,
+    kind: str,
+    case: Case,
+    object_id: int | None,
+    dedupe: str,
+    params: dict[str, Any] | None = None,
 ) -> None:
     if not apps.is_installed("opennrm.notifications"):
         return
@@ -1192,4 +1208,5 @@ def notify_agency_about(
         case_reference=case.reference,
         object_id=object_id,
         dedupe_key=dedupe,
+        params=params,
     )

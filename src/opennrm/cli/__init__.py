@@ -24,7 +24,10 @@ _LAZY_COMMANDS: dict[str, str] = {
     "manage": "opennrm.cli.app:manage",
     "demo-code": "opennrm.cli.app:demo_code",
     "online": "opennrm.cli.app:online",
+    "stats": "opennrm.stats.cli:stats",
     "directory": "opennrm.cli.directory:directory",
+    "notify": "opennrm.cli.notify:notify",
+    "exchange": "opennrm.exchange.cli:exchange",
 }
 
 

@@ -16,6 +16,7 @@ import csv
 import hashlib
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,59 +169,96 @@ _input = click.option(
 _text = click.option("--text-column", required=True, help="Name of the text column.")
 
 
+def _training_files(inputs: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for path in inputs:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.csv") if p.is_file())
+            if not found:
+                raise click.UsageError(f"{path}: no .csv file in this directory")
+            files.extend(found)
+        else:
+            files.append(path)
+    return files
+
+
 @monitor.command()
-@_input
+@click.option(
+    "--input",
+    "inputs",
+    required=True,
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="CSV file with a header row, or a directory of them; repeat for several.",
+)
 @_text
 @click.option("--label-column", required=True, help="Column with 0/1 (or true/false) labels.")
 @click.option("--model", "model_dir", required=True, type=click.Path(path_type=Path))
-@click.option("--folds", default=5, show_default=True, type=click.IntRange(min=2))
+@click.option("--folds", default=3, show_default=True, type=click.IntRange(min=2))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--flags", "flags_path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--false-alarm-rate",
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Choose the threshold that flags at most this share of the ordinary (label 0) "
+    "rows, out-of-fold (default: the threshold of best F1).",
+)
 def train(
-    input_path: Path,
+    inputs: tuple[Path, ...],
     text_column: str,
     label_column: str,
     model_dir: Path,
     folds: int,
     seed: int,
     flags_path: Path | None,
+    false_alarm_rate: float | None,
 ) -> None:
-    """Train the calibrated risk model; print cross-validated metrics."""
+    """Train the calibrated risk model on one or more labelled CSV files; print CV metrics."""
     from opennrm.monitoring._flags import load_flags
     from opennrm.monitoring._model import ModelConfig, save_model
     from opennrm.monitoring.scoring import train_risk_model
 
-    _, rows = _open_csv(input_path, text_column, label_column)
     texts: list[str] = []
     labels: list[int] = []
     digest = hashlib.sha256()
-    for i, row in enumerate(rows):
-        raw = (row.get(label_column) or "").strip().lower()
-        if raw in _TRUE:
-            labels.append(1)
-        elif raw in _FALSE:
-            labels.append(0)
-        else:
-            raise click.UsageError(
-                f"{input_path}: column {label_column!r} line {i + 2}: label {raw!r} is not 0/1"
-            )
-        text = row.get(text_column) or ""
-        texts.append(text)
-        digest.update(f"{labels[-1]}\x1f{text}\x1e".encode())
+    files = _training_files(inputs)
+    for input_path in files:
+        _, rows = _open_csv(input_path, text_column, label_column)
+        for i, row in enumerate(rows):
+            raw = (row.get(label_column) or "").strip().lower()
+            if raw in _TRUE:
+                labels.append(1)
+            elif raw in _FALSE:
+                labels.append(0)
+            else:
+                raise click.UsageError(
+                    f"{input_path}: column {label_column!r} line {i + 2}: label {raw!r} is not 0/1"
+                )
+            text = row.get(text_column) or ""
+            texts.append(text)
+            digest.update(f"{labels[-1]}\x1f{text}\x1e".encode())
+    input_path = files[0] if len(files) == 1 else Path(f"{len(files)} files")
     counts = Counter(labels)
     if min(counts[0], counts[1]) < folds:
         raise click.UsageError(
             f"{input_path}: column {label_column!r} needs at least {folds} rows of each label "
             f"(has {counts[1]} positive, {counts[0]} negative)"
         )
-    click.echo(f"training on {len(labels)} rows ({counts[1]} positive), {folds}-fold CV", err=True)
+    click.echo(
+        f"training on {len(labels)} rows ({counts[1]} positive) from {len(files)} file(s), "
+        f"{folds}-fold CV",
+        err=True,
+    )
+    started = time.process_time()
     report = train_risk_model(
         texts,
         labels,
         flags=load_flags(flags_path),
         config=ModelConfig(cv_folds=folds, seed=seed),
         data_sha256=digest.hexdigest(),
+        false_alarm_rate=false_alarm_rate,
     )
+    cpu = time.process_time() - started
     save_model(report.model, model_dir)
     click.echo(
         f"{'scorer':<10} {'thr':>5} {'prec':>6} {'recall':>6} {'F1':>6} {'AUC':>6} {'Brier':>6}"
@@ -243,7 +281,10 @@ def train(
             f"  {b.lower:.1f}-{b.upper:.1f}: {b.mean_predicted:.3f} -> "
             f"{b.observed_rate:.3f} ({b.count})"
         )
-    click.echo(f"model saved to {model_dir} (threshold {report.model.threshold:.3f})")
+    click.echo(
+        f"model saved to {model_dir} (threshold {report.model.threshold:.3f}, "
+        f"{report.model.manifest['threshold_rule']}; trained in {cpu:.1f} CPU-s)"
+    )
 
 
 @monitor.command()

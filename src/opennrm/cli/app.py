@@ -147,6 +147,9 @@ def demo(cases: int, do_serve: bool, host: str, port: int) -> None:
         click.echo(f"Loading synthetic demo data ({cases} cases)…")
         summary = load_demo(cases=cases)
         users, password = summary.users, summary.password
+    from opennrm.online.model import ensure_default_model
+
+    click.echo(ensure_default_model())
     click.echo(f"\nDemo logins (synthetic data only; password for all: {password}):")
     for username, role, agency in users:
         click.echo(f"  {username:<16} {role:<28} {agency}")
@@ -238,22 +241,216 @@ def audit() -> None:
     """Audit-log tools."""
 
 
-@audit.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 if any entry was altered, removed or reordered."""
-    _setup()
-    from opennrm.audit.selectors import audit_verify as verify
+def _load_checkpoint_docs(
+    files: tuple[str, ...], checkpoints_dir: str | None, append_logs: tuple[str, ...]
+) -> list[dict[str, object]]:
+    from opennrm.audit.anchor import CheckpointError, read_checkpoints
 
-    report = verify()
-    if report.ok:
+    paths = [Path(p) for p in files]
+    if checkpoints_dir:
+        paths += sorted(p for p in Path(checkpoints_dir).glob("*.json") if p.is_file())
+    paths += [Path(p) for p in append_logs]
+    docs: list[dict[str, object]] = []
+    for path in paths:
+        try:
+            docs += read_checkpoints(path.read_text(encoding="utf-8"), source=str(path))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"cannot read checkpoints from {path}: {exc}") from exc
+        except CheckpointError as exc:
+            raise click.ClickException(str(exc)) from exc
+    return docs
+
+
+@audit.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A checkpoint file from `opennrm audit checkpoint --output` (repeatable).",
+)
+@click.option(
+    "--checkpoints-dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Every *.json checkpoint in this folder.",
+)
+@click.option(
+    "--append-log",
+    "append_logs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Every checkpoint in an append log from `opennrm audit checkpoint --append-to`.",
+)
+def audit_verify(
+    checkpoint_files: tuple[str, ...], checkpoints_dir: str | None, append_logs: tuple[str, ...]
+) -> None:
+    """Recompute the hash chain; exit 1 if any entry was altered, removed or reordered.
+
+    With checkpoints, also exit 1 when the log no longer contains a signed state
+    (rewritten and re-hashed, cut at the end, or rolled back to an older copy).
+    """
+    docs = _load_checkpoint_docs(checkpoint_files, checkpoints_dir, append_logs)
+    _setup()
+    from opennrm.audit.anchor import AuditKeyError
+    from opennrm.audit.selectors import audit_verify as verify
+    from opennrm.audit.selectors import audit_verify_checkpoints
+
+    wanted = bool(checkpoint_files or checkpoints_dir or append_logs)
+    if wanted and not docs:
+        raise click.ClickException("no checkpoint found in the given files")
+    try:
+        checked = audit_verify_checkpoints(docs) if wanted else None
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    report = checked.chain if checked is not None else verify()
+    problems = [*report.problems, *(checked.problems if checked is not None else [])]
+    if not problems:
+        anchored = f"; {checked.checkpoints} signed checkpoint(s) hold" if checked else ""
         click.echo(
             f"OK: {report.checked} entries, chain head #{report.last_seq} {report.last_hash}"
+            f"{anchored}"
         )
         return
-    click.echo(f"BROKEN: {len(report.problems)} problem(s) in {report.checked} entries", err=True)
-    for problem in report.problems[:100]:
+    click.echo(f"BROKEN: {len(problems)} problem(s) in {report.checked} entries", err=True)
+    for problem in problems[:100]:
         click.echo(f"  {problem}", err=True)
     sys.exit(1)
+
+
+def _send_to_syslog(line: str, address: str) -> None:
+    import logging
+    import logging.handlers
+
+    target: str | tuple[str, int] = address
+    if not address.startswith("/") and ":" in address:
+        host, _sep, port = address.rpartition(":")
+        target = (host.strip("[]"), int(port))
+    handler = logging.handlers.SysLogHandler(
+        address=target, facility=logging.handlers.SysLogHandler.LOG_AUTHPRIV
+    )
+    try:
+        record = logging.LogRecord(
+            "opennrm.audit",
+            logging.WARNING,
+            __file__,
+            0,
+            "opennrm-audit-checkpoint %s",
+            (line,),
+            None,
+        )
+        handler.emit(record)
+    finally:
+        handler.close()
+
+
+@audit.command("checkpoint")
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the checkpoint (JSON) here.")
+@click.option(
+    "--append-to",
+    type=click.Path(dir_okay=False),
+    help="Append it as one line to this log (on another volume). Refused when the database "
+    "no longer contains the last checkpoint already there.",
+)
+@click.option(
+    "--syslog",
+    is_flag=True,
+    help="Also send it to syslog (OPENNRM_AUDIT_SYSLOG_ADDRESS: a socket path or host:port).",
+)
+def audit_checkpoint(output: str | None, append_to: str | None, syslog: bool) -> None:
+    """Sign the audit chain's head (sequence number, hash, time, key id) with the audit key."""
+    _setup()
+    import json
+    import os
+
+    from django.conf import settings
+
+    from opennrm.audit.anchor import AuditKeyError, checkpoint_line
+    from opennrm.audit.selectors import (
+        CheckpointRefused,
+        audit_verify_checkpoints,
+    )
+    from opennrm.audit.selectors import audit_checkpoint as make_checkpoint
+
+    if append_to and Path(append_to).exists():
+        previous = _load_checkpoint_docs((), None, (append_to,))
+        if previous:
+            report = audit_verify_checkpoints(previous[-1:])
+            if not report.ok:
+                click.echo("REFUSED: the log no longer holds the last stored checkpoint", err=True)
+                for problem in [*report.chain.problems, *report.problems][:100]:
+                    click.echo(f"  {problem}", err=True)
+                sys.exit(1)
+    try:
+        doc = make_checkpoint()
+    except (AuditKeyError, CheckpointRefused) as exc:
+        raise click.ClickException(str(exc)) from exc
+    line = checkpoint_line(doc)
+    if output:
+        Path(output).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if append_to:
+        fd = os.open(append_to, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, (line + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    if syslog:
+        _send_to_syslog(line, settings.OPENNRM_AUDIT_SYSLOG_ADDRESS)
+    if not (output or append_to):
+        click.echo(line)
+    else:
+        click.echo(f"checkpoint #{doc['seq']} {doc['head_hash']} signed with key {doc['key_id']}")
+
+
+@audit.group("keys")
+def audit_keys() -> None:
+    """The Ed25519 key that signs audit checkpoints."""
+
+
+@audit_keys.command("generate")
+@click.option(
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Private key file to create (PEM, mode 0600). Keep it off the database host's disk "
+    "backups; point OPENNRM_AUDIT_KEY_FILE at it.",
+)
+def audit_keys_generate(output: str) -> None:
+    """Make a new signing key; print its key id and public key."""
+    import os
+
+    from opennrm.audit import anchor
+
+    private = anchor.generate_private_key()
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise click.ClickException(f"{output} exists already; not overwritten") from exc
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(anchor.private_key_pem(private))
+    public = private.public_key()
+    click.echo(f"key id:     {anchor.key_id(public)}")
+    click.echo(f"public key: {anchor.public_key_text(public)}")
+    click.echo(
+        "When rotating, add the OLD public key to OPENNRM_AUDIT_VERIFY_KEYS so that older "
+        "checkpoints still verify."
+    )
+
+
+@audit_keys.command("show")
+def audit_keys_show() -> None:
+    """Show the configured signing key and every key accepted for verifying."""
+    _setup()
+    from opennrm.audit import anchor
+    from opennrm.audit.selectors import audit_keyring
+
+    try:
+        ring = audit_keyring()
+    except anchor.AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"signing key: {ring.signing_key_id or 'none configured'}")
+    for kid, public in ring.verifying.items():
+        click.echo(f"verifies:    {kid}  {anchor.public_key_text(public)}")
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -278,7 +475,12 @@ def online() -> None:
 )
 @click.option("--format", "fmt", default="auto", show_default=True)
 @click.option("--text-column", default=None, help="CSV text column.")
-def online_import(path: str, username: str, fmt: str, text_column: str | None) -> None:
+@click.option(
+    "--time-zone", default=None, help="Read times without an offset in this zone (Europe/Kyiv)."
+)
+def online_import(
+    path: str, username: str, fmt: str, text_column: str | None, time_zone: str | None
+) -> None:
     """Ingest, score and cluster a file into the alert queue of USER's agency."""
     _setup()
     from pathlib import Path
@@ -297,6 +499,7 @@ def online_import(path: str, username: str, fmt: str, text_column: str | None) -
             source_name=Path(path).name,
             fmt=fmt,
             text_column=text_column,
+            time_zone=time_zone,
         )
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
@@ -305,6 +508,26 @@ def online_import(path: str, username: str, fmt: str, text_column: str | None) -
     )
     for problem in run.problems[:20]:
         click.echo(f"  skipped {problem['where']}: {problem['why']}", err=True)
+
+
+@online.command("retrain")
+@click.option("--shared/--no-shared", default=True, help="Also train on the shared data sets.")
+@click.option("--false-alarm-rate", default=0.02, show_default=True, type=click.FloatRange(0, 0.5))
+def online_retrain(shared: bool, false_alarm_rate: float) -> None:
+    """Retrain the app's model from reviewers' labels (and the shared data sets)."""
+    _setup()
+    from opennrm.online.model import NotEnoughData, model_dir, model_train
+
+    try:
+        report = model_train(shared=shared, false_alarm_rate=false_alarm_rate)
+    except NotEnoughData as exc:
+        raise click.ClickException(str(exc)) from exc
+    m = report.combined_metrics
+    click.echo(
+        f"trained on {report.model.manifest['n_samples']} posts "
+        f"({', '.join(report.model.manifest['training_sources'])}); out-of-fold precision "
+        f"{m.precision:.3f}, recall {m.recall:.3f}; saved to {model_dir()}"
+    )
 
 
 @online.command("feedback")

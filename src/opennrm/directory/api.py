@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
@@ -147,3 +147,32 @@ def service_capacity(request: HttpRequest, service_id: str, payload: CapacityIn)
         expected_version=payload.version,
     )
     return _detail(selectors.service_get(service.pk), user)
+
+
+class RankIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    needs: list[ServiceType] = Field(default_factory=list, max_length=8)
+    language: str | None = Field(None, max_length=8, description="ISO 639-1 code")
+    gender: Literal["female", "male", ""] | None = None
+    age: int | None = Field(None, ge=0, le=130)
+    region: str | None = Field(None, max_length=100)
+    country: str = Field("UA", pattern="^[A-Z]{2}$")
+    nationality: str | None = Field(None, max_length=50)
+
+
+class RankedOut(Schema):
+    service: ServiceOut
+    score: float
+    eligible: bool
+    reasons: list[str]
+    problems: list[str]
+
+
+@router.post(
+    "/rank",
+    response={200: list[RankedOut], **_ERRORS},
+    summary="Services ranked for what is known of a person (in the body: nothing is stored)",
+)
+def service_rank(request: HttpRequest, payload: RankIn) -> list[selectors.RankedService]:
+    return selectors.services_ranked(**payload.model_dump())

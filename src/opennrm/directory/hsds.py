@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
-from opennrm.directory.models import Location, Service
+from opennrm.directory.models import Location, Service, ServiceType
 
 HSDS_VERSION = "3.0"
 SCHEMA_PATH = Path(__file__).parent / "schema" / "hsds-3.0-service.schema.json"
@@ -98,6 +98,22 @@ def _message(error: SchemaError) -> str:
     return _("not valid here")
 
 
+TAXONOMY = "OpenNRM service types"
+
+
+def service_type_of(record: dict[str, Any]) -> str | None:
+    """The service type: ``x-opennrm.service_type``, else the first HSDS attribute whose
+    taxonomy term code is one of OpenNRM's service types (the standard HSDS way to classify)."""
+    ext = record.get("x-opennrm") or {}
+    if ext.get("service_type"):
+        return str(ext["service_type"])
+    for attribute in record.get("attributes", []):
+        code = (attribute.get("taxonomy_term") or {}).get("code", "")
+        if code in ServiceType.values:
+            return str(code)
+    return None
+
+
 def record_errors(record: Any) -> list[FieldError]:
     """Everything wrong with one record (empty: it can be imported)."""
     if not isinstance(record, dict):
@@ -106,6 +122,17 @@ def record_errors(record: Any) -> list[FieldError]:
     found = [FieldError(_path(e), _message(e)) for e in errors[:MAX_ERRORS_PER_RECORD]]
     if found:
         return found
+    if service_type_of(record) is None:
+        found.append(
+            FieldError(
+                "x-opennrm.service_type",
+                _(
+                    "required but missing: give x-opennrm.service_type, or an attribute whose "
+                    "taxonomy_term code is a service type (%(codes)s)"
+                )
+                % {"codes": ", ".join(ServiceType.values)},
+            )
+        )
     low, high = record.get("minimum_age"), record.get("maximum_age")
     if low is not None and high is not None and low > high:
         found.append(FieldError("minimum_age", _("is above maximum_age")))
@@ -150,7 +177,7 @@ def _time(value: str) -> str:
 
 def parse_record(record: dict[str, Any]) -> ParsedService:
     """Field values of a record that passed ``record_errors``."""
-    ext = record["x-opennrm"]
+    ext = record.get("x-opennrm", {})
     org = record.get("organization")
     org_fields = None
     agency_name = None
@@ -169,7 +196,7 @@ def parse_record(record: dict[str, Any]) -> ParsedService:
     fields: dict[str, Any] = {
         "name": record["name"].strip(),
         "description": record.get("description", ""),
-        "service_type": ext["service_type"],
+        "service_type": service_type_of(record),
         "status": record["status"],
         "email": record.get("email", ""),
         "url": record.get("url", ""),
@@ -255,6 +282,10 @@ def _sub_id(parent: uuid.UUID, kind: str, key: str) -> str:
     return str(uuid.uuid5(_NS, f"{parent}:{kind}:{key}"))
 
 
+def _term_id(code: str) -> str:
+    return str(uuid.uuid5(_NS, f"taxonomy_term:{code}"))
+
+
 def _location_record(location: Location) -> dict[str, Any]:
     record: dict[str, Any] = {
         "id": str(location.id),
@@ -324,6 +355,18 @@ def service_record(service: Service) -> dict[str, Any]:
         "service_at_locations": [
             {"id": str(link.id), "location": _location_record(link.location)}
             for link in service.at_locations.all()
+        ],
+        "attributes": [
+            {
+                "id": _sub_id(service.id, "attribute", service.service_type),
+                "taxonomy_term_id": _term_id(service.service_type),
+                "taxonomy_term": {
+                    "id": _term_id(service.service_type),
+                    "code": service.service_type,
+                    "name": str(ServiceType(service.service_type).label),
+                    "taxonomy": TAXONOMY,
+                },
+            }
         ],
         "x-opennrm": {
             "service_type": service.service_type,

@@ -89,6 +89,13 @@ def note_text(note: Note) -> str:
     if code == "places_free":
         count = int(note.param("count"))
         return ngettext("%(count)s place free", "%(count)s places free", count) % {"count": count}
+    if code == "places_stale":
+        days = int(note.param("days"))
+        return ngettext(
+            "Free places last updated %(days)s day ago: call to check",
+            "Free places last updated %(days)s days ago: call to check",
+            days,
+        ) % {"days": days}
     if code == "full":
         return _("Full: no places free")
     if code == "inactive":

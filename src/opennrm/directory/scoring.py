@@ -24,6 +24,8 @@ WEIGHT_TARGETED = 0.5
 #: free places add up to this much (a handful of places is as good as many)
 WEIGHT_CAPACITY = 1.0
 CAPACITY_SATURATION = 5
+#: free places older than this many days are flagged for a phone call before referring
+CAPACITY_STALE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Offer:
     nationwide: bool = False
     capacity_total: int | None = None
     capacity_available: int | None = None
+    #: whole days since the provider last updated the free places (None: not known)
+    capacity_age_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,9 @@ def match(offer: Offer, need: Need) -> Match:
             / CAPACITY_SATURATION
         )
         reasons.append(Note("places_free", (("count", offer.capacity_available),)))
+        age = offer.capacity_age_days
+        if age is not None and age > CAPACITY_STALE_DAYS:
+            reasons.append(Note("places_stale", (("days", age),)))
     found = problems(offer, gender=need.gender, age=need.age, nationality=need.nationality)
     return Match(score=score, referable=not found, reasons=tuple(reasons), problems=tuple(found))
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import User
@@ -113,7 +115,10 @@ def capacity_editable_by(actor: User, service: Service) -> bool:
     )
 
 
-def offer_of(service: Service) -> scoring.Offer:
+def offer_of(service: Service, *, now: datetime | None = None) -> scoring.Offer:
+    age_days = None
+    if service.capacity_updated_at is not None:
+        age_days = max(0, ((now or timezone.now()) - service.capacity_updated_at).days)
     return scoring.Offer(
         service_type=service.service_type,
         status=service.status,
@@ -126,6 +131,7 @@ def offer_of(service: Service) -> scoring.Offer:
         nationwide=not service.regions,
         capacity_total=service.capacity_total,
         capacity_available=service.capacity_available,
+        capacity_age_days=age_days,
     )
 
 

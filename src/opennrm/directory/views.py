@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from opennrm.accounts.roles import CASE_ROLES
 from opennrm.core.errors import DomainError
 from opennrm.directory import selectors, services
-from opennrm.directory.forms import CapacityForm, DirectoryFilter, ImportForm
+from opennrm.directory.forms import CapacityForm, DirectoryFilter, ImportForm, MatchForm
 from opennrm.directory.models import Service
 from opennrm.directory.selectors import IMPORT_ROLES
 from opennrm.web.views import page
@@ -26,14 +27,14 @@ def service_list(request: HttpRequest) -> HttpResponse:
         regions=selectors.directory_regions(),
         languages=selectors.directory_languages(),
     )
-    filters: dict[str, Any] = {}
-    if form.is_valid():
-        filters = {k: v or None for k, v in form.cleaned_data.items()}
+    form.is_valid()  # a value no longer offered is ignored; the other filters still apply
+    filters: dict[str, Any] = {k: v or None for k, v in getattr(form, "cleaned_data", {}).items()}
     rows = selectors.services_list(**filters)
     context = {
         "form": form,
         "services": [(s, selectors.service_regions(s)) for s in rows],
         "can_import": request.user.role in IMPORT_ROLES,  # type: ignore[union-attr]
+        "can_match": request.user.role in CASE_ROLES,  # type: ignore[union-attr]
     }
     template = "directory/_service_rows.html" if request.headers.get("HX-Request") else None
     return render(request, template or "directory/service_list.html", context)
@@ -118,3 +119,25 @@ def directory_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="opennrm-directory-hsds.json"'
     return response
+
+
+@page(CASE_ROLES)
+@require_http_methods(["GET", "POST"])
+def service_match(request: HttpRequest) -> HttpResponse:
+    """Rank services for what is known of a person. The facts come in the POST body only and
+    are neither stored nor audited (they name no one); the page shows the reasons for each rank."""
+    form = MatchForm(request.POST or None, regions=selectors.directory_regions())
+    ranked = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        agency = request.user.agency  # type: ignore[union-attr]
+        ranked = selectors.services_ranked(
+            needs=data["needs"],
+            language=data["language"] or None,
+            gender=data["gender"] or None,
+            age=data["age"],
+            region=data["region"] or None,
+            country=agency.country if agency is not None else "UA",
+            nationality=data["nationality"] or None,
+        )
+    return render(request, "directory/match.html", {"form": form, "ranked": ranked})

@@ -12,6 +12,11 @@ Grammar of a term: words separated by spaces; ``*`` alone stands for any one wor
 word ending in ``*`` is a stem (prefix). Terms match at word boundaries. ``regex`` entries
 are raw regular expressions over the normalised text (write them lower-case).
 
+Speed: most posts match nothing, so a rare, expensive ``regex`` group names a ``gate``
+(word stems) and is searched only in a window around a word that starts with one of them;
+``absent`` groups without terms, and later groups marked ``lazy``, are searched only once
+the flag's other groups matched.
+
 :meth:`FlagSet.evaluate` returns the hits with their evidence (the matched words), which
 is the explanation shown to an analyst. The flag score combines hits by noisy-OR,
 ``1 - Π(1 - weight)``: in [0, 1], and adding a hit never lowers it.
@@ -69,22 +74,44 @@ class Flag:
     detector: str | None = None
     examples: tuple[str, ...] = ()
 
-    def match(self, raw_text: str, found: Mapping[int, str]) -> FlagHit | None:
+    def match(
+        self,
+        raw_text: str,
+        found: Mapping[int, str],
+        normalized: str = "",
+        matcher: _Matcher | None = None,
+    ) -> FlagHit | None:
         """The hit if this flag fires, given the matcher's ``group -> evidence`` map."""
         if self.detector == "mixed_script":
             evidence = _mixed_script_evidence(raw_text)
             if evidence is None:
                 return None
         else:
-            if not all(g in found for g in self.groups):
-                return None
-            if self.absent is not None and self.absent in found:
-                return None
-            evidence = " + ".join(found[g] for g in self.groups)
+            lazy = matcher.lazy if matcher is not None else {}
+            parts = []
+            for g in self.groups:
+                if g in found:
+                    parts.append(found[g])
+                elif g in lazy and matcher is not None:
+                    hit = matcher.search_lazy(g, normalized)
+                    if hit is None:
+                        return None
+                    parts.append(hit)
+                else:
+                    return None
+            if self.absent is not None:
+                if self.absent in lazy and matcher is not None:
+                    if matcher.search_lazy(self.absent, normalized) is not None:
+                        return None
+                elif self.absent in found:
+                    return None
+            evidence = " + ".join(parts)
         return FlagHit(self.id, self.weight, self.label["en"], evidence)
 
 
 _TOKEN_RE = re.compile(r"\w+")
+# characters searched on each side of a gate word (a gated phrase spans at most this)
+_GATE_WINDOW = 160
 
 
 class _Matcher:
@@ -109,10 +136,57 @@ class _Matcher:
         # (a word that can start a term, the alternation of ``searched`` as a pre-filter)
         self.compiled: tuple[re.Pattern[str], re.Pattern[str]] | None = None
         self.n_groups = 0
+        # gated regex groups: gid -> patterns; gate stems indexed like ``stems``
+        self.gated: dict[int, list[re.Pattern[str]]] = {}
+        self.gate_stems: dict[str, list[tuple[str, int]]] = {}
+        self.lazy: dict[int, list[re.Pattern[str]]] = {}
 
-    def add_group(self, spec: Mapping[str, Any], where: str) -> int:
+    def _add_lazy(self, spec: Mapping[str, Any], where: str) -> int:
+        gid = -1 - len(self.lazy)  # negative ids never collide with searched groups
+        terms = spec.get("terms", {})
+        if not isinstance(terms, Mapping):
+            raise FlagDataError(f"{where}: 'terms' must map a language to a list")
+        patterns: list[re.Pattern[str]] = []
+        for language, items in terms.items():
+            if language not in LANGUAGES:
+                raise FlagDataError(f"{where}: unknown language {language!r}")
+            for term in items:
+                words = normalize(term).replace("ё", "е").split(" ")
+                patterns.append(re.compile(r"(?<!\w)" + _term_regex(words)))
+        for raw in spec.get("regex", []):
+            try:
+                patterns.append(re.compile(raw))
+            except re.error as exc:
+                raise FlagDataError(f"{where}: bad regex ({exc})") from exc
+        if not patterns:
+            raise FlagDataError(f"{where}: a group needs terms or regex")
+        self.lazy[gid] = patterns
+        return gid
+
+    def search_lazy(self, gid: int, text: str) -> str | None:
+        """The first match of a lazy group in ``text`` (normalised), or ``None``."""
+        for pattern in self.lazy[gid]:
+            hit = pattern.search(text)
+            if hit is not None:
+                return hit.group()
+        return None
+
+    def add_group(self, spec: Mapping[str, Any], where: str, *, lazy: bool = False) -> int:
+        """Register a term group; its id.
+
+        ``lazy`` groups (the ``absent`` terms) are not searched by :meth:`find`, only on
+        demand by :meth:`search_lazy`, once the flag's own groups matched. A group with a
+        ``gate`` (word stems) searches its ``regex`` entries only in texts that have a
+        word starting with one of them, so a rare, expensive pattern costs nothing on
+        the other posts.
+        """
+        if lazy:
+            return self._add_lazy(spec, where)
         gid = self.n_groups
         self.n_groups += 1
+        gate = [normalize(g).replace("ё", "е") for g in spec.get("gate", [])]
+        if gate and not spec.get("regex"):
+            raise FlagDataError(f"{where}: a gate needs regex entries")
         terms = spec.get("terms", {})
         if not isinstance(terms, Mapping):
             raise FlagDataError(f"{where}: 'terms' must map a language to a list")
@@ -134,11 +208,21 @@ class _Matcher:
                     self.stems.setdefault(stem[:3], []).append((stem, gid, pattern))
                 else:
                     self.exact.setdefault(head.group(), []).append((gid, pattern))
+        compiled = []
         for raw in regexes:
             try:
-                self.searched.append((gid, re.compile(raw)))
+                compiled.append(re.compile(raw))
             except re.error as exc:
                 raise FlagDataError(f"{where}: bad regex ({exc})") from exc
+        if gate:
+            # one alternation: a single scan of the text however many patterns there are
+            joined = "|".join(f"(?:{p.pattern})" for p in compiled)
+            self.gated.setdefault(gid, []).append(re.compile(joined))
+            for stem in gate:
+                self.gate_stems.setdefault(stem[:3], []).append((stem, gid))
+                self.stems.setdefault(stem[:3], [])
+        else:
+            self.searched.extend((gid, p) for p in compiled)
         self.short_stem_lengths = tuple(sorted({len(k) for k in self.stems if len(k) < 3}))
         self.compiled = None  # rebuilt on the next find
         return gid
@@ -146,16 +230,21 @@ class _Matcher:
     def _compile(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
         from opennrm.monitoring.extract import _WORD_END, _trie_regex
 
-        stems = sorted({stem for cands in self.stems.values() for stem, _, _ in cands})
+        stems = sorted(
+            {stem for cands in self.stems.values() for stem, _, _ in cands}
+            | {stem for cands in self.gate_stems.values() for stem, _ in cands}
+        )
         alternatives = [_trie_regex(w + _WORD_END for w in self.exact), _trie_regex(stems)]
         body = "|".join(a for a in alternatives if a) or "(?!)"
         trigger = re.compile(rf"(?<!\w)(?:{body})")
-        searched_any = re.compile("|".join(f"(?:{p.pattern})" for _, p in self.searched))
+        searched_any = re.compile("|".join(f"(?:{p.pattern})" for _, p in self.searched) or "(?!)")
         self.compiled = (trigger, searched_any)
         return self.compiled
 
     def find(self, text: str) -> dict[int, str]:
         found: dict[int, str] = {}
+        pending: dict[int, int] = {}  # gated group -> position of its first gate word
+        gates = self.gate_stems
         exact, stems, short = self.exact, self.stems, self.short_stem_lengths
         trigger, searched_any = self.compiled or self._compile()
         token = _TOKEN_RE.match
@@ -168,6 +257,11 @@ class _Matcher:
             if cands:
                 self._confirm(cands, text, m.start(), found)
             for key in (word[:3], *(word[:n] for n in short)):
+                gcands = gates.get(key)
+                if gcands:
+                    for stem, gid in gcands:
+                        if gid not in pending and word.startswith(stem):
+                            pending[gid] = m.start()
                 scands = stems.get(key)
                 if scands:
                     for stem, gid, pattern in scands:
@@ -175,7 +269,16 @@ class _Matcher:
                             hit = pattern.match(text, m.start())
                             if hit is not None:
                                 found[gid] = hit.group()
-        if self.searched and searched_any.search(text) is None:
+        for gid, pos in pending.items():
+            if gid not in found:
+                # the phrase lies around its gate word: search a window, not the whole text
+                start = max(0, pos - _GATE_WINDOW)
+                for pattern in self.gated[gid]:
+                    hit = pattern.search(text, start, pos + _GATE_WINDOW)
+                    if hit is not None:
+                        found[gid] = hit.group().strip()
+                        break
+        if not self.searched or searched_any.search(text) is None:
             return found  # one search rules out every directly searched pattern
         for gid, pattern in self.searched:
             if gid not in found:
@@ -264,7 +367,7 @@ class FlagSet:
         for flag in self.flags:
             if flag.detector is None and (not found or flag.groups[0] not in found):
                 continue  # fast path: its first group did not match
-            hit = flag.match(raw_text, found)
+            hit = flag.match(raw_text, found, norm, self.matcher)
             if hit is not None:
                 hits.append(hit)
         return tuple(hits)
@@ -304,8 +407,10 @@ def parse_flags(data: Mapping[str, Any]) -> FlagSet:
         detector = item.get("detector")
         if detector is not None and detector not in DETECTORS:
             raise FlagDataError(f"{where}: unknown detector {detector!r}")
+        # a later group marked "lazy" is searched only once the groups before it matched
         groups = tuple(
-            matcher.add_group(g, f"{where} group {j}") for j, g in enumerate(item.get("groups", []))
+            matcher.add_group(g, f"{where} group {j}", lazy=bool(j and g.get("lazy")))
+            for j, g in enumerate(item.get("groups", []))
         )
         if detector is None and not groups:
             raise FlagDataError(f"{where}: needs groups or a detector")
@@ -318,7 +423,17 @@ def parse_flags(data: Mapping[str, Any]) -> FlagSet:
                 source=item["source"],
                 rationale=item["rationale"],
                 groups=groups,
-                absent=matcher.add_group(absent, f"{where} absent") if absent else None,
+                # regex-only absent groups are searched lazily (only once the flag matched);
+                # term groups ride the one indexed pass
+                absent=(
+                    matcher.add_group(
+                        absent,
+                        f"{where} absent",
+                        lazy="terms" not in absent or bool(absent.get("lazy")),
+                    )
+                    if absent
+                    else None
+                ),
                 detector=detector,
                 examples=tuple(item.get("examples", ())),
             )

@@ -34,6 +34,8 @@ class IngestReport:
     skipped: int = 0
     duplicates: int = 0
     ignored: int = 0
+    # posts kept although their date could not be read (posted_at is None: date unknown)
+    dates_unknown: int = 0
     problems: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     encodings: dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -43,6 +45,12 @@ class IngestReport:
         if len(self.problems) < MAX_PROBLEMS_KEPT:
             self.problems.append((location, reason))
 
+    def date_unknown(self, location: str, reason: str) -> None:
+        """Record a post kept without its unreadable date."""
+        self.dates_unknown += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append((location, f"{reason}; post kept, date unknown"))
+
     def merge(self, other: IngestReport) -> None:
         """Add another report's counts to this one."""
         self.read += other.read
@@ -50,6 +58,7 @@ class IngestReport:
         self.skipped += other.skipped
         self.duplicates += other.duplicates
         self.ignored += other.ignored
+        self.dates_unknown += other.dates_unknown
         room = MAX_PROBLEMS_KEPT - len(self.problems)
         self.problems.extend(other.problems[: max(room, 0)])
         self.encodings.update(other.encodings)
@@ -135,6 +144,19 @@ def parse_time(value: object, default_tz: tzinfo = UTC) -> datetime | None:
     except ValueError as exc:
         raise RecordError(f"bad time {value[:40]!r}") from exc
     return parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=default_tz)
+
+
+def lenient_time(
+    value: object, default_tz: tzinfo, report: IngestReport | None, where: str
+) -> datetime | None:
+    """:func:`parse_time`, but an unreadable date loses only the date, not the post."""
+    try:
+        return parse_time(value, default_tz)
+    except RecordError as exc:
+        if report is None:
+            raise
+        report.date_unknown(where, str(exc))
+        return None
 
 
 def read_lines(stream: io.TextIOWrapper, max_chars: int) -> Iterator[tuple[int, str | None]]:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from datetime import tzinfo
 
-from opennrm.monitoring._ingest_base import IngestReport, RecordError, check_text, parse_time
+from opennrm.monitoring._ingest_base import IngestReport, RecordError, check_text, lenient_time
 from opennrm.monitoring._post import Post
 
 _MESSAGES_RE = re.compile(r'"messages"\s*:\s*\[')
@@ -45,7 +45,7 @@ def message_text(value: object) -> str:
 
 def message_to_post(
     obj: object, *, channel: str | None, record: str, encoding: str, max_chars: int,
-    default_tz: tzinfo,
+    default_tz: tzinfo, report: IngestReport | None = None,
 ) -> Post | None:  # fmt: skip
     """One message object -> Post; ``None`` for service/empty messages."""
     if not isinstance(obj, dict):
@@ -63,7 +63,7 @@ def message_to_post(
         text,
         channel=channel,
         author=str(author) if author is not None else None,
-        posted_at=parse_time(when, default_tz),
+        posted_at=lenient_time(when, default_tz, report, record),
         record=record,
     )
 
@@ -155,7 +155,7 @@ def iter_telegram(
         try:
             post = message_to_post(
                 obj, channel=channel, record=where, encoding=encoding, max_chars=max_chars,
-                default_tz=default_tz,
+                default_tz=default_tz, report=report,
             )  # fmt: skip
         except RecordError as exc:
             report.problem(where, str(exc))

@@ -28,11 +28,32 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
+from opennrm.monitoring._contacts import (
+    PhoneCandidate,
+    find_emails,
+    find_phones,
+    find_web,
+    might_have_web,
+    parse_phone,
+    prepare_digits,
+    repair_spacing,
+)
 from opennrm.monitoring.normalize import normalize
 
-__all__ = ["DEFAULT_REGIONS", "AgeRange", "Extraction", "Money", "Place", "extract", "gazetteer"]
+__all__ = [
+    "DEFAULT_REGIONS",
+    "UNVERIFIED_MIN_CONFIDENCE",
+    "AgeRange",
+    "Extraction",
+    "Money",
+    "PhoneCandidate",
+    "Place",
+    "extract",
+    "gazetteer",
+]
 
 DEFAULT_REGIONS = ("UA", "PL", "MD", "RO", "DE")
+UNVERIFIED_MIN_CONFIDENCE = 0.5
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -75,6 +96,10 @@ class Extraction:
     ages: tuple[AgeRange, ...] = ()
     genders: tuple[str, ...] = ()
     places: tuple[Place, ...] = ()
+    # every phone candidate, verified (E.164 in ``phones``) or not; ``unverified_phones``
+    # holds the digits of the unverified ones with confidence >= UNVERIFIED_MIN_CONFIDENCE
+    phone_candidates: tuple[PhoneCandidate, ...] = ()
+    unverified_phones: tuple[str, ...] = ()
 
     @property
     def handles(self) -> tuple[str, ...]:
@@ -92,7 +117,9 @@ class Extraction:
 
     @property
     def has_contact(self) -> bool:
-        return bool(self.phones or self.emails or self.urls or self.handles)
+        return bool(
+            self.phones or self.unverified_phones or self.emails or self.urls or self.handles
+        )
 
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
@@ -101,21 +128,14 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- contacts
 
-_PHONE_CAND_RE = re.compile(r"(?<![\w+/=.-])(?:\+|00)?\(?\d(?:[ \u00a0\-.()]{0,3}\d){8,16}(?![\w])")
-_NON_DIGIT_RE = re.compile(r"\D")
 _DIGIT_RE = re.compile(r"\d")
 _CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
 _CYRILLIC_REGIONS = frozenset({"UA", "RU", "BY", "KZ", "BG", "RS", "MK"})
-_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})*\.[^\W\d_]{2,24}\b")
-_URL_RE = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'«»]+")
-_TRAIL = ".,;:!?)]}»\"'"
-_TLDS = (
-    "com|net|org|info|biz|eu|ua|pl|ru|md|ro|de|cz|sk|lt|lv|ee|uk|co|io|me|top|xyz|online|site|"
-    "shop|club|work|jobs|pro|store|tk|ml|ga|cf|gq|by|kz|ge|tr|il|ae|at|ch|nl|be|fr|it|es|pt"
+# domains of messenger links are contacts in their own right, not web sites
+_MESSENGER_DOMAINS = frozenset(
+    {"t.me", "telegram.me", "wa.me", "api.whatsapp.com", "chat.whatsapp.com"}
 )
-_DOMAIN_RE = re.compile(
-    rf"(?i)(?<![\w@.-])((?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+(?:{_TLDS}))(?![\w-])(?:/\S*)?"
-)
+_AT_TOKEN_RE = re.compile(r"\S*@\S*")
 _TG_LINK_RE = re.compile(
     r"(?i)\b(?:https?://)?(?:t|telegram)\.me/(?:s/)?(\+[\w-]+|joinchat/[\w-]+|[a-z]\w{3,31})"
 )
@@ -132,57 +152,8 @@ _WA_RE = re.compile(
 _VIBER_RE = re.compile(r"(?i)\bviber://[a-z]+\?(?:number|chatURI|uri|id)=(?:%2B|\+)?([\w%.-]+)")
 
 
-@functools.lru_cache(maxsize=4096)
 def _parse_phone(digits: str, international: bool, regions: tuple[str, ...]) -> str | None:
-    import phonenumbers  # only when a candidate needs it
-
-    fmt = phonenumbers.PhoneNumberFormat.E164
-    tries: list[tuple[str, str | None]]
-    if international:
-        tries = [("+" + digits, None)]
-    elif digits.startswith("0"):
-        tries = [(digits, r) for r in regions if r != "PL"]
-    else:
-        tries = [(digits, "PL")] if "PL" in regions and len(digits) == 9 else []
-        tries.append(("+" + digits, None))
-    valid = []
-    for number, region in tries:
-        try:
-            parsed = phonenumbers.parse(number, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(parsed):
-            valid.append(parsed)
-    if not valid:
-        return None
-    # a national number valid in several regions: prefer a mobile reading (job ads give
-    # mobiles), then the order of ``regions``
-    mobile = (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    )
-    best = next((p for p in valid if phonenumbers.number_type(p) in mobile), valid[0])
-    return str(phonenumbers.format_number(best, fmt))
-
-
-def _phones(text: str, regions: tuple[str, ...]) -> list[str]:
-    found: list[str] = []
-    for m in _PHONE_CAND_RE.finditer(text):
-        raw = m.group().lstrip("(")
-        international = raw.startswith(("+", "00"))
-        digits = _NON_DIGIT_RE.sub("", raw)
-        if raw.startswith("00"):
-            digits = digits[2:]
-        if not 9 <= len(digits) <= 15:
-            continue
-        e164 = _parse_phone(digits, international, regions)
-        if e164 is not None:
-            found.append(e164)
-    return found
-
-
-def _strip_url(url: str) -> str:
-    return url.rstrip(_TRAIL)
+    return parse_phone(digits, international, regions)
 
 
 # --------------------------------------------------------------------------- money
@@ -406,10 +377,15 @@ def extract(
 ) -> Extraction:
     """Everything this module finds in ``text`` (each list de-duplicated, in text order).
 
-    ``contacts_only=True`` finds only the contacts (phones, e-mails, URLs, Telegram,
-    WhatsApp, Viber, Instagram) – exactly as without it – and leaves domains, money, ages,
-    genders and places empty: what the pipeline keeps of a post, at about a third of the
-    cost (the money, age and place patterns are the expensive part).
+    ``contacts_only=True`` finds only the contacts (phones verified and unverified,
+    e-mails, URLs, domains, Telegram, WhatsApp, Viber, Instagram) – exactly as without it –
+    and leaves money, ages, genders and places empty: what the pipeline keeps of a post
+    (the money, age and place patterns are the expensive part).
+
+    Phone numbers that no region in ``regions`` validates are tried again with the
+    countries the text names ("... in India, call 9891943823"); those still invalid are kept
+    in ``phone_candidates`` with a confidence (and in ``unverified_phones`` from
+    :data:`UNVERIFIED_MIN_CONFIDENCE`).
     """
     norm = normalize(text) if normalized is None and not contacts_only else normalized
     region_tuple = tuple(r.upper() for r in regions)
@@ -418,26 +394,24 @@ def extract(
         # Cyrillic, the Cyrillic-writing countries go last
         region_tuple = tuple(sorted(region_tuple, key=lambda r: r in _CYRILLIC_REGIONS))
 
-    urls = (
-        [_strip_url(u) for u in _URL_RE.findall(text)] if ("://" in text or "www" in text) else []
-    )
-    domains: list[str] = []
-    if not contacts_only:
-        for u in urls:
-            host = re.sub(r"(?i)^(?:https?://)?(?:www\.)?", "", u).split("/", 1)[0]
-            domains.append(host.split(":", 1)[0].lower())
-        if "." in text:
-            domains.extend(
-                d.lower().removeprefix("www.") for d in _DOMAIN_RE.findall(text) if "@" not in d
-            )
+    lower = text.lower()
+    prepared = prepare_digits(text, lower)
+    web = []
+    if might_have_web(prepared, lower if prepared is text else None):
+        prepared = repair_spacing(prepared)
+        web = find_web(prepared)
+    urls = [w.url for w in web if not w.bare]
+    domains = [w.host for w in web]
 
     telegram: list[str] = []
     instagram: list[str] = []
     whatsapp: list[str] = []
     viber: list[str] = []
-    emails: list[str] = []
+    emails = find_emails(prepared)
+    masked = [w.span for w in web]
+    if "@" in prepared:
+        masked.extend(m.span() for m in _AT_TOKEN_RE.finditer(prepared))
     if "@" in text:
-        emails = [e.lower() for e in _EMAIL_RE.findall(text)]
         for m in _AT_RE.finditer(text):
             handle = "@" + m.group(1).lower()
             if _INSTA_CTX_RE.search(text, max(0, m.start() - 30), m.start()):
@@ -450,46 +424,50 @@ def extract(
             for h in _TG_LINK_RE.findall(text)
         )
         telegram.extend("@" + h.lower() for h in _TG_RESOLVE_RE.findall(text))
-    if "insta" in text.lower() or "instagr" in text.lower():
+    if "insta" in lower:
         instagram.extend("@" + h.lower().rstrip(".") for h in _INSTA_LINK_RE.findall(text))
-    if "wa" in text or "whatsapp" in text.lower():
+    if "wa" in text or "whatsapp" in lower:
         for number, api_number, group in _WA_RE.findall(text):
             if number or api_number:
                 whatsapp.append("+" + (number or api_number))
             else:
                 whatsapp.append("chat.whatsapp.com/" + group)
-    if "viber" in text.lower():
+    if "viber" in lower:
         viber.extend(
             "+" + v if v.isdigit() else v.replace("%2B", "+") for v in _VIBER_RE.findall(text)
         )
 
-    # domains of messenger links are contacts in their own right, not web sites
-    skip_domains = {"t.me", "telegram.me", "wa.me", "api.whatsapp.com", "chat.whatsapp.com"}
-    phones = _phones(text, region_tuple) if _DIGIT_RE.search(text) else []
+    candidates = find_phones(prepared, region_tuple, masked=masked)
+    if any(c.e164 is None for c in candidates):
+        # try again with the countries the text names
+        named = tuple(p.country for p in _places(norm if norm is not None else normalize(text)))
+        if any(r not in region_tuple for r in named):
+            candidates = find_phones(prepared, region_tuple, masked=masked, extra_regions=named)
+    phones = [c.e164 for c in candidates if c.e164 is not None]
     phones.extend(w for w in whatsapp if w.startswith("+") and _parse_phone(w[1:], True, ()))
+    unverified = [
+        c.digits for c in candidates if c.e164 is None and c.confidence >= UNVERIFIED_MIN_CONFIDENCE
+    ]
+    contacts = {
+        "phones": _unique(phones) if phones else (),
+        "unverified_phones": _unique(unverified) if unverified else (),
+        "phone_candidates": tuple(dict.fromkeys(candidates)) if candidates else (),
+        "emails": _unique(emails) if emails else (),
+        "urls": _unique(urls) if urls else (),
+        "domains": _unique(d for d in domains if d not in _MESSENGER_DOMAINS) if domains else (),
+        "telegram": _unique(telegram) if telegram else (),
+        "whatsapp": _unique(whatsapp) if whatsapp else (),
+        "viber": _unique(viber) if viber else (),
+        "instagram": _unique(instagram) if instagram else (),
+    }
     if contacts_only or norm is None:
-        return Extraction(
-            phones=_unique(phones),
-            emails=_unique(emails),
-            urls=_unique(urls),
-            telegram=_unique(telegram),
-            whatsapp=_unique(whatsapp),
-            viber=_unique(viber),
-            instagram=_unique(instagram),
-        )
+        return Extraction(**contacts)  # type: ignore[arg-type]
     has_digit = _DIGIT_RE.search(norm) is not None
     money = _money(norm) if has_digit else []
     ages = _ages(norm) if has_digit else []
     genders = ["female" if m.group("female") else "male" for m in _GENDER_RE.finditer(norm)]
     return Extraction(
-        phones=_unique(phones),
-        emails=_unique(emails),
-        urls=_unique(urls),
-        domains=_unique(d for d in domains if d not in skip_domains),
-        telegram=_unique(telegram),
-        whatsapp=_unique(whatsapp),
-        viber=_unique(viber),
-        instagram=_unique(instagram),
+        **contacts,  # type: ignore[arg-type]
         money=tuple(dict.fromkeys(money)),
         ages=tuple(dict.fromkeys(ages)),
         genders=_unique(sorted(genders)),

@@ -36,6 +36,7 @@ from opennrm.monitoring._ingest_base import (
     RecordError,
     check_text,
     detect_encoding,
+    lenient_time,
     open_text,
     parse_time,
     read_lines,
@@ -210,7 +211,9 @@ def _jsonl(
                 raise RecordError(f"invalid JSON: {exc.msg}") from exc
             if not isinstance(obj, dict):
                 raise RecordError("line is not a JSON object")
-            post = _record_to_post(obj, "jsonl", where, text_key, enc, max_chars, default_tz)
+            post = _record_to_post(
+                obj, "jsonl", where, text_key, enc, max_chars, default_tz, report
+            )
         except RecordError as exc:
             report.problem(where, str(exc))
             continue
@@ -227,7 +230,7 @@ def _pick(keys: Iterable[str], wanted: tuple[str, ...]) -> str | None:
 
 def _record_to_post(
     obj: dict[str, object], source: str, where: str, text_key: str | None, enc: str,
-    max_chars: int, default_tz: tzinfo,
+    max_chars: int, default_tz: tzinfo, report: IngestReport | None = None,
 ) -> Post | None:  # fmt: skip
     key = text_key or _pick(obj, TEXT_COLUMNS)
     if key is None or key not in obj:
@@ -257,7 +260,7 @@ def _record_to_post(
         text,
         channel=field(_CHANNEL_COLUMNS),
         author=field(_AUTHOR_COLUMNS),
-        posted_at=parse_time(obj.get(time_key) if time_key else None, default_tz),
+        posted_at=lenient_time(obj.get(time_key) if time_key else None, default_tz, report, where),
         url=field(_URL_COLUMNS),
         record=field(("record",)) or where,
     )
@@ -348,7 +351,7 @@ def _csv(
         try:
             post = _record_to_post(
                 dict(zip(header, row, strict=True)), "csv", where, col, enc, max_chars,
-                default_tz,
+                default_tz, report,
             )  # fmt: skip
         except RecordError as exc:
             report.problem(where, str(exc))

@@ -140,7 +140,17 @@ def _flags(path: str | None) -> FlagSet:
     return load_flags(path)
 
 
-CONTACT_FIELDS = ("phones", "emails", "urls", "telegram", "whatsapp", "viber", "instagram")
+CONTACT_FIELDS = (
+    "phones",
+    "unverified_phones",
+    "emails",
+    "urls",
+    "domains",
+    "telegram",
+    "whatsapp",
+    "viber",
+    "instagram",
+)
 
 
 def _contacts(extraction: Any) -> tuple[str, ...]:

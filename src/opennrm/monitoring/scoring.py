@@ -49,6 +49,9 @@ class Reason:
     id: str
     text: str
     weight: float
+    # the words that made a flag fire, or the word holding a model n-gram: lets a page
+    # say the reason again in its own language (``text`` is in the pipeline's language)
+    evidence: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,8 @@ def combine(model_score: float | None, flags: float) -> float:
 def _flag_reasons(hits: Sequence[FlagHit], language: str, flags: FlagSet) -> list[Reason]:
     ordered = sorted(hits, key=lambda h: (-h.weight, h.flag_id))
     return [
-        Reason("flag", h.flag_id, "flag: " + h.describe(language, flags), h.weight) for h in ordered
+        Reason("flag", h.flag_id, "flag: " + h.describe(language, flags), h.weight, h.evidence)
+        for h in ordered
     ]
 
 
@@ -111,7 +115,14 @@ def score_texts(
         if top:
             words = text.split()
             reasons.extend(
-                Reason("model", c.ngram, "model: " + c.describe(words), c.contribution) for c in top
+                Reason(
+                    "model",
+                    c.ngram,
+                    "model: " + c.describe(words),
+                    c.contribution,
+                    next((w for w in words if c.ngram.strip() in w), ""),
+                )
+                for c in top
             )
         out.append(
             Score(
@@ -123,6 +134,20 @@ def score_texts(
             )
         )
     return out
+
+
+def threshold_for_false_alarms(ordinary_scores: np.ndarray, rate: float) -> float:
+    """The lowest threshold that flags at most ``rate`` of these ordinary posts' scores."""
+    if not 0.0 <= rate < 1.0:
+        raise ValueError("rate must be in [0, 1)")
+    scores = np.sort(np.asarray(ordinary_scores, dtype=np.float64))
+    if len(scores) == 0:
+        return 0.5
+    allowed = int(np.floor(rate * len(scores)))  # posts allowed at or above the threshold
+    if allowed == 0:
+        return float(np.nextafter(scores[-1], np.inf))
+    # flag only scores strictly above the (allowed+1)-th highest
+    return float(np.nextafter(scores[len(scores) - allowed - 1], np.inf))
 
 
 @dataclass(frozen=True)
@@ -146,8 +171,14 @@ def train_risk_model(
     data_sha256: str = "",
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     normalized_texts: Sequence[str] | None = None,
+    false_alarm_rate: float | None = None,
 ) -> TrainReport:
-    """Train the model on normalised texts and choose the combined threshold out-of-fold."""
+    """Train the model on normalised texts and choose the combined threshold out-of-fold.
+
+    The threshold maximises F1 of the combined risk, or, with ``false_alarm_rate``, is the
+    lowest one that flags at most that share of the label-0 (ordinary) rows out-of-fold:
+    the alert budget an agency can review, stated up front.
+    """
     flagset = flags if flags is not None else load_flags()
     norm = [normalize(t) for t in raw_texts] if normalized_texts is None else list(normalized_texts)
     result = train_model(norm, labels, config=config, data_sha256=data_sha256, clock=clock)
@@ -156,7 +187,12 @@ def train_risk_model(
         [flag_score(flagset.evaluate(r, n)) for r, n in zip(raw_texts, norm, strict=True)]
     )
     combined = 1.0 - (1.0 - result.oof_proba) * (1.0 - fscores)
-    threshold = best_threshold(combined, y)
+    if false_alarm_rate is None:
+        threshold = best_threshold(combined, y)
+        rule = "max F1 (out-of-fold)"
+    else:
+        threshold = threshold_for_false_alarms(combined[y == 0], false_alarm_rate)
+        rule = f"at most {false_alarm_rate:.2%} of ordinary rows flagged (out-of-fold)"
     combined_metrics = evaluate(combined, y, threshold)
     flags_metrics = evaluate(fscores, y, best_threshold(fscores, y))
     any_flag = fscores > 0
@@ -168,6 +204,7 @@ def train_risk_model(
         {
             "threshold": threshold,
             "threshold_applies_to": "risk = 1 - (1 - model) * (1 - flags)",
+            "threshold_rule": rule,
             "flags_version": flagset.version,
             "metrics": {
                 "model": result.metrics.to_dict(),

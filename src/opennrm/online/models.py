@@ -115,3 +115,48 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"feedback {self.label} on {self.post_id}"
+
+
+class ContactKind(models.TextChoices):
+    PHONE = "phone", _("Phone number")
+    UNVERIFIED_PHONE = "unverified_phone", _("Phone number (not verified)")
+    EMAIL = "email", _("E-mail address")
+    URL = "url", _("Web address")
+    DOMAIN = "domain", _("Domain")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    VIBER = "viber", _("Viber")
+    INSTAGRAM = "instagram", _("Instagram")
+
+
+class Contact(models.Model):
+    """A contact (phone, e-mail, handle, domain) an agency has seen in its posts, kept
+    across imports: every import links its posts to the contacts already known."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=24, choices=ContactKind.choices)
+    value = models.CharField(max_length=500)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    posts_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "kind", "value"], name="contact_unique_per_agency"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.pk} ({self.kind})"
+
+
+class ContactMention(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="mentions")
+    post = models.ForeignKey(MonitoredPost, on_delete=models.CASCADE, related_name="mentions")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact", "post"], name="mention_unique")]
+
+    def __str__(self) -> str:
+        return f"mention {self.contact_id}/{self.post_id}"

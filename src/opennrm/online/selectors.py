@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import MONITORING_ROLES
 from opennrm.core.errors import NotFound
-from opennrm.online.models import ImportRun, MonitoredPost, PostGroup
+from opennrm.online.models import Contact, ImportRun, MonitoredPost, PostGroup
 
 
 def posts_visible_to(actor: User) -> QuerySet[MonitoredPost]:
@@ -61,3 +61,39 @@ def import_runs(actor: User) -> QuerySet[ImportRun]:
     if actor.role not in MONITORING_ROLES:
         return ImportRun.objects.none()
     return ImportRun.objects.filter(agency_id=actor.agency_id).order_by("-at")
+
+
+def contact_get_for(actor: User, pk: int) -> Contact:
+    if actor.role not in MONITORING_ROLES or actor.agency_id is None:
+        raise NotFound("No such contact, or you do not have access to it.")
+    contact = Contact.objects.filter(pk=pk, agency_id=actor.agency_id).first()
+    if contact is None:
+        raise NotFound("No such contact, or you do not have access to it.")
+    return contact
+
+
+def contact_posts(contact: Contact) -> QuerySet[MonitoredPost]:
+    """Every post of the contact's agency that names it, newest first, across imports."""
+    return (
+        MonitoredPost.objects.filter(agency_id=contact.agency_id, mentions__contact=contact)
+        .select_related("campaign", "network", "case", "run")
+        .order_by("-posted_at", "-id")
+    )
+
+
+def contact_channels(contact: Contact) -> list[tuple[str, int]]:
+    from django.db.models import Count
+
+    rows = (
+        MonitoredPost.objects.filter(agency_id=contact.agency_id, mentions__contact=contact)
+        .values("channel")
+        .annotate(n=Count("id"))
+        .order_by("-n", "channel")
+    )
+    return [(r["channel"] or "", r["n"]) for r in rows]
+
+
+def contacts_of_post(post: MonitoredPost) -> QuerySet[Contact]:
+    return Contact.objects.filter(agency_id=post.agency_id, mentions__post=post).order_by(
+        "kind", "value"
+    )

@@ -4,8 +4,10 @@ turn an alert into a case, keep false positives as training feedback, export STI
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import transaction
@@ -24,11 +26,19 @@ from opennrm.monitoring import (
     PipelineConfig,
     Post,
     iter_posts,
-    load_model,
     run_pipeline,
     to_stix_bundle,
 )
-from opennrm.online.models import Feedback, ImportRun, MonitoredPost, PostGroup, PostStatus
+from opennrm.online.models import (
+    Contact,
+    ContactKind,
+    ContactMention,
+    Feedback,
+    ImportRun,
+    MonitoredPost,
+    PostGroup,
+    PostStatus,
+)
 
 
 def _require(actor: User) -> None:
@@ -37,8 +47,20 @@ def _require(actor: User) -> None:
 
 
 def _model() -> Any:
-    directory = getattr(settings, "OPENNRM_MONITORING_MODEL", "")
-    return load_model(directory) if directory else None
+    from opennrm.online.model import active_model
+
+    return active_model()
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(
+            _("Unknown time zone %(zone)s: use a name such as Europe/Kyiv or UTC.")
+            % {"zone": (name or "")[:64]},
+            field="time_zone",
+        ) from exc
 
 
 def online_import(
@@ -49,17 +71,21 @@ def online_import(
     fmt: str = "auto",
     text_column: str | None = None,
     max_posts: int = 200_000,
+    time_zone: str | None = None,
 ) -> ImportRun:
     """Ingest one file, score and cluster its new posts, and store them for review.
 
     Malformed records are skipped and reported (file and line); posts this agency
-    already has are not stored twice.
+    already has are not stored twice. Times written without an offset are read in
+    ``time_zone`` (default: the server's ``TIME_ZONE``); a post whose date cannot be read
+    is kept with its date unknown, and reported.
     """
     _require(actor)
+    zone = _zone(time_zone)
     report = IngestReport()
     posts: list[Post] = []
     try:
-        for post in iter_posts(path, fmt, report=report, text_column=text_column):
+        for post in iter_posts(path, fmt, report=report, text_column=text_column, default_tz=zone):
             posts.append(post)
             if len(posts) > max_posts:
                 raise ValidationFailed(
@@ -93,7 +119,7 @@ def online_import(
             skipped=report.skipped,
             duplicates=report.duplicates,
             problems=[{"where": p[0], "why": p[1]} for p in list(report.problems)[:50]],
-            model_version=getattr(model, "version", "") if model else "",
+            model_version=str(model.manifest.get("created_at", ""))[:64] if model else "",
             flags_version=result.flags_version,
         )
         groups: dict[tuple[str, str], PostGroup] = {}
@@ -136,7 +162,13 @@ def online_import(
                     flag_score=scored.flag_score,
                     flagged=scored.flagged,
                     reasons=[
-                        {"kind": r.kind, "id": r.id, "text": r.text, "weight": r.weight}
+                        {
+                            "kind": r.kind,
+                            "id": r.id,
+                            "text": r.text,
+                            "weight": r.weight,
+                            "evidence": r.evidence,
+                        }
                         for r in scored.reasons
                     ],
                     contacts=list(scored.contacts),
@@ -145,6 +177,7 @@ def online_import(
                 )
             )
         MonitoredPost.objects.bulk_create(rows, batch_size=1000)
+        _link_contacts(actor.agency_id, rows, run.at)
         audit_record(
             actor=actor,
             action="online.import",
@@ -153,6 +186,65 @@ def online_import(
             detail={"stored": run.stored, "skipped": run.skipped, "duplicates": run.duplicates},
         )
     return run
+
+
+def _link_contacts(agency_id: int, posts: list[MonitoredPost], now: datetime) -> None:
+    """Add this import's contacts to the agency's store and link its posts to them.
+
+    A contact seen in an earlier import is the same row: its first/last seen and post
+    count grow, and its page lists every post, old and new.
+    """
+    seen: dict[tuple[str, str], list[MonitoredPost]] = {}
+    for post in posts:
+        for contact in post.contacts:
+            kind, _sep, value = contact.partition(":")
+            if kind in ContactKind.values and value:
+                seen.setdefault((kind, value[:500]), []).append(post)
+    if not seen:
+        return
+    known: dict[tuple[str, str], Contact] = {}
+    values = sorted({value for _kind, value in seen})
+    for start in range(0, len(values), 1000):
+        for contact in Contact.objects.filter(
+            agency_id=agency_id, value__in=values[start : start + 1000]
+        ):
+            known[(contact.kind, contact.value)] = contact
+
+    def when(post: MonitoredPost) -> datetime:
+        return post.posted_at or now
+
+    fresh = []
+    for key, linked in seen.items():
+        first = min(when(p) for p in linked)
+        last = max(when(p) for p in linked)
+        contact = known.get(key)
+        if contact is None:
+            fresh.append(
+                Contact(
+                    agency_id=agency_id,
+                    kind=key[0],
+                    value=key[1],
+                    first_seen=first,
+                    last_seen=last,
+                    posts_count=len(linked),
+                )
+            )
+        else:
+            contact.first_seen = min(contact.first_seen, first)
+            contact.last_seen = max(contact.last_seen, last)
+            contact.posts_count += len(linked)
+            contact.save(update_fields=["first_seen", "last_seen", "posts_count"])
+    for contact in Contact.objects.bulk_create(fresh, batch_size=1000):
+        known[(contact.kind, contact.value)] = contact
+    ContactMention.objects.bulk_create(
+        [
+            ContactMention(contact=known[key], post=post)
+            for key, linked in seen.items()
+            for post in linked
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
 
 
 def _review(post: MonitoredPost, actor: User, status: str) -> None:
@@ -209,6 +301,13 @@ def post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPo
         actor=actor, action="online.false_positive", object_type="post", object_ref=str(post.pk)
     )
     return post
+
+
+def contact_view_audit(*, actor: User, contact: Contact) -> None:
+    """A contact page names a person's phone or account: opening one is recorded."""
+    audit_record(
+        actor=actor, action="online.contact_view", object_type="contact", object_ref=str(contact.pk)
+    )
 
 
 def post_view_audit(*, actor: User, post: MonitoredPost) -> None:

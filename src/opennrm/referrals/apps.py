@@ -14,5 +14,10 @@ class ReferralsConfig(AppConfig):
         hooks.consent_withdrawn_listeners.append(services.referrals_end_for_consent)
         if self.apps.is_installed("opennrm.notifications"):
             from opennrm.notifications import reminders
+            from opennrm.notifications.selectors import register_object_link
 
             reminders.register(services.referral_reminders)
+            register_object_link(
+                ["referral_new", "referral_answered", "referral_response_due", "referral_overdue"],
+                services.referral_links,
+            )

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -463,6 +463,7 @@ def _tell_other_side(actor: User, referral: Referral, side: str) -> None:
             case=referral.case,
             object_id=referral.pk,
             dedupe=f"referral_answered:{referral.pk}:{referral.status}",
+            params={"status": referral.status},
         )
     else:
         notify_agency_about(
@@ -471,6 +472,7 @@ def _tell_other_side(actor: User, referral: Referral, side: str) -> None:
             case=referral.case,
             object_id=referral.pk,
             dedupe=f"referral_answered:{referral.pk}:{referral.status}",
+            params={"status": referral.status},
         )
 
 
@@ -533,10 +535,26 @@ def referral_expire_due(*, now: datetime | None = None) -> int:
                 case=referral.case,
                 object_id=referral.pk,
                 dedupe=f"referral_expired:{referral.pk}",
+                params={"due": timezone.localdate(referral.response_due).isoformat()}
+                if referral.response_due
+                else None,
             )
             _after_commit(referral, old, ReferralStatus.EXPIRED)
             count += 1
     return count
+
+
+def referral_links(user: User, ids: Iterable[int]) -> dict[int, str]:
+    """Where a notification about a referral leads: its page, for a user of the sending or
+    the receiving agency (the page itself re-checks the sender's access to the case)."""
+    from django.urls import reverse
+
+    if user.agency_id is None:
+        return {}
+    mine = Referral.objects.filter(pk__in=list(ids)).filter(
+        Q(receiving_agency_id=user.agency_id) | Q(sending_agency_id=user.agency_id)
+    )
+    return {pk: reverse("referrals:detail", args=[pk]) for pk in mine.values_list("pk", flat=True)}
 
 
 def referral_reminders(now: datetime) -> Iterable[Any]:
@@ -555,6 +573,7 @@ def referral_reminders(now: datetime) -> Iterable[Any]:
             case_reference=referral.case.reference,
             object_id=referral.pk,
             dedupe_key=f"referral_response_due:{referral.pk}",
+            params={"due": timezone.localdate(referral.response_due).isoformat()},
         )
 
 

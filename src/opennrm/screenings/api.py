@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 
 from opennrm.accounts.models import User
 from opennrm.cases.selectors import case_get_for
+from opennrm.core.schemas import JsonIn
 from opennrm.screenings import selectors, services
 from opennrm.screenings.models import Screening
 
@@ -23,8 +24,8 @@ def _actor(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
-class ScreeningIn(Schema):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+class ScreeningIn(JsonIn):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
     set_id: str = Field(
         ...,

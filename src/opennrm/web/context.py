@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from opennrm.accounts.roles import AUDIT_ROLES, CASE_ROLES, CREATE_CASE_ROLES, MONITORING_ROLES
+from opennrm.accounts.roles import (
+    AUDIT_ROLES,
+    CASE_ROLES,
+    CREATE_CASE_ROLES,
+    MONITORING_ROLES,
+    STATISTICS_ROLES,
+)
 from opennrm.accounts.selectors import user_is_fully_authenticated
 
 
@@ -16,4 +22,5 @@ def nav(request: HttpRequest) -> dict[str, bool]:
         "nav_audit": role in AUDIT_ROLES,
         "nav_screening": role in CREATE_CASE_ROLES,
         "nav_online": role in MONITORING_ROLES,
+        "nav_stats": role in STATISTICS_ROLES,
     }

@@ -21,7 +21,9 @@ from opennrm.accounts.roles import MONITORING_ROLES
 from opennrm.core.errors import DomainError, ValidationFailed
 from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
+from opennrm.online.model import model_status
 from opennrm.online.models import MonitoredPost, PostGroup, PostStatus
+from opennrm.online.reasons import localized_reasons, time_zone_help, time_zone_label
 from opennrm.web.views import page
 
 
@@ -45,10 +47,20 @@ class ImportForm(django_forms.Form):
     text_column = django_forms.CharField(
         label=gettext_lazy("Text column (CSV only)"), required=False, max_length=100
     )
+    time_zone = django_forms.CharField(
+        label=time_zone_label,
+        help_text=time_zone_help,
+        required=False,
+        max_length=64,
+    )
 
 
 def _item(post: MonitoredPost) -> dict[str, Any]:
-    return {"post": post, "segments": segments(post.text, reason_terms(post.reasons))}
+    return {
+        "post": post,
+        "segments": segments(post.text, reason_terms(post.reasons)),
+        "reasons": localized_reasons(post.reasons[:6]),
+    }
 
 
 @page(MONITORING_ROLES)
@@ -69,13 +81,14 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(
         request,
-        "web/online_queue.html",
+        "online/queue.html",
         {
             "form": form,
             "page": page_obj,
             "items": [_item(p) for p in page_obj.object_list],
             "query": query.urlencode(),
             "runs": selectors.import_runs(request.user)[:5],  # type: ignore[arg-type]
+            "model": model_status(),
         },
     )
 
@@ -84,7 +97,22 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
     services.post_view_audit(actor=request.user, post=post)  # type: ignore[arg-type]
-    return render(request, "web/online_post.html", _item(post))
+    context = _item(post) | {"known_contacts": list(selectors.contacts_of_post(post))}
+    return render(request, "online/post.html", context)
+
+
+@page(MONITORING_ROLES)
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_get_for(request.user, pk)  # type: ignore[arg-type]
+    services.contact_view_audit(actor=request.user, contact=contact)  # type: ignore[arg-type]
+    posts = list(selectors.contact_posts(contact)[:100])
+    context = {
+        "contact": contact,
+        "channels": selectors.contact_channels(contact),
+        "cases": sorted({p.case.reference for p in posts if p.case_id}),
+        "items": [_item(p) for p in posts],
+    }
+    return render(request, "online/contact.html", context)
 
 
 def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]:
@@ -102,8 +130,14 @@ def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]
             for i in range(count)
         ]
 
-    inner = dict(zip(contacts, ring(len(contacts), 110), strict=True))
-    outer = dict(zip((p.pk for p in posts), ring(len(posts), 220), strict=True))
+    def num(value: float) -> str:
+        # SVG wants "12.5" in every language: never a localised "12,5"
+        return f"{value:.1f}"
+
+    inner = {
+        c: (num(x), num(y)) for c, (x, y) in zip(contacts, ring(len(contacts), 110), strict=True)
+    }
+    outer = {p.pk: (num(x), num(y)) for p, (x, y) in zip(posts, ring(len(posts), 220), strict=True)}
     edges = [(outer[p.pk], inner[c]) for p in posts for c in p.contacts if c in inner]
     return {
         "size": size,
@@ -120,7 +154,7 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {"group": group, "items": [_item(p) for p in posts]}
     if group.kind == "network":
         context["graph"] = _network_svg(group, posts)
-    return render(request, "web/online_group.html", context)
+    return render(request, "online/group.html", context)
 
 
 @page(MONITORING_ROLES)
@@ -181,7 +215,7 @@ def import_file(request: HttpRequest) -> HttpResponse:
             field="file",
         )
         return render(
-            request, "web/online_import.html", {"form": ImportForm(), "error": error}, status=413
+            request, "online/import.html", {"form": ImportForm(), "error": error}, status=413
         )
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -198,11 +232,12 @@ def import_file(request: HttpRequest) -> HttpResponse:
                     path=path,
                     source_name=upload.name,  # type: ignore[arg-type]
                     text_column=form.cleaned_data["text_column"] or None,
+                    time_zone=form.cleaned_data["time_zone"] or None,
                 )
             except DomainError as error:
                 return render(
                     request,
-                    "web/online_import.html",
+                    "online/import.html",
                     {"form": form, "error": error},
                     status=error.status_code,
                 )
@@ -213,5 +248,5 @@ def import_file(request: HttpRequest) -> HttpResponse:
             )
             % {"stored": run.stored, "skipped": run.skipped, "dup": run.duplicates},
         )
-        return render(request, "web/online_import.html", {"form": ImportForm(), "run": run})
-    return render(request, "web/online_import.html", {"form": form})
+        return render(request, "online/import.html", {"form": ImportForm(), "run": run})
+    return render(request, "online/import.html", {"form": form})

@@ -51,6 +51,7 @@ urlpatterns = [
         name="online_post_fp",
     ),
     path("online/groups/<int:pk>/", online_views.group_detail, name="online_group"),
+    path("online/contacts/<int:pk>/", online_views.contact_detail, name="online_contact"),
     path("screenings/new/", screening_views.screening_new, name="screening_new"),
     path(
         "screenings/<uuid:public_id>/q/<int:index>/",

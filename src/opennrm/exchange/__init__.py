@@ -1,0 +1,1 @@
+"""Transnational referral between deployments: keys, partners, packages, receipts."""

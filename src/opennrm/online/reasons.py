@@ -1,0 +1,68 @@
+"""Reasons behind a score, said in the reader's language.
+
+Posts store their reasons as data (kind, flag id or n-gram, weight, the evidence words);
+the page builds the sentence in the interface language at display time, so a Ukrainian
+page never shows an English reason, and a catalogue update reaches old posts too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+
+from opennrm.monitoring import load_flags
+
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def _language() -> str:
+    return (get_language() or "en").split("-")[0]
+
+
+def _evidence(reason: Mapping[str, Any]) -> str:
+    evidence = str(reason.get("evidence") or "")
+    if evidence or reason.get("kind") != "flag":
+        return evidence
+    # posts stored before reasons kept their evidence apart: "flag: Label ("words")"
+    quoted = _QUOTED.findall(str(reason.get("text", "")))
+    return quoted[-1] if quoted else ""
+
+
+def describe_reason(reason: Mapping[str, Any], language: str | None = None) -> str:
+    """One reason as a sentence in ``language`` (default: the active one)."""
+    lang = language or _language()
+    kind = reason.get("kind")
+    evidence = _evidence(reason)
+    if kind == "flag":
+        flag = load_flags().by_id.get(str(reason.get("id", "")))
+        if flag is None:  # a flag of an older flags file
+            return str(reason.get("text", ""))
+        label = flag.label.get(lang) or flag.label["en"]
+        if evidence:
+            return _("Indicator: %(label)s (“%(words)s”)") % {"label": label, "words": evidence}
+        return _("Indicator: %(label)s") % {"label": label}
+    ngram = str(reason.get("id", "")).strip()
+    weight = float(reason.get("weight", 0.0))
+    if evidence and evidence != ngram:
+        return _("Model: “%(ngram)s” in “%(word)s” (%(weight)s)") % {
+            "ngram": ngram,
+            "word": evidence,
+            "weight": f"{weight:+.2f}",
+        }
+    return _("Model: “%(ngram)s” (%(weight)s)") % {"ngram": ngram, "weight": f"{weight:+.2f}"}
+
+
+def localized_reasons(
+    reasons: Iterable[Mapping[str, Any]], language: str | None = None
+) -> list[dict[str, str]]:
+    """``[{"kind": ..., "text": ...}]`` for a template, in the interface language."""
+    return [{"kind": str(r.get("kind", "")), "text": describe_reason(r, language)} for r in reasons]
+
+
+# labels of the import form's time-zone field (kept here, in the online app's catalogue)
+time_zone_label = gettext_lazy("Time zone of times written without one")
+time_zone_help = gettext_lazy("For example Europe/Kyiv, Europe/Warsaw or UTC. Empty: the server's.")

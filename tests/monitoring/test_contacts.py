@@ -1,0 +1,184 @@
+"""Contact extraction: the hand-written evaluation set, written forms, and precision."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from opennrm.monitoring._contacts import prepare_digits
+from opennrm.monitoring.extract import extract
+
+EVAL = Path(__file__).parent / "data" / "contacts_eval.jsonl"
+
+
+def _rows() -> list[dict[str, object]]:
+    return [json.loads(line) for line in EVAL.read_text("utf-8").splitlines() if line.strip()]
+
+
+def _same_number(found: str, gold: str) -> bool:
+    found, gold = found.lstrip("+"), gold.lstrip("+")
+    return found[-9:] == gold[-9:] if min(len(found), len(gold)) >= 9 else found == gold
+
+
+def _phones(text: str) -> list[str]:
+    ex = extract(text)
+    return [*(p[1:] for p in ex.phones), *(p.lstrip("+") for p in ex.unverified_phones)]
+
+
+def _hosts(text: str) -> set[str]:
+    return set(extract(text).domains)
+
+
+def test_the_evaluation_set_covers_every_language_and_ordinary_messages() -> None:
+    rows = _rows()
+    assert {r["lang"] for r in rows} == {"ru", "uk", "en", "pl", "ro"}
+    assert sum(1 for r in rows if not r["phones"] and not r["hosts"]) >= 10
+
+
+def test_phone_recall_on_the_evaluation_set() -> None:
+    gold = [(r["text"], g) for r in _rows() for g in r["phones"]]  # type: ignore[attr-defined]
+    missed = [(t, g) for t, g in gold if not any(_same_number(p, g) for p in _phones(t))]
+    assert len(gold) >= 50
+    assert missed == []
+
+
+def test_web_recall_on_the_evaluation_set() -> None:
+    gold = [(r["text"], g) for r in _rows() for g in r["hosts"]]  # type: ignore[attr-defined]
+    missed = [(t, g) for t, g in gold if not any(h == g or h.endswith("." + g) for h in _hosts(t))]
+    assert len(gold) >= 20
+    assert missed == []
+
+
+def test_nothing_is_found_in_the_ordinary_messages_of_the_set() -> None:
+    quiet = [r["text"] for r in _rows() if not r["phones"] and not r["hosts"]]
+    noisy = [(t, _phones(t), _hosts(t)) for t in quiet if _phones(t) or _hosts(t)]  # type: ignore[arg-type]
+    assert noisy == []
+
+
+@pytest.mark.parametrize(
+    ("text", "e164"),
+    [
+        ("No-6200992462", None),  # glued to a word, valid nowhere configured: unverified
+        ("тел0971234567", "+380971234567"),
+        ("O5O l23 45 67", "+380501234567"),
+        ("0️⃣9️⃣7️⃣1️⃣2️⃣3️⃣4️⃣5️⃣6️⃣7️⃣", "+380971234567"),
+        ("０９７１２３４５６７", "+380971234567"),
+        ("ноль девять семь один два три четыре пять шесть семь", "+380971234567"),
+        ("нуль дев'ять сім 123 45 67", "+380971234567"),
+        ("zero șapte doi unu doi trei patru cinci șase șapte", "+40721234567"),
+        ("(097) 123-45-67", "+380971234567"),
+        ("097.123.45.67", "+380971234567"),
+        ("+48 512 345 678", "+48512345678"),
+    ],
+)
+def test_written_forms(text: str, e164: str | None) -> None:
+    ex = extract(text)
+    if e164 is None:
+        assert ex.phones == () and ex.unverified_phones
+    else:
+        assert e164 in ex.phones
+
+
+def test_lists_are_split_into_numbers() -> None:
+    ex = extract("050 123 45 67 / 067 765 43 21; 0931112233,0632223344")
+    assert ex.phones == ("+380501234567", "+380677654321", "+380931112233", "+380632223344")
+
+
+def test_unverified_numbers_are_kept_with_a_confidence() -> None:
+    ex = extract("Call 9891943823 now", regions=("UA",))
+    (cand,) = ex.phone_candidates
+    assert cand.e164 is None and cand.digits == "9891943823"
+    assert 0.5 <= cand.confidence < 1.0
+    assert ex.unverified_phones == ("9891943823",)
+
+
+def test_countries_named_in_the_text_verify_numbers() -> None:
+    assert extract("Робота в Італії, тел 333 123 4567", regions=("UA",)).phones == (
+        "+393331234567",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Встреча 15.01.2025 в 18:30",
+        "Бюджет 1 200 000 руб",
+        "Стипендия 1 500 000 грн на всех",
+        "версия 1.2.3, тираж 3000-4000 штук",
+        "3.14159265 — это пи",
+        "https://example.com/item?id=123456789",
+        "ivan1234567@gmail.com",
+    ],
+)
+def test_not_phones(text: str) -> None:
+    ex = extract(text)
+    assert ex.phones == () and ex.unverified_phones == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "url", "host"),
+    [
+        ("http:/bit.do/abc", "http://bit.do/abc", "bit.do"),
+        ("http//foo.com/x", "http://foo.com/x", "foo.com"),
+        ("hxxps://evil.xyz/a", "https://evil.xyz/a", "evil.xyz"),
+        ("http:// 103.208.86.96/login", "http://103.208.86.96/login", "103.208.86.96"),
+        ("WWW.ASJESUS.COM", "www.asjesus.com", "asjesus.com"),
+        ("wap. mobsi.com", None, "wap.mobsi.com"),
+        ("site . com", None, "site.com"),
+        ("jobs-overseas dot com", None, "jobs-overseas.com"),
+        ("kordon-work[.]com", None, "kordon-work.com"),
+        ("PocketBabe.co.uk", None, "pocketbabe.co.uk"),
+        ("icicibank.com", None, "icicibank.com"),
+        ("999.md", None, "999.md"),
+    ],
+)
+def test_web_forms(text: str, url: str | None, host: str) -> None:
+    ex = extract(text)
+    assert host in ex.domains
+    if url is not None:
+        assert url in ex.urls
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "читаю README.md и setup.py",
+        "self.name = x; os.path.join",
+        "Sorry.I will call later.ok?",
+        "т.е. и т.д.",
+        "hr.agency (at) mail.ru",  # an e-mail, not two sites
+    ],
+)
+def test_not_domains(text: str) -> None:
+    assert extract(text).domains == ()
+
+
+def test_obfuscated_emails() -> None:
+    ex = extract("пишите anna (at) mail.ru или praca.pl [at] gmail [dot] com")
+    assert ex.emails == ("anna@mail.ru", "praca.pl@gmail.com")
+
+
+_DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=40)
+
+
+@given(_DIGITS)
+def test_prepare_digits_leaves_ascii_digits_alone(text: str) -> None:
+    assert prepare_digits(text) == text
+
+
+@given(
+    st.sampled_from(["97", "50", "67", "63", "93", "99"]),
+    st.integers(min_value=1_000_000, max_value=9_999_999),
+    st.sampled_from([" ", "-", ".", ""]),
+    st.sampled_from(["тел ", "Call ", "", "Пиши:", "No-"]),
+)
+def test_any_formatting_of_a_valid_mobile_is_found(
+    operator: str, rest: int, sep: str, before: str
+) -> None:
+    digits = f"0{operator}{rest}"
+    text = before + sep.join([digits[:3], digits[3:6], digits[6:8], digits[8:]]) + " ok"
+    assert f"+380{digits[1:]}" in extract(text, regions=("UA",)).phones
