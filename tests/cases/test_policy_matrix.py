@@ -4,9 +4,11 @@ For every grantable purpose (``policy.PROFILES``) × every role that works with 
 (``policy.ROLE_ACTIONS``) × the state of the person's consent, a user of the grantee
 agency talks to a live server with a bearer token, and each answer is compared with
 what the table says: which person fields come back, which case facts are non-null,
-which person fields and case facts may be changed, which workflow steps may be taken,
-and whether the user may share the case or record consent. Refusals must be audited;
-a case the user may not see must look exactly like a missing one.
+which facts a search row shows, which person fields and case facts may be changed,
+which workflow steps may be taken, and whether the user may share the case, record
+consent, refer the person to a service or hand the case over. Refusals must be audited;
+a case the user may not see must look exactly like a missing one (owner and stranger
+rows complete the matrix).
 
 The expectations are computed here from the table (and the workflow's role sets), never
 copied by hand, so a change of the table changes the matrix.
