@@ -10,5 +10,6 @@ urlpatterns = [
     path("i18n/setlang/", web_views.set_language, name="set_language"),
     path("directory/", include("opennrm.directory.urls")),
     path("referrals/", include("opennrm.referrals.urls")),
+    path("casework/", include("opennrm.casework.urls")),
     path("", include("opennrm.web.urls")),
 ]

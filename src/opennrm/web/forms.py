@@ -14,6 +14,7 @@ from opennrm.cases.models import (
 )
 from opennrm.cases.policy import GRANTABLE_PURPOSES, PERSON_FIELDS
 from opennrm.cases.workflow import ScreeningOutcome, State
+from opennrm.casework import forms as casework_forms
 
 
 class OtpTokenForm(forms.Form):
@@ -35,6 +36,7 @@ class CaseFilterForm(forms.Form):
     region = forms.CharField(label=_("Region"), required=False, max_length=100)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     child = forms.BooleanField(label=_("Children only"), required=False)
+    mine = casework_forms.mine_field()
 
 
 class CaseCreateForm(forms.Form):
@@ -237,6 +239,12 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
     object_ref = forms.CharField(label=_("Case reference"), required=False, max_length=64)
     username = forms.CharField(label=_("User"), required=False, max_length=150)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class ApiTokenForm(forms.Form):
