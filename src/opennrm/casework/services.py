@@ -321,6 +321,15 @@ def plan_item_done(*, actor: User, reference: str, item_id: int) -> PlanItem:
 # --- attachments ----------------------------------------------------------------------------
 
 
+def _head(chunks: Iterable[bytes], n: int) -> bytes:
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= n:
+            break
+    return head[:n]
+
+
 def _keys() -> list[str]:
     return list(settings.OPENNRM_FILE_KEYS)
 
@@ -354,7 +363,7 @@ def attachment_add(
         raise ValidationFailed(_("The file is empty."), field="file")
     if size > limit:
         raise ValidationFailed(too_large, field="file")
-    head = next(iter(chunks()), b"")[:16]
+    head = _head(chunks(), 16)
     content_type = files.sniff(head)
     if content_type is None:
         raise ValidationFailed(_("Only PDF, JPEG and PNG files can be attached."), field="file")
