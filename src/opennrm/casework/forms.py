@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from opennrm.casework.models import AttachmentKind, ContactChannel, NoteKind, PlanItemKind
 from opennrm.directory.models import ServiceType
@@ -38,8 +39,12 @@ class PlanItemForm(forms.Form):
     )
     text = forms.CharField(label=_("Description"), required=False, max_length=500)
     target_on = forms.DateField(label=_("Target date"), required=False, widget=_DATE)
-    started_on = forms.DateField(label=_("From"), required=False, widget=_DATE)
-    ended_on = forms.DateField(label=_("To"), required=False, widget=_DATE)
+    started_on = forms.DateField(
+        label=pgettext_lazy("date range", "From"), required=False, widget=_DATE
+    )
+    ended_on = forms.DateField(
+        label=pgettext_lazy("date range", "To"), required=False, widget=_DATE
+    )
 
 
 class AttachmentForm(forms.Form):

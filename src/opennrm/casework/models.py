@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from opennrm.accounts.models import Agency, User
 from opennrm.cases.models import Case
@@ -86,8 +87,8 @@ class PlanItem(models.Model):
     )
     text = models.CharField(_("description"), max_length=500, blank=True)
     target_on = models.DateField(_("target date"), null=True, blank=True)
-    started_on = models.DateField(_("from"), null=True, blank=True)
-    ended_on = models.DateField(_("to"), null=True, blank=True)
+    started_on = models.DateField(pgettext_lazy("date range", "from"), null=True, blank=True)
+    ended_on = models.DateField(pgettext_lazy("date range", "to"), null=True, blank=True)
     done = models.BooleanField(_("done"), default=False)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
