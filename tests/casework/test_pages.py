@@ -28,14 +28,14 @@ def test_owner_page_forms_and_writes(world):
     html = client.get(url).content.decode()
     for section in ('id="assignment"', 'id="notes"', 'id="plan"', 'id="attachments"'):
         assert section in html
-    r = client.post(url + "assign/", {"assignee": str(world.coordinator.pk)})
+    r = client.post(url + "assign/", {"assign-assignee": str(world.coordinator.pk)})
     assert r.status_code == 302
-    r = client.post(url + "notes/", {"kind": "note", "text": "Первая встреча"})
+    r = client.post(url + "notes/", {"note-kind": "note", "note-text": "Первая встреча"})
     assert r.status_code == 302 and Note.objects.filter(case=case).count() == 1
-    r = client.post(url + "plan/", {"kind": "need", "service_type": "shelter"})
+    r = client.post(url + "plan/", {"plan-kind": "need", "plan-service_type": "shelter"})
     assert r.status_code == 302
     upload = SimpleUploadedFile("згода.pdf", PDF, content_type="text/html")
-    r = client.post(url + "files/", {"kind": "consent", "file": upload})
+    r = client.post(url + "files/", {"file-kind": "consent", "file-file": upload})
     assert r.status_code == 302
     attachment = Attachment.objects.get(case=case)
     assert attachment.content_type == "application/pdf"  # from the bytes, not the claim
@@ -47,7 +47,8 @@ def test_a_wrong_form_keeps_what_was_typed(world):
     case = coordination_case(world)
     client = verified_client(world.case_manager)
     r = client.post(
-        f"/casework/{case.reference}/notes/", {"kind": "contact", "text": "Дзвінок сестрі"}
+        f"/casework/{case.reference}/notes/",
+        {"note-kind": "contact", "note-text": "Дзвінок сестрі"},
     )
     assert r.status_code == 422
     html = r.content.decode()
@@ -58,7 +59,9 @@ def test_html_upload_refused_on_the_page(world):
     case = coordination_case(world)
     client = verified_client(world.case_manager)
     upload = SimpleUploadedFile("x.pdf", HTML, content_type="application/pdf")
-    r = client.post(f"/casework/{case.reference}/files/", {"kind": "other", "file": upload})
+    r = client.post(
+        f"/casework/{case.reference}/files/", {"file-kind": "other", "file-file": upload}
+    )
     assert r.status_code == 422
     assert "Only PDF, JPEG and PNG files can be attached." in r.content.decode()
     assert not Attachment.objects.exists()
@@ -69,7 +72,7 @@ def test_no_key_message_on_the_page(world, settings):
     case = coordination_case(world)
     upload = SimpleUploadedFile("x.pdf", PDF)
     r = verified_client(world.case_manager).post(
-        f"/casework/{case.reference}/files/", {"kind": "other", "file": upload}
+        f"/casework/{case.reference}/files/", {"file-kind": "other", "file-file": upload}
     )
     assert r.status_code == 422 and "no encryption key is configured" in r.content.decode()
 

@@ -123,9 +123,7 @@ def test_shelter_grantee_sees_the_plan_but_not_notes_or_files(world):
     assert view.notes == [] and view.attachments == []
     attachment = Attachment.objects.get(case=case)
     with pytest.raises(NotFound):
-        services.attachment_open(
-            actor=world.ngo_worker, reference=ref, attachment_id=attachment.pk
-        )
+        services.attachment_open(actor=world.ngo_worker, reference=ref, attachment_id=attachment.pk)
     assert _refused(world.ngo_worker, "attachments")
     with pytest.raises(NotFound):
         services.note_add(actor=world.ngo_worker, reference=ref, kind="note", text="x")

@@ -11,6 +11,7 @@ _DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class AssignForm(forms.Form):
+    prefix = "assign"
     assignee = forms.ChoiceField(label=_("Assign to"), required=False)
 
     def __init__(self, *args, users=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
@@ -19,6 +20,7 @@ class AssignForm(forms.Form):
 
 
 class NoteForm(forms.Form):
+    prefix = "note"
     kind = forms.ChoiceField(label=_("Kind"), choices=NoteKind.choices, initial=NoteKind.NOTE)
     text = forms.CharField(
         label=_("Note (only what the case needs)"),
@@ -33,6 +35,7 @@ class NoteForm(forms.Form):
 
 
 class PlanItemForm(forms.Form):
+    prefix = "plan"
     kind = forms.ChoiceField(label=_("Kind"), choices=PlanItemKind.choices)
     service_type = forms.ChoiceField(
         label=_("Type of service"), required=False, choices=[("", "—"), *ServiceType.choices]
@@ -48,6 +51,7 @@ class PlanItemForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
+    prefix = "file"
     kind = forms.ChoiceField(label=_("Kind of file"), choices=AttachmentKind.choices)
     file = forms.FileField(
         label=_("File (PDF, JPEG or PNG)"),
