@@ -96,7 +96,7 @@ def test_casework_in_ukrainian_on_a_phone(
             link.click()
         download = download_info.value
         assert download.suggested_filename.endswith(".pdf")
-        assert open(download.path(), "rb").read() == PDF
+        assert download.path().read_bytes() == PDF
         _fits(page, artifacts, "4-casework-filled")
 
         # the dashboard: assigned to me; and the calendar as a list on the phone
