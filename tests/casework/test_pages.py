@@ -189,3 +189,38 @@ def test_audit_csv_export_is_safe_and_audited(world):
     assert "Case viewed" in cells
     assert AuditEntry.objects.filter(action="audit.export", user_id=world.auditor.pk).exists()
     assert verified_client(world.officer).get("/audit/export.csv").status_code == 403
+
+
+def test_large_upload_stays_in_memory_and_too_large_is_refused(world, settings, monkeypatch):
+    from django.core.files import uploadhandler
+
+    def no_temp_file(*args, **kwargs):
+        raise AssertionError("an attachment must never be written to a plain temporary file")
+
+    monkeypatch.setattr(uploadhandler, "TemporaryUploadedFile", no_temp_file)
+    case = coordination_case(world)
+    client = verified_client(world.case_manager)
+    url = f"/casework/{case.reference}/files/"
+    big = PDF + b"0" * 2_000_000  # over FILE_UPLOAD_MAX_MEMORY_SIZE (1 MB)
+    r = client.post(url, {"file-kind": "document", "file-file": SimpleUploadedFile("b.pdf", big)})
+    assert r.status_code == 302
+    assert Attachment.objects.get(case=case).size == len(big)
+    settings.OPENNRM_ATTACHMENT_MAX_BYTES = 1000
+    r = client.post(url, {"file-kind": "document", "file-file": SimpleUploadedFile("c.pdf", big)})
+    assert r.status_code == 422 and "too large" in r.content.decode()
+    assert Attachment.objects.filter(case=case).count() == 1
+
+
+def test_upload_checks_csrf(world):
+    from django.test import Client
+
+    case = coordination_case(world)
+    signed_in = verified_client(world.case_manager)
+    client = Client(enforce_csrf_checks=True)
+    client.cookies = signed_in.cookies
+    r = client.post(
+        f"/casework/{case.reference}/files/",
+        {"file-kind": "document", "file-file": SimpleUploadedFile("a.pdf", PDF)},
+    )
+    assert r.status_code == 403
+    assert not Attachment.objects.exists()

@@ -11,12 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import CASE_ROLES
 from opennrm.casework import selectors, services
 from opennrm.casework.forms import AssignForm, AttachmentForm, NoteForm, PlanItemForm
+from opennrm.casework.uploads import CappedMemoryUploadHandler
 from opennrm.core.errors import DomainError
 from opennrm.web.views import page
 
@@ -115,9 +117,17 @@ def plan_done(request: HttpRequest, reference: str, item_id: int) -> HttpRespons
     return redirect("casework:case", reference=reference)
 
 
+@csrf_exempt  # checked below, after the upload handler is set (Django's documented way)
+def attach(request: HttpRequest, reference: str) -> HttpResponse:
+    """The upload stays in memory (never a plain-text temporary file on disk)."""
+    request.upload_handlers = [CappedMemoryUploadHandler(request)]
+    return _attach(request, reference)
+
+
+@csrf_protect
 @page(CASE_ROLES)
 @require_POST
-def attach(request: HttpRequest, reference: str) -> HttpResponse:
+def _attach(request: HttpRequest, reference: str) -> HttpResponse:
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, reference, {"attach": form})
