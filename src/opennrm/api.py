@@ -23,6 +23,7 @@ from opennrm.cases.api import access_router, handover_router
 from opennrm.cases.api import router as cases_router
 from opennrm.core.errors import DomainError
 from opennrm.directory.api import router as directory_router
+from opennrm.notifications.api import router as notifications_router
 from opennrm.referrals.api import router as referrals_router
 from opennrm.screenings.api import router as screenings_router
 
@@ -57,6 +58,7 @@ api.add_router("", referrals_router)
 api.add_router("/audit", audit_router)
 api.add_router("", screenings_router)
 api.add_router("/directory", directory_router)
+api.add_router("/notifications", notifications_router)
 
 
 @api.exception_handler(DomainError)

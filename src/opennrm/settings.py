@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "opennrm.online",
     "opennrm.referrals",
     "opennrm.directory",
+    "opennrm.notifications",
     "opennrm.casework",
     "opennrm.web",
 ]
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "opennrm.web.context.nav",
+                "opennrm.notifications.context.unread_notifications",
             ],
         },
     }
@@ -240,6 +242,26 @@ OPENNRM_ATTACHMENT_DIR = Path(
     env.str("OPENNRM_ATTACHMENT_DIR", default=str(DATA_DIR / "attachments"))
 ).resolve()
 OPENNRM_CLAMD_SOCKET: str = env.str("OPENNRM_CLAMD_SOCKET", default="")
+
+# --- e-mail (notifications; never personal data in a message) -------------------
+# The console backend prints messages to standard output (the demo); production sets
+# django.core.mail.backends.smtp.EmailBackend and the SMTP server below.
+EMAIL_BACKEND = env.str(
+    "OPENNRM_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env.str("OPENNRM_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("OPENNRM_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("OPENNRM_EMAIL_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("OPENNRM_EMAIL_PASSWORD", default="")
+EMAIL_USE_TLS: bool = env.bool("OPENNRM_EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("OPENNRM_EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("OPENNRM_EMAIL_FROM", default="OpenNRM <noreply@localhost>")
+# The address users open OpenNRM at; e-mails link to the inbox there.
+OPENNRM_BASE_URL: str = env.str("OPENNRM_BASE_URL", default="http://127.0.0.1:8000")
+# `opennrm notify`: remind this many working days before a reasonable-grounds decision
+# is due, and this many days before a reflection period ends.
+OPENNRM_NOTIFY_RG_WORKING_DAYS: int = env.int("OPENNRM_NOTIFY_RG_WORKING_DAYS", default=1)
+OPENNRM_NOTIFY_REFLECTION_DAYS: int = env.int("OPENNRM_NOTIFY_REFLECTION_DAYS", default=3)
 
 LOGGING = {
     "version": 1,

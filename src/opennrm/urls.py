@@ -7,6 +7,7 @@ from opennrm.web import views as web_views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("notifications/", include("opennrm.notifications.urls")),
     path("i18n/setlang/", web_views.set_language, name="set_language"),
     path("directory/", include("opennrm.directory.urls")),
     path("referrals/", include("opennrm.referrals.urls")),

@@ -25,6 +25,7 @@ _LAZY_COMMANDS: dict[str, str] = {
     "demo-code": "opennrm.cli.app:demo_code",
     "online": "opennrm.cli.app:online",
     "directory": "opennrm.cli.directory:directory",
+    "notify": "opennrm.cli.notify:notify",
 }
 
 

@@ -75,6 +75,14 @@ class RankedOut(Schema):
     problems: list[str]
 
 
+def _refused(user: User, access: case_selectors.CaseAccess) -> Forbidden:
+    """A refused look at a case's referrals is audited, like every refused attempt."""
+    case_selectors.access_refused_audit(
+        user, reference=access.case.reference, what="refer", purpose=access.purpose
+    )
+    return Forbidden(_("Your access to this case does not let you refer it to a service."))
+
+
 @router.get(
     "/cases/{reference}/services",
     response={200: list[RankedOut], **_ERRORS},
@@ -86,7 +94,7 @@ def services_for_case(request: HttpRequest, reference: str, needs: str = "") -> 
     user = _actor(request)
     access = case_selectors.case_access_for(user, reference)
     if not access.may("refer"):
-        raise Forbidden(_("Your access to this case does not let you refer it to a service."))
+        raise _refused(user, access)
     wanted = [n for n in needs.split(",") if n.strip()][:8]
     ranked = services_ranked(
         needs=wanted, country=access.case.country, **services.person_needs_profile(access.case)
@@ -116,7 +124,7 @@ def case_referrals(request: HttpRequest, reference: str) -> Any:
     user = _actor(request)
     access = case_selectors.case_access_for(user, reference)
     if not access.may("refer"):
-        raise Forbidden(_("Your access to this case does not let you refer it to a service."))
+        raise _refused(user, access)
     return list(selectors.referrals_of_case(access.case))
 
 

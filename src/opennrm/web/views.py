@@ -394,6 +394,12 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
     case = access.case
     editable = access.case_editable_fields
     if not editable:
+        case_selectors.access_refused_audit(
+            request.user,  # type: ignore[arg-type]
+            reference=case.reference,
+            what="edit",
+            purpose=access.purpose,
+        )
         raise Forbidden(_("Your access to this case does not let you change these facts."))
     initial = {f: getattr(case, f) for f in editable} | {"version": case.version}
     form = forms.CaseEditForm(request.POST or None, initial=initial)
@@ -453,6 +459,12 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
     ]
     if request.method == "POST":
         if not editable:
+            case_selectors.access_refused_audit(
+                user,  # type: ignore[arg-type]
+                reference=case.reference,
+                what="person:edit",
+                purpose=access.purpose,
+            )
             raise Forbidden(
                 _("Your access to this case does not let you change this personal data.")
             )

@@ -1,0 +1,35 @@
+"""`opennrm notify`: create the due reminders (idempotent; schedule it with cron or a timer)."""
+
+from __future__ import annotations
+
+import click
+
+from opennrm.cli.app import _setup
+
+
+@click.command()
+def notify() -> None:
+    """Create due reminders (deadlines approaching or overdue) and e-mail them.
+
+    Running it again creates nothing twice. E-mails that failed in the last day (mail
+    server down) are tried again. Prints one line: new reminders by kind.
+    """
+    _setup()
+    from opennrm.audit.services import audit_record
+    from opennrm.notifications.emails import resend_unsent_emails
+    from opennrm.notifications.reminders import run_reminders
+
+    resent = resend_unsent_emails()  # first: what failed in earlier runs (server down)
+    created = run_reminders()
+    counts = {str(kind): n for kind, n in sorted(created.items()) if n}
+    if counts:  # a run that creates nothing writes nothing
+        audit_record(
+            actor=None,
+            action="notifications.reminders",
+            object_type="notifications",
+            object_ref="",
+            detail=counts,
+        )
+    parts = ", ".join(f"{kind}={n}" for kind, n in counts.items())
+    line = f"notify: {sum(created.values())} new reminder(s)" + (f" ({parts})" if parts else "")
+    click.echo(line + (f"; {resent} earlier e-mail(s) sent" if resent else ""))
