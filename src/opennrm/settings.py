@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "opennrm.directory",
     "opennrm.notifications",
     "opennrm.exchange",
+    "opennrm.casework",
     "opennrm.web",
 ]
 
@@ -249,6 +250,15 @@ OPENNRM_AUDIT_SYSLOG_ADDRESS: str = env.str("OPENNRM_AUDIT_SYSLOG_ADDRESS", defa
 # input); empty means the indicator flags alone score posts.
 OPENNRM_MONITORING_MODEL: str = env.str("OPENNRM_MONITORING_MODEL", default="")
 OPENNRM_MAX_UPLOAD_BYTES: int = env.int("OPENNRM_MAX_UPLOAD_BYTES", default=50_000_000)
+
+# Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
+# all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.
+OPENNRM_FILE_KEYS: list[str] = env.list("OPENNRM_FILE_KEYS", default=[])
+OPENNRM_ATTACHMENT_MAX_BYTES: int = env.int("OPENNRM_ATTACHMENT_MAX_BYTES", default=10_000_000)
+OPENNRM_ATTACHMENT_DIR = Path(
+    env.str("OPENNRM_ATTACHMENT_DIR", default=str(DATA_DIR / "attachments"))
+).resolve()
+OPENNRM_CLAMD_SOCKET: str = env.str("OPENNRM_CLAMD_SOCKET", default="")
 
 # --- e-mail (notifications; never personal data in a message) -------------------
 # The console backend prints messages to standard output (the demo); production sets

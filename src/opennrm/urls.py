@@ -13,5 +13,6 @@ urlpatterns = [
     path("directory/", include("opennrm.directory.urls")),
     path("referrals/", include("opennrm.referrals.urls")),
     path("exchange/", include("opennrm.exchange.urls")),
+    path("casework/", include("opennrm.casework.urls")),
     path("", include("opennrm.web.urls")),
 ]

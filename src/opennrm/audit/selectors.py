@@ -59,6 +59,28 @@ def audit_entries_for(
     return qs
 
 
+def audit_names(entries: list[AuditEntry]) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the users and agencies of ``entries`` (two queries, for a page)."""
+    from opennrm.accounts.models import Agency
+
+    user_ids = {e.user_id for e in entries if e.user_id is not None}
+    agency_ids = {e.agency_id for e in entries if e.agency_id is not None}
+    users = {
+        pk: (f"{first} {last}".strip() or username)
+        for pk, first, last, username in User.objects.filter(pk__in=user_ids).values_list(
+            "pk", "first_name", "last_name", "username"
+        )
+    }
+    agencies = dict(Agency.objects.filter(pk__in=agency_ids).values_list("pk", "name"))
+    return users, agencies
+
+
+def csv_safe(value: object) -> str:
+    """A cell a spreadsheet will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _rows() -> Iterator[dict[str, Any]]:
     yield from AuditEntry.objects.order_by("id").values(*_FIELDS).iterator(chunk_size=2000)
 

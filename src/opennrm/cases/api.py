@@ -24,7 +24,7 @@ from opennrm.cases.models import (
     GuardianRole,
     LegalBasis,
 )
-from opennrm.cases.policy import CASE_FIELDS, PERSON_FIELDS
+from opennrm.cases.policy import ACTIONS, CASE_FIELDS, CASEWORK_FIELDS, PERSON_FIELDS
 from opennrm.cases.selectors import CaseAccess
 from opennrm.cases.workflow import TRANSITIONS, State
 from opennrm.core.errors import NotFound, ValidationFailed
@@ -326,13 +326,12 @@ def _detail(access: CaseAccess) -> dict[str, Any]:
     out["access"] = {
         "purpose": access.purpose,
         "owner": access.owner,
-        "case_fields": [f for f in CASE_FIELDS if access.sees(f)],
+        # the casework records (opennrm.casework) are listed too: the table's whole answer
+        "case_fields": [f for f in (*CASE_FIELDS, *CASEWORK_FIELDS) if access.sees(f)],
         "case_editable": list(access.case_editable_fields),
         "person_fields": list(access.person_fields),
         "person_editable": list(access.person_editable_fields),
-        "actions": sorted(
-            a for a in ("share", "refer", "consent", "handover", "export") if access.may(a)
-        ),
+        "actions": sorted(a for a in ACTIONS if access.may(a)),
     }
     return out
 

@@ -55,6 +55,14 @@ CASE_FIELDS = (
     "timeline",
     "screenings",
 )
+#: Casework records kept beside the case (``opennrm.casework``), shown like case facts:
+#: ``assignment`` who in an agency works on the case; ``notes`` case notes and the contact
+#: log (may hold personal detail, so only for those who do case work with the person);
+#: ``plan`` the assistance plan (needs, goals, services delivered); ``attachments``
+#: uploaded files (signed consent, document scans, interview records).
+#: Kept apart from ``CASE_FIELDS`` because they are not columns of ``Case``.
+CASEWORK_FIELDS = ("assignment", "notes", "plan", "attachments")
+
 #: Case facts that can be edited (a subset of ``CASE_FIELDS``).
 CASE_EDITABLE_FIELDS = (
     "exploitation_type",
@@ -84,9 +92,13 @@ ACTIONS = (
     "consent",  # record, refuse or withdraw the person's consent
     "handover",  # ask to hand the case over to another agency
     "export",  # transnational package
+    "assign",  # assign the case to a person of one's own agency (opennrm.casework)
+    "note",  # write case notes and contact-log entries
+    "plan",  # edit the assistance plan
+    "attach",  # upload attachments
 )
 
-_ALL_CASE = frozenset(CASE_FIELDS)
+_ALL_CASE = frozenset(CASE_FIELDS) | frozenset(CASEWORK_FIELDS)
 _ALL_PERSON = frozenset(PERSON_FIELDS)
 _NAMES = frozenset({"given_name", "family_name"})
 _DECISION_STEPS = frozenset(
@@ -166,16 +178,18 @@ PROFILES: dict[str, Profile] = {
             person=_ALL_PERSON,
             person_edit=_ALL_PERSON,
             steps=_DECISION_STEPS,
-            actions={"share", "refer", "consent", "export"},
+            actions={"share", "refer", "consent", "export", "assign", "note", "plan", "attach"},
         ),
         _p(
             AccessPurpose.SHELTER,
-            case={"is_child", "region"},
+            # the plan (what the person needs, what is delivered) and whom to call;
+            # not the notes or the files
+            case={"is_child", "region", "assignment", "plan"},
             person=_NAMES | {"gender", "age_band", "languages", "contact"},
         ),
         _p(
             AccessPurpose.MEDICAL,
-            case={"is_child", "exploitation_type"},
+            case={"is_child", "exploitation_type", "assignment", "plan"},
             person=_NAMES | {"date_of_birth", "gender", "languages"},
         ),
         _p(
@@ -187,21 +201,37 @@ PROFILES: dict[str, Profile] = {
                 "forced_criminality_note",
                 "summary",
                 "deadlines",
+                "assignment",
+                "plan",
+                "attachments",  # document scans and signed statements for the case file
             },
             person=_NAMES
             | {"other_names", "date_of_birth", "citizenship", "languages", "documents"},
         ),
         _p(
             AccessPurpose.SOCIAL_SUPPORT,
-            case={"is_child", "region"},
+            # social workers do case work with the person: notes and the plan, both ways
+            case={"is_child", "region", "assignment", "notes", "plan"},
             person=_NAMES | {"gender", "age_band", "languages", "contact"},
+            actions={"note", "plan"},
         ),
         _p(AccessPurpose.INTERPRETATION, case={"region"}, person=_NAMES | {"languages"}),
         _p(
             AccessPurpose.CHILD_PROTECTION,
-            case={"is_child", "exploitation_type", "region", "summary", "deadlines"},
+            case={
+                "is_child",
+                "exploitation_type",
+                "region",
+                "summary",
+                "deadlines",
+                "assignment",
+                "notes",
+                "plan",
+                "attachments",
+            },
             person=_NAMES
             | {"date_of_birth", "gender", "citizenship", "languages", "contact", "documents"},
+            actions={"note", "plan", "attach"},
         ),
         _p(
             AccessPurpose.INVESTIGATION,
@@ -229,12 +259,13 @@ PROFILES: dict[str, Profile] = {
         ),
         _p(
             AccessPurpose.RETURN,
-            case={"is_child", "region"},
+            case={"is_child", "region", "assignment", "plan"},
             person=_NAMES | {"date_of_birth", "citizenship", "languages", "contact", "documents"},
         ),
         _p(
             AccessPurpose.SUPERVISION,
-            case=_ALL_CASE - {"forced_criminality_note"},
+            # who works on it and the plan, not the notes or files (they hold personal detail)
+            case=_ALL_CASE - {"forced_criminality_note", "notes", "attachments"},
             needs_consent=False,
         ),
         # Statistics are aggregates; no one gets a case for this purpose.
@@ -256,7 +287,7 @@ _EDITORS = frozenset({Role.FRONTLINE, Role.CASE_MANAGER, Role.COORDINATOR})
 _SHARERS = frozenset({Role.CASE_MANAGER, Role.COORDINATOR})
 #: role → actions it may ever take (the profile then decides per case)
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    Role.FRONTLINE: frozenset({"refer", "consent", "handover"}),
+    Role.FRONTLINE: frozenset({"refer", "consent", "handover", "note", "attach"}),
     Role.CASE_MANAGER: frozenset(ACTIONS),
     Role.COORDINATOR: frozenset(ACTIONS),
     Role.SERVICE_PROVIDER: frozenset(),

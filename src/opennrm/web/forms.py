@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from opennrm.accounts.models import Agency
 from opennrm.cases.models import (
@@ -14,6 +15,7 @@ from opennrm.cases.models import (
 )
 from opennrm.cases.policy import GRANTABLE_PURPOSES, PERSON_FIELDS
 from opennrm.cases.workflow import ScreeningOutcome, State
+from opennrm.casework import forms as casework_forms
 
 
 class OtpTokenForm(forms.Form):
@@ -35,6 +37,7 @@ class CaseFilterForm(forms.Form):
     region = forms.CharField(label=_("Region"), required=False, max_length=100)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     child = forms.BooleanField(label=_("Children only"), required=False)
+    mine = casework_forms.mine_field()
 
 
 class CaseCreateForm(forms.Form):
@@ -237,6 +240,16 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
     object_ref = forms.CharField(label=_("Case reference"), required=False, max_length=64)
     username = forms.CharField(label=_("User"), required=False, max_length=150)
+    date_from = forms.DateField(
+        label=pgettext_lazy("date range", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=pgettext_lazy("date range", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
 
 class ApiTokenForm(forms.Form):

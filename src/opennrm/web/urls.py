@@ -39,6 +39,7 @@ urlpatterns = [
         name="grant_revoke",
     ),
     path("audit/", views.audit_log, name="audit_log"),
+    path("audit/export.csv", views.audit_export, name="audit_export"),
     path("account/tokens/", views.api_tokens, name="api_tokens"),
     path("online/", online_views.alert_queue, name="online_queue"),
     path("online/import/", online_views.import_file, name="online_import"),

@@ -196,6 +196,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         context["awaiting"] = sorted(AWAITING_ANSWER)
         context["deadlines"] = case_selectors.case_deadlines(user)  # type: ignore[arg-type]
+        from opennrm.casework.selectors import cases_assigned_to, decorate_deadlines
+
+        decorate_deadlines(  # assignee and days overdue on the deadline lists
+            user,  # type: ignore[arg-type]
+            context["deadlines"].overdue + context["deadlines"].upcoming,
+            case_selectors.local_today(),
+        )
+        context["assigned"] = list(cases_assigned_to(user).order_by("deadline", "-id")[:10])  # type: ignore[arg-type]
         context["recent"] = case_selectors.cases_hide_unseen(
             user,  # type: ignore[arg-type]
             list(case_selectors.case_search(user)[:10]),  # type: ignore[arg-type]
@@ -230,6 +238,8 @@ def _case_filters(form: forms.CaseFilterForm) -> dict[str, Any]:
 def case_list(request: HttpRequest) -> HttpResponse:
     form = forms.CaseFilterForm(request.GET or None)
     cases = case_selectors.case_search(request.user, **_case_filters(form))  # type: ignore[arg-type]
+    if form.is_valid() and form.cleaned_data.get("mine"):
+        cases = cases.filter(assignments__user_id=request.user.pk)
     page_obj = Paginator(cases, 25).get_page(request.GET.get("page"))
     page_obj.object_list = case_selectors.cases_hide_unseen(
         request.user, list(page_obj.object_list)
@@ -259,6 +269,9 @@ def case_export(request: HttpRequest) -> HttpResponse:
     form = forms.CaseFilterForm(request.GET or None)
     filters = _case_filters(form)
     cases = case_selectors.case_search(request.user, **filters)  # type: ignore[arg-type]
+    if form.is_valid() and form.cleaned_data.get("mine"):
+        cases = cases.filter(assignments__user_id=request.user.pk)
+        filters["mine"] = True
     audit_record(
         actor=request.user,
         action="case.export",
@@ -304,6 +317,7 @@ def _case_context(request: HttpRequest, reference: str) -> dict[str, Any]:
         "case": case,
         "access": access,
         "sees": {f: access.sees(f) for f in case_policy.CASE_FIELDS},
+        "casework_parts": [f for f in case_policy.CASEWORK_FIELDS if access.sees(f)],
         "timeline": case_selectors.case_timeline(case) if access.sees("timeline") else [],
         "transitions": access.steps,
         "transition_form": forms.TransitionForm(initial={"version": case.version}),
@@ -668,13 +682,57 @@ def handover_decide(request: HttpRequest, handover_id: int) -> HttpResponse:
 # --- audit -------------------------------------------------------------------------
 
 
+def _audit_filters(form: forms.AuditFilterForm) -> dict[str, Any]:
+    """The form's filters; the date range is whole local days, "to" included."""
+    from datetime import datetime, time
+
+    filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    zone = timezone.get_current_timezone()
+    if "date_from" in filters:
+        filters["since"] = datetime.combine(filters.pop("date_from"), time.min, zone)
+    if "date_to" in filters:
+        day_after = filters.pop("date_to") + timedelta(days=1)
+        filters["until"] = datetime.combine(day_after, time.min, zone)
+    return filters
+
+
+def _audit_rows(entries: list[Any]) -> list[dict[str, Any]]:
+    """Entries with names and words: the user's and agency's names, translated labels."""
+    from opennrm.accounts.roles import Role
+    from opennrm.audit.selectors import audit_names
+    from opennrm.casework.audit_labels import action_label, object_label
+
+    users, agencies = audit_names(entries)
+    rows = []
+    for e in entries:
+        purposes = [p for p in e.purpose.split("+") if p]
+        rows.append(
+            {
+                "entry": e,
+                "user": users.get(e.user_id, e.username) if e.user_id else e.username,
+                "agency": agencies.get(e.agency_id, ""),
+                "role": Role(e.role).label if e.role in Role.values else e.role,
+                "action": action_label(e.action),
+                "object": object_label(e.object_type),
+                "purpose": ", ".join(
+                    str(case_policy.AccessPurpose(p).label)
+                    if p in case_policy.AccessPurpose.values
+                    else p
+                    for p in purposes
+                ),
+            }
+        )
+    return rows
+
+
 @page(AUDIT_ROLES)
 @require_http_methods(["GET", "POST"])
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = forms.AuditFilterForm(request.GET or None)
-    filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    filters = _audit_filters(form)
     entries = audit_entries_for(request.user, **filters)  # type: ignore[arg-type]
     page_obj = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page_obj.object_list = _audit_rows(list(page_obj.object_list))  # type: ignore[assignment]
     verify = audit_verify() if request.method == "POST" else None
     audit_record(
         actor=request.user,
@@ -690,6 +748,86 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "web/audit.html",
         {"form": form, "page": page_obj, "verify": verify, "query": query.urlencode()},
     )
+
+
+@page(AUDIT_ROLES)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    """The filtered audit log as CSV for an inspector (names and words, formula-safe),
+    itself audited as an export."""
+    import csv
+
+    from django.http import StreamingHttpResponse
+
+    from opennrm.audit.selectors import csv_safe
+
+    form = forms.AuditFilterForm(request.GET or None)
+    filters = _audit_filters(form)
+    entries = audit_entries_for(request.user, **filters)  # type: ignore[arg-type]
+    audit_record(
+        actor=request.user,
+        action="audit.export",
+        object_type="audit",
+        object_ref="-",  # type: ignore[arg-type]
+        detail={k: str(v) for k, v in filters.items()},
+    )
+    header = [
+        "seq",
+        _("Time"),
+        _("User"),
+        "username",
+        _("Role"),
+        _("Agency"),
+        _("Action"),
+        "action",
+        _("Object"),
+        "object_ref",
+        _("Purpose"),
+        _("Detail"),
+        "entry_hash",
+    ]
+
+    def lines() -> Any:
+        yield header
+        batch: list[Any] = []
+        for entry in entries.iterator(chunk_size=1000):
+            batch.append(entry)
+            if len(batch) == 1000:
+                yield from _audit_csv_batch(batch)
+                batch = []
+        yield from _audit_csv_batch(batch)
+
+    class _Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow([csv_safe(c) for c in row]) for row in lines()),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = 'attachment; filename="opennrm-audit.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _audit_csv_batch(entries: list[Any]) -> Any:
+    for row in _audit_rows(entries):
+        e = row["entry"]
+        yield [
+            e.seq,
+            timezone.localtime(e.at).isoformat(timespec="seconds"),
+            row["user"],
+            e.username,
+            row["role"],
+            row["agency"],
+            row["action"],
+            e.action,
+            row["object"],
+            e.object_ref,
+            row["purpose"],
+            "; ".join(f"{k}={v}" for k, v in (e.detail or {}).items()),
+            e.entry_hash,
+        ]
 
 
 # --- API tokens ----------------------------------------------------------------
