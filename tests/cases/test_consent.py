@@ -156,3 +156,28 @@ def test_adult_declining_consent_becomes_an_anonymous_report(world, manager):
     child = open_case(manager, is_child=True)
     with pytest.raises(ValidationFailed):
         case_make_anonymous(actor=manager, case=child)
+
+
+def test_anonymous_report_erases_casework_notes_and_files(world, manager, settings, tmp_path):
+    from cryptography.fernet import Fernet
+
+    from opennrm.casework.models import Attachment, Note
+    from opennrm.casework.services import attachment_add, note_add
+
+    settings.OPENNRM_FILE_KEYS = [Fernet.generate_key().decode()]
+    settings.OPENNRM_ATTACHMENT_DIR = tmp_path
+    case = open_case(manager)
+    note_add(actor=manager, reference=case.reference, kind="note", text="Ірина: борг за дорогу")
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    attachment_add(
+        actor=manager,
+        reference=case.reference,
+        kind=Attachment._meta.get_field("kind").choices[0][0],
+        filename="scan.png",
+        size=len(png),
+        chunks=lambda: iter([png]),
+    )
+    assert Note.objects.filter(case=case).exists() and any(tmp_path.iterdir())
+    case_make_anonymous(actor=manager, case=case)
+    assert not Note.objects.filter(case=case).exists()
+    assert not Attachment.objects.filter(case=case).exists()

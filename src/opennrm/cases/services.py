@@ -769,6 +769,7 @@ def case_make_anonymous(*, actor: User, case: Case, reason: str = "") -> Case:
     now = timezone.now()
     with transaction.atomic():
         Person.objects.filter(case=case).delete()
+        hooks.run_case_anonymised(case)  # notes, contacts, files of other apps
         for grant in case.grants.filter(revoked_at__isnull=True):
             grant_end(actor=actor, grant=grant, now=now, why="anonymous")
         Case.objects.filter(pk=case.pk).update(

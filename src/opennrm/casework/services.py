@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import User
 from opennrm.audit.services import audit_record
+from opennrm.cases.models import Case
 from opennrm.cases.selectors import CaseAccess, access_refused_audit, case_access_for
 from opennrm.casework import files
 from opennrm.casework.models import (
@@ -445,3 +446,20 @@ def attachment_open(
         raise NotFound(_("This file cannot be decrypted with the configured keys.")) from error
     _audit(access, "casework.attachment.download", {"attachment_id": attachment.pk})
     return attachment, stream
+
+
+def casework_erase_for_anonymous_report(case: Case) -> None:
+    """An adult declined consent: the case keeps no personal data, so its notes, contact
+    log and files go too (the encrypted files are removed from disk after the commit).
+    The plan keeps its service types and dates (statistics), without its free text."""
+    names = list(Attachment.objects.filter(case=case).values_list("storage_name", flat=True))
+    Note.objects.filter(case=case).delete()
+    Attachment.objects.filter(case=case).delete()
+    PlanItem.objects.filter(case=case).update(text="")  # free text: may name the person
+    directory = settings.OPENNRM_ATTACHMENT_DIR
+
+    def remove() -> None:
+        for name in names:
+            files.delete(name, directory=directory)
+
+    transaction.on_commit(remove)
