@@ -234,3 +234,9 @@ def _in_days(days: int) -> str:
     from django.utils import timezone
 
     return (timezone.now() + timedelta(days=days)).isoformat()
+
+
+def test_audit_filter_with_an_offset_postgresql_refuses_is_read_in_utc(world, api):
+    # schemathesis found it on PostgreSQL: "+21:29" is ISO 8601 and Python, not PostgreSQL
+    r = api(world.auditor).get("/audit", params={"since": "0972-06-16T18:09:37.31+21:29"})
+    assert r.status_code == 200, r.text

@@ -57,13 +57,14 @@ def omittable(**kwargs: Any) -> Any:
 
 
 def _expressible_in_utc(value: datetime) -> datetime:
+    """The same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 (``+21:29`` is
+    valid ISO 8601 and Python), so nothing reaches the database with its original offset."""
     try:
-        value.astimezone(UTC)
+        return value.astimezone(UTC)
     except OverflowError as exc:
         raise PydanticCustomError(
             "datetime_out_of_range", "the date and time is out of the supported range"
         ) from exc
-    return value
 
 
 BoundedAwareDatetime = Annotated[
