@@ -265,3 +265,34 @@ def test_language_choice_is_remembered_at_next_sign_in(world):
     fresh = Client()
     r = fresh.post("/login/", {"username": "officer", "password": "correct-horse-battery-staple"})
     assert r.status_code == 302 and r.cookies["django_language"].value == "uk"
+
+
+def test_read_only_person_view_shows_words_not_codes(world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from opennrm.cases.services import grant_create, person_save
+    from tests.factories import UserFactory
+
+    manager = UserFactory(agency=world.police, role="case_manager")
+    case = open_case(manager)
+    person_save(
+        actor=manager,
+        case=case,
+        expected_version=None,
+        data={"given_name": "Anna", "gender": "female", "age_band": "25-34"},
+    )
+    consent_to(case, manager, world.ngo, purpose="shelter")
+    grant_create(
+        actor=manager,
+        case=case,
+        agency=world.ngo,
+        purpose="shelter",
+        expires_at=timezone.now() + timedelta(days=3),
+    )
+    client = verified_client(world.ngo_worker)
+    html = client.get(
+        f"/cases/{case.reference}/person/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert '<dd class="pre">Female</dd>' in html and ">female<" not in html

@@ -423,6 +423,12 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+def _choice_label(field: str, value: Any) -> Any:
+    """A coded value (gender, age band) as its label in the reader's language, not the code."""
+    choices = dict(getattr(forms.PersonForm.base_fields[field], "choices", ()) or ())
+    return choices.get(value, value) if value else value
+
+
 @page(CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
@@ -453,7 +459,7 @@ def person_detail(request: HttpRequest, reference: str) -> HttpResponse:
         if name != "version" and name not in editable:
             del form.fields[name]
     shown = [
-        (forms.PersonForm.base_fields[f].label, initial.get(f))
+        (forms.PersonForm.base_fields[f].label, _choice_label(f, initial.get(f)))
         for f in access.person_fields
         if f not in editable
     ]
