@@ -137,3 +137,16 @@ def test_dashboard_lists_referrals_waiting_for_the_agency(world):
     html = verified_client(world.ngo_worker).get("/").content.decode()
     assert "incoming-referrals" in html and "Shelter Dawn" in html
     assert "incoming-referrals" not in verified_client(world.officer).get("/").content.decode()
+
+
+def test_a_service_grantee_does_not_list_the_other_recipients(world, api):
+    case = _decided(world)
+    shelter = shelter_of(world.ngo)
+    from opennrm.referrals.services import referral_create
+    from tests.referrals.helpers import consent_to_service
+
+    consent_to_service(case, world.coordinator, shelter)
+    referral_create(actor=world.coordinator, case=case, service=shelter)
+    assert api(world.ngo_worker).get(f"/cases/{case.reference}/grants").status_code == 403
+    assert api(world.officer).get(f"/cases/{case.reference}/grants").status_code == 200
+    assert AuditEntry.objects.filter(action="access.refused", detail__what="grants").exists()

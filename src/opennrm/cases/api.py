@@ -27,7 +27,7 @@ from opennrm.cases.models import (
 from opennrm.cases.policy import ACTIONS, CASE_FIELDS, CASEWORK_FIELDS, PERSON_FIELDS
 from opennrm.cases.selectors import CaseAccess
 from opennrm.cases.workflow import TRANSITIONS, State
-from opennrm.core.errors import NotFound, ValidationFailed
+from opennrm.core.errors import Forbidden, NotFound, ValidationFailed
 from opennrm.core.schemas import JsonDate, JsonDateTime, JsonIn, json_code, omittable
 
 router = Router(tags=["cases"])
@@ -463,10 +463,17 @@ def person_put(request: HttpRequest, reference: str, payload: PersonIn) -> Any:
     "/{reference}/grants", response={200: list[GrantOut], **_ERRORS}, summary="Active access grants"
 )
 def grant_list(request: HttpRequest, reference: str) -> Any:
+    """Who else sees the case: for the owner and those who may share it (as on the page);
+    a grantee for a service purpose does not learn the other recipients."""
     user = _actor(request)
-    case = selectors.case_get_for(user, reference)
-    services.case_view_audit(actor=user, case=case)
-    return list(selectors.case_active_grants(case))
+    access = selectors.case_access_for(user, reference)
+    if not (access.owner or access.may("share")):
+        selectors.access_refused_audit(
+            user, reference=access.case.reference, what="grants", purpose=access.purpose
+        )
+        raise Forbidden(_("Your access to this case does not let you share it."))
+    services.case_view_audit(actor=user, case=access.case, purpose=access.purpose)
+    return list(selectors.case_active_grants(access.case))
 
 
 @router.post(
