@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "opennrm.notifications",
     "opennrm.exchange",
     "opennrm.casework",
+    "opennrm.dataprotection",
     "opennrm.web",
 ]
 
@@ -259,6 +260,12 @@ OPENNRM_ATTACHMENT_DIR = Path(
     env.str("OPENNRM_ATTACHMENT_DIR", default=str(DATA_DIR / "attachments"))
 ).resolve()
 OPENNRM_CLAMD_SOCKET: str = env.str("OPENNRM_CLAMD_SOCKET", default="")
+
+# Backup, retention, data-subject rights (opennrm.dataprotection): the backup key is 32
+# random bytes in base64 (`opennrm backup --generate-key`), never stored with the backups;
+# retention is days per case state, counted from entering it ("closed=1826,withdrawn=1096").
+OPENNRM_BACKUP_KEY: str = env.str("OPENNRM_BACKUP_KEY", default="")
+OPENNRM_RETENTION_DAYS: str = env.str("OPENNRM_RETENTION_DAYS", default="closed=1826,withdrawn=1096")
 
 # --- e-mail (notifications; never personal data in a message) -------------------
 # The console backend prints messages to standard output (the demo); production sets
