@@ -265,7 +265,9 @@ OPENNRM_CLAMD_SOCKET: str = env.str("OPENNRM_CLAMD_SOCKET", default="")
 # random bytes in base64 (`opennrm backup --generate-key`), never stored with the backups;
 # retention is days per case state, counted from entering it ("closed=1826,withdrawn=1096").
 OPENNRM_BACKUP_KEY: str = env.str("OPENNRM_BACKUP_KEY", default="")
-OPENNRM_RETENTION_DAYS: str = env.str("OPENNRM_RETENTION_DAYS", default="closed=1826,withdrawn=1096")
+OPENNRM_RETENTION_DAYS: str = env.str(
+    "OPENNRM_RETENTION_DAYS", default="closed=1826,withdrawn=1096"
+)
 
 # --- e-mail (notifications; never personal data in a message) -------------------
 # The console backend prints messages to standard output (the demo); production sets

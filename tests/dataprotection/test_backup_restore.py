@@ -82,7 +82,7 @@ class Deployment:
         return env
 
     def cli(self, *args: str, ok: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [OPENNRM, *args],
             env=self.env(**extra),
             capture_output=True,
@@ -95,7 +95,9 @@ class Deployment:
         return result
 
     def snapshot(self) -> dict:
-        return json.loads(self.cli("manage", "shell", "-c", _SNAPSHOT).stdout.strip().splitlines()[-1])
+        return json.loads(
+            self.cli("manage", "shell", "-c", _SNAPSHOT).stdout.strip().splitlines()[-1]
+        )
 
     def holds_data(self) -> bool:
         out = self.cli(
@@ -160,7 +162,7 @@ def test_backup_during_writes_restores_the_same_state(make_deployment, tmp_path)
     source.cli("manage", "shell", "-c", _ATTACH)
 
     stop, ready = tmp_path / "stop", tmp_path / "ready"
-    writer = subprocess.Popen(  # noqa: S603
+    writer = subprocess.Popen(
         [sys.executable, WRITER, "cm", str(stop), str(ready)],
         env=source.env(),
         stdout=subprocess.PIPE,
@@ -242,8 +244,10 @@ def test_tampered_truncated_or_wrong_key_restores_nothing(make_deployment, tmp_p
         assert result.returncode == 1, name
         assert message in result.stderr, (name, result.stderr)
         assert not target.holds_data(), name
-        assert not list((target.root / "attachments").glob("*")) if (
-            target.root / "attachments"
-        ).exists() else True
+        assert (
+            not list((target.root / "attachments").glob("*"))
+            if (target.root / "attachments").exists()
+            else True
+        )
     # the intact file with the right key restores
     assert "OK" in target.cli("restore", str(good)).stdout

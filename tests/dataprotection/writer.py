@@ -19,8 +19,8 @@ def main() -> None:
 
     django.setup()
     from opennrm.accounts.models import User
-    from opennrm.casework.services import note_add
     from opennrm.cases.services import case_create, person_save
+    from opennrm.casework.services import note_add
 
     actor = User.objects.select_related("agency").get(username=username)
     written = 0

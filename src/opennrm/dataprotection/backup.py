@@ -160,7 +160,10 @@ def _snapshot_postgresql(workdir: Path) -> _Snapshot:
             cursor.execute(sql)
             return list(cursor.fetchall())
 
-        tables = [r[0] for r in execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+        tables = [
+            r[0]
+            for r in execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        ]
         counts, seq, digest, names = _read_state(execute, tables)
         result = subprocess.run(  # noqa: S603 - fixed program, arguments from settings
             [
@@ -370,14 +373,20 @@ def _restore_sqlite(snapshot: Path) -> None:
 
 
 def _restore_postgresql(dump: Path) -> None:
+    """pg_restore in one transaction. A freshly migrated (empty, checked before) schema is
+    dropped first: the dump brings the whole schema with the data."""
     args, env = _pg_args()
+    if connection.introspection.table_names():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT current_schema()")
+            schema = _quote(cursor.fetchone()[0])
+            cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+            cursor.execute(f"CREATE SCHEMA {schema}")
     connections.close_all()
     result = subprocess.run(  # noqa: S603 - fixed program, arguments from settings
         [
             _pg_tool("pg_restore"),
             *args,
-            "--clean",
-            "--if-exists",
             "--no-owner",
             "--no-privileges",
             "--single-transaction",
@@ -391,7 +400,10 @@ def _restore_postgresql(dump: Path) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise BackupError(f"pg_restore failed (nothing restored): {result.stderr.strip()[:500]}")
+        raise BackupError(
+            f"pg_restore failed (no data restored; run `opennrm migrate` to recreate the "
+            f"empty schema): {result.stderr.strip()[:500]}"
+        )
 
 
 def backup_restore(*, source: Path, key: bytes) -> RestoreReport:

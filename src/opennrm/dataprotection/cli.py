@@ -92,3 +92,78 @@ def _json_out(data: object, output: str | None) -> None:
         Path(output).write_text(text + "\n", encoding="utf-8")
     else:
         click.echo(text)
+
+
+@click.group()
+def retention() -> None:
+    """Retention periods per case state (OPENNRM_RETENTION_DAYS)."""
+
+
+@retention.command("apply")
+@click.option("--dry-run", is_flag=True, help="Count the cases that are due; change nothing.")
+def retention_apply_command(dry_run: bool) -> None:
+    """Pseudonymise the cases past the retention period of their state.
+
+    Personal data goes (person, free text, notes, contact log, files, plan text); the
+    case facts statistics count stay. Run it daily from cron or a systemd timer.
+    """
+    _setup()
+    from opennrm.dataprotection.services import RetentionConfigError, retention_apply
+
+    try:
+        report = retention_apply(actor=None, dry_run=dry_run)
+    except RetentionConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    periods = ", ".join(f"{s} {d} days" for s, d in sorted(report.periods.items()))
+    click.echo(f"retention periods: {periods or 'none configured'}")
+    verb = "due (dry run, nothing changed)" if dry_run else "pseudonymised"
+    by_state = ", ".join(f"{s}: {n}" for s, n in sorted(report.by_state.items()))
+    click.echo(f"{report.total} case(s) {verb}" + (f" ({by_state})" if by_state else ""))
+
+
+@click.group()
+def subject() -> None:
+    """The data subject's rights: export (access) and erasure of a person's data."""
+
+
+def _user(username: str):  # type: ignore[no-untyped-def]
+    from opennrm.accounts.models import User
+
+    user = User.objects.select_related("agency").filter(username=username).first()
+    if user is None or not user.is_active:
+        raise click.ClickException(f"No active user {username!r}.")
+    return user
+
+
+@subject.command("export")
+@click.argument("reference")
+@click.option("--user", "username", required=True, help="The case manager acting (audited).")
+@click.option("--output", type=click.Path(dir_okay=False), help="JSON file (default: stdout).")
+def subject_export_command(reference: str, username: str, output: str | None) -> None:
+    """Everything held about the person of a case, as JSON (right of access)."""
+    _setup()
+    from opennrm.core.errors import DomainError
+    from opennrm.dataprotection.services import subject_export
+
+    try:
+        data = subject_export(actor=_user(username), reference=reference)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    _json_out(data, output)
+
+
+@subject.command("erase")
+@click.argument("reference")
+@click.option("--user", "username", required=True, help="The case manager acting (audited).")
+@click.option("--confirm", required=True, help="Repeat the case reference to confirm.")
+def subject_erase_command(reference: str, username: str, confirm: str) -> None:
+    """Erase the person's data of a case everywhere (right to erasure); counts stay."""
+    _setup()
+    from opennrm.core.errors import DomainError
+    from opennrm.dataprotection.services import subject_erase
+
+    try:
+        counts = subject_erase(actor=_user(username), reference=reference, confirm=confirm)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo("personal data erased: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
