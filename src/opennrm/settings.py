@@ -236,6 +236,15 @@ OPENNRM_REFERRAL_RESPONSE_HOURS: dict[str, int] = {
     ).items()
 }
 OPENNRM_REFERRAL_ACCESS_TAIL_DAYS: int = env.int("OPENNRM_REFERRAL_ACCESS_TAIL_DAYS", default=7)
+# API tokens: the longest lifetime in days per role ("default" for the other roles),
+# e.g. OPENNRM_API_TOKEN_MAX_DAYS=default=30,admin=7,auditor=14,analyst=90
+OPENNRM_API_TOKEN_MAX_DAYS: dict[str, int] = {
+    key: int(value)
+    for key, value in env.dict(
+        "OPENNRM_API_TOKEN_MAX_DAYS",
+        default={"default": "30", "admin": "7", "auditor": "14", "analyst": "90"},
+    ).items()
+}
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)
