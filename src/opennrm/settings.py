@@ -254,6 +254,11 @@ OPENNRM_AUDIT_KEY_FILE: str = env.str("OPENNRM_AUDIT_KEY_FILE", default="")
 OPENNRM_AUDIT_SIGNING_KEY: str = env.str("OPENNRM_AUDIT_SIGNING_KEY", default="")
 OPENNRM_AUDIT_VERIFY_KEYS: list[str] = env.list("OPENNRM_AUDIT_VERIFY_KEYS", default=[])
 OPENNRM_AUDIT_SYSLOG_ADDRESS: str = env.str("OPENNRM_AUDIT_SYSLOG_ADDRESS", default="/dev/log")
+# RFC 3161 time-stamps of audit checkpoints (optional): the authority's URL, and the PEM
+# bundle of its trusted root certificate(s) that `opennrm audit verify` checks stamps with.
+OPENNRM_AUDIT_TSA_URL: str = env.str("OPENNRM_AUDIT_TSA_URL", default="")
+OPENNRM_AUDIT_TSA_CA_FILE: str = env.str("OPENNRM_AUDIT_TSA_CA_FILE", default="")
+OPENNRM_AUDIT_TSA_TIMEOUT: float = env.float("OPENNRM_AUDIT_TSA_TIMEOUT", default=10.0)
 
 # Online monitoring: a model directory written by `opennrm monitor train` (trusted
 # input); empty means the indicator flags alone score posts.
