@@ -383,6 +383,7 @@ def run(args: argparse.Namespace, env: dict[str, str], users: list[LoadUser], tm
             thread.join()
         stop.set()
         import_thread.join()
+    server_log = (tmp / "server.log").read_text(errors="replace").splitlines()
     figures = summary(results)
     report = {
         "database": args.database,
@@ -406,6 +407,10 @@ def run(args: argparse.Namespace, env: dict[str, str], users: list[LoadUser], tm
             "failures": [r["tail"] for r in runs if not r["ok"]][:3],
         },
         "error_samples": results.error_samples,
+        # what the server said about its workers (a timed-out worker drops its connections)
+        "server_log": [
+            line for line in server_log if re.search(r"WORKER TIMEOUT|Traceback|Error|exited", line)
+        ][:20],
     }
     print_report(report, args.p95_target)
     if args.json:
@@ -431,6 +436,8 @@ def print_report(report: dict[str, Any], target: float) -> None:
         log(f"  import failure: {failure}")
     for sample in report["error_samples"][:10]:
         log(f"  error: {sample}")
+    for line in report["server_log"][:10]:
+        log(f"  server: {line}")
     la = report["loadavg_1min"]
     log(
         f"load average (1 min) on {report['cpus']} CPUs: start {la['start']}, max {la['max']}, "
