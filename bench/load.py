@@ -312,7 +312,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=50, help="virtual users (default 50)")
     parser.add_argument("--think", type=float, default=3.0, help="mean think time, s")
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
-    parser.add_argument("--cases", type=int, default=2000, help="demo cases (default 2000)")
+    parser.add_argument("--cases", type=int, default=500, help="demo cases (default 500)")
     parser.add_argument("--import-posts", type=int, default=2000, help="posts per import file")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=8)
