@@ -19,7 +19,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from opennrm.accounts.models import User
-from opennrm.accounts.selectors import api_token_user, user_is_fully_authenticated
+from opennrm.accounts.selectors import api_token_find, user_is_fully_authenticated
+from opennrm.accounts.services import api_token_check_scope, api_token_mark_used
 from opennrm.audit.api import router as audit_router
 from opennrm.cases.api import access_router, handover_router
 from opennrm.cases.api import router as cases_router
@@ -43,8 +44,16 @@ class VerifiedSessionAuth(SessionAuth):
 
 
 class TokenAuth(HttpBearer):
+    """A valid bearer token (opennrm.accounts.selectors.api_token_find); a read token is
+    refused (403, field "scope") on every write; the last use is remembered."""
+
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        return api_token_user(token)
+        found = api_token_find(token)
+        if found is None:
+            return None
+        api_token_mark_used(token=found)
+        api_token_check_scope(token=found, method=request.method or "GET")
+        return found.user
 
 
 logger = logging.getLogger("opennrm.api")
@@ -63,7 +72,8 @@ class ApiError(Schema):
 _COMMON_ERRORS = {
     400: "The request body is not valid JSON.",
     401: "No valid bearer token and no signed-in session with a second factor.",
-    403: "Not allowed for this role (or a missing CSRF token with a session).",
+    403: "Not allowed for this role (or a missing CSRF token with a session, or a write "
+    "with a read-only token: field `scope`).",
     404: "No such object, or one you may not see (indistinguishable).",
     413: "The request body is too large.",
     422: "A field is invalid (the field is named), or the request holds NUL or broken characters.",

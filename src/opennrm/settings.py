@@ -237,6 +237,15 @@ OPENNRM_REFERRAL_RESPONSE_HOURS: dict[str, int] = {
     ).items()
 }
 OPENNRM_REFERRAL_ACCESS_TAIL_DAYS: int = env.int("OPENNRM_REFERRAL_ACCESS_TAIL_DAYS", default=7)
+# API tokens: the longest lifetime in days per role ("default" for the other roles),
+# e.g. OPENNRM_API_TOKEN_MAX_DAYS=default=30,admin=7,auditor=14,analyst=90
+OPENNRM_API_TOKEN_MAX_DAYS: dict[str, int] = {
+    key: int(value)
+    for key, value in env.dict(
+        "OPENNRM_API_TOKEN_MAX_DAYS",
+        default={"default": "30", "admin": "7", "auditor": "14", "analyst": "90"},
+    ).items()
+}
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)
@@ -246,6 +255,11 @@ OPENNRM_AUDIT_KEY_FILE: str = env.str("OPENNRM_AUDIT_KEY_FILE", default="")
 OPENNRM_AUDIT_SIGNING_KEY: str = env.str("OPENNRM_AUDIT_SIGNING_KEY", default="")
 OPENNRM_AUDIT_VERIFY_KEYS: list[str] = env.list("OPENNRM_AUDIT_VERIFY_KEYS", default=[])
 OPENNRM_AUDIT_SYSLOG_ADDRESS: str = env.str("OPENNRM_AUDIT_SYSLOG_ADDRESS", default="/dev/log")
+# RFC 3161 time-stamps of audit checkpoints (optional): the authority's URL, and the PEM
+# bundle of its trusted root certificate(s) that `opennrm audit verify` checks stamps with.
+OPENNRM_AUDIT_TSA_URL: str = env.str("OPENNRM_AUDIT_TSA_URL", default="")
+OPENNRM_AUDIT_TSA_CA_FILE: str = env.str("OPENNRM_AUDIT_TSA_CA_FILE", default="")
+OPENNRM_AUDIT_TSA_TIMEOUT: float = env.float("OPENNRM_AUDIT_TSA_TIMEOUT", default=10.0)
 
 # Online monitoring: a model directory written by `opennrm monitor train` (trusted
 # input); empty means the indicator flags alone score posts.

@@ -164,7 +164,7 @@ def test_api_token_page_shows_secret_once_and_it_works(world, live_server):
     import httpx
 
     client = verified_client(world.officer)
-    r = client.post("/account/tokens/", {"name": "laptop script", "days": 7})
+    r = client.post("/account/tokens/", {"name": "laptop script", "days": 7, "scope": "read"})
     html = r.content.decode()
     token = html.split('id="new-token"')[1].split("<code")[1].split(">")[1].split("<")[0]
     assert token.startswith("onrm_")

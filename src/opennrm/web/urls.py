@@ -1,5 +1,6 @@
 from django.urls import path
 
+from opennrm.accounts import views as account_views
 from opennrm.web import online_views, screening_views, views
 
 app_name = "web"
@@ -40,7 +41,7 @@ urlpatterns = [
     ),
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
-    path("account/tokens/", views.api_tokens, name="api_tokens"),
+    path("account/tokens/", account_views.api_tokens, name="api_tokens"),
     path("online/", online_views.alert_queue, name="online_queue"),
     path("online/import/", online_views.import_file, name="online_import"),
     path("online/export/stix/", online_views.export_stix, name="online_export_stix"),

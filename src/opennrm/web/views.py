@@ -834,34 +834,3 @@ def _audit_csv_batch(entries: list[Any]) -> Any:
             "; ".join(f"{k}={v}" for k, v in (e.detail or {}).items()),
             e.entry_hash,
         ]
-
-
-# --- API tokens ----------------------------------------------------------------
-
-
-@page()
-@require_http_methods(["GET", "POST"])
-def api_tokens(request: HttpRequest) -> HttpResponse:
-    """Personal API tokens: the secret is shown once, only its digest is stored."""
-    from opennrm.accounts.selectors import api_tokens_of
-    from opennrm.accounts.services import api_token_create, api_token_revoke
-
-    user = request.user
-    form = forms.ApiTokenForm(request.POST or None)
-    created = None
-    if request.method == "POST" and request.POST.get("revoke", "").isdigit():
-        token = api_tokens_of(user).filter(pk=int(request.POST["revoke"])).first()  # type: ignore[arg-type]
-        if token is not None:
-            api_token_revoke(actor=user, token=token)  # type: ignore[arg-type]
-            messages.success(request, _("Token revoked."))
-        return redirect("web:api_tokens")
-    if request.method == "POST" and form.is_valid():
-        try:
-            _token, created = api_token_create(actor=user, user=user, **form.cleaned_data)  # type: ignore[arg-type]
-        except DomainError as error:
-            form.add_error(None, error.message)
-    return render(
-        request,
-        "web/api_tokens.html",
-        {"form": form, "tokens": api_tokens_of(user), "created": created},
-    )  # type: ignore[arg-type]
