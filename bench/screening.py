@@ -44,7 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opennrm.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -179,7 +179,11 @@ def main() -> int:
             failures.append(
                 f"case {n} ({set_id}): stopped at {state.outcome}, final {final.outcome}"
             )
-        stored = {**state.result.to_dict(), "settled": state.settled}
+        stored = {
+            **state.result.to_dict(),
+            "settled": state.outcome_settled,
+            "forced_criminality_settled": state.forced_criminality_settled,
+        }
         failures += [f"case {n} ({set_id}): {p}" for p in check_explanation(cat, stored)]
         for key in (set_id, "all sets"):
             r = rows.setdefault(key, {"fixed, all": [], "fixed, stop": [], "adaptive": []})

@@ -125,5 +125,5 @@ def test_unknown_is_an_answer_not_a_question_to_repeat() -> None:
 
 def test_everything_unknown_settles_on_incomplete_without_repeating() -> None:
     ids = CAT.indicator_set("adult_sexual").indicator_ids
-    asked, state = run_interview("adult_sexual", dict.fromkeys(ids, Answer.UNKNOWN))
+    _asked, state = run_interview("adult_sexual", dict.fromkeys(ids, Answer.UNKNOWN))
     assert state.outcome is Outcome.INCOMPLETE  # type: ignore[attr-defined]

@@ -191,6 +191,13 @@ def _explain(result: Mapping[str, Any], lang: str, catalogue: Catalogue) -> Plai
                 )
                 % {"n": not_asked}
             )
+    if result.get("forced_criminality_settled") is False:
+        notes.append(
+            _(
+                "Not asked: whether the person was made to commit offences. If they were, they "
+                "must not be punished for it; ask when you can."
+            )
+        )
     if not yes and outcome != "no_indicators":
         notes.append(_("No question was answered yes."))
     return PlainExplanation(
