@@ -27,7 +27,6 @@ from ._catalogue import Catalogue
 from ._engine import ScreeningResult, evaluate
 from ._model import Answer, Outcome, Strength
 
-
 _CHECKED = 6
 
 
