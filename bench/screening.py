@@ -167,7 +167,7 @@ def main() -> int:
     cat = load_catalogue()
     started = time.perf_counter()
     cases = make_cases(cat, args.cases, args.seed)
-    rows: dict[str, dict[str, list[int]]] = {}
+    rows: dict[str, dict[str, list[int]]] = {key: {} for key in (*cat.set_ids, "all sets")}
     outcomes: dict[str, dict[str, int]] = {}
     failures: list[str] = []
     for n, (set_id, truth) in enumerate(cases):
@@ -186,7 +186,9 @@ def main() -> int:
         }
         failures += [f"case {n} ({set_id}): {p}" for p in check_explanation(cat, stored)]
         for key in (set_id, "all sets"):
-            r = rows.setdefault(key, {"fixed, all": [], "fixed, stop": [], "adaptive": []})
+            r = rows[key]
+            for k in ("fixed, all", "fixed, stop", "adaptive"):
+                r.setdefault(k, [])
             r["fixed, all"].append(len(truth))
             r["fixed, stop"].append(fixed_stop(cat, set_id, truth))
             r["adaptive"].append(len(asked))

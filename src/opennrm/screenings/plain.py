@@ -126,8 +126,11 @@ def _explain(result: Mapping[str, Any], lang: str, catalogue: Catalogue) -> Plai
         ) % {"parts": _join([element_name(e) for e in needed])}
     if rule_clause:
         fired = next((r for r in rules if r.id == rule_clause), rules[0])
-        shown = [element_name(e) for e in fired.all_of]
-        rule = rule_intro + " " + _("Shown here: %(parts)s.") % {"parts": _join(shown)}
+        if child:
+            shown = [element_name(e) for e in fired.all_of]
+            rule = rule_intro + " " + _("Shown here: %(parts)s.") % {"parts": _join(shown)}
+        else:
+            rule = rule_intro + " " + _("All three are shown here.")
     else:
         missing = [element_name(e) for e in needed if not elements.get(e, {}).get("established")]
         if child:
