@@ -10,6 +10,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,7 +23,7 @@ from opennrm.core.errors import DomainError
 from opennrm.screening import Catalogue, InterviewState, load_catalogue
 from opennrm.screenings import selectors, services
 from opennrm.screenings.models import MODE_LABEL, Screening, ScreeningMode, ScreeningStatus
-from opennrm.screenings.plain import explain
+from opennrm.screenings.plain import explain, outcome_headline
 from opennrm.web.views import page, ui_language
 
 _LANG_NAMES = {"en": "English", "uk": "Українська", "ru": "Русский"}
@@ -82,13 +83,15 @@ def screening_new(request: HttpRequest) -> HttpResponse:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             return redirect(_draft_url(screening))
-    drafts = selectors.screening_drafts_of(request.user)[:10]  # type: ignore[arg-type]
+    catalogue = load_catalogue()
+    drafts = [
+        (d, catalogue.indicator_set(d.set_id).label.get(lang), _draft_url(d))  # type: ignore[arg-type]
+        for d in selectors.screening_drafts_of(request.user)[:10]  # type: ignore[arg-type]
+    ]
     return render(request, "web/screening_new.html", {"form": form, "drafts": drafts})
 
 
 def _draft_url(screening: Screening) -> str:
-    from django.urls import reverse
-
     if screening.mode == ScreeningMode.SHORT:
         return reverse("web:screening_ask", kwargs={"public_id": screening.public_id})
     return reverse("web:screening_section", kwargs={"public_id": screening.public_id, "index": 0})
@@ -108,8 +111,6 @@ def _progress(state: InterviewState, lang: str) -> list[dict[str, Any]]:
 
 
 def _outcome_word(outcome: str) -> str:
-    from opennrm.screenings.plain import outcome_headline
-
     return outcome_headline(outcome)
 
 
@@ -277,6 +278,7 @@ def screening_section(request: HttpRequest, public_id: str, index: int) -> HttpR
             "interviewee_lang": _LANG_NAMES.get(screening.interviewee_language, ""),
             "error": error,
             "state": state,
+            "progress": _progress(state, lang),
             "outcome_now": _outcome_word(str(state.outcome)),
         },
         status=409 if error else 200,
