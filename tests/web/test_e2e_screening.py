@@ -119,3 +119,32 @@ def test_short_screening_on_a_phone_in_ukrainian(page, world, artifacts):
     expect(formal.locator(".explanation-formal")).to_be_visible()
     _no_horizontal_overflow(page)
     page.screenshot(path=str(artifacts / "screening-short-result-uk.png"), full_page=True)
+
+
+def test_long_section_keeps_its_primary_action_in_reach_on_a_phone(page, world, artifacts):
+    """Full interview at 360 px in Russian: a long topic's "Save and continue" is on screen
+    without scrolling to the bottom, nothing overflows, and "Finish" is not offered before
+    the outcome is settled (only "Finish early…", which asks for confirmation)."""
+    TOTPDevice.objects.create(user=world.inspector, name="phone", confirmed=True)
+    page.set_viewport_size({"width": 360, "height": 740})
+    _sign_in(page, "inspector")
+    _second_factor(page, world.inspector)
+    choose_language(page, "ru")
+    page.goto("/screenings/new/")
+    page.select_option("#id_set_id", "adult_labour")
+    page.check('input[name=mode][value="full"]')
+    page.click("button.primary")
+    expect(page).to_have_url(re.compile(r"/q/0/$"))
+    _no_horizontal_overflow(page)
+    primary = page.locator('button[name=go][value="next"]')
+    box = primary.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 740, box
+    page.screenshot(path=str(artifacts / "screening-full-section-ru-360.png"))
+    early = page.locator('button[name=go][value="finish"]')
+    expect(early).to_have_count(1)
+    expect(early).not_to_have_class(re.compile("primary"))
+    early.click()
+    expect(page).to_have_url(re.compile(r"/finish/$"))
+    expect(page.locator("#finish")).to_contain_text("78")
+    _no_horizontal_overflow(page)
+    page.screenshot(path=str(artifacts / "screening-finish-early-ru-360.png"), full_page=True)

@@ -18,7 +18,7 @@ the result, exactly as when all questions are asked.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -100,7 +100,9 @@ class InterviewState:
         }
 
 
-def _filled(answers: Mapping[str, Answer | str], open_: tuple[str, ...], value: Answer) -> dict:
+def _filled(
+    answers: Mapping[str, Answer | str], open_: tuple[str, ...], value: Answer
+) -> dict[str, Answer | str]:
     full: dict[str, Answer | str] = dict(answers)
     for iid in open_:
         full[iid] = value
@@ -185,12 +187,13 @@ def _choose(
     lowest: Outcome,
     highest: Outcome,
     fc_settled: bool,
-    ev: Any,
+    ev: Callable[[Mapping[str, Answer | str]], Outcome],
 ) -> str:
     """The first question, in order of likely effect, whose answer can move a bound.
 
     Order: the questions the engine ranks as closest to completing the rule (a "yes" that
-    would complete it first), then strong indicators (for a child, exploitation alone is
+    would complete it first; once "possible victim" is certain, those of the element with
+    the fewest open questions first), then strong indicators (for a child, exploitation alone is
     enough, and the engine's ranking already knows it), then forced-criminality triggers,
     then the rest, strongest first, in interview order."""
     strengths = catalogue.set_index(sid).strengths
@@ -200,9 +203,23 @@ def _choose(
     rank_pos = {iid: n for n, iid in enumerate(ranked)}
     triggers = catalogue.forced_criminality_triggers
 
+    # Once "possible victim" is certain, only the rule is open: it is settled either by
+    # completing it or by ruling out one of its elements, and the element with the fewest
+    # open questions is the quickest to rule out. Before that, the most decisive "yes" first.
+    element_of = {d.id: d.element for d in catalogue.dimensions}
+    element_open: dict[str, int] = {}
+    for d in result.dimensions:
+        if d.reachable and not d.established:
+            element_open[d.element] = element_open.get(d.element, 0) + len(
+                [i for i in d.not_asked if i in open_set]
+            )
+
     def key(iid: str) -> tuple[int, int, int]:
         if iid in rank_pos and lowest < Outcome.PRESUMED_VICTIM <= highest:
-            return (0, rank_pos[iid], 0)
+            if lowest >= Outcome.POSSIBLE_VICTIM:
+                element = element_of[catalogue.indicator(iid).dimension]
+                return (0, element_open.get(element, len(not_asked)), rank_pos[iid])
+            return (0, 0, rank_pos[iid])
         st = strengths[iid]
         if st is Strength.STRONG:
             return (1, order[iid], 0)

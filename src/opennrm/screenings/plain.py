@@ -60,6 +60,16 @@ def outcome_headline(outcome: str) -> str:
     }.get(outcome, _("Too few answers to say anything yet."))
 
 
+def outcome_name(outcome: str) -> str:
+    """The outcome in two or three words (for "it could still be anything from … to …")."""
+    return {
+        "presumed_victim": _("signs of trafficking, refer"),
+        "possible_victim": _("some signs, ask more"),
+        "incomplete": _("too few answers"),
+        "no_indicators": _("no signs"),
+    }.get(outcome, _("too few answers"))
+
+
 def element_name(element: str) -> str:
     """The parts of the definition, in words."""
     return {

@@ -23,7 +23,7 @@ from opennrm.core.errors import DomainError
 from opennrm.screening import Catalogue, InterviewState, load_catalogue
 from opennrm.screenings import selectors, services
 from opennrm.screenings.models import MODE_LABEL, Screening, ScreeningMode, ScreeningStatus
-from opennrm.screenings.plain import explain, outcome_headline
+from opennrm.screenings.plain import explain, outcome_headline, outcome_name
 from opennrm.web.views import page, ui_language
 
 _LANG_NAMES = {"en": "English", "uk": "Українська", "ru": "Русский"}
@@ -194,8 +194,8 @@ def screening_finish(request: HttpRequest, public_id: str) -> HttpResponse:
             "progress": [p for p in _progress(state, lang) if p["asked"] < p["total"]],
             "not_asked": len(state.not_asked),
             "outcome_now": _outcome_word(str(state.outcome)),
-            "lowest": _outcome_word(str(state.lowest)),
-            "highest": _outcome_word(str(state.highest)),
+            "lowest": outcome_name(str(state.lowest)),
+            "highest": outcome_name(str(state.highest)),
             "back_url": _draft_url(screening),
         },
     )
