@@ -184,6 +184,18 @@ def screening_state(screening: Screening) -> InterviewState:
         raise _invalid(exc) from exc
 
 
+def screening_interview(
+    *, actor: User, set_id: str, age: int | None, answers: Mapping[str, str]
+) -> InterviewState:
+    """The adaptive interview for answers held by the client (nothing is stored, so nothing
+    is audited): the next question and whether the outcome can still change."""
+    _require_screener(actor)
+    try:
+        return interview_state(load_catalogue(), set_id=set_id, age=age, answers=answers)
+    except ScreeningInputError as exc:
+        raise _invalid(exc) from exc
+
+
 @transaction.atomic
 def screening_record(
     *,
