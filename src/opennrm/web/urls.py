@@ -61,6 +61,12 @@ urlpatterns = [
         name="screening_section",
     ),
     path("screenings/<uuid:public_id>/", screening_views.screening_result, name="screening_result"),
+    path("screenings/<uuid:public_id>/ask/", screening_views.screening_ask, name="screening_ask"),
+    path(
+        "screenings/<uuid:public_id>/finish/",
+        screening_views.screening_finish,
+        name="screening_finish",
+    ),
     path(
         "screenings/<uuid:public_id>/open-case/",
         screening_views.screening_open_case,
