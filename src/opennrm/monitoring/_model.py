@@ -58,6 +58,8 @@ class ModelConfig:
     # refit on all rows after the cross-validation; False averages the fold models
     # instead (same calibration, a third less training time on the shared sets)
     refit: bool = False
+    # hash Ukrainian-only letters as their Russian neighbours (see _model_features.UK_FOLD)
+    fold_letters: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,7 @@ def _make_vectorizer(config: ModelConfig) -> CharNgramHasher:
         ngram_max=config.ngram_max,
         bits=config.hash_bits,
         min_df=config.min_df,
+        fold_letters=config.fold_letters,
     )
 
 
