@@ -199,7 +199,9 @@ def _make_classifier(config: ModelConfig) -> Any:
 
     # the dual solver: same optimum (L2 logistic loss is strictly convex), about half the
     # time when there are far more hashed columns than posts
-    return LogisticRegression(C=config.c, solver="liblinear", dual=True, max_iter=1000)
+    return LogisticRegression(
+        C=config.c, solver="liblinear", dual=True, max_iter=1000, random_state=config.seed
+    )
 
 
 def fit_platt(decision: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
