@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 import zlib
@@ -221,6 +222,8 @@ def run(false_alarm_rate: float = 0.02) -> dict[str, Any]:
         "model": lambda: Project(rate),
     }
     result: dict[str, Any] = {"false_alarm_rate_target": rate, "data": info}
+    load_start = os.getloadavg()
+    print(f"\nmodels: load average at start {load_start[0]:.1f} (CPU seconds are this process's)")
 
     # 1. cross-validation on T --------------------------------------------------------------
     t_raw, t_norm, t_y = sets["T"]
@@ -285,7 +288,28 @@ def run(false_alarm_rate: float = 0.02) -> dict[str, Any]:
 
     # 5. queue routing ----------------------------------------------------------------------
     result["queue"] = _queue(trained[("all", "model")], sets, h_category)
+    result["load_average"] = {"start": load_start, "end": os.getloadavg()}
+    _verdict(result)
     return result
+
+
+def _verdict(result: dict[str, Any]) -> None:
+    """One line per comparison: does the model beat the baseline trained on the same rows?"""
+    print("\nmodels: model vs baseline, same training rows, same run (per-source thresholds)")
+    cv = result["cross_validation_T"]
+    print(f"  CV F1 on T: model {cv['model']['f1']:.3f}, baseline {cv['baseline']['f1']:.3f}")
+    for proto, rows in result["out_of_source"].items():
+        model, base = rows["model / per source"], rows["baseline / per source"]
+        for key in model:
+            if key in ("threshold", "train_cpu_s"):
+                continue
+            better = model[key] > base[key] if key.startswith("rec") else model[key] < base[key]
+            same = abs(model[key] - base[key]) < 1e-9
+            verdict = "same" if same else ("model better" if better else "baseline better")
+            print(
+                f"  [{proto}] {key}: model {_fmt(key, model[key])}, "
+                f"baseline {_fmt(key, base[key])} ({verdict})"
+            )
 
 
 def _concat(sets: Sets, names: list[str]) -> tuple[list[str], list[str], np.ndarray, list[str]]:
