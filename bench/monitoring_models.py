@@ -1,29 +1,46 @@
 """Does the project's risk model earn its place? Baseline vs model, in one run.
 
-    PYTHONPATH=src python bench/monitoring_models.py [--false-alarm-rate 0.02] [--json OUT]
+    OMP_NUM_THREADS=1 PYTHONPATH=src python bench/monitoring_models.py \\
+        [--false-alarm-rate 0.02] [--json OUT]
 
-(also a section of ``bench/monitoring.py``). Shared data, read by path (never copied):
-``telegram-spam-ru`` (T, labelled spam/ordinary), ``ru-chat-stankin`` (S, ordinary chat of
-another community plus 52 spam bots), ``ru-jobs-superjob`` (J, legitimate vacancies).
+(also a section of ``bench/monitoring.py``). Data, read by path and never copied:
 
-Scorers, trained on exactly the same rows each time:
+* shared (``$OPENNRM_SHARED_DATA`` or ``../shared/data``): ``telegram-spam-ru`` (T,
+  labelled spam/ordinary), ``ru-chat-stankin`` (S, ordinary chat of another community
+  plus 52 spam bots), ``ru-jobs-superjob`` (J, legitimate Russian vacancies);
+* UA-GEC (the ``ua-gec`` package of the dev dependencies, CC BY 4.0: texts donated by
+  Ukrainian writers, essays and translations): paragraphs of 20–1,500 characters,
+  ordinary Ukrainian text, split by **author** into U1 (may be trained on) and U2 (never);
+* ``tests/monitoring/data/uk_handwritten.jsonl`` (H): 100 messages written by the project
+  (AGPL-3.0-or-later): 30 ordinary Ukrainian chat posts, 25 legitimate Ukrainian
+  vacancies, 25 recruitment posts with trafficking risk, 20 generic spam (casino, crypto,
+  adult bots, loans). Written before any model was measured on it; never trained on;
+* ``bench/data/telegram_spam_recruitment.tsv``: 100 random spam rows of T, labelled by hand
+  recruitment (R) or other spam (O), to measure the queue routing (row numbers only).
+
+Scorers, always trained on exactly the same rows in one run:
 
 * **baseline**: scikit-learn ``TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
   min_df=2, sublinear_tf=True)`` + ``LogisticRegression(C=10, liblinear)``;
-* **model**: the project's hashed char n-gram model (``train_model``: the same features
-  hashed in numpy, 3-fold out-of-fold Platt calibration, the fold models averaged);
-* **model + flags**: the pipeline's risk, ``1 - (1 - model) * (1 - flags)``.
+* **model**: what ships, :func:`train_risk_model` with the default :class:`ModelConfig`
+  (hashed char n-grams, Ukrainian-only letters folded, 3-fold out-of-fold Platt
+  calibration, fold models averaged) combined with the indicator flags.
 
-1. **Cross-validation on T** (3 folds, the same folds for every scorer): F1 at the
-   threshold of best F1, ROC AUC.
-2. **Out of source**: train on T plus half of J (the vacancies the queue must learn to
-   leave alone); the threshold is calibrated, out-of-fold on the training rows, so that at
-   most ``--false-alarm-rate`` of the *ordinary* training rows are flagged. Then, never
-   seen in training: false alarms on all of S's ordinary messages (another community),
-   recall on S's spam (a spam source not used in training), false alarms on the other half
-   of J.
+Thresholds are chosen out-of-fold on the *training* rows only (3 folds): so that at most
+``--false-alarm-rate`` of the ordinary training rows are flagged, either **pooled** over
+all of them or **per source** (each training source with ≥ 200 ordinary rows keeps the
+budget; what the model ships with). Every out-of-source figure is measured on a source
+that no scorer saw in that training run:
 
-Every figure of a run comes from that run; CPU seconds are per scorer.
+1. **CV on T** (3 folds, same folds for both; S, J and U1 added to every training fold):
+   F1 at the best threshold, ROC AUC.
+2. **chat**: train T + J + U1 → S (false alarms on its ordinary messages, recall on its
+   spam), U2.
+3. **jobs**: train T + S + U1 → J (no vacancy in training: what a queue without
+   legitimate vacancies does).
+4. **all** (what ships): train T + S + J + U1 → H by category, U2; training CPU seconds.
+5. **queue**: of the flagged posts of H, which land in the recruitment queue; routing of
+   the 100 hand-labelled spam rows of T (topics and flags only: no model decides it).
 """
 
 from __future__ import annotations
@@ -31,8 +48,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +64,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from monitoring_contacts import shared_data  # noqa: E402
 
+HANDWRITTEN = ROOT / "tests" / "monitoring" / "data" / "uk_handwritten.jsonl"
+ROUTING = Path(__file__).resolve().parent / "data" / "telegram_spam_recruitment.tsv"
+CATEGORIES = ("ordinary", "vacancy", "recruitment_risk", "spam")
+
 
 def _load(path: Path) -> tuple[list[str], np.ndarray]:
     csv.field_size_limit(2**31 - 1)
@@ -52,12 +76,25 @@ def _load(path: Path) -> tuple[list[str], np.ndarray]:
     return [r["message"] for r in rows], np.array([int(r["label"]) for r in rows])
 
 
+def ukrainian_paragraphs(n: int = 4000, seed: int = 0) -> tuple[list[str], list[str]] | None:
+    """UA-GEC paragraphs (as written), the first ``n`` after a seeded shuffle, split by
+    author into (U1, U2); ``None`` without the ``ua-gec`` package."""
+    from opennrm.monitoring.corpora import ukrainian_paragraphs as paragraphs
+
+    found = paragraphs(n, seed=seed)
+    if not found:
+        return None
+    half = [zlib.crc32(author.encode()) % 2 for author, _ in found]
+    return (
+        [t for (_, t), h in zip(found, half, strict=True) if h == 0],
+        [t for (_, t), h in zip(found, half, strict=True) if h == 1],
+    )
+
+
 class Baseline:
     """Character 2–5-gram TF-IDF + logistic regression, as published for this data."""
 
-    name = "baseline"
-
-    def fit(self, raw: list[str], norm: list[str], y: np.ndarray) -> Baseline:
+    def fit(self, raw: list[str], norm: list[str], y: np.ndarray, src: list[str]) -> Baseline:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
@@ -72,55 +109,72 @@ class Baseline:
         out: np.ndarray = self.clf.predict_proba(self.vec.transform(norm))[:, 1]
         return out
 
+    def oof(self, raw: list[str], norm: list[str], y: np.ndarray, src: list[str]) -> np.ndarray:
+        from sklearn.model_selection import StratifiedKFold
 
-class Project:
-    """The project's model, alone or combined with the indicator flags."""
-
-    def __init__(self, with_flags: bool) -> None:
-        self.with_flags = with_flags
-        self.name = "model + flags" if with_flags else "model"
-
-    def fit(self, raw: list[str], norm: list[str], y: np.ndarray) -> Project:
-        from opennrm.monitoring._model import ModelConfig, train_model
-
-        self.model = train_model(norm, y, config=ModelConfig()).model
-        return self
-
-    def score(self, raw: list[str], norm: list[str]) -> np.ndarray:
-        from opennrm.monitoring._flags import flag_score, load_flags
-
-        p: np.ndarray = self.model.predict_proba(norm)
-        if not self.with_flags:
-            return p
-        flags = load_flags()
-        f = np.array([flag_score(flags.evaluate(r, n)) for r, n in zip(raw, norm, strict=True)])
-        out: np.ndarray = 1.0 - (1.0 - p) * (1.0 - f)
+        out = np.zeros(len(y))
+        strata = [f"{s}:{label}" for s, label in zip(src, y.tolist(), strict=True)]
+        for tr, te in StratifiedKFold(3, shuffle=True, random_state=0).split(norm, strata):
+            part = Baseline().fit(
+                [raw[i] for i in tr], [norm[i] for i in tr], y[tr], [src[i] for i in tr]
+            )
+            out[te] = part.score([raw[i] for i in te], [norm[i] for i in te])
         return out
 
 
-def _scorers() -> list[Any]:
-    return [Baseline(), Project(with_flags=False), Project(with_flags=True)]
+class Project:
+    """The shipped model: train_risk_model (its own out-of-fold risk) + flags."""
+
+    def __init__(self, false_alarm_rate: float) -> None:
+        self.rate = false_alarm_rate
+
+    def fit(self, raw: list[str], norm: list[str], y: np.ndarray, src: list[str]) -> Project:
+        from opennrm.monitoring.scoring import train_risk_model
+
+        self.report = train_risk_model(
+            raw, y.tolist(), normalized_texts=norm, false_alarm_rate=self.rate, sources=src
+        )
+        return self
+
+    def score(self, raw: list[str], norm: list[str]) -> np.ndarray:
+        return np.array([s.risk for s in self._scores(raw, norm)])
+
+    def _scores(self, raw: list[str], norm: list[str]) -> list[Any]:
+        from opennrm.monitoring.scoring import score_texts
+
+        return score_texts(raw, norm, model=self.report.model, top_features=0)
+
+    def oof(self, raw: list[str], norm: list[str], y: np.ndarray, src: list[str]) -> np.ndarray:
+        if self.report.oof_risk is None:
+            raise RuntimeError("train_risk_model returned no out-of-fold risk")
+        return self.report.oof_risk
 
 
-def _oof(
-    make: Any, raw: list[str], norm: list[str], y: np.ndarray, folds: int = 3
-) -> tuple[np.ndarray, float]:
-    from sklearn.model_selection import StratifiedKFold
+def _thresholds(oof: np.ndarray, y: np.ndarray, src: list[str], rate: float) -> dict[str, float]:
+    from opennrm.monitoring.scoring import threshold_for_false_alarms, threshold_per_source
 
-    out = np.zeros(len(y))
+    ordinary = [s for s, label in zip(src, y.tolist(), strict=True) if label == 0]
+    return {
+        "pooled": threshold_for_false_alarms(oof[y == 0], rate),
+        "per source": threshold_per_source(oof[y == 0], ordinary, rate)[0],
+    }
+
+
+Sets = dict[str, tuple[list[str], list[str], np.ndarray]]
+
+
+def _train(
+    make: Callable[[], Any], sets: Sets, names: list[str], rate: float
+) -> tuple[Any, dict[str, float], float]:
+    raw, norm, y, src = _concat(sets, names)
     c0 = time.process_time()
-    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=0).split(norm, y):
-        scorer = make().fit([raw[i] for i in tr], [norm[i] for i in tr], y[tr])
-        out[te] = scorer.score([raw[i] for i in te], [norm[i] for i in te])
-    return out, time.process_time() - c0
+    scorer = make().fit(raw, norm, y, src)
+    cpu = time.process_time() - c0
+    return scorer, _thresholds(scorer.oof(raw, norm, y, src), y, src, rate), cpu
 
 
-def run(false_alarm_rate: float = 0.02) -> dict[str, Any]:
-    from sklearn.metrics import roc_auc_score
-
-    from opennrm.monitoring._model import best_threshold, evaluate
+def _load_all() -> tuple[Sets, dict[str, Any], np.ndarray] | None:
     from opennrm.monitoring.normalize import normalize
-    from opennrm.monitoring.scoring import threshold_for_false_alarms
 
     paths = {
         "T": shared_data("telegram-spam-ru", "train.csv"),
@@ -130,86 +184,218 @@ def run(false_alarm_rate: float = 0.02) -> dict[str, Any]:
     missing = [str(p) for p in paths.values() if not p.exists()]
     if missing:
         print(f"\nmodels: shared data missing ({', '.join(missing)}); section skipped")
-        return {"skipped": missing}
-    data = {k: _load(p) for k, p in paths.items()}
-    norm = {k: [normalize(t) for t in v[0]] for k, v in data.items()}
-    result: dict[str, Any] = {"false_alarm_rate_target": false_alarm_rate, "data": {}}
-    for key, (texts, labels) in data.items():
-        result["data"][key] = {
-            "path": str(paths[key]),
-            "rows": len(texts),
-            "positives": int(labels.sum()),
-        }
+        return None
+    sets: Sets = {}
+    info: dict[str, Any] = {}
+    for key, path in paths.items():
+        raw, y = _load(path)
+        sets[key] = (raw, [normalize(t) for t in raw], y)
+        info[key] = {"path": str(path), "rows": len(raw), "positives": int(y.sum())}
+    ua = ukrainian_paragraphs()
+    if ua is None:
+        print("models: the ua-gec package is not installed; no Ukrainian corpus (U1/U2)")
+    else:
+        for key, texts in zip(("U1", "U2"), ua, strict=True):
+            sets[key] = (texts, [normalize(t) for t in texts], np.zeros(len(texts), dtype=int))
+            info[key] = {"source": "UA-GEC (pip ua-gec), CC BY 4.0", "rows": len(texts)}
+    rows = [json.loads(line) for line in HANDWRITTEN.read_text(encoding="utf-8").splitlines()]
+    texts = [r["text"] for r in rows]
+    sets["H"] = (texts, [normalize(t) for t in texts], np.array([r["label"] for r in rows]))
+    info["H"] = {"path": str(HANDWRITTEN.relative_to(ROOT)), "rows": len(rows)}
+    return sets, info, np.array([r["category"] for r in rows])
 
-    # 1. cross-validation on T ------------------------------------------------------------
-    t_raw, t_y = data["T"]
-    makers = {
+
+def run(false_alarm_rate: float = 0.02) -> dict[str, Any]:
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
+    from opennrm.monitoring._model import best_threshold, evaluate
+
+    loaded = _load_all()
+    if loaded is None:
+        return {"skipped": True}
+    sets, info, h_category = loaded
+    u1 = ["U1"] if "U1" in sets else []
+    rate = false_alarm_rate
+    makers: dict[str, Callable[[], Any]] = {
         "baseline": Baseline,
-        "model": lambda: Project(False),
-        "model + flags": lambda: Project(True),
+        "model": lambda: Project(rate),
     }
+    result: dict[str, Any] = {"false_alarm_rate_target": rate, "data": info}
+    load_start = os.getloadavg()
+    print(f"\nmodels: load average at start {load_start[0]:.1f} (CPU seconds are this process's)")
+
+    # 1. cross-validation on T --------------------------------------------------------------
+    t_raw, t_norm, t_y = sets["T"]
+    extra = ["S", "J", *u1]
+    print(
+        f"\nmodels: 3-fold CV on telegram-spam-ru ({len(t_y)} messages), same folds; "
+        f"{' + '.join(extra)} added to every training fold"
+    )
+    print(f"  {'scorer':<10}{'thr':>6}{'prec':>7}{'recall':>8}{'F1':>7}{'AUC':>7}{'CPU-s':>8}")
     cv: dict[str, Any] = {}
-    print(f"\nmodels: 3-fold CV on telegram-spam-ru ({len(t_y)} messages), same folds")
-    print(f"  {'scorer':<16}{'thr':>6}{'prec':>7}{'recall':>8}{'F1':>7}{'AUC':>7}{'CPU-s':>8}")
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(t_norm, t_y))
     for name, make in makers.items():
-        oof, cpu = _oof(make, t_raw, norm["T"], t_y)
+        oof = np.zeros(len(t_y))
+        c0 = time.process_time()
+        for tr, te in folds:
+            fold_sets = dict(sets)
+            fold_sets["Ttr"] = ([t_raw[i] for i in tr], [t_norm[i] for i in tr], t_y[tr])
+            scorer = make().fit(*_concat(fold_sets, ["Ttr", *extra]))
+            oof[te] = scorer.score([t_raw[i] for i in te], [t_norm[i] for i in te])
+        cpu = time.process_time() - c0
         m = evaluate(oof, t_y, best_threshold(oof, t_y))
         cv[name] = m.to_dict() | {"cpu_s": cpu}
         cv[name].pop("reliability", None)
         print(
-            f"  {name:<16}{m.threshold:6.2f}{m.precision:7.3f}{m.recall:8.3f}{m.f1:7.3f}"
+            f"  {name:<10}{m.threshold:6.2f}{m.precision:7.3f}{m.recall:8.3f}{m.f1:7.3f}"
             f"{roc_auc_score(t_y, oof):7.3f}{cpu:8.1f}"
         )
     result["cross_validation_T"] = cv
 
-    # 2. out of source -------------------------------------------------------------------
-    j_raw, j_y = data["J"]
-    order = np.random.default_rng(0).permutation(len(j_y))
-    j_train, j_test = order[: len(order) // 2], order[len(order) // 2 :]
-    train_raw = t_raw + [j_raw[i] for i in j_train]
-    train_norm = norm["T"] + [norm["J"][i] for i in j_train]
-    train_y = np.concatenate([t_y, j_y[j_train]])
-    s_raw, s_y = data["S"]
-    test_j_raw = [j_raw[i] for i in j_test]
-    test_j_norm = [norm["J"][i] for i in j_test]
+    # 2-4. out of source ------------------------------------------------------------------
+    protocols = {
+        "chat": (["T", "J", *u1], ["S", "U2"]),
+        "jobs": (["T", "S", *u1], ["J"]),
+        "all": (["T", "S", "J", *u1], ["H", "U2"]),
+    }
     oos: dict[str, Any] = {}
-    print(
-        f"\nmodels: out of source — trained on telegram-spam-ru + {len(j_train)} vacancies; "
-        f"threshold: at most {false_alarm_rate:.0%} of ordinary training rows flagged "
-        "(out-of-fold)"
-    )
-    print(
-        f"  {'scorer':<16}{'thr':>7}{'FA chat':>9}{'recall spam':>13}{'FA jobs':>9}"
-        f"{'train CPU-s':>13}"
-    )
-    for name, make in makers.items():
-        oof, _ = _oof(make, train_raw, train_norm, train_y)
-        threshold = threshold_for_false_alarms(oof[train_y == 0], false_alarm_rate)
-        c0 = time.process_time()
-        scorer = make().fit(train_raw, train_norm, train_y)
-        cpu = time.process_time() - c0
-        s = scorer.score(s_raw, norm["S"])
-        j = scorer.score(test_j_raw, test_j_norm)
-        oos[name] = {
-            "threshold": float(threshold),
-            "false_alarms_ordinary_chat": float(np.mean(s[s_y == 0] >= threshold)),
-            "recall_spam_other_source": float(np.mean(s[s_y == 1] >= threshold)),
-            "false_alarms_legitimate_jobs": float(np.mean(j >= threshold)),
-            "train_cpu_s": cpu,
-            "auc_chat_ham_vs_its_spam": float(roc_auc_score(s_y, s)),
-        }
-        r = oos[name]
+    trained: dict[str, Any] = {}
+    for proto, (train_names, test_names) in protocols.items():
+        tests = [t for t in test_names if t in sets]
         print(
-            f"  {name:<16}{threshold:7.3f}{r['false_alarms_ordinary_chat']:9.2%}"
-            f"{r['recall_spam_other_source']:13.3f}{r['false_alarms_legitimate_jobs']:9.2%}"
-            f"{cpu:13.1f}"
+            f"\nmodels: out of source [{proto}] — trained on {' + '.join(train_names)}; "
+            f"measured on {', '.join(tests)}; threshold: at most {rate:.0%} of ordinary "
+            "training rows flagged (out-of-fold), pooled or per source"
         )
-    print(
-        f"  (chat: {int((s_y == 0).sum())} ordinary + {int(s_y.sum())} spam messages of "
-        f"ru-chat-stankin; jobs: {len(j_test)} held-out vacancies of ru-jobs-superjob)"
-    )
+        header = f"  {'scorer':<10}{'rule':<12}{'thr':>7}"
+        columns = _columns(tests)
+        print(header + "".join(f"{c:>{max(9, len(c) + 1)}}" for c in columns) + f"{'CPU-s':>8}")
+        oos[proto] = {}
+        for name, make in makers.items():
+            scorer, thresholds, cpu = _train(make, sets, train_names, rate)
+            trained[(proto, name)] = scorer
+            scores = {t: scorer.score(sets[t][0], sets[t][1]) for t in tests}
+            for rule, threshold in thresholds.items():
+                row = _measure(scores, sets, h_category, threshold)
+                oos[proto][f"{name} / {rule}"] = row | {"threshold": threshold, "train_cpu_s": cpu}
+                print(
+                    f"  {name:<10}{rule:<12}{threshold:7.3f}"
+                    + "".join(f"{_fmt(c, row[c]):>{max(9, len(c) + 1)}}" for c in columns)
+                    + f"{cpu:8.1f}"
+                )
     result["out_of_source"] = oos
+
+    # 5. queue routing ----------------------------------------------------------------------
+    result["queue"] = _queue(trained[("all", "model")], sets, h_category)
+    result["load_average"] = {"start": load_start, "end": os.getloadavg()}
+    _verdict(result)
     return result
+
+
+def _verdict(result: dict[str, Any]) -> None:
+    """One line per comparison: does the model beat the baseline trained on the same rows?"""
+    print("\nmodels: model vs baseline, same training rows, same run (per-source thresholds)")
+    cv = result["cross_validation_T"]
+    print(f"  CV F1 on T: model {cv['model']['f1']:.3f}, baseline {cv['baseline']['f1']:.3f}")
+    for proto, rows in result["out_of_source"].items():
+        model, base = rows["model / per source"], rows["baseline / per source"]
+        for key in model:
+            if key in ("threshold", "train_cpu_s"):
+                continue
+            better = model[key] > base[key] if key.startswith("rec") else model[key] < base[key]
+            same = abs(model[key] - base[key]) < 1e-9
+            verdict = "same" if same else ("model better" if better else "baseline better")
+            print(
+                f"  [{proto}] {key}: model {_fmt(key, model[key])}, "
+                f"baseline {_fmt(key, base[key])} ({verdict})"
+            )
+
+
+def _concat(sets: Sets, names: list[str]) -> tuple[list[str], list[str], np.ndarray, list[str]]:
+    raw: list[str] = []
+    norm: list[str] = []
+    ys: list[np.ndarray] = []
+    src: list[str] = []
+    for name in names:
+        r, n, y = sets[name]
+        raw += r
+        norm += n
+        ys.append(y)
+        src += [{"Ttr": "T"}.get(name, name)] * len(r)
+    return raw, norm, np.concatenate(ys), src
+
+
+def _columns(tests: list[str]) -> list[str]:
+    out: list[str] = []
+    for t in tests:
+        if t == "S":
+            out += ["FA S chat", "recall S spam"]
+        elif t == "H":
+            out += ["FA H ord", "FA H jobs", "rec H recr", "rec H spam"]
+        else:
+            out.append(f"FA {t}")
+    return out
+
+
+def _fmt(column: str, value: float) -> str:
+    return f"{value:.3f}" if column.startswith("rec") else f"{value:.2%}"
+
+
+def _measure(
+    scores: dict[str, np.ndarray], sets: Sets, h_category: np.ndarray, threshold: float
+) -> dict[str, float]:
+    row: dict[str, float] = {}
+    for t, s in scores.items():
+        y = sets[t][2]
+        hit = s >= threshold
+        if t == "S":
+            row["FA S chat"] = float(hit[y == 0].mean())
+            row["recall S spam"] = float(hit[y == 1].mean())
+        elif t == "H":
+            for cat, col in zip(
+                CATEGORIES, ("FA H ord", "FA H jobs", "rec H recr", "rec H spam"), strict=True
+            ):
+                row[col] = float(hit[h_category == cat].mean())
+        else:
+            row[f"FA {t}"] = float(hit[y == 0].mean())
+    return row
+
+
+def _queue(project: Project, sets: Sets, h_category: np.ndarray) -> dict[str, Any]:
+    from opennrm.monitoring.scoring import score_texts
+
+    raw, norm, _ = sets["H"]
+    scores = project._scores(raw, norm)
+    out: dict[str, Any] = {"H": {}}
+    print("\nmodels: queues of the shipped model on H (hand-written, never trained on)")
+    print(f"  {'category':<18}{'n':>4}{'flagged':>9}{'recruitment':>13}{'spam queue':>12}")
+    for cat in CATEGORIES:
+        mine = [s for s, c in zip(scores, h_category, strict=True) if c == cat]
+        flagged = sum(s.flagged for s in mine)
+        recruit = sum(s.category == "recruitment" for s in mine)
+        out["H"][cat] = {"n": len(mine), "flagged": flagged, "recruitment_queue": recruit}
+        print(f"  {cat:<18}{len(mine):>4}{flagged:>9}{recruit:>13}{flagged - recruit:>12}")
+    if ROUTING.exists():
+        t_raw, t_norm, _ = sets["T"]
+        labelled = [line.split("\t") for line in ROUTING.read_text("utf-8").split("\n")[1:] if line]
+        idx = [int(i) for i, _ in labelled]
+        truth = [lab.strip() for _, lab in labelled]
+        routed = score_texts(
+            [t_raw[i] for i in idx], [t_norm[i] for i in idx], model=None, threshold=0.0
+        )
+        cells = {(a, b): 0 for a in "RO" for b in ("recruitment", "spam")}
+        for s, lab in zip(routed, truth, strict=True):
+            cells[(lab, s.category or "spam")] += 1
+        n_r = sum(v for (a, _), v in cells.items() if a == "R")
+        n_o = sum(v for (a, _), v in cells.items() if a == "O")
+        out["telegram_spam_routing"] = {f"{a}->{b}": v for (a, b), v in cells.items()}
+        print(
+            f"  routing of {len(idx)} hand-labelled spam rows of T (topics and flags only): "
+            f"recruitment -> recruitment queue {cells[('R', 'recruitment')]}/{n_r}, "
+            f"other spam -> spam queue {cells[('O', 'spam')]}/{n_o}"
+        )
+    return out
 
 
 def main() -> None:
@@ -219,7 +405,7 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args.false_alarm_rate)
     if args.json:
-        args.json.write_text(json.dumps(result, indent=1) + "\n", "utf-8")
+        args.json.write_text(json.dumps(result, indent=1, default=str) + "\n", "utf-8")
 
 
 if __name__ == "__main__":

@@ -72,11 +72,12 @@ def test_score_adds_columns(data: Path, model_dir: Path, tmp_path: Path) -> None
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     rows = read(out)
-    assert list(rows[0]) == ["id", "body", "is_spam", "risk", "flagged", "reasons"]
+    assert list(rows[0]) == ["id", "body", "is_spam", "risk", "flagged", "category", "reasons"]
     assert len(rows) == 60
     for row in rows:
         assert 0.0 <= float(row["risk"]) <= 1.0
         assert row["flagged"] == ("1" if row["is_spam"] == "true" else "0")
+        assert row["category"] in (("recruitment", "spam") if row["flagged"] == "1" else ("",))
     assert "n-gram" in rows[1]["reasons"]
     assert "60 posts" in result.output
 
@@ -166,7 +167,7 @@ def test_semicolon_csv_keeps_its_delimiter(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     lines = out.read_text("utf-8").splitlines()
-    assert lines[0] == "nr;tekst;risk;flagged;reasons"
+    assert lines[0] == "nr;tekst;risk;flagged;category;reasons"
     assert lines[1].startswith("1;Praca za granicą, zakwaterowanie zapewnione;0.3")
 
 

@@ -66,3 +66,20 @@ def test_chunked_fit_and_transform_equal_one_pass(monkeypatch: pytest.MonkeyPatc
     chunked = CharNgramHasher(min_df=2, bits=12).fit(texts)
     np.testing.assert_array_equal(chunked.idf, whole.idf)
     np.testing.assert_allclose(chunked.transform(texts).toarray(), expected, rtol=1e-6)
+
+
+def test_folded_letters_hash_as_their_russian_neighbours_and_are_quoted_as_written() -> None:
+    plain = CharNgramHasher(2, 4, bits=16, min_df=1)
+    folded = CharNgramHasher(2, 4, bits=16, min_df=1, fold_letters=True)
+    texts = ["клиентив работа", "клієнтів робота", "пpивiт"]
+    plain.fit(texts)
+    folded.fit(texts)
+    a = folded.transform(["клієнтів"]).toarray()
+    b = folded.transform(["клиентив"]).toarray()
+    assert (a == b).all() and a.any()
+    assert not (
+        plain.transform(["клієнтів"]).toarray() == plain.transform(["клиентив"]).toarray()
+    ).all()
+    _, pos, size, joined = folded.transform_with_ngrams(["клієнтів"])
+    shown = {joined[p : p + n] for p, n in zip(pos.tolist(), size.tolist(), strict=True)}
+    assert "ієн" in shown  # explanations quote the text as written

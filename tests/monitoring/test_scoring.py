@@ -114,3 +114,75 @@ def test_threshold_for_false_alarms_flags_at_most_the_stated_share() -> None:
         threshold = threshold_for_false_alarms(scores, rate)
         assert np.mean(scores >= threshold) <= rate
         assert np.mean(scores >= threshold) >= rate - 0.002  # and not far below it
+
+
+def test_per_source_budget_holds_in_every_large_source() -> None:
+    import numpy as np
+
+    from opennrm.monitoring.scoring import threshold_for_false_alarms, threshold_per_source
+
+    rng = np.random.default_rng(0)
+    easy = rng.uniform(0.0, 0.5, 2000)  # a quiet chat
+    hard = rng.uniform(0.3, 1.0, 300)  # job vacancies that look like recruitment
+    tiny = np.full(20, 0.99)  # too few rows for a budget of its own
+    scores = np.concatenate([easy, hard, tiny])
+    names = ["chat"] * 2000 + ["jobs"] * 300 + ["feedback"] * 20
+    threshold, rates = threshold_per_source(scores, names, 0.02)
+    assert rates["chat"] <= 0.02 and rates["jobs"] <= 0.02
+    assert rates["feedback"] == 1.0  # counted only in the pooled budget
+    pooled = threshold_for_false_alarms(scores, 0.02)
+    assert threshold >= pooled
+    assert np.mean(hard >= pooled) > 0.02  # pooled alone would break the vacancies' budget
+
+
+def test_training_with_sources_records_each_sources_false_alarms() -> None:
+    texts, labels = _data()
+    sources = ["a" if i % 2 else "b" for i in range(len(texts))]
+    report = train_risk_model(
+        texts,
+        labels,
+        config=ModelConfig(cv_folds=3, min_df=1, hash_bits=16),
+        false_alarm_rate=0.1,
+        sources=sources,
+    )
+    manifest = report.model.manifest
+    assert set(manifest["false_alarms_by_source"]) == {"a", "b"}
+    assert "each source" in manifest["threshold_rule"]
+    with pytest.raises(ValueError):
+        train_risk_model(texts, labels, false_alarm_rate=0.1, sources=["a"])
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Требуются курьеры, оплата 5000 в день, пиши в лс", "recruitment"),
+        ("Шукаємо працівників на склад, оплата щодня, без досвіду", "recruitment"),
+        ("Praca w magazynie, wysokie zarobki od zaraz", "recruitment"),
+        ("Angajăm șoferi, salariu atractiv", "recruitment"),
+        ("Hiring drivers now, good salary, DM", "recruitment"),
+        ("Паспорт оставите нам, долг за дорогу отработаете", "recruitment"),  # flags alone
+        ("🎰 Казино бонус 500 фриспинов, промокод в профиле", "spam"),
+        ("Кредит без відмови за 5 хвилин, гроші на карту", "spam"),
+        ("Гаряче відео 18+ у боті, переходь", "spam"),
+        ("Помощь с водительским удостоверением без экзаменов", "spam"),
+    ],
+)
+def test_flagged_posts_go_to_the_recruitment_or_the_spam_queue(text: str, category: str) -> None:
+    [s] = score_texts([text], model=None, threshold=0.0)
+    assert s.flagged and s.category == category
+
+
+def test_unflagged_posts_have_no_queue_and_topics_do_not_change_the_risk() -> None:
+    [s] = score_texts(["Требуются курьеры на склад"], model=None)
+    assert s.category is None or s.flagged
+    [plain] = score_texts(["Шукаємо працівників на склад"], model=None, threshold=1.0)
+    assert not plain.flagged and plain.category is None
+
+
+def test_recruitment_flags_of_the_topics_file_exist() -> None:
+    from opennrm.monitoring._flags import load_flags
+    from opennrm.monitoring.scoring import load_topics
+
+    topics = load_topics()
+    assert topics.recruitment_flags <= set(load_flags().by_id)
+    assert all(f.weight == 0.0 for f in topics.detectors.flags)

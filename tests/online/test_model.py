@@ -48,6 +48,7 @@ def test_without_model_the_queue_says_flags_only(world, fresh):
 def test_set_up_trains_from_shared_data_and_imports_are_scored(world, fresh, monkeypatch):
     _shared(fresh / "shared")
     monkeypatch.setenv("OPENNRM_SHARED_DATA", str(fresh / "shared"))
+    monkeypatch.setattr(online_model, "UKRAINIAN_PARAGRAPHS", 0)
     assert "trained on 40 labelled posts" in online_model.ensure_default_model()
     assert (fresh / "var" / "monitoring-model" / "manifest.json").exists()
     path = fresh / "posts.jsonl"
@@ -58,6 +59,20 @@ def test_set_up_trains_from_shared_data_and_imports_are_scored(world, fresh, mon
     html = verified_client(world.officer).get("/online/").content.decode()
     assert "a model trained on 40 labelled posts" in html
     assert online_model.ensure_default_model().startswith("monitoring model: ")  # kept
+
+
+def test_shared_training_adds_ordinary_ukrainian_text_as_its_own_source(world, fresh, monkeypatch):
+    _shared(fresh / "shared")
+    monkeypatch.setenv("OPENNRM_SHARED_DATA", str(fresh / "shared"))
+    monkeypatch.setattr(online_model, "UKRAINIAN_PARAGRAPHS", 6)
+    row_sources: list[str] = []
+    texts, labels, sources = online_model.training_rows(feedback=False, row_sources=row_sources)
+    assert len(texts) == len(labels) == len(row_sources) == 46
+    assert row_sources[-6:] == ["ua-gec"] * 6 and labels[-6:] == [0] * 6
+    assert any("і" in t for t in texts[-6:])  # Ukrainian letters
+    assert sources == ["telegram-spam-ru", "ua-gec (6 ordinary Ukrainian paragraphs)"]
+    report = online_model.model_train(feedback=False)
+    assert set(report.model.manifest["false_alarms_by_source"]) == {"telegram-spam-ru", "ua-gec"}
 
 
 def test_retraining_from_reviewers_feedback_alone(world, fresh):

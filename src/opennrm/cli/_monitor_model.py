@@ -220,6 +220,7 @@ def train(
 
     texts: list[str] = []
     labels: list[int] = []
+    sources: list[str] = []
     digest = hashlib.sha256()
     files = _training_files(inputs)
     for input_path in files:
@@ -236,6 +237,7 @@ def train(
                 )
             text = row.get(text_column) or ""
             texts.append(text)
+            sources.append(str(input_path))
             digest.update(f"{labels[-1]}\x1f{text}\x1e".encode())
     input_path = files[0] if len(files) == 1 else Path(f"{len(files)} files")
     counts = Counter(labels)
@@ -257,6 +259,7 @@ def train(
         config=ModelConfig(cv_folds=folds, seed=seed),
         data_sha256=digest.hexdigest(),
         false_alarm_rate=false_alarm_rate,
+        sources=sources,
     )
     cpu = time.process_time() - started
     save_model(report.model, model_dir)
@@ -281,6 +284,8 @@ def train(
             f"  {b.lower:.1f}-{b.upper:.1f}: {b.mean_predicted:.3f} -> "
             f"{b.observed_rate:.3f} ({b.count})"
         )
+    for name, rate in report.model.manifest.get("false_alarms_by_source", {}).items():
+        click.echo(f"ordinary rows flagged (out-of-fold), {name}: {rate:.2%}")
     click.echo(
         f"model saved to {model_dir} (threshold {report.model.threshold:.3f}, "
         f"{report.model.manifest['threshold_rule']}; trained in {cpu:.1f} CPU-s)"
@@ -332,11 +337,17 @@ def score(
         dask_workers=dask_workers,
         label="scoring",
     )
-    values = ([f"{p.risk:.4f}", int(p.flagged), p.explain()] for p in result.posts)
-    _write(input_path, text_column, output, ["risk", "flagged", "reasons"], values)
+    values = (
+        [f"{p.risk:.4f}", int(p.flagged), p.category or "", p.explain()] for p in result.posts
+    )
+    _write(input_path, text_column, output, ["risk", "flagged", "category", "reasons"], values)
     flagged = sum(p.flagged for p in result.posts)
     top = Counter(r.id for p in result.posts for r in p.reasons if r.kind == "flag")
-    click.echo(f"scored {len(result.posts)} posts: {flagged} flagged -> {output}")
+    recruitment = sum(p.category == "recruitment" for p in result.posts)
+    click.echo(
+        f"scored {len(result.posts)} posts: {flagged} flagged ({recruitment} recruitment, "
+        f"{flagged - recruitment} other spam) -> {output}"
+    )
     for flag_id, n in top.most_common(5):
         click.echo(f"  {flag_id}: {n}")
 

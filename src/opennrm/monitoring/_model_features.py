@@ -26,12 +26,27 @@ _MIX = np.uint64(0xFF51AFD7ED558CCD)
 _GOLD = np.uint64(0x9E3779B97F4A7C15)
 CHUNK = 4096  # texts per internal chunk in fit/transform
 
+# ``fold_letters``: the letters Ukrainian has and Russian lacks, hashed as their nearest
+# Russian letter. Spammers write Russian with Latin "i" in place of "и"; normalisation
+# folds that look-alike to the Cyrillic "і", so a model trained on Russian spam learns
+# every n-gram with "і" as a spam cue and then flags ordinary Ukrainian text (which is
+# full of "і"). Folded, "клiєнтiв" hashes as "клиентив" and Ukrainian words as their
+# Russian-spelled neighbours. Only the hashing sees the folded letters: explanations
+# quote the text as written (the mapping is one letter to one letter, positions agree).
+UK_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г"})
+
 
 class CharNgramHasher:
     """Hashed char_wb n-gram TF-IDF (fit learns document frequencies only)."""
 
     def __init__(
-        self, ngram_min: int = 2, ngram_max: int = 5, bits: int = 20, min_df: int = 2
+        self,
+        ngram_min: int = 2,
+        ngram_max: int = 5,
+        bits: int = 20,
+        min_df: int = 2,
+        *,
+        fold_letters: bool = False,
     ) -> None:
         if not 2 <= ngram_min <= ngram_max:
             raise ValueError("need 2 <= ngram_min <= ngram_max")
@@ -39,6 +54,7 @@ class CharNgramHasher:
         self.ngram_max = ngram_max
         self.bits = bits
         self.min_df = min_df
+        self.fold_letters = fold_letters
         self.idf: np.ndarray | None = None
 
     @property
@@ -63,7 +79,8 @@ class CharNgramHasher:
         empty = np.zeros(0, dtype=np.int64)
         if total == 0:
             return empty, empty, empty, empty, empty, joined
-        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        hashed = joined.translate(UK_FOLD) if getattr(self, "fold_letters", False) else joined
+        codes = np.frombuffer(hashed.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
         word_id = np.repeat(np.arange(len(word_lengths)), word_lengths)
         doc_id = np.repeat(np.arange(len(doc_lengths)), doc_lengths)
         shift = np.uint64(64 - self.bits)

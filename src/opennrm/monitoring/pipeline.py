@@ -72,6 +72,7 @@ class PostResult:
     flagged: bool
     reasons: tuple[Reason, ...]
     contacts: tuple[str, ...]
+    category: str | None = None  # "recruitment" or "spam" when flagged (scoring.py)
 
     def explain(self) -> str:
         return "; ".join(r.text for r in self.reasons)
@@ -204,6 +205,7 @@ def process_batch(
             flagged=s.flagged,
             reasons=s.reasons,
             contacts=c,
+            category=s.category,
         )
         for p, s, c, lang in zip(posts, scores, contacts, languages, strict=True)
     )

@@ -15,19 +15,29 @@ predictions (it is re-chosen whenever the flags file changes version). Without a
 
 Every score carries its ``reasons``: the flags that fired (label and the words that made
 them fire) and the model's top n-grams with their contributions in log-odds.
+
+**Which queue.** A flagged post also gets a ``category``: ``"recruitment"`` when it
+offers work or recruits people (the topic detector of ``data/topics.json``, in uk, ru, pl,
+ro and en) or when a trafficking-specific flag fired (documents kept, debt for travel,
+minors, no work permit, …: ``recruitment_flags`` in that file); otherwise ``"spam"``
+(casino, crypto, adult bots, loans, services). The review queue is for the first; generic
+spam is kept apart so that it does not bury it. Topics never change the risk.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
 
-from opennrm.monitoring._flags import FlagHit, FlagSet, flag_score, load_flags
+from opennrm.monitoring._flags import FlagHit, FlagSet, flag_score, load_flags, parse_flags
 from opennrm.monitoring._model import (
     Metrics,
     ModelConfig,
@@ -39,6 +49,31 @@ from opennrm.monitoring._model import (
 from opennrm.monitoring.normalize import normalize
 
 DEFAULT_FLAGS_ONLY_THRESHOLD = 0.3
+RECRUITMENT = "recruitment"
+SPAM = "spam"
+
+
+@dataclass(frozen=True, eq=False)
+class Topics:
+    """The topic detectors (a :class:`FlagSet` of weight-0 entries) and the flags that
+    mark a post as recruitment by themselves."""
+
+    detectors: FlagSet
+    recruitment_flags: frozenset[str]
+
+    def category(self, raw: str, normalized: str, hits: Sequence[FlagHit]) -> str:
+        if any(h.flag_id in self.recruitment_flags for h in hits):
+            return RECRUITMENT
+        return RECRUITMENT if self.detectors.evaluate(raw, normalized) else SPAM
+
+
+@lru_cache(maxsize=1)
+def load_topics() -> Topics:
+    """The packaged ``data/topics.json`` (cached)."""
+    doc = json.loads(
+        resources.files("opennrm.monitoring").joinpath("data/topics.json").read_text("utf-8")
+    )
+    return Topics(parse_flags(doc), frozenset(doc.get("recruitment_flags", ())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +98,8 @@ class Score:
     flag_score: float
     flagged: bool
     reasons: tuple[Reason, ...]
+    # "recruitment" or "spam" when flagged (which queue), else None
+    category: str | None = None
 
     def explain(self) -> str:
         """All reasons in one line (what the ``reasons`` CSV column shows)."""
@@ -107,6 +144,7 @@ def score_texts(
     else:
         explained = [(None, ())] * len(norm)
     out: list[Score] = []
+    topics = load_topics()
     for raw, text, (p, top) in zip(raw_texts, norm, explained, strict=True):
         hits = flagset.evaluate(raw, text)
         fscore = flag_score(hits)
@@ -124,13 +162,15 @@ def score_texts(
                 )
                 for c in top
             )
+        flagged = risk >= threshold
         out.append(
             Score(
                 risk=risk,
                 model_score=p,
                 flag_score=fscore,
-                flagged=risk >= threshold,
+                flagged=flagged,
                 reasons=tuple(reasons),
+                category=topics.category(raw, text, hits) if flagged else None,
             )
         )
     return out
@@ -150,6 +190,39 @@ def threshold_for_false_alarms(ordinary_scores: np.ndarray, rate: float) -> floa
     return float(np.nextafter(scores[len(scores) - allowed - 1], np.inf))
 
 
+MIN_SOURCE_ROWS = 200  # ordinary rows a source needs to get its own false-alarm budget
+
+
+def threshold_per_source(
+    ordinary_scores: np.ndarray,
+    ordinary_sources: Sequence[str],
+    rate: float,
+    *,
+    min_rows: int = MIN_SOURCE_ROWS,
+) -> tuple[float, dict[str, float]]:
+    """The lowest threshold that keeps *every* source within the false-alarm budget.
+
+    Each source with at least ``min_rows`` ordinary rows gets its own budget (smaller ones
+    only count in the pooled one); the threshold is the strictest of these, so a large,
+    easy source (a quiet chat) cannot hide a hard one (job vacancies). Returns the
+    threshold and each source's out-of-fold false-alarm rate at it.
+    """
+    scores = np.asarray(ordinary_scores, dtype=np.float64)
+    names = np.asarray(list(ordinary_sources), dtype=object)
+    if len(names) != len(scores):
+        raise ValueError("scores and sources differ in length")
+    threshold = threshold_for_false_alarms(scores, rate)
+    for name in sorted(set(names.tolist())):
+        mine = scores[names == name]
+        if len(mine) >= min_rows:
+            threshold = max(threshold, threshold_for_false_alarms(mine, rate))
+    rates = {
+        str(name): float(np.mean(scores[names == name] >= threshold))
+        for name in sorted(set(names.tolist()))
+    }
+    return threshold, rates
+
+
 @dataclass(frozen=True)
 class TrainReport:
     """What :func:`train_risk_model` produced: the model and held-out metrics."""
@@ -160,6 +233,8 @@ class TrainReport:
     flags_metrics: Metrics
     flags_any_precision: float
     flags_any_recall: float
+    # out-of-fold combined risk of every training row (what the threshold was chosen on)
+    oof_risk: np.ndarray | None = None
 
 
 def train_risk_model(
@@ -172,15 +247,19 @@ def train_risk_model(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     normalized_texts: Sequence[str] | None = None,
     false_alarm_rate: float | None = None,
+    sources: Sequence[str] | None = None,
 ) -> TrainReport:
     """Train the model on normalised texts and choose the combined threshold out-of-fold.
 
     The threshold maximises F1 of the combined risk, or, with ``false_alarm_rate``, is the
     lowest one that flags at most that share of the label-0 (ordinary) rows out-of-fold:
-    the alert budget an agency can review, stated up front.
+    the alert budget an agency can review, stated up front. With ``sources`` (one name per
+    row: the file or data set it came from) that budget holds for each source with at
+    least :data:`MIN_SOURCE_ROWS` ordinary rows (:func:`threshold_per_source`).
     """
     flagset = flags if flags is not None else load_flags()
     norm = [normalize(t) for t in raw_texts] if normalized_texts is None else list(normalized_texts)
+    per_source: dict[str, float] = {}
     result = train_model(norm, labels, config=config, data_sha256=data_sha256, clock=clock)
     y = np.asarray(labels, dtype=np.int64)
     fscores = np.array(
@@ -190,6 +269,15 @@ def train_risk_model(
     if false_alarm_rate is None:
         threshold = best_threshold(combined, y)
         rule = "max F1 (out-of-fold)"
+    elif sources is not None:
+        if len(sources) != len(y):
+            raise ValueError("sources and labels differ in length")
+        names = [s for s, label in zip(sources, y.tolist(), strict=True) if label == 0]
+        threshold, per_source = threshold_per_source(combined[y == 0], names, false_alarm_rate)
+        rule = (
+            f"at most {false_alarm_rate:.2%} of ordinary rows flagged in each source "
+            "(out-of-fold)"
+        )
     else:
         threshold = threshold_for_false_alarms(combined[y == 0], false_alarm_rate)
         rule = f"at most {false_alarm_rate:.2%} of ordinary rows flagged (out-of-fold)"
@@ -205,6 +293,7 @@ def train_risk_model(
             "threshold": threshold,
             "threshold_applies_to": "risk = 1 - (1 - model) * (1 - flags)",
             "threshold_rule": rule,
+            "false_alarms_by_source": per_source,
             "flags_version": flagset.version,
             "metrics": {
                 "model": result.metrics.to_dict(),
@@ -222,4 +311,5 @@ def train_risk_model(
         flags_metrics=flags_metrics,
         flags_any_precision=any_precision,
         flags_any_recall=any_recall,
+        oof_risk=combined,
     )
