@@ -29,7 +29,10 @@ class DeadlineKind(models.TextChoices):
 
 
 class Case(models.Model):
-    """Case facts under a pseudonymous reference. Identity lives in ``Person``."""
+    """Case facts under a pseudonymous reference. Identity lives in ``Person``.
+
+    ``summary`` and ``forced_criminality_note`` are encrypted at rest: no lookup on them
+    in the database (see ``Person``)."""
 
     reference = models.CharField(_("reference"), max_length=16, unique=True)
     owning_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases")
@@ -88,7 +91,16 @@ class Case(models.Model):
 
 
 class Person(models.Model):
-    """Personal data of the person in a case, held apart from case facts."""
+    """Personal data of the person in a case, held apart from case facts.
+
+    Names, date of birth, contact details and identity documents are encrypted at rest
+    (``opennrm.crypto.fields``, keys in ``OPENNRM_DATA_KEYS``): read and assign them as
+    plain values, but the database cannot search them. No substring, case-insensitive,
+    exact, range or date-part (``__year``) lookup and no ordering on them; only
+    ``isnull``. Filter in Python after loading, or add a blind-index column
+    (``DataCipher.blind_index``) for exact matches. Gender, age band, citizenship and
+    languages stay plain for statistics.
+    """
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="person")
     given_name = EncryptedTextField(_("given name"), max_length=150, blank=True)

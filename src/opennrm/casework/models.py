@@ -50,7 +50,10 @@ class NoteKind(models.TextChoices):
 
 
 class Note(models.Model):
-    """A case note or a contact-log entry (``kind``); contacts carry date, channel, with whom."""
+    """A case note or a contact-log entry (``kind``); contacts carry date, channel, with whom.
+
+    ``text`` and ``contact_with`` are encrypted at rest (``opennrm.crypto.fields``): the
+    database cannot search them (no substring or exact lookup; only ``isnull``)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     kind = models.CharField(max_length=16, choices=NoteKind.choices)
