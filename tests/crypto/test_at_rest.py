@@ -174,3 +174,28 @@ def test_every_person_field_that_identifies_is_encrypted():
     assert encrypted["casework.Note"] == {"text", "contact_with"}
     assert encrypted["casework.PlanItem"] == {"text"}
     assert encrypted["referrals.Referral"] == {"note"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_database_shows_no_demo_persons_name(tmp_path: Path):
+    """The demo's own data, loaded through the services: raw rows (both databases) and,
+    on SQLite, a copy of the database file hold no person's family name or summary."""
+    from opennrm.accounts.demo import load_demo
+
+    load_demo(cases=12)
+    people = list(Person.objects.exclude(case__isnull=True))
+    assert people, "the demo made no person"
+    names = {p.family_name for p in people}  # "Person 3", … (decrypted by the model)
+    assert all(n.startswith("Person ") for n in names)
+    summaries = {s for s in Case.objects.values_list("summary", flat=True) if s}
+    assert summaries
+    raw = repr(_raw_rows())
+    for secret in names | summaries:
+        assert secret not in raw
+    if connection.vendor == "sqlite":
+        stolen = tmp_path / "demo-copy.sqlite3"
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM INTO %s", [str(stolen)])
+        data = stolen.read_bytes()
+        for secret in names | summaries:
+            assert secret.encode() not in data, secret
