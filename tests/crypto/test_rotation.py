@@ -155,3 +155,20 @@ def test_attachment_file_reencrypt_is_atomic_and_idempotent(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [stored.storage_name]
     plain = b"".join(files.read_decrypted(stored.storage_name, directory=tmp_path, keys=[NEW]))
     assert plain == PDF * 3000
+
+
+def test_a_file_under_a_lost_key_is_counted_and_left(world, settings):
+    cases = _old_world(world, settings, cases=1)
+    attachment = Attachment.objects.get(case=cases[0])
+    path = settings.OPENNRM_ATTACHMENT_DIR / attachment.storage_name
+    before = path.read_bytes()
+    settings.OPENNRM_DATA_KEYS = [NEW, OLD]
+    settings.OPENNRM_FILE_KEYS = [NEW]  # the old file key is gone
+    report = keys_rotate(actor=None)
+    assert report.files_undecryptable == 1 and report.files_rotated == 0
+    assert report.values_rotated > 0  # the rows were still done
+    assert path.read_bytes() == before
+    assert (
+        AuditEntry.objects.filter(action="admin.keys_rotate").get().detail["files_undecryptable"]
+        == 1
+    )

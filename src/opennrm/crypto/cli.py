@@ -43,6 +43,11 @@ def keys_rotate(batch_size: int) -> None:
         click.echo(
             f"attachments: {report.files_rotated} re-encrypted, {report.files_current} "
             f"already under the current key, {report.files_missing} missing on disk"
+            + (
+                f", {report.files_undecryptable} under no configured key (left)"
+                if report.files_undecryptable
+                else ""
+            )
         )
     click.echo(
         f"total: {report.values_rotated} values and {report.files_rotated} files re-encrypted"

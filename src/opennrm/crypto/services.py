@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cryptography.fernet import InvalidToken
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
@@ -24,6 +25,7 @@ class RotationReport:
     files_rotated: int = 0
     files_current: int = 0
     files_missing: int = 0
+    files_undecryptable: int = 0
     files_skipped_no_key: bool = False
 
     @property
@@ -44,6 +46,7 @@ class RotationReport:
             "files_rotated": self.files_rotated,
             "files_current": self.files_current,
             "files_missing": self.files_missing,
+            "files_undecryptable": self.files_undecryptable,
             "files_skipped_no_key": self.files_skipped_no_key,
         }
 
@@ -113,6 +116,9 @@ def _rotate_files(report: RotationReport, batch_size: int) -> None:
                 rotated = files.reencrypt(name, directory=directory, keys=keys)
             except FileNotFoundError:
                 report.files_missing += 1
+                continue
+            except InvalidToken:  # under a key no longer configured: left as it is
+                report.files_undecryptable += 1
                 continue
             if rotated:
                 report.files_rotated += 1
