@@ -14,6 +14,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from opennrm.crypto.keys import development_key as _development_data_key
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 env = environ.Env()
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
     "opennrm.exchange",
     "opennrm.casework",
     "opennrm.dataprotection",
+    "opennrm.crypto",
     "opennrm.web",
 ]
 
@@ -282,6 +285,13 @@ OPENNRM_BACKUP_KEY: str = env.str("OPENNRM_BACKUP_KEY", default="")
 OPENNRM_RETENTION_DAYS: str = env.str(
     "OPENNRM_RETENTION_DAYS", default="closed=1826,withdrawn=1096"
 )
+
+# Personal data encrypted at rest (opennrm.crypto): Fernet keys, comma-separated; the first
+# encrypts, all decrypt (`opennrm keys rotate` moves every row to the first). Without any,
+# a public development key is used and the deploy check refuses production (opennrm.E020).
+_data_keys = [k for k in env.list("OPENNRM_DATA_KEYS", default=[]) if k.strip()]
+OPENNRM_DATA_KEYS_ARE_DEVELOPMENT = not _data_keys
+OPENNRM_DATA_KEYS: list[str] = _data_keys or [_development_data_key()]
 
 # --- e-mail (notifications; never personal data in a message) -------------------
 # The console backend prints messages to standard output (the demo); production sets

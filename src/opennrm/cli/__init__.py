@@ -32,6 +32,7 @@ _LAZY_COMMANDS: dict[str, str] = {
     "restore": "opennrm.dataprotection.cli:restore",
     "retention": "opennrm.dataprotection.cli:retention",
     "subject": "opennrm.dataprotection.cli:subject",
+    "keys": "opennrm.crypto.cli:keys",
 }
 
 
