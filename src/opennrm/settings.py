@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "opennrm.exchange",
     "opennrm.casework",
     "opennrm.web",
+    "django_tasks",  # background jobs (DEP 14 backport); the queue lives in the database:
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -250,6 +252,14 @@ OPENNRM_AUDIT_SYSLOG_ADDRESS: str = env.str("OPENNRM_AUDIT_SYSLOG_ADDRESS", defa
 # input); empty means the indicator flags alone score posts.
 OPENNRM_MONITORING_MODEL: str = env.str("OPENNRM_MONITORING_MODEL", default="")
 OPENNRM_MAX_UPLOAD_BYTES: int = env.int("OPENNRM_MAX_UPLOAD_BYTES", default=50_000_000)
+# Background jobs (imports): queued in the database, run by `opennrm worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Uploaded files wait here (private, mode 0700) for the worker; each is removed when done.
+OPENNRM_IMPORT_DIR = Path(
+    env.str("OPENNRM_IMPORT_DIR", default=str(DATA_DIR / "imports"))
+).resolve()
+# Posts per batch: each batch is one short transaction, so other writers wait at most that.
+OPENNRM_IMPORT_BATCH_POSTS: int = env.int("OPENNRM_IMPORT_BATCH_POSTS", default=2000)
 
 # Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
 # all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.

@@ -28,6 +28,7 @@ _LAZY_COMMANDS: dict[str, str] = {
     "directory": "opennrm.cli.directory:directory",
     "notify": "opennrm.cli.notify:notify",
     "exchange": "opennrm.exchange.cli:exchange",
+    "worker": "opennrm.cli.worker:worker",
 }
 
 
