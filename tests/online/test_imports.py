@@ -216,7 +216,7 @@ def _throwaway_database(tmp_path: Path) -> tuple[str, object]:
 
 
 def _step(env: dict[str, str], *args: str) -> dict[str, object]:
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [sys.executable, "-m", "tests.online.worker_flow", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
@@ -237,14 +237,14 @@ def test_an_upload_is_imported_by_the_worker_process(tmp_path):
     opennrm = [sys.executable, "-c", "from opennrm.cli import main; main()"]
     worker = None
     try:
-        subprocess.run([*opennrm, "migrate"], env=env, cwd=ROOT, check=True, timeout=600)  # noqa: S603
+        subprocess.run([*opennrm, "migrate"], env=env, cwd=ROOT, check=True, timeout=600)
         lines = _good(1000, phone=True)
         lines.insert(700, HOSTILE["nested"])
         upload = tmp_path / "channel.jsonl"
         upload.write_text("\n".join(lines) + "\n", encoding="utf-8")
         queued = _step(env, "upload", str(upload))
         assert queued["status"] == 302 and queued["state"] == "queued"  # returned at once
-        worker = subprocess.Popen([*opennrm, "worker", "--interval", "0.2"], env=env, cwd=ROOT)  # noqa: S603
+        worker = subprocess.Popen([*opennrm, "worker", "--interval", "0.2"], env=env, cwd=ROOT)
         for _attempt in range(240):
             state = _step(env, "status", str(queued["run"]))
             if state["state"] in ("done", "failed"):
