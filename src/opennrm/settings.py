@@ -259,7 +259,7 @@ OPENNRM_IMPORT_DIR = Path(
     env.str("OPENNRM_IMPORT_DIR", default=str(DATA_DIR / "imports"))
 ).resolve()
 # Posts per batch: each batch is one short transaction, so other writers wait at most that.
-OPENNRM_IMPORT_BATCH_POSTS: int = env.int("OPENNRM_IMPORT_BATCH_POSTS", default=2000)
+OPENNRM_IMPORT_BATCH_POSTS: int = env.int("OPENNRM_IMPORT_BATCH_POSTS", default=1000)
 
 # Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
 # all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.
