@@ -267,3 +267,24 @@ def test_an_upload_is_imported_by_the_worker_process(tmp_path):
 
 def test_import_folder_setting_is_private_by_default():
     assert Path(settings.OPENNRM_IMPORT_DIR).is_absolute()
+
+
+@pytest.mark.django_db
+def test_a_post_the_pipeline_cannot_score_costs_only_itself(world, tmp_path, monkeypatch):
+    from opennrm.online import services
+
+    real = services.run_pipeline
+
+    def fragile(posts, **kwargs):
+        if any("BOOM" in p.text for p in posts):
+            raise ValueError("scorer crashed")
+        return real(posts, **kwargs)
+
+    monkeypatch.setattr(services, "run_pipeline", fragile)
+    lines = _good(30)
+    lines.insert(5, json.dumps({"text": "BOOM post"}))
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = online_import(actor=world.officer, path=path, source_name="p.jsonl")
+    assert (run.state, run.stored, run.skipped, run.duplicates) == ("done", 30, 1, 0)
+    assert run.problems == [{"where": "p.jsonl:6", "why": "could not be scored (ValueError)"}]

@@ -311,14 +311,29 @@ def _import_batch(
         )
     )
     fresh = [p for p in batch if p.id not in stored]
-    result = run_pipeline(fresh, model=model, config=config)
+    dropped = 0
+    try:
+        result = run_pipeline(fresh, model=model, config=config)
+    except Exception:  # one post the pipeline cannot handle must not cost the batch
+        kept = []
+        for post in fresh:
+            try:
+                run_pipeline([post], model=model, config=config)
+            except Exception as exc:
+                report.problem(post.record or "?", f"could not be scored ({type(exc).__name__})")
+            else:
+                kept.append(post)
+        dropped = len(fresh) - len(kept)
+        fresh = kept
+        result = run_pipeline(fresh, model=model, config=config)
     before = counts["stored"], counts["db_duplicates"], run.batches
     for attempt in range(4):
         try:
             with transaction.atomic():
                 created = _store_batch(run, actor, fresh, result) if fresh else 0
                 counts["stored"] += created
-                counts["db_duplicates"] += len(batch) - created
+                # already stored before, or stored a moment ago by a concurrent import
+                counts["db_duplicates"] += len(batch) - dropped - created
                 _counters(run, report, counts)
                 run.batches += 1
                 run.save(
