@@ -156,6 +156,7 @@ def main() -> None:
         "OPENNRM_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
         "OPENNRM_DATA_DIR": str(tmp / "data"),
         "OPENNRM_IMPORT_BATCH_POSTS": str(args.batch_posts),
+        "OPENNRM_MAX_UPLOAD_BYTES": str(10**9),  # the file may pass the web's 50 MB default
         "PYTHONPATH": str(ROOT / "src"),
     }
     figures: dict[str, object] = {
