@@ -209,12 +209,13 @@ def _throwaway_database(tmp_path: Path) -> tuple[str, object]:
     import psycopg
 
     base, _slash, _name = url.rpartition("/")
+    admin = f"{base}/postgres"  # the suite's own database may not exist (only test_*)
     name = f"opennrm_worker_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
 
     def drop() -> None:
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return f"{base}/{name}", drop
