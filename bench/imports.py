@@ -145,6 +145,7 @@ def main() -> None:
     )
     parser.add_argument("--batch-posts", type=int, default=1000)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--baseline-only", action="store_true", help="only the old path's figures")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", dest="json_out")
     parser.add_argument("--keep", action="store_true")
@@ -171,7 +172,8 @@ def main() -> None:
         figures["file_mb"] = round(size_mb, 1)
         print(f"file: {args.posts} posts, {size_mb:.1f} MB")
         migrate = [*OPENNRM, "migrate"]
-        subprocess.run(migrate, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+        if not args.baseline_only:
+            subprocess.run(migrate, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
         if not args.no_baseline:
             rss, took = measured([sys.executable, __file__, "_baseline", str(data)], env)
             figures["baseline_rss_mb"] = round(rss / 1024)
@@ -179,6 +181,10 @@ def main() -> None:
             print(
                 f"baseline (old all-in-memory path, no database writes): peak RSS {rss / 1024:.0f} MB, {took:.0f} s"
             )
+        if args.baseline_only:
+            if args.json_out:
+                Path(args.json_out).write_text(json.dumps(figures, indent=2) + "\n")
+            return
         out = subprocess.run(  # noqa: S603
             [sys.executable, __file__, "_setup", str(data)], env=env, cwd=ROOT, check=True,
             capture_output=True, text=True,
