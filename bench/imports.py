@@ -146,6 +146,12 @@ def main() -> None:
     parser.add_argument("--batch-posts", type=int, default=1000)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--baseline-only", action="store_true", help="only the old path's figures")
+    parser.add_argument(
+        "--control",
+        type=int,
+        default=0,
+        help="seconds of the same writers without an import, first",
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", dest="json_out")
     parser.add_argument("--keep", action="store_true")
@@ -228,7 +234,36 @@ def main() -> None:
             finally:
                 connections.close_all()
 
-        threads = [threading.Thread(target=writer, args=(i,)) for i in range(args.writers)]
+        if args.control:
+            # the same writers with no import running: what the machine and SQLite give
+            threads = [threading.Thread(target=writer, args=(i,)) for i in range(args.writers)]
+            for t in threads:
+                t.start()
+            time.sleep(args.control)
+            done.set()
+            for t in threads:
+                t.join()
+            figures.update(
+                control_seconds=args.control,
+                control_writes=len(latencies),
+                control_locked_errors=errors["locked"],
+                control_other_errors=errors["other"],
+                control_p50_ms=round(percentile(latencies, 0.50) * 1000, 1),
+                control_p95_ms=round(percentile(latencies, 0.95) * 1000, 1),
+                control_p99_ms=round(percentile(latencies, 0.99) * 1000, 1),
+                control_max_ms=round(max(latencies, default=float("nan")) * 1000, 1),
+            )
+            print(
+                f"control, {args.writers} writers for {args.control} s without an import: "
+                f"{len(latencies)} writes, {errors['locked']} 'database is locked', "
+                f"{errors['other']} other errors; latency p50 {figures['control_p50_ms']} ms, "
+                f"p95 {figures['control_p95_ms']} ms, p99 {figures['control_p99_ms']} ms, "
+                f"max {figures['control_max_ms']} ms"
+            )
+            done.clear()
+            latencies.clear()
+            errors.update(locked=0, other=0)
+        threads = [threading.Thread(target=writer, args=(i + 1000,)) for i in range(args.writers)]
         for t in threads:
             t.start()
         result: dict[str, object] = {}
