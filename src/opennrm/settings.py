@@ -258,8 +258,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 OPENNRM_IMPORT_DIR = Path(
     env.str("OPENNRM_IMPORT_DIR", default=str(DATA_DIR / "imports"))
 ).resolve()
-# Posts per batch: each batch is one short transaction, so other writers wait at most that.
+# Posts per batch, scored together (campaigns and networks are found within a batch) ...
 OPENNRM_IMPORT_BATCH_POSTS: int = env.int("OPENNRM_IMPORT_BATCH_POSTS", default=1000)
+# ... and written in short transactions of this many posts (the write lock is held that long).
+OPENNRM_IMPORT_WRITE_POSTS: int = env.int("OPENNRM_IMPORT_WRITE_POSTS", default=200)
 
 # Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
 # all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.

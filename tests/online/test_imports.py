@@ -53,7 +53,8 @@ HOSTILE = {
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", list(HOSTILE))
 def test_one_hostile_line_never_fails_the_file(world, tmp_path, settings, kind):
-    settings.OPENNRM_IMPORT_BATCH_POSTS = 300  # several batches, each its own transaction
+    settings.OPENNRM_IMPORT_BATCH_POSTS = 300  # several batches ...
+    settings.OPENNRM_IMPORT_WRITE_POSTS = 128  # ... each written in short transactions
     lines = _good(1000)
     lines.insert(400, HOSTILE[kind])
     path = tmp_path / "posts.jsonl"
@@ -86,6 +87,7 @@ def test_unreadable_file_marks_the_run_failed_with_its_reason(world, tmp_path):
 @pytest.mark.django_db
 def test_contacts_join_the_store_across_batches(world, tmp_path, settings):
     settings.OPENNRM_IMPORT_BATCH_POSTS = 7
+    settings.OPENNRM_IMPORT_WRITE_POSTS = 3  # and written 3 posts per transaction
     lines = [
         json.dumps({"text": f"Work in Poland {i}, call +48 512 345 678", "channel": "c"})
         for i in range(20)

@@ -326,55 +326,91 @@ def _import_batch(
         dropped = len(fresh) - len(kept)
         fresh = kept
         result = run_pipeline(fresh, model=model, config=config)
-    before = counts["stored"], counts["db_duplicates"], run.batches
-    for attempt in range(4):
-        try:
-            with transaction.atomic():
-                created = _store_batch(run, actor, fresh, result) if fresh else 0
-                counts["stored"] += created
-                # already stored before, or stored a moment ago by a concurrent import
-                counts["db_duplicates"] += len(batch) - dropped - created
-                _counters(run, report, counts)
-                run.batches += 1
-                run.save(
-                    update_fields=[
-                        "read", "skipped", "stored", "duplicates", "problems", "batches"
-                    ]
-                )  # fmt: skip
-            break
-        except (OperationalError, IntegrityError):
-            # a deadlock or a lock wait past the timeout with a concurrent import: the
-            # transaction rolled back whole, so the batch can simply be written again
-            counts["stored"], counts["db_duplicates"], run.batches = before
-            if attempt == 3:
-                raise
-            time.sleep(0.2 * (attempt + 1))
+    # Written in short transactions of OPENNRM_IMPORT_WRITE_POSTS posts: the write lock
+    # (SQLite has one) is held for a fraction of a second at a time.
+    found = {(g.kind, g.id): g for g in (*result.campaigns, *result.networks)}
+    made: dict[tuple[str, str], PostGroup] = {}
+    step = max(1, settings.OPENNRM_IMPORT_WRITE_POSTS)
+    starts = list(range(0, len(fresh), step)) or [0]
+    for start in starts:
+        end = min(start + step, len(fresh))
+        last = start == starts[-1]
+        before = counts["stored"], counts["db_duplicates"], run.batches, dict(made)
+        for attempt in range(4):
+            try:
+                with transaction.atomic():
+                    created = (
+                        _store_batch(run, actor, fresh, result, start, end, found, made)
+                        if end > start
+                        else 0
+                    )
+                    counts["stored"] += created
+                    # stored a moment ago by a concurrent import
+                    counts["db_duplicates"] += (end - start) - created
+                    if last:  # already stored before this batch
+                        counts["db_duplicates"] += len(batch) - dropped - len(fresh)
+                        run.batches += 1
+                    _counters(run, report, counts)
+                    run.save(
+                        update_fields=[
+                            "read", "skipped", "stored", "duplicates", "problems", "batches"
+                        ]
+                    )  # fmt: skip
+                break
+            except (OperationalError, IntegrityError):
+                # a deadlock or a lock wait past the timeout with a concurrent import: the
+                # transaction rolled back whole, so it can simply be written again
+                counts["stored"], counts["db_duplicates"], run.batches, made = before
+                if attempt == 3:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     return result.flags_version
 
 
-def _store_batch(run: ImportRun, actor: User, posts: list[Post], result: Any) -> int:
+def _store_batch(
+    run: ImportRun,
+    actor: User,
+    posts: list[Post],
+    result: Any,
+    start: int,
+    end: int,
+    found: dict[tuple[str, str], Any],
+    made: dict[tuple[str, str], PostGroup],
+) -> int:
+    """Store posts ``start:end`` of a scored batch (and the groups they belong to that
+    are not stored yet); returns how many were new."""
     agency_id = actor.agency_id
-    groups: dict[tuple[str, str], PostGroup] = {}
-    for group in (*result.campaigns, *result.networks):
-        groups[(group.kind, group.id)] = PostGroup.objects.create(
-            run=run,
-            agency_id=agency_id,
-            key=group.id,
-            kind=group.kind,
-            size=group.size,
-            first_seen=group.first_seen,
-            last_seen=group.last_seen,
-            channels=[list(c) for c in group.channels],
-            languages=[list(lang) for lang in group.languages],
-            mean_risk=group.mean_risk,
-            max_risk=group.max_risk,
-            flagged=group.flagged,
-            template=group.template,
-            contacts=list(group.contacts),
-        )
+
+    def group(kind: str, key: str | None) -> PostGroup | None:
+        if key is None or (kind, key) not in found:
+            return None
+        if (kind, key) not in made:
+            g = found[(kind, key)]
+            made[(kind, key)] = PostGroup.objects.create(
+                run=run,
+                agency_id=agency_id,
+                key=g.id,
+                kind=g.kind,
+                size=g.size,
+                first_seen=g.first_seen,
+                last_seen=g.last_seen,
+                channels=[list(c) for c in g.channels],
+                languages=[list(lang) for lang in g.languages],
+                mean_risk=g.mean_risk,
+                max_risk=g.max_risk,
+                flagged=g.flagged,
+                template=g.template,
+                contacts=list(g.contacts),
+            )
+        return made[(kind, key)]
+
     rows = []
     for post, scored, cluster_id, network_id in zip(
-        posts, result.posts, result.cluster_ids, result.network_ids, strict=True
+        posts[start:end],
+        result.posts[start:end],
+        result.cluster_ids[start:end],
+        result.network_ids[start:end],
+        strict=True,
     ):
         rows.append(
             MonitoredPost(
@@ -404,8 +440,8 @@ def _store_batch(run: ImportRun, actor: User, posts: list[Post], result: Any) ->
                     for r in scored.reasons
                 ],
                 contacts=[_storable(c) for c in scored.contacts],
-                campaign=groups.get(("campaign", cluster_id)),
-                network=groups.get(("network", network_id)) if network_id else None,
+                campaign=group("campaign", cluster_id),
+                network=group("network", network_id),
             )
         )
     # Another import of the same agency may store some of these posts first: theirs win,
