@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "opennrm.dataprotection",
     "opennrm.crypto",
     "opennrm.web",
+    "django_tasks",  # background jobs (DEP 14 backport); the queue lives in the database:
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +270,16 @@ OPENNRM_AUDIT_TSA_TIMEOUT: float = env.float("OPENNRM_AUDIT_TSA_TIMEOUT", defaul
 # input); empty means the indicator flags alone score posts.
 OPENNRM_MONITORING_MODEL: str = env.str("OPENNRM_MONITORING_MODEL", default="")
 OPENNRM_MAX_UPLOAD_BYTES: int = env.int("OPENNRM_MAX_UPLOAD_BYTES", default=50_000_000)
+# Background jobs (imports): queued in the database, run by `opennrm worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Uploaded files wait here (private, mode 0700) for the worker; each is removed when done.
+OPENNRM_IMPORT_DIR = Path(
+    env.str("OPENNRM_IMPORT_DIR", default=str(DATA_DIR / "imports"))
+).resolve()
+# Posts per batch, scored together (campaigns and networks are found within a batch) ...
+OPENNRM_IMPORT_BATCH_POSTS: int = env.int("OPENNRM_IMPORT_BATCH_POSTS", default=1000)
+# ... and written in short transactions of this many posts (the write lock is held that long).
+OPENNRM_IMPORT_WRITE_POSTS: int = env.int("OPENNRM_IMPORT_WRITE_POSTS", default=200)
 
 # Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
 # all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.

@@ -33,6 +33,7 @@ _LAZY_COMMANDS: dict[str, str] = {
     "retention": "opennrm.dataprotection.cli:retention",
     "subject": "opennrm.dataprotection.cli:subject",
     "keys": "opennrm.crypto.cli:keys",
+    "worker": "opennrm.cli.worker:worker",
 }
 
 

@@ -160,6 +160,10 @@ def demo(cases: int, do_serve: bool, host: str, port: int) -> None:
         f"  {Path(sys.argv[0]).resolve().parent / 'opennrm'} demo-code USERNAME\n"
     )
     if do_serve:
+        from opennrm.cli.worker import start_background_worker
+
+        start_background_worker()  # uploads are imported by a background job
+        click.echo("Background worker started (imports of uploaded files).")
         _serve(host, port, threads=8, workers=2)
 
 

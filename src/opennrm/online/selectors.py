@@ -63,6 +63,14 @@ def import_runs(actor: User) -> QuerySet[ImportRun]:
     return ImportRun.objects.filter(agency_id=actor.agency_id).order_by("-at")
 
 
+def import_run_get_for(actor: User, pk: int) -> ImportRun:
+    """An import of the actor's agency (its progress page); others look missing."""
+    run = import_runs(actor).filter(pk=pk).first()
+    if run is None:
+        raise NotFound("No such import, or you do not have access to it.")
+    return run
+
+
 def contact_get_for(actor: User, pk: int) -> Contact:
     if actor.role not in MONITORING_ROLES or actor.agency_id is None:
         raise NotFound("No such contact, or you do not have access to it.")

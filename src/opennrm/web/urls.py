@@ -44,6 +44,7 @@ urlpatterns = [
     path("account/tokens/", account_views.api_tokens, name="api_tokens"),
     path("online/", online_views.alert_queue, name="online_queue"),
     path("online/import/", online_views.import_file, name="online_import"),
+    path("online/imports/<int:pk>/", online_views.import_run, name="online_import_run"),
     path("online/export/stix/", online_views.export_stix, name="online_export_stix"),
     path("online/posts/<int:pk>/", online_views.post_detail, name="online_post"),
     path("online/posts/<int:pk>/case/", online_views.post_open_case, name="online_post_case"),
