@@ -20,6 +20,10 @@ as on main: 5-character shingles, Jaccard 0.6, no template pass), in one run:
    That data set is not in ``../shared/data``; the option exists so that the figure can be
    measured where it is.
 4. CPU seconds of the clustering stage (signatures + campaigns + templates).
+5. ``CampaignIndex`` (current settings): the spam collection added in batches of
+   ``--index-batch`` posts as successive imports would add them; CPU time per post, whether
+   the campaigns equal those of clustering everything at once, size of the serialised
+   state and the time to load it.
 """
 
 from __future__ import annotations
@@ -40,7 +44,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from monitoring_contacts import shared_data  # noqa: E402
 
-from opennrm.monitoring.cluster import ClusterConfig, campaigns_of  # noqa: E402
+from opennrm.monitoring.cluster import (  # noqa: E402
+    ClusterConfig,
+    campaigns_of,
+    cluster_signatures,
+    minhash_signatures,
+)
+from opennrm.monitoring.index import CampaignIndex  # noqa: E402
 from opennrm.monitoring.normalize import normalize  # noqa: E402
 
 PREVIOUS = ClusterConfig(shingle_size=5, threshold=0.6, mode="chars", min_tokens=0)
@@ -136,12 +146,52 @@ def ads(path: Path, text_col: str, group_col: str, config: ClusterConfig) -> dic
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0, "cpu_s": cpu}
 
 
+def index_check(config: ClusterConfig, batch: int) -> dict[str, Any]:
+    rows = _read(shared_data("telegram-spam-ru", "train.csv"))
+    norm = [normalize(t) for t, _ in rows]
+    keys = [f"{i:08d}" for i in range(len(norm))]
+    sig, valid = minhash_signatures(norm, config)
+    expected = cluster_signatures(keys, sig, valid, config)
+    sizes = Counter(expected)
+    index = CampaignIndex(config)
+    start = time.process_time()
+    for lo in range(0, len(keys), batch):
+        index.add_signatures(
+            keys[lo : lo + batch],
+            sig[lo : lo + batch],
+            valid[lo : lo + batch],
+            snippets=[t[:500] for t in norm[lo : lo + batch]],
+        )
+    cpu = time.process_time() - start
+    same = all(
+        index.campaign_of(k) == (e if sizes[e] > 1 else None)
+        for k, e in zip(keys, expected, strict=True)
+    )
+    start = time.process_time()
+    blob = index.to_bytes()
+    save = time.process_time() - start
+    start = time.process_time()
+    CampaignIndex.from_bytes(blob)
+    load = time.process_time() - start
+    return {
+        "posts": len(keys),
+        "batch": batch,
+        "add_cpu_s": cpu,
+        "add_us_per_post": cpu / len(keys) * 1e6,
+        "equal_to_all_at_once": same,
+        "serialised_bytes": len(blob),
+        "save_cpu_s": save,
+        "load_cpu_s": load,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ads", type=Path)
     parser.add_argument("--text-column", default="text")
     parser.add_argument("--group-column", default="phone")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--index-batch", type=int, default=1000)
     args = parser.parse_args()
     out: dict[str, Any] = {
         "threads": os.environ.get("OMP_NUM_THREADS"),
@@ -152,6 +202,7 @@ def main() -> None:
         out[name]["chat"] = ordinary_chat(config)
         if args.ads:
             out[name]["ads"] = ads(args.ads, args.text_column, args.group_column, config)
+    out["index"] = index_check(ClusterConfig(), args.index_batch)
     out["load_average_end"] = os.getloadavg()
     for name in ("previous", "current"):
         s, c = out[name]["spam"], out[name]["chat"]
@@ -175,6 +226,13 @@ def main() -> None:
         if "ads" in out[name]:
             a = out[name]["ads"]
             print(f"  ads: P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}")
+    ix = out["index"]
+    print(
+        f"CampaignIndex: {ix['posts']} posts in batches of {ix['batch']}: "
+        f"{ix['add_us_per_post']:.1f} µs CPU per post; equal to all at once: "
+        f"{ix['equal_to_all_at_once']}; serialised {ix['serialised_bytes'] / 2**20:.1f} MiB "
+        f"(save {ix['save_cpu_s']:.2f} CPU-s, load {ix['load_cpu_s']:.2f} CPU-s)"
+    )
     print(f"load average {out['load_average_start']} -> {out['load_average_end']}")
     if args.json:
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
