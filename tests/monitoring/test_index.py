@@ -205,3 +205,15 @@ def test_add_takes_batch_results() -> None:
     assert [a.post_id for a in update.assignments] == [p.id for p in posts]
     assert [one.campaign_of(p.id) for p in posts] == [other.campaign_of(p.id) for p in posts]
     assert one.add([]).added == 0
+
+
+def test_a_giant_bucket_keeps_anchors_and_still_links_everyone() -> None:
+    rng = np.random.default_rng(0)
+    sig = np.zeros((300, 64), dtype=np.uint32)
+    sig[np.arange(300), rng.integers(0, 64, 300)] = np.arange(1, 301)  # all distinct
+    keys = [f"k{i:03d}" for i in range(300)]
+    index = CampaignIndex()
+    for lo in range(0, 300, 70):
+        index.add_signatures(keys[lo : lo + 70], sig[lo : lo + 70])
+    assert index.campaign_ids() == ["k000"]
+    assert max(len(b) for bucket in index._buckets for b in bucket.values()) == 64
