@@ -23,6 +23,7 @@ from opennrm.accounts.selectors import api_token_user, user_is_fully_authenticat
 from opennrm.audit.api import router as audit_router
 from opennrm.cases.api import access_router, handover_router
 from opennrm.cases.api import router as cases_router
+from opennrm.casework.api import router as casework_router
 from opennrm.core.errors import DomainError
 from opennrm.directory.api import router as directory_router
 from opennrm.exchange.api import router as exchange_router
@@ -106,6 +107,7 @@ api.add_router("", screenings_router)
 api.add_router("/directory", directory_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/exchange", exchange_router)
+api.add_router("/casework", casework_router)
 
 
 @api.exception_handler(DomainError)
