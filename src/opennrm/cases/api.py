@@ -416,7 +416,7 @@ def case_transition(request: HttpRequest, reference: str, payload: TransitionIn)
     if payload.referral_agency_id is not None:
         agency = Agency.objects.filter(pk=payload.referral_agency_id).first()
         if agency is None:
-            raise ValidationFailed("No agency with this id.", field="referral_agency_id")
+            raise ValidationFailed(_("No agency with this id."), field="referral_agency_id")
     return services.case_transition(
         actor=user,
         case=case,
@@ -527,7 +527,7 @@ def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> Status[
     case = selectors.case_get_for(user, reference)
     grant = selectors.case_active_grants(case).filter(pk=grant_id).first()
     if grant is None:
-        raise NotFound("No active grant with this id on this case.")
+        raise NotFound(_("No active grant with this id on this case."))
     services.grant_revoke(actor=user, grant=grant)
     return Status(204, None)
 

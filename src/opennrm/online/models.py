@@ -104,6 +104,18 @@ class MonitoredPost(models.Model):
     def __str__(self) -> str:
         return f"post {self.post_id}"
 
+    @property
+    def language_label(self) -> str:
+        """The post's language as a word in the reader's language, not its code."""
+        from django.utils.translation import get_language_info, gettext
+
+        if not self.language:
+            return gettext("language unknown")
+        try:
+            return gettext(get_language_info(self.language)["name"])
+        except KeyError:
+            return gettext("other language")
+
 
 class Feedback(models.Model):
     """A reviewer's label on a post, kept for retraining (``opennrm online feedback``)."""

@@ -706,7 +706,7 @@ def _audit_rows(entries: list[Any]) -> list[dict[str, Any]]:
     """Entries with names and words: the user's and agency's names, translated labels."""
     from opennrm.accounts.roles import Role
     from opennrm.audit.selectors import audit_names
-    from opennrm.casework.audit_labels import action_label, object_label
+    from opennrm.casework.audit_labels import action_label, detail_words, object_label
 
     users, agencies = audit_names(entries)
     rows = []
@@ -720,6 +720,7 @@ def _audit_rows(entries: list[Any]) -> list[dict[str, Any]]:
                 "role": Role(e.role).label if e.role in Role.values else e.role,
                 "action": action_label(e.action),
                 "object": object_label(e.object_type),
+                "detail": detail_words(e.detail),
                 "purpose": ", ".join(
                     str(case_policy.AccessPurpose(p).label)
                     if p in case_policy.AccessPurpose.values
