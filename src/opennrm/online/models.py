@@ -13,6 +13,18 @@ from opennrm.accounts.models import Agency, User
 from opennrm.cases.models import Case
 
 
+def language_word(code: str) -> str:
+    """A language code as a word in the reader's language (Django's names of languages)."""
+    from django.utils.translation import get_language_info, gettext
+
+    if not code:
+        return gettext("language unknown")
+    try:
+        return gettext(get_language_info(code)["name"])
+    except KeyError:
+        return gettext("other language")
+
+
 class ImportRun(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     imported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -55,6 +67,11 @@ class PostGroup(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "kind", "key"], name="group_unique_per_run")
         ]
+
+    @property
+    def language_counts(self) -> list[tuple[str, int]]:
+        """``languages`` ([code, count] pairs) with each language as a word."""
+        return [(language_word(str(code)), n) for code, n in self.languages]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
@@ -107,14 +124,7 @@ class MonitoredPost(models.Model):
     @property
     def language_label(self) -> str:
         """The post's language as a word in the reader's language, not its code."""
-        from django.utils.translation import get_language_info, gettext
-
-        if not self.language:
-            return gettext("language unknown")
-        try:
-            return gettext(get_language_info(self.language)["name"])
-        except KeyError:
-            return gettext("other language")
+        return language_word(self.language)
 
 
 class Feedback(models.Model):

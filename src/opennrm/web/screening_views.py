@@ -19,6 +19,7 @@ from opennrm.accounts.roles import CREATE_CASE_ROLES
 from opennrm.cases import selectors as case_selectors
 from opennrm.cases.models import INTERPRETER_LANGUAGES, ConsentMethod, GuardianRole
 from opennrm.core.errors import DomainError
+from opennrm.core.widgets import LanguageSelect
 from opennrm.screening import Catalogue, load_catalogue
 from opennrm.screenings import selectors, services
 from opennrm.screenings.models import Screening, ScreeningStatus
@@ -43,6 +44,7 @@ class StartForm(django_forms.Form):
     interviewee_language = django_forms.ChoiceField(
         label=gettext_lazy("Language of the person you interview"),
         choices=list(_LANG_NAMES.items()),
+        widget=LanguageSelect,
     )
 
     def __init__(self, *args: Any, catalogue: Catalogue, lang: str, **kwargs: Any) -> None:
