@@ -68,13 +68,13 @@ class PostGroup(models.Model):
             models.UniqueConstraint(fields=["run", "kind", "key"], name="group_unique_per_run")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
     @property
     def language_counts(self) -> list[tuple[str, int]]:
         """``languages`` ([code, count] pairs) with each language as a word."""
         return [(language_word(str(code)), n) for code, n in self.languages]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.key}"
 
 
 class PostStatus(models.TextChoices):
