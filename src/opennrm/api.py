@@ -24,6 +24,7 @@ from opennrm.accounts.services import api_token_check_scope, api_token_mark_used
 from opennrm.audit.api import router as audit_router
 from opennrm.cases.api import access_router, handover_router
 from opennrm.cases.api import router as cases_router
+from opennrm.casework.api import router as casework_router
 from opennrm.core.errors import DomainError
 from opennrm.dataprotection.api import router as subject_router
 from opennrm.directory.api import router as directory_router
@@ -118,6 +119,7 @@ api.add_router("/directory", directory_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/exchange", exchange_router)
 api.add_router("/cases", subject_router)
+api.add_router("/casework", casework_router)
 
 
 @api.exception_handler(DomainError)

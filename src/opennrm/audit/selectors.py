@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import AUDIT_ROLES
@@ -45,7 +46,7 @@ def audit_entries_for(
     until: datetime | None = None,
 ) -> QuerySet[AuditEntry]:
     if actor.role not in AUDIT_ROLES:
-        raise Forbidden("Only auditors can read the audit log.")
+        raise Forbidden(_("Only auditors can read the audit log."))
     qs = AuditEntry.objects.order_by("-seq")
     if action:
         qs = qs.filter(action__startswith=action)

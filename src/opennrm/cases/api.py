@@ -529,7 +529,7 @@ def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> Status[
     case = selectors.case_get_for(user, reference)
     grant = selectors.case_active_grants(case).filter(pk=grant_id).first()
     if grant is None:
-        raise NotFound("No active grant with this id on this case.")
+        raise NotFound(_("No active grant with this id on this case."))
     services.grant_revoke(actor=user, grant=grant)
     return Status(204, None)
 

@@ -18,6 +18,16 @@ class ImportState(models.TextChoices):
     RUNNING = "running", _("Importing")
     DONE = "done", _("Finished")
     FAILED = "failed", _("Failed")
+def language_word(code: str) -> str:
+    """A language code as a word in the reader's language (Django's names of languages)."""
+    from django.utils.translation import get_language_info, gettext
+
+    if not code:
+        return gettext("language unknown")
+    try:
+        return gettext(get_language_info(code)["name"])
+    except KeyError:
+        return gettext("other language")
 
 
 class ImportRun(models.Model):
@@ -83,6 +93,11 @@ class PostGroup(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
 
+    @property
+    def language_counts(self) -> list[tuple[str, int]]:
+        """``languages`` ([code, count] pairs) with each language as a word."""
+        return [(language_word(str(code)), n) for code, n in self.languages]
+
 
 class PostStatus(models.TextChoices):
     NEW = "new", _("New")
@@ -127,6 +142,11 @@ class MonitoredPost(models.Model):
 
     def __str__(self) -> str:
         return f"post {self.post_id}"
+
+    @property
+    def language_label(self) -> str:
+        """The post's language as a word in the reader's language, not its code."""
+        return language_word(self.language)
 
 
 class Feedback(models.Model):

@@ -20,6 +20,7 @@ from opennrm.accounts.roles import CREATE_CASE_ROLES
 from opennrm.cases import selectors as case_selectors
 from opennrm.cases.models import INTERPRETER_LANGUAGES, ConsentMethod, GuardianRole
 from opennrm.core.errors import DomainError
+from opennrm.core.widgets import LanguageSelect
 from opennrm.screening import Catalogue, InterviewState, load_catalogue
 from opennrm.screenings import selectors, services
 from opennrm.screenings.models import MODE_LABEL, Screening, ScreeningMode, ScreeningStatus
@@ -45,6 +46,7 @@ class StartForm(django_forms.Form):
     interviewee_language = django_forms.ChoiceField(
         label=gettext_lazy("Language of the person you interview"),
         choices=list(_LANG_NAMES.items()),
+        widget=LanguageSelect,
     )
     mode = django_forms.ChoiceField(
         label=MODE_LABEL,
