@@ -16,11 +16,11 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import SessionAuth
 
+from opennrm.accounts.auth import TokenAuth
 from opennrm.accounts.models import User
-from opennrm.accounts.selectors import api_token_find, user_is_fully_authenticated
-from opennrm.accounts.services import api_token_check_scope, api_token_mark_used
+from opennrm.accounts.selectors import user_is_fully_authenticated
 from opennrm.audit.api import router as audit_router
 from opennrm.cases.api import access_router, handover_router
 from opennrm.cases.api import router as cases_router
@@ -42,19 +42,6 @@ class VerifiedSessionAuth(SessionAuth):
         if user_is_fully_authenticated(user):  # type: ignore[arg-type]
             return user  # type: ignore[return-value]
         return None
-
-
-class TokenAuth(HttpBearer):
-    """A valid bearer token (opennrm.accounts.selectors.api_token_find); a read token is
-    refused (403, field "scope") on every write; the last use is remembered."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        found = api_token_find(token)
-        if found is None:
-            return None
-        api_token_mark_used(token=found)
-        api_token_check_scope(token=found, method=request.method or "GET")
-        return found.user
 
 
 logger = logging.getLogger("opennrm.api")

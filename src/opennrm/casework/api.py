@@ -14,11 +14,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
-from ninja.security import HttpBearer
 
+from opennrm.accounts.auth import TokenAuth
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import CASE_ROLES
-from opennrm.accounts.selectors import api_token_user
 from opennrm.casework import selectors, services
 from opennrm.casework.models import (
     Attachment,
@@ -44,12 +43,10 @@ def _actor(request: HttpRequest) -> User:
     return user
 
 
-class _BearerOnly(HttpBearer):
-    """Uploads take a bearer token only: a session's CSRF check would read the body with
-    Django's default upload handlers (a plain-text temporary file) before ours is set."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        return api_token_user(token)
+class _BearerOnly(TokenAuth):
+    """Uploads take a bearer token only (scope, second factor and last use as for every
+    token): a session's CSRF check would read the body with Django's default upload
+    handlers (a plain-text temporary file) before ours is set."""
 
 
 class AssigneeOut(Schema):

@@ -18,6 +18,8 @@ class ImportState(models.TextChoices):
     RUNNING = "running", _("Importing")
     DONE = "done", _("Finished")
     FAILED = "failed", _("Failed")
+
+
 def language_word(code: str) -> str:
     """A language code as a word in the reader's language (Django's names of languages)."""
     from django.utils.translation import get_language_info, gettext
