@@ -113,7 +113,7 @@ def _personal_data_left(case: Case) -> list[str]:
         found.append("notes")
     if Attachment.objects.filter(case=case).exists():
         found.append("attachments")
-    if PlanItem.objects.filter(case=case).exclude(text="").exists():
+    if any(item.text for item in PlanItem.objects.filter(case=case)):  # encrypted: no lookup
         found.append("plan")
     return found
 
