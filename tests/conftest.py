@@ -36,6 +36,12 @@ def _test_settings(settings):
     settings.CSRF_COOKIE_SECURE = False
     settings.SECURE_HSTS_SECONDS = 0
     settings.WHITENOISE_AUTOREFRESH = True
+    yield
+    # a request made with Django's test client in Ukrainian or Russian leaves that language
+    # active in this thread; the next test must start in the default language again
+    from django.utils import translation
+
+    translation.deactivate()
 
 
 @dataclass
