@@ -86,7 +86,7 @@ def measured(cmd: list[str], env: dict[str, str]) -> tuple[int, float]:
     """Run ``cmd`` in a fresh child (through this script) and return (peak RSS KiB, seconds)."""
     out = subprocess.run(  # noqa: S603
         [sys.executable, __file__, "_rss", *cmd], env=env, cwd=ROOT, check=True,
-        capture_output=True, text=True,
+        stdout=subprocess.PIPE, text=True,  # the child's errors go to this terminal
     )  # fmt: skip
     rss, seconds = out.stdout.strip().splitlines()[-1].split()
     return int(rss), float(seconds)

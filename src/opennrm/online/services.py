@@ -262,27 +262,34 @@ def import_process(*, run_id: int) -> ImportRun:
     finally:
         owned = _owned_upload(path)
         _remove_upload(path)
-    with transaction.atomic():
-        _counters(run, report, counts)
-        run.state = state
-        run.error = error
-        run.finished_at = timezone.now()
-        run.upload_path = "" if owned else run.upload_path
-        run.model_version = str(model.manifest.get("created_at", ""))[:64] if model else ""
-        run.flags_version = flags_version[:64]
-        run.save()
-        audit_record(
-            actor=actor,
-            action="online.import",
-            object_type="import",
-            object_ref=str(run.pk),
-            detail={
-                "state": state,
-                "stored": run.stored,
-                "skipped": run.skipped,
-                "duplicates": run.duplicates,
-            },
-        )
+    for attempt in range(4):  # the end must be recorded even on a busy database
+        try:
+            with transaction.atomic():
+                _counters(run, report, counts)
+                run.state = state
+                run.error = error
+                run.finished_at = timezone.now()
+                run.upload_path = "" if owned else run.upload_path
+                run.model_version = str(model.manifest.get("created_at", ""))[:64] if model else ""
+                run.flags_version = flags_version[:64]
+                run.save()
+                audit_record(
+                    actor=actor,
+                    action="online.import",
+                    object_type="import",
+                    object_ref=str(run.pk),
+                    detail={
+                        "state": state,
+                        "stored": run.stored,
+                        "skipped": run.skipped,
+                        "duplicates": run.duplicates,
+                    },
+                )
+            break
+        except OperationalError:
+            if attempt == 3:
+                raise
+            time.sleep(1.0 * (attempt + 1))
     return run
 
 
