@@ -369,6 +369,17 @@ def unique_references(rng: random.Random, n: int) -> list[str]:
     return out
 
 
+def seal(text: str, _tokens: dict[str, str] = {}) -> str:  # noqa: B006 - a cache on purpose
+    """The encrypted form of a free-text column (COPY bypasses the model fields). One token
+    per distinct text: a million encryptions would dominate the fill time; real writes get
+    a fresh token each time."""
+    if text not in _tokens:
+        from opennrm.crypto.fields import data_cipher
+
+        _tokens[text] = data_cipher().encrypt(text)
+    return _tokens[text]
+
+
 def case_rows(
     rng: random.Random, n: int, first_id: int, fx: Fixtures, today: date, now: datetime
 ) -> Iterator[tuple[Any, ...]]:
@@ -420,9 +431,11 @@ def case_rows(
             region_of[i],
             rng.random() < 0.15,
             forced,
-            "Synthetic: made to transport goods across the border." if forced else "",
-            f"Synthetic benchmark case {i + 1}: {kind} exploitation reported in "
-            f"{region_of[i]}. Not a real person.",
+            seal("Synthetic: made to transport goods across the border.") if forced else "",
+            seal(
+                f"Synthetic benchmark case: {kind} exploitation reported in "
+                f"{region_of[i]}. Not a real person."
+            ),
             rng.choice(("presumed_victim", "possible_victim")) if state in SCREENED_STATES else "",
             rg_due,
             reflection_starts,

@@ -102,13 +102,21 @@ def verified_client(user: User) -> Client:
     return client
 
 
+def bearer_token(user: User, *, scope: str = "write", name: str = "test") -> str:
+    """A raw API token for ``user`` (who gets a confirmed second factor first if needed)."""
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDeviceFactory(user=user)
+    _token, raw = api_token_create(actor=user, user=user, name=name, scope=scope)
+    return raw
+
+
 @pytest.fixture
 def api(live_server):
     """Make an httpx client for a user, talking HTTP to the live server with a bearer token."""
     clients: list[httpx.Client] = []
 
     def for_user(user) -> httpx.Client:
-        _token, raw = api_token_create(actor=user, user=user, name="test")
+        raw = bearer_token(user)
         client = httpx.Client(
             base_url=live_server.url + "/api",
             headers={"Authorization": f"Bearer {raw}"},

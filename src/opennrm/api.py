@@ -16,14 +16,17 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import SessionAuth
 
+from opennrm.accounts.auth import TokenAuth
 from opennrm.accounts.models import User
-from opennrm.accounts.selectors import api_token_user, user_is_fully_authenticated
+from opennrm.accounts.selectors import user_is_fully_authenticated
 from opennrm.audit.api import router as audit_router
 from opennrm.cases.api import access_router, handover_router
 from opennrm.cases.api import router as cases_router
+from opennrm.casework.api import router as casework_router
 from opennrm.core.errors import DomainError
+from opennrm.dataprotection.api import router as subject_router
 from opennrm.directory.api import router as directory_router
 from opennrm.exchange.api import router as exchange_router
 from opennrm.notifications.api import router as notifications_router
@@ -39,11 +42,6 @@ class VerifiedSessionAuth(SessionAuth):
         if user_is_fully_authenticated(user):  # type: ignore[arg-type]
             return user  # type: ignore[return-value]
         return None
-
-
-class TokenAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        return api_token_user(token)
 
 
 logger = logging.getLogger("opennrm.api")
@@ -62,7 +60,8 @@ class ApiError(Schema):
 _COMMON_ERRORS = {
     400: "The request body is not valid JSON.",
     401: "No valid bearer token and no signed-in session with a second factor.",
-    403: "Not allowed for this role (or a missing CSRF token with a session).",
+    403: "Not allowed for this role (or a missing CSRF token with a session, or a write "
+    "with a read-only token: field `scope`).",
     404: "No such object, or one you may not see (indistinguishable).",
     413: "The request body is too large.",
     422: "A field is invalid (the field is named), or the request holds NUL or broken characters.",
@@ -106,6 +105,8 @@ api.add_router("", screenings_router)
 api.add_router("/directory", directory_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/exchange", exchange_router)
+api.add_router("/cases", subject_router)
+api.add_router("/casework", casework_router)
 
 
 @api.exception_handler(DomainError)

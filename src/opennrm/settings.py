@@ -14,6 +14,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from opennrm.crypto.keys import development_key as _development_data_key
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 env = environ.Env()
@@ -55,7 +57,11 @@ INSTALLED_APPS = [
     "opennrm.notifications",
     "opennrm.exchange",
     "opennrm.casework",
+    "opennrm.dataprotection",
+    "opennrm.crypto",
     "opennrm.web",
+    "django_tasks",  # background jobs (DEP 14 backport); the queue lives in the database:
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +242,15 @@ OPENNRM_REFERRAL_RESPONSE_HOURS: dict[str, int] = {
     ).items()
 }
 OPENNRM_REFERRAL_ACCESS_TAIL_DAYS: int = env.int("OPENNRM_REFERRAL_ACCESS_TAIL_DAYS", default=7)
+# API tokens: the longest lifetime in days per role ("default" for the other roles),
+# e.g. OPENNRM_API_TOKEN_MAX_DAYS=default=30,admin=7,auditor=14,analyst=90
+OPENNRM_API_TOKEN_MAX_DAYS: dict[str, int] = {
+    key: int(value)
+    for key, value in env.dict(
+        "OPENNRM_API_TOKEN_MAX_DAYS",
+        default={"default": "30", "admin": "7", "auditor": "14", "analyst": "90"},
+    ).items()
+}
 
 # Database triggers that make the audit table append-only (off only in the test suite).
 OPENNRM_AUDIT_DB_TRIGGERS: bool = env.bool("OPENNRM_AUDIT_DB_TRIGGERS", default=True)
@@ -245,11 +260,26 @@ OPENNRM_AUDIT_KEY_FILE: str = env.str("OPENNRM_AUDIT_KEY_FILE", default="")
 OPENNRM_AUDIT_SIGNING_KEY: str = env.str("OPENNRM_AUDIT_SIGNING_KEY", default="")
 OPENNRM_AUDIT_VERIFY_KEYS: list[str] = env.list("OPENNRM_AUDIT_VERIFY_KEYS", default=[])
 OPENNRM_AUDIT_SYSLOG_ADDRESS: str = env.str("OPENNRM_AUDIT_SYSLOG_ADDRESS", default="/dev/log")
+# RFC 3161 time-stamps of audit checkpoints (optional): the authority's URL, and the PEM
+# bundle of its trusted root certificate(s) that `opennrm audit verify` checks stamps with.
+OPENNRM_AUDIT_TSA_URL: str = env.str("OPENNRM_AUDIT_TSA_URL", default="")
+OPENNRM_AUDIT_TSA_CA_FILE: str = env.str("OPENNRM_AUDIT_TSA_CA_FILE", default="")
+OPENNRM_AUDIT_TSA_TIMEOUT: float = env.float("OPENNRM_AUDIT_TSA_TIMEOUT", default=10.0)
 
 # Online monitoring: a model directory written by `opennrm monitor train` (trusted
 # input); empty means the indicator flags alone score posts.
 OPENNRM_MONITORING_MODEL: str = env.str("OPENNRM_MONITORING_MODEL", default="")
 OPENNRM_MAX_UPLOAD_BYTES: int = env.int("OPENNRM_MAX_UPLOAD_BYTES", default=50_000_000)
+# Background jobs (imports): queued in the database, run by `opennrm worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Uploaded files wait here (private, mode 0700) for the worker; each is removed when done.
+OPENNRM_IMPORT_DIR = Path(
+    env.str("OPENNRM_IMPORT_DIR", default=str(DATA_DIR / "imports"))
+).resolve()
+# Posts per batch, scored together (campaigns and networks are found within a batch) ...
+OPENNRM_IMPORT_BATCH_POSTS: int = env.int("OPENNRM_IMPORT_BATCH_POSTS", default=1000)
+# ... and written in short transactions of this many posts (the write lock is held that long).
+OPENNRM_IMPORT_WRITE_POSTS: int = env.int("OPENNRM_IMPORT_WRITE_POSTS", default=200)
 
 # Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
 # all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.
@@ -259,6 +289,21 @@ OPENNRM_ATTACHMENT_DIR = Path(
     env.str("OPENNRM_ATTACHMENT_DIR", default=str(DATA_DIR / "attachments"))
 ).resolve()
 OPENNRM_CLAMD_SOCKET: str = env.str("OPENNRM_CLAMD_SOCKET", default="")
+
+# Backup, retention, data-subject rights (opennrm.dataprotection): the backup key is 32
+# random bytes in base64 (`opennrm backup --generate-key`), never stored with the backups;
+# retention is days per case state, counted from entering it ("closed=1826,withdrawn=1096").
+OPENNRM_BACKUP_KEY: str = env.str("OPENNRM_BACKUP_KEY", default="")
+OPENNRM_RETENTION_DAYS: str = env.str(
+    "OPENNRM_RETENTION_DAYS", default="closed=1826,withdrawn=1096"
+)
+
+# Personal data encrypted at rest (opennrm.crypto): Fernet keys, comma-separated; the first
+# encrypts, all decrypt (`opennrm keys rotate` moves every row to the first). Without any,
+# a public development key is used and the deploy check refuses production (opennrm.E020).
+_data_keys = [k for k in env.list("OPENNRM_DATA_KEYS", default=[]) if k.strip()]
+OPENNRM_DATA_KEYS_ARE_DEVELOPMENT = not _data_keys
+OPENNRM_DATA_KEYS: list[str] = _data_keys or [_development_data_key()]
 
 # --- e-mail (notifications; never personal data in a message) -------------------
 # The console backend prints messages to standard output (the demo); production sets

@@ -14,5 +14,6 @@ urlpatterns = [
     path("referrals/", include("opennrm.referrals.urls")),
     path("exchange/", include("opennrm.exchange.urls")),
     path("casework/", include("opennrm.casework.urls")),
+    path("data-subject/", include("opennrm.dataprotection.urls")),
     path("", include("opennrm.web.urls")),
 ]

@@ -229,6 +229,7 @@ def test_throttling_reset_is_audited_and_sign_in_history_kept(world, admins):
 
 def test_token_revocation_by_admin_is_audited(world, admins):
     admin1, _ = admins
+    TOTPDeviceFactory(user=world.officer)
     token, _raw = api_token_create(actor=world.officer, user=world.officer, name="cli")
     verified_client(admin1).post(
         "/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [str(token.pk)]}

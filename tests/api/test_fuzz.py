@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from opennrm.accounts.services import api_token_create
 from tests.cases.helpers import open_case, referred_case
+from tests.conftest import bearer_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -72,9 +72,7 @@ def test_schemathesis_finds_no_failure(live_server, world, tmp_path):
     for _ in range(3):
         open_case(world.coordinator, region="Kyiv", summary="synthetic")
     referred_case(world)
-    _token, coordinator = api_token_create(
-        actor=world.coordinator, user=world.coordinator, name="fuzz"
-    )
-    _token, auditor = api_token_create(actor=world.auditor, user=world.auditor, name="fuzz")
+    coordinator = bearer_token(world.coordinator, name="fuzz")
+    auditor = bearer_token(world.auditor, name="fuzz")
     _run(live_server.url, coordinator, tmp_path, "all-operations")
     _run(live_server.url, auditor, tmp_path, "audit", "--include-path-regex", "^/api/audit")

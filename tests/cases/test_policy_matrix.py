@@ -26,7 +26,6 @@ import pytest
 from django.utils import timezone
 
 from opennrm.accounts.roles import CASE_ROLES, Role
-from opennrm.accounts.services import api_token_create
 from opennrm.audit.models import AuditEntry
 from opennrm.cases import policy
 from opennrm.cases.models import Case, CaseGrant, Consent, Person
@@ -48,6 +47,7 @@ from tests.cases.matrix import (
     matrix_case,
     matrix_owner,
 )
+from tests.conftest import bearer_token
 from tests.factories import UserFactory
 from tests.referrals.helpers import consent_to_service, shelter_of
 
@@ -93,7 +93,7 @@ def api(live_server, _pool):
     connection pool for the module: hundreds of clients without a TLS context each."""
 
     def for_user(user) -> httpx.Client:
-        _token, raw = api_token_create(actor=user, user=user, name="test")
+        raw = bearer_token(user)
         return httpx.Client(
             base_url=live_server.url + "/api",
             headers={"Authorization": f"Bearer {raw}"},

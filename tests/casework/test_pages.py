@@ -172,6 +172,32 @@ def test_audit_page_in_words_with_date_range(world):
     assert "Note added" not in html
 
 
+def test_audit_detail_column_in_words_in_the_readers_language(world):
+    audit_record(
+        actor=world.officer,
+        action="person.update",
+        object_type="case",
+        object_ref="C-WORDS001",
+        detail={"fields": ["given_name"], "to": "presumed_victim", "parts": ["notes"]},
+    )
+    client = verified_client(world.auditor)
+    client.cookies["django_language"] = "uk"
+    html = client.get("/audit/?object_ref=C-WORDS001").content.decode()
+    detail = html.split('class="detail">', 1)[1].split("</td>", 1)[0]
+    for code in ("given_name", "presumed_victim", "fields", "parts", "="):
+        assert code not in detail, detail
+    assert "поля" in detail and "нотатки" in detail
+
+
+def test_error_pages_in_the_readers_language(world):
+    client = verified_client(world.officer)
+    client.cookies["django_language"] = "ru"
+    r = client.get("/no-such-page/")
+    assert r.status_code == 404
+    html = r.content.decode()
+    assert "Not Found" not in html and "По этому адресу страницы нет" in html
+
+
 def test_audit_csv_export_is_safe_and_audited(world):
     audit_record(
         actor=world.officer,

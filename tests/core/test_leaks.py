@@ -127,3 +127,49 @@ def test_grant_errors_match_for_any_other_mistake_too(world, api):
         )
         assert analyst.status_code == nobody.status_code == 422
         assert analyst.json() == nobody.json()
+
+
+def test_agency_ids_named_in_steps_consents_and_handovers_tell_nothing(world, api):
+    """Someone who sees a case but may not take the step learns nothing from an agency id:
+    an existing and a missing one get the same refusal."""
+    from tests.cases.helpers import share
+
+    case = open_case(world.coordinator)
+    share(case, world.coordinator, world.ngo, "shelter")  # the NGO sees it, for shelter only
+    ngo = api(world.ngo_worker)
+    ref = case.reference
+    calls = (
+        (f"/cases/{ref}/transitions", "referral_agency_id", {"name": "refer", "version": 1}),
+        (
+            f"/cases/{ref}/consents",
+            "recipient_agency_id",
+            {"kind": "share", "obtained_on": "2026-01-01", "method": "written"},
+        ),
+        (f"/cases/{ref}/handovers", "to_agency_id", {"reason": "another region takes it"}),
+    )
+    for path, field, body in calls:
+        existing = ngo.post(path, json={**body, field: world.police.pk})
+        missing = ngo.post(path, json={**body, field: 987654})
+        assert existing.status_code == missing.status_code, path
+        assert existing.status_code >= 400, path
+        assert existing.json() == missing.json(), path
+
+
+def test_every_page_with_personal_data_is_no_store(world):
+    case = open_case(world.officer)
+    officer = verified_client(world.officer)
+    for path in (
+        f"/cases/{case.reference}/",
+        f"/cases/{case.reference}/person/",
+        f"/cases/{case.reference}/edit/",
+        "/cases/",
+        "/cases/?q=Olena",
+        "/cases/export.csv",
+        "/account/tokens/",
+        "/online/",
+    ):
+        answer = officer.get(path)
+        assert answer.status_code == 200, path
+        assert "no-store" in answer["Cache-Control"], path
+    audit = verified_client(world.auditor).get("/audit/export.csv")
+    assert audit.status_code == 200 and "no-store" in audit["Cache-Control"]

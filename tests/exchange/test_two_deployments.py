@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from opennrm.crypto.keys import DataCipher, Undecryptable, generate_key
 from opennrm.transnational import generate_keys, referral_payload, seal
 
 pytestmark = pytest.mark.slow
@@ -45,6 +46,7 @@ class Deployment:
     root: Path
     port: int = field(default_factory=_free_port)
     server: subprocess.Popen[bytes] | None = None
+    data_key: str = field(default_factory=generate_key)  # each deployment its own
 
     @property
     def db(self) -> Path:
@@ -70,6 +72,7 @@ class Deployment:
             OPENNRM_DEPLOYMENT_ID=self.id,
             OPENNRM_EXCHANGE_KEY_FILE=str(self.key_file),
             OPENNRM_SECRET_KEY="two-deployments-test-" + self.id * 4,
+            OPENNRM_DATA_KEYS=self.data_key,
             OPENNRM_NEW_USER_PASSWORD=PASSWORD,
             OPENNRM_LANGUAGE="en",
         )
@@ -302,7 +305,12 @@ def test_a_referral_goes_from_a_to_b_and_the_answer_comes_back(pair):
     person = b.rows("cases_person")[-1]
     names = [d[1] for d in sqlite3.connect(b.db).execute("PRAGMA table_info(cases_person)")]
     got = dict(zip(names, person, strict=True))
-    assert got["given_name"] == "Olena" and got["languages"] == "uk"
+    # encrypted at rest on B with B's own key (A's key cannot read it)
+    assert "Olena" not in got["given_name"]
+    assert DataCipher([b.data_key]).decrypt(got["given_name"]) == "Olena"
+    with pytest.raises(Undecryptable):
+        DataCipher([a.data_key]).decrypt(got["given_name"])
+    assert got["languages"] == "uk"
     for absent in ("family_name", "gender", "documents", "contact", "other_names"):
         assert got[absent] == "", absent
     assert got["date_of_birth"] is None

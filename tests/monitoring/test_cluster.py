@@ -63,7 +63,7 @@ def test_chunking_does_not_change_signatures() -> None:
 
 
 def test_estimated_jaccard_tracks_true_jaccard() -> None:
-    config = ClusterConfig(num_perm=128)
+    config = ClusterConfig(num_perm=128, mode="chars")
     a, b = TEXTS[0], TEXTS[1]
     sig, _ = minhash_signatures([a, b], config)
 
@@ -77,8 +77,55 @@ def test_estimated_jaccard_tracks_true_jaccard() -> None:
 
 def test_empty_and_short_texts() -> None:
     labels = near_duplicate_clusters(["", "", "ok", "ok"], ["a", "b", "c", "d"])
+    assert labels == ["a", "b", "c", "d"]  # empty and short texts never join a campaign
+    chars = ClusterConfig(mode="chars", min_tokens=0, threshold=0.6)
+    labels = near_duplicate_clusters(["", "", "ok", "ok"], ["a", "b", "c", "d"], chars)
     assert labels[:2] == ["a", "b"]  # empty texts are never clustered
-    assert labels[2:] == ["c", "c"]
+    assert labels[2:] == ["c", "c"]  # the earlier mode: any text may
+
+
+def test_ordinary_short_replies_do_not_form_campaigns() -> None:
+    chat = ["спасибо", "спасибо!", "Спасибо.", "хахахаха", "хахахахаха", "да", "да", "24", "207"]
+    texts = [normalize(t) for t in chat]
+    keys = [f"c{i}" for i in range(len(chat))]
+    assert near_duplicate_clusters(texts, keys) == keys
+
+
+def test_masked_words_drop_contacts_numbers_and_decoration() -> None:
+    from opennrm.monitoring.cluster import masked_words, shingle_text
+
+    text = normalize(
+        "🔥Работа!!! 5 000 р/день, пиши @vasya_work или +7 999 123-45-67 🔥 wa.me/79991234567"
+    )
+    assert masked_words(text) == [
+        "работа", "0", "р", "день", "пиши", "{HANDLE}", "или", "{PHONE}", "{URL}"
+    ]  # fmt: skip
+    # Greek and small-capital look-alikes that normalisation leaves are folded
+    assert masked_words("сσтрудникσв ᴋарман") == ["сотрудников", "карман"]
+    assert shingle_text("one two three") == ""  # below min_tokens
+    assert shingle_text("a b 1 2 3 4 5", ClusterConfig(mode="chars")) == "a b 0 0 0 0 0"
+    import pytest
+
+    with pytest.raises(ValueError, match="mode"):
+        shingle_text("x", ClusterConfig(mode="words"))
+
+
+def test_the_same_ad_with_other_contacts_and_prices_is_one_campaign() -> None:
+    ads = [
+        "Нужны девушки на работу в Дубай, зарплата от 3000$ в неделю, жильё и билеты "
+        "оплачиваем. Пишите @anna_job",
+        "нужны девушки на работу в дубай!!! зарплата от 5000$ в неделю 🔥 жильё и билеты "
+        "оплачиваем, звоните +971 50 123 4567",
+        "Нужны девушки на работу в Дубай. Зарплата от 2500 $ в неделю. Жильё и билеты "
+        "оплачиваем. Подробности: https://t.me/+AbCdEf",
+        "Продам диван, почти новый, самовывоз из центра, цена 3000, пишите @anna_job",
+    ]
+    texts = [normalize(t) for t in ads]
+    keys = ["a", "b", "c", "d"]
+    assert near_duplicate_clusters(texts, keys) == ["a", "a", "a", "d"]
+    # the earlier setting (characters with punctuation and contacts, 0.6) missed them
+    old = ClusterConfig(mode="chars", min_tokens=0, threshold=0.6)
+    assert near_duplicate_clusters(texts, keys, old) != ["a", "a", "a", "d"]
 
 
 def test_lsh_parameters_come_from_datasketch() -> None:
@@ -110,7 +157,9 @@ def test_order_independence_on_arbitrary_text(texts: list[str], rnd: object) -> 
 
 
 def test_big_buckets_are_handled() -> None:
-    texts = ["одно и то же сообщение"] * 300 + ["другое совсем сообщение тут"]
+    texts = ["одно и то же сообщение о работе за границей"] * 300 + [
+        "другое совсем сообщение тут про продажу дивана"
+    ]
     keys = [f"{i:04d}" for i in range(len(texts))]
     labels = cluster_signatures(keys, *minhash_signatures(texts))
     assert set(labels[:300]) == {"0000"} and labels[300] == "0300"

@@ -80,3 +80,20 @@ def test_existing_scheduler_by_address(model: RiskModel, expected: object) -> No
             POSTS, model=model, config=CONFIG, scheduler_address=cluster.scheduler_address
         )
     assert result == expected
+
+
+def test_dask_adds_to_a_campaign_index_exactly_as_one_process(model: RiskModel) -> None:
+    from opennrm.monitoring.index import CampaignIndex
+
+    single, distributed = CampaignIndex(CONFIG.cluster), CampaignIndex(CONFIG.cluster)
+    first, second = POSTS[:170], POSTS[170:]
+    run_pipeline(first, model=model, config=CONFIG, index=single)
+    run_pipeline_dask(first, model=model, config=CONFIG, n_workers=2, index=distributed)
+    a = run_pipeline(second, model=model, config=CONFIG, index=single)
+    b = run_pipeline_dask(second, model=model, config=CONFIG, n_workers=2, index=distributed)
+    assert a == b  # same scores, campaigns, networks and the same IndexUpdate
+    assert a.update is not None and a.update.added == len(second)
+    assert single.campaign_ids() == distributed.campaign_ids()
+    assert [single.template(c) for c in single.campaign_ids()] == [
+        distributed.template(c) for c in distributed.campaign_ids()
+    ]

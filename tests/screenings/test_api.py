@@ -67,3 +67,32 @@ def test_malformed_json(world, api):
         "/screenings", content=b"{not json", headers={"Content-Type": "application/json"}
     )
     assert 400 <= r.status_code < 500
+
+
+def test_interview_endpoint_asks_until_settled_and_stores_nothing(world, api):
+    client = api(world.inspector)
+    wanted = presumed_adult_labour()
+    answers: dict[str, str] = {}
+    for _ in range(78):
+        r = client.post(
+            "/screenings/interview", json={"set": "adult_labour", "age": 40, "answers": answers}
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["total"] == 78 and body["asked"] == len(answers)
+        if body["outcome_settled"]:
+            break
+        answers[body["next_question"]] = wanted.get(body["next_question"], "no")
+    assert body["outcome"] == body["lowest"] == body["highest"] == "presumed_victim"
+    assert len(answers) < 40
+    assert not Screening.objects.exists()
+    assert (
+        api(world.analyst)
+        .post("/screenings/interview", json={"set": "adult_labour", "age": 40, "answers": {}})
+        .status_code
+        == 403
+    )
+    bad = client.post(
+        "/screenings/interview", json={"set": "adult_labour", "age": 40, "answers": {"x.y": "yes"}}
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "answers.x.y"

@@ -164,7 +164,7 @@ def test_api_token_page_shows_secret_once_and_it_works(world, live_server):
     import httpx
 
     client = verified_client(world.officer)
-    r = client.post("/account/tokens/", {"name": "laptop script", "days": 7})
+    r = client.post("/account/tokens/", {"name": "laptop script", "days": 7, "scope": "read"})
     html = r.content.decode()
     token = html.split('id="new-token"')[1].split("<code")[1].split(">")[1].split("<")[0]
     assert token.startswith("onrm_")
@@ -296,3 +296,23 @@ def test_read_only_person_view_shows_words_not_codes(world):
         f"/cases/{case.reference}/person/", HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert '<dd class="pre">Female</dd>' in html and ">female<" not in html
+
+
+def test_case_page_names_the_screening_outcome_and_situation_in_words(world):
+    from opennrm.screenings.services import screening_record
+    from tests.screenings.helpers import presumed_adult_labour
+
+    case = open_case(world.officer)
+    screening_record(
+        actor=world.officer,
+        set_id="adult_labour",
+        age=40,
+        answers=presumed_adult_labour(),
+        case=case,
+    )
+    client = verified_client(world.officer)
+    client.cookies["django_language"] = "uk"
+    html = client.get(f"/cases/{case.reference}/").content.decode()
+    summary = html.split('id="screenings"', 1)[1].split("</summary>", 1)[0]
+    assert "presumed_victim" not in summary and "adult_labour" not in summary
+    assert "Особа, яка ймовірно постраждала" in summary, summary

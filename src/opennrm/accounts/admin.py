@@ -218,11 +218,22 @@ class AccessFailureLogAdmin(AxesAccessFailureLogAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are listed and revoked (audited), never created, edited or deleted here."""
+    """Tokens are listed (with their scope and last use) and revoked (audited, with the
+    owner's id), never created, edited or deleted here."""
 
-    list_display = ("name", "prefix", "user", "created_at", "expires_at", "revoked_at")
-    list_filter = ("revoked_at",)
-    readonly_fields = ("name", "prefix", "user", "created_at", "expires_at", "revoked_at")
+    list_display = (
+        "name",
+        "prefix",
+        "user",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("scope", "revoked_at")
+    search_fields = ("user__username", "prefix", "name")
+    readonly_fields = list_display
     exclude = ("digest",)
     actions = ["revoke"]
 

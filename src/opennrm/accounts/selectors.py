@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -44,18 +44,32 @@ def jurisdiction_for(country: str) -> Jurisdiction:
     )
 
 
-def api_token_user(raw_token: str, *, now: datetime | None = None) -> User | None:
-    """The active user owning a valid token, or None."""
+def api_token_find(raw_token: str, *, now: datetime | None = None) -> ApiToken | None:
+    """The valid token with this secret, its user loaded, or None.
+
+    Valid: not revoked, not expired, not older than its owner's role now allows
+    (``OPENNRM_API_TOKEN_MAX_DAYS``), owned by an active user who (when second factors
+    are on) still has a confirmed second factor. One query.
+    """
     now = now or timezone.now()
     digest = hashlib.sha256(raw_token.encode()).hexdigest()
     token = (
         ApiToken.objects.select_related("user", "user__agency")
-        .filter(digest=digest, revoked_at__isnull=True, expires_at__gt=now)
+        .annotate(
+            has_device=Exists(TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True))
+        )
+        .filter(digest=digest, revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
         .first()
     )
-    if token is None or not token.user.is_active:
+    if token is None:
         return None
-    return token.user
+    if settings.OPENNRM_REQUIRE_2FA and not token.has_device:  # type: ignore[attr-defined]
+        return None
+    limits = settings.OPENNRM_API_TOKEN_MAX_DAYS
+    max_days = int(limits.get(token.user.role, limits.get("default", 30)))
+    if token.created_at + timedelta(days=max_days) <= now:
+        return None
+    return token
 
 
 def api_tokens_of(user: User) -> QuerySet[ApiToken]:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.accounts.models import AdminRequest, Agency, ApiToken, User
 from opennrm.accounts.roles import CASE_ROLES, AgencyType, Role
+from opennrm.accounts.selectors import user_has_confirmed_device
 from opennrm.audit.services import audit_record
 from opennrm.core.errors import Conflict, Forbidden, ValidationFailed
 
@@ -96,32 +98,70 @@ def user_create(
     return user
 
 
-@transaction.atomic
-def api_token_create(*, actor: User, user: User, name: str, days: int = 90) -> tuple[ApiToken, str]:
-    """Create a token; the raw secret is returned once and never stored."""
-    if actor.pk != user.pk and not actor.is_superuser:
-        raise ValidationFailed(_("You can only create tokens for yourself."), field="user")
-    if not 1 <= days <= 365:
-        raise ValidationFailed(_("A token lives between 1 and 365 days."), field="days")
-    raw = "onrm_" + secrets.token_urlsafe(32)
+def api_token_max_days(user: User) -> int:
+    """The longest a token of this user's role may live (OPENNRM_API_TOKEN_MAX_DAYS)."""
+    limits = settings.OPENNRM_API_TOKEN_MAX_DAYS
+    return int(limits.get(user.role, limits.get("default", 30)))
 
+
+@transaction.atomic
+def api_token_create(
+    *,
+    actor: User,
+    user: User,
+    name: str,
+    days: int | None = None,
+    scope: str = ApiToken.Scope.READ,
+) -> tuple[ApiToken, str]:
+    """Create a token for yourself; the raw secret is returned once and never stored.
+
+    Only for a user with a confirmed second factor (when second factors are on), for at
+    most the role's maximum lifetime, read-only unless ``scope`` is "write".
+    """
+    if actor.pk != user.pk:
+        raise Forbidden(_("You can only create tokens for yourself."), field="user")
+    if settings.OPENNRM_REQUIRE_2FA and not user_has_confirmed_device(user):
+        raise Forbidden(
+            _("Set up your second factor (authenticator app) before you create an API token."),
+            field="user",
+        )
+    if scope not in ApiToken.Scope.values:
+        raise ValidationFailed(_("A token reads, or reads and writes."), field="scope")
+    limit = api_token_max_days(user)
+    days = limit if days is None else days
+    if not 1 <= days <= limit:
+        raise ValidationFailed(
+            _("A token of your role lives between 1 and %(n)d days.") % {"n": limit},
+            field="days",
+        )
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(_("Give the token a name (what uses it)."), field="name")
+    raw = "onrm_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=name,
         prefix=raw[:12],
         digest=hashlib.sha256(raw.encode()).hexdigest(),
+        scope=scope,
         expires_at=timezone.now() + timedelta(days=days),
     )
     audit_record(
-        actor=actor, action="api_token.create", object_type="api_token", object_ref=str(token.pk)
+        actor=actor,
+        action="api_token.create",
+        object_type="api_token",
+        object_ref=str(token.pk),
+        detail={"scope": scope, "days": days},
     )
     return token, raw
 
 
 @transaction.atomic
 def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
-    if token.user_id != actor.pk and not actor.is_superuser:
-        raise ValidationFailed(_("You can only revoke your own tokens."), field="token")
+    """Revoke a token: its owner, or an administrator (audited with the owner's id)."""
+    by_admin = token.user_id != actor.pk
+    if by_admin and not _is_administrator(actor):
+        raise Forbidden(_("You can only revoke your own tokens."), field="token")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
@@ -130,8 +170,53 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
             action="api_token.revoke",
             object_type="api_token",
             object_ref=str(token.pk),
+            detail={"user_id": token.user_id, "by_admin": True} if by_admin else {},
         )
     return token
+
+
+def _api_tokens_revoke_all(*, actor: User, user: User, reason: str) -> int:
+    """Revoke every live token of ``user`` (their second factor or password was reset)."""
+    now = timezone.now()
+    ids = list(
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        ApiToken.objects.filter(pk=pk).update(revoked_at=now)
+        audit_record(
+            actor=actor,
+            action="api_token.revoke",
+            object_type="api_token",
+            object_ref=str(pk),
+            detail={"user_id": user.pk, "by_admin": True, "reason": reason},
+        )
+    return len(ids)
+
+
+def api_token_mark_used(*, token: ApiToken, now: datetime | None = None) -> None:
+    """Remember when a token was last used, to the minute (one write a minute at most)."""
+    now = now or timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < _LAST_USE_RESOLUTION:
+        return
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - _LAST_USE_RESOLUTION)
+    ).update(last_used_at=now)
+    token.last_used_at = now
+
+
+def api_token_check_scope(*, token: ApiToken, method: str) -> None:
+    """A read token is refused on every write (any method but GET, HEAD and OPTIONS)."""
+    if token.scope != ApiToken.Scope.WRITE and method.upper() not in _SAFE_METHODS:
+        raise Forbidden(
+            _("This token may only read. Create a token with the write scope to change data."),
+            field="scope",
+        )
+
+
+_LAST_USE_RESOLUTION = timedelta(minutes=1)
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def user_set_language(*, actor: User, language: str) -> None:
@@ -178,6 +263,7 @@ def _reset_second_factor(*, actor: User, user: User, request_id: int | None) -> 
             object_ref=str(user.pk),
             detail={"devices": removed, "request_id": request_id, "reenrol": True},
         )
+    _api_tokens_revoke_all(actor=actor, user=user, reason="second_factor_reset")
     return removed
 
 
@@ -225,6 +311,8 @@ def _apply_device_removal(
         object_ref=str(user.pk),
         detail={"devices": removed, "request_id": request_id, "reenrol": True},
     )
+    if not user_has_confirmed_device(user):
+        _api_tokens_revoke_all(actor=actor, user=user, reason="second_factor_reset")
 
 
 @transaction.atomic

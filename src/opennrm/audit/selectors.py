@@ -3,16 +3,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import AUDIT_ROLES
-from opennrm.audit import anchor
+from opennrm.audit import anchor, timestamp
 from opennrm.audit.chain import GENESIS_HASH, VerifyReport, verify_entries
 from opennrm.audit.models import AuditEntry, AuditHead
 from opennrm.core.errors import Forbidden
@@ -44,7 +46,7 @@ def audit_entries_for(
     until: datetime | None = None,
 ) -> QuerySet[AuditEntry]:
     if actor.role not in AUDIT_ROLES:
-        raise Forbidden("Only auditors can read the audit log.")
+        raise Forbidden(_("Only auditors can read the audit log."))
     qs = AuditEntry.objects.order_by("-seq")
     if action:
         qs = qs.filter(action__startswith=action)
@@ -148,11 +150,44 @@ def audit_checkpoint(
     )
 
 
+def audit_checkpoint_timestamp(
+    doc: dict[str, Any], *, fetch: timestamp.Fetch | None = None
+) -> dict[str, Any]:
+    """The checkpoint with an RFC 3161 time-stamp when OPENNRM_AUDIT_TSA_URL is set
+    (raises timestamp.TimestampError when the authority fails); else as it is."""
+    url = settings.OPENNRM_AUDIT_TSA_URL
+    if not url:
+        return doc
+    return timestamp.timestamp_checkpoint(
+        doc,
+        url=url,
+        fetch=fetch or timestamp.http_fetch,
+        timeout=settings.OPENNRM_AUDIT_TSA_TIMEOUT,
+    )
+
+
+def _tsa_roots() -> list[Any]:
+    path = settings.OPENNRM_AUDIT_TSA_CA_FILE
+    if not path:
+        return []
+    try:
+        pem = Path(path).read_bytes()
+    except OSError as exc:
+        raise anchor.AuditKeyError(f"cannot read the TSA certificate file {path}") from exc
+    try:
+        return timestamp.load_roots(pem)
+    except timestamp.TimestampError as exc:
+        raise anchor.AuditKeyError(str(exc)) from exc
+
+
 @dataclass
 class CheckpointReport:
     chain: VerifyReport
     checkpoints: int = 0
     problems: list[str] = field(default_factory=list)
+    #: time-stamps that hold (RFC 3161), and those present but not checkable here
+    stamps: int = 0
+    unchecked_stamps: int = 0
 
     @property
     def ok(self) -> bool:
@@ -175,6 +210,8 @@ def audit_verify_checkpoints(
             report.problems.append(f"checkpoint {where}: {exc}")
             continue
         valid.append(doc)
+        if "timestamp" in doc:
+            _check_stamp(doc, report)
     hashes = dict(
         AuditEntry.objects.filter(seq__in={doc["seq"] for doc in valid}).values_list(
             "seq", "entry_hash"
@@ -186,3 +223,16 @@ def audit_verify_checkpoints(
         if problem:
             report.problems.append(problem)
     return report
+
+
+def _check_stamp(doc: dict[str, Any], report: CheckpointReport) -> None:
+    roots = _tsa_roots()
+    if not roots:
+        report.unchecked_stamps += 1
+        return
+    try:
+        timestamp.timestamp_verify(doc, roots)
+    except timestamp.TimestampError as exc:
+        report.problems.append(f"checkpoint #{doc['seq']} of {doc['at']}: {exc}")
+        return
+    report.stamps += 1

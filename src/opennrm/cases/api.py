@@ -416,7 +416,9 @@ def case_transition(request: HttpRequest, reference: str, payload: TransitionIn)
     if payload.referral_agency_id is not None:
         agency = Agency.objects.filter(pk=payload.referral_agency_id).first()
         if agency is None:
-            raise ValidationFailed("No agency with this id.", field="referral_agency_id")
+            # refused first as for any agency: a missing id tells nothing to who may not refer
+            services.case_step_naming_agency_check(actor=user, case=case, name=payload.name)
+            raise ValidationFailed(_("No agency with this id."), field="referral_agency_id")
     return services.case_transition(
         actor=user,
         case=case,
@@ -527,7 +529,7 @@ def grant_revoke(request: HttpRequest, reference: str, grant_id: int) -> Status[
     case = selectors.case_get_for(user, reference)
     grant = selectors.case_active_grants(case).filter(pk=grant_id).first()
     if grant is None:
-        raise NotFound("No active grant with this id on this case.")
+        raise NotFound(_("No active grant with this id on this case."))
     services.grant_revoke(actor=user, grant=grant)
     return Status(204, None)
 
@@ -560,6 +562,7 @@ def consent_create(request: HttpRequest, reference: str, payload: ConsentIn) -> 
     if payload.recipient_agency_id is not None:
         agency = Agency.objects.filter(pk=payload.recipient_agency_id).first()
         if agency is None:
+            services.case_consent_check(actor=user, case=case)  # refused first, as for any id
             raise ValidationFailed(_("No agency with this id."), field="recipient_agency_id")
     data = payload.model_dump(exclude={"recipient_agency_id"})
     data["purpose"] = data["purpose"] or ""
@@ -644,6 +647,7 @@ def handover_create(request: HttpRequest, reference: str, payload: HandoverIn) -
     case = selectors.case_get_for(user, reference)
     agency = Agency.objects.filter(pk=payload.to_agency_id).first()
     if agency is None:
+        services.case_handover_check(actor=user, case=case)  # refused first, as for any id
         raise ValidationFailed(_("No agency with this id."), field="to_agency_id")
     handover = services.handover_request(
         actor=user, case=case, to_agency=agency, reason=payload.reason

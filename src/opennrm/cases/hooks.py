@@ -17,6 +17,7 @@ def run_consent_withdrawn(consent: Consent) -> None:
     for listener in consent_withdrawn_listeners:
         listener(consent)
 
+
 #: fn(case), called inside the transaction that turns a case into an anonymous report:
 #: every app deletes the personal data it keeps about the case
 case_anonymised_listeners: list[Callable[[Case], None]] = []

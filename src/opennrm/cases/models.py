@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from opennrm.accounts.models import Agency, User
 from opennrm.cases.policy import AccessPurpose
 from opennrm.cases.workflow import ScreeningOutcome, State
+from opennrm.crypto.fields import EncryptedDateField, EncryptedTextField
 
 __all__ = ["AccessPurpose"]  # re-exported: the codes live with the policy table
 
@@ -28,7 +29,10 @@ class DeadlineKind(models.TextChoices):
 
 
 class Case(models.Model):
-    """Case facts under a pseudonymous reference. Identity lives in ``Person``."""
+    """Case facts under a pseudonymous reference. Identity lives in ``Person``.
+
+    ``summary`` and ``forced_criminality_note`` are encrypted at rest: no lookup on them
+    in the database (see ``Person``)."""
 
     reference = models.CharField(_("reference"), max_length=16, unique=True)
     owning_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases")
@@ -48,8 +52,8 @@ class Case(models.Model):
     forced_criminality = models.BooleanField(
         _("compelled to commit offences (non-punishment)"), default=False
     )
-    forced_criminality_note = models.TextField(_("non-punishment note"), blank=True)
-    summary = models.TextField(_("case summary (no identifying details)"), blank=True)
+    forced_criminality_note = EncryptedTextField(_("non-punishment note"), blank=True)
+    summary = EncryptedTextField(_("case summary (no identifying details)"), blank=True)
     screening_outcome = models.CharField(
         _("screening outcome"), max_length=32, choices=ScreeningOutcome.choices, blank=True
     )
@@ -87,19 +91,28 @@ class Case(models.Model):
 
 
 class Person(models.Model):
-    """Personal data of the person in a case, held apart from case facts."""
+    """Personal data of the person in a case, held apart from case facts.
+
+    Names, date of birth, contact details and identity documents are encrypted at rest
+    (``opennrm.crypto.fields``, keys in ``OPENNRM_DATA_KEYS``): read and assign them as
+    plain values, but the database cannot search them. No substring, case-insensitive,
+    exact, range or date-part (``__year``) lookup and no ordering on them; only
+    ``isnull``. Filter in Python after loading, or add a blind-index column
+    (``DataCipher.blind_index``) for exact matches. Gender, age band, citizenship and
+    languages stay plain for statistics.
+    """
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="person")
-    given_name = models.CharField(_("given name"), max_length=150, blank=True)
-    family_name = models.CharField(_("family name"), max_length=150, blank=True)
-    other_names = models.CharField(_("other names used"), max_length=300, blank=True)
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    given_name = EncryptedTextField(_("given name"), max_length=150, blank=True)
+    family_name = EncryptedTextField(_("family name"), max_length=150, blank=True)
+    other_names = EncryptedTextField(_("other names used"), max_length=300, blank=True)
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
     age_band = models.CharField(_("age band"), max_length=16, blank=True)
     gender = models.CharField(_("gender"), max_length=32, blank=True)
     citizenship = models.CharField(_("citizenship"), max_length=100, blank=True)
     languages = models.CharField(_("languages"), max_length=200, blank=True)
-    contact = models.TextField(_("safe contact details"), blank=True)
-    documents = models.TextField(_("identity documents"), blank=True)
+    contact = EncryptedTextField(_("safe contact details"), blank=True)
+    documents = EncryptedTextField(_("identity documents"), blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -96,6 +96,8 @@ ACTIONS = (
     "note",  # write case notes and contact-log entries
     "plan",  # edit the assistance plan
     "attach",  # upload attachments
+    "subject_access",  # export everything held about the person (right of access)
+    "erase",  # erase the person's data, keeping the case's counts (right to erasure)
 )
 
 _ALL_CASE = frozenset(CASE_FIELDS) | frozenset(CASEWORK_FIELDS)

@@ -49,6 +49,7 @@ from opennrm.cases.workflow import (
     TRANSITIONS,
     ScreeningOutcome,
     State,
+    Transition,
     transitions_from,
 )
 from opennrm.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -243,6 +244,83 @@ def _case_update(
     return case
 
 
+def case_step_check(*, actor: User, case: Case, name: str) -> None:
+    """Refuse (audited) a workflow step this actor may not take on this case.
+
+    Also called by the API before it looks up an id the step names (the agency to
+    refer to), so that someone who may not take the step learns nothing about ids.
+    """
+    transition = TRANSITIONS.get(name)
+    if transition is not None and case.state in transition.sources:
+        access = _access(actor, case)
+        if actor.role not in transition.roles:
+            raise _refuse(
+                access,
+                "step:" + name,
+                _("Your role may not do “%(step)s”.") % {"step": transition.label},
+            )
+        if not access.may_step(transition):
+            raise _refuse(
+                access,
+                "step:" + name,
+                _("Your access to this case (%(purpose)s) does not include “%(step)s”.")
+                % {"purpose": access.profile.label, "step": transition.label},
+            )
+
+
+def _step_for(*, actor: User, case: Case, name: str) -> Transition:
+    """The step, or the refusal: unknown, impossible in the case's state, not for the role."""
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise InvalidTransition(_("Unknown workflow step: %(n)s") % {"n": name}, field="transition")
+    if case.state not in transition.sources:
+        possible = ", ".join(f"«{t.label}»" for t in transitions_from(case.state)) or _("none")
+        raise InvalidTransition(
+            _(
+                "“%(step)s” is not possible while the case is “%(state)s”. Possible steps: %(possible)s."
+            )
+            % {"step": transition.label, "state": State(case.state).label, "possible": possible},
+            field="transition",
+        )
+    if actor.role not in transition.roles:
+        raise Forbidden(_("Your role may not do “%(step)s”.") % {"step": transition.label})
+    return transition
+
+
+def case_step_naming_agency_check(*, actor: User, case: Case, name: str) -> None:
+    """Every refusal a step naming an agency meets before the agency is looked at.
+
+    The API calls it when the named agency id does not exist, so the answer is the one an
+    existing agency would get; only who may take the referral step now learns that the id
+    is unknown (and that user is shown the agencies to refer to anyway).
+    """
+    case_step_check(actor=actor, case=case, name=name)
+    transition = _step_for(actor=actor, case=case, name=name)
+    if not transition.requires_referral_agency:
+        raise ValidationFailed(
+            _("Only the referral step names an agency."), field="referral_agency"
+        )
+
+
+def case_consent_check(*, actor: User, case: Case) -> None:
+    """Refuse (audited) recording consent for an actor who may not (see case_step_check)."""
+    _require_action(
+        _access(actor, case),
+        "consent",
+        _("Your access to this case does not let you record consent."),
+    )
+
+
+def case_handover_check(*, actor: User, case: Case) -> None:
+    """Refuse (audited) a hand-over by an actor who may not (see case_step_check)."""
+    access = _access(actor, case)
+    _require_action(
+        access, "handover", _("Your access to this case does not let you hand it over.")
+    )
+    if not access.owner:
+        raise _refuse(access, "handover", _("Only the agency that owns the case can hand it over."))
+
+
 def case_transition(
     *,
     actor: User,
@@ -262,22 +340,7 @@ def case_transition(
     person's consent to that, a child's case being referred on the child-protection
     basis, or a legal basis recorded by a user allowed to use one.
     """
-    transition = TRANSITIONS.get(name)
-    if transition is not None and case.state in transition.sources:
-        access = _access(actor, case)
-        if actor.role not in transition.roles:
-            raise _refuse(
-                access,
-                "step:" + name,
-                _("Your role may not do “%(step)s”.") % {"step": transition.label},
-            )
-        if not access.may_step(transition):
-            raise _refuse(
-                access,
-                "step:" + name,
-                _("Your access to this case (%(purpose)s) does not include “%(step)s”.")
-                % {"purpose": access.profile.label, "step": transition.label},
-            )
+    case_step_check(actor=actor, case=case, name=name)
     return _case_transition(
         actor=actor,
         case=case,
@@ -306,20 +369,7 @@ def _case_transition(
     legal_basis_note: str,
     now: datetime | None,
 ) -> Case:
-    transition = TRANSITIONS.get(name)
-    if transition is None:
-        raise InvalidTransition(_("Unknown workflow step: %(n)s") % {"n": name}, field="transition")
-    if case.state not in transition.sources:
-        possible = ", ".join(f"«{t.label}»" for t in transitions_from(case.state)) or _("none")
-        raise InvalidTransition(
-            _(
-                "“%(step)s” is not possible while the case is “%(state)s”. Possible steps: %(possible)s."
-            )
-            % {"step": transition.label, "state": State(case.state).label, "possible": possible},
-            field="transition",
-        )
-    if actor.role not in transition.roles:
-        raise Forbidden(_("Your role may not do “%(step)s”.") % {"step": transition.label})
+    transition = _step_for(actor=actor, case=case, name=name)
     reason = reason.strip()
     if transition.requires_reason and not reason:
         raise ValidationFailed(_("Give the reason for this decision."), field="reason")

@@ -106,3 +106,151 @@ def action_label(code: str) -> str:
 
 def object_label(code: str) -> str:
     return str(OBJECT_LABELS.get(code, code))
+
+
+#: keys of an audit entry's ``detail``, as words
+DETAIL_LABELS = {
+    "accepted": _("accepted"),
+    "action": _("action"),
+    "agency_id": _("agency no."),
+    "answered": _("questions answered"),
+    "approved": _("approved"),
+    "available": _("available"),
+    "case": _("case"),
+    "consent_id": _("consent no."),
+    "devices": _("devices"),
+    "duplicates": _("duplicates"),
+    "encryption_kid": _("encryption key"),
+    "epsilon": _("privacy budget (ε)"),
+    "expires_at": _("expires"),
+    "external_ref": _("partner's reference"),
+    "fields": _("fields"),
+    "forced_criminality": _("forced criminality"),
+    "from": _("from"),
+    "given": _("given"),
+    "grant_id": _("access no."),
+    "grants_ended": _("access ended"),
+    "handover_id": _("hand-over no."),
+    "is_child": _("child"),
+    "jti": _("package id"),
+    "kind": _("kind"),
+    "known": _("known"),
+    "lang": _("language"),
+    "object_ref": _("object"),
+    "outcome": _("outcome"),
+    "own": _("own"),
+    "page": _("page"),
+    "partner": _("partner"),
+    "parts": _("parts"),
+    "post": _("post"),
+    "posts": _("posts"),
+    "previous": _("previous"),
+    "reason": _("reason"),
+    "records": _("records"),
+    "referral_id": _("referral no."),
+    "reenrol": _("set up again"),
+    "request_id": _("request no."),
+    "role": _("role"),
+    "screening": _("screening"),
+    "services": _("services"),
+    "skipped": _("skipped"),
+    "status": _("status"),
+    "stored": _("stored"),
+    "to": _("to"),
+    "to_agency_id": _("to agency no."),
+    "transition": _("step"),
+    "usable": _("usable"),
+    "user_id": _("user no."),
+    "via": _("via"),
+    "what": _("what"),
+    "why": _("why"),
+    "year": _("year"),
+    "years": _("years"),
+    # filters of the audit log and exports
+    "object_type": _("object type"),
+    "username": _("user"),
+    "since": _("from"),
+    "until": _("until"),
+    "date_from": _("from"),
+    "date_to": _("until"),
+}
+
+#: casework parts named in ``casework.view``
+_PART_LABELS = {
+    "assignment": _("who works on the case"),
+    "notes": _("notes and contacts"),
+    "plan": _("assistance plan"),
+    "attachments": _("files"),
+}
+
+
+def _code_labels() -> dict[str, str]:
+    """Every code a detail may hold (states, purposes, kinds, fields) with its label."""
+    from opennrm.accounts.roles import AgencyType, Role
+    from opennrm.cases.models import Case, ExploitationType, Person
+    from opennrm.cases.policy import AccessPurpose
+    from opennrm.cases.workflow import ScreeningOutcome, State
+    from opennrm.casework.models import ContactChannel, NoteKind, PlanItemKind
+    from opennrm.referrals.models import ReferralStatus
+
+    labels: dict[str, str] = {}
+    for model in (Case, Person):
+        for f in model._meta.concrete_fields:
+            labels.setdefault(f.name, str(f.verbose_name))
+    for choices in (
+        State,
+        ScreeningOutcome,
+        AccessPurpose,
+        ExploitationType,
+        ReferralStatus,
+        Role,
+        AgencyType,
+        NoteKind,
+        PlanItemKind,
+        ContactChannel,
+    ):
+        for value, label in choices.choices:
+            labels[str(value)] = str(label)
+    labels.update({k: str(v) for k, v in _PART_LABELS.items()})
+    labels.update({k: str(v) for k, v in OBJECT_LABELS.items()})
+    return labels
+
+
+def _value_words(value: object, codes: dict[str, str]) -> str:
+    from django.utils.translation import gettext
+
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, list | tuple):
+        return ", ".join(_value_words(v, codes) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{detail_label(k)}: {_value_words(v, codes)}" for k, v in value.items())
+    text = str(value)
+    return codes.get(text, action_label(text) if text in ACTION_LABELS else text)
+
+
+def detail_label(key: str) -> str:
+    return str(DETAIL_LABELS.get(key, key))
+
+
+def detail_words(detail: dict[str, object] | None) -> list[tuple[str, str]]:
+    """An audit entry's detail as (label, words) pairs in the reader's language."""
+    if not detail:
+        return []
+    codes = _code_labels()
+    return [(detail_label(k), _value_words(v, codes)) for k, v in detail.items()]
+
+
+DETAIL_LABELS.update(
+    {
+        "assignee_id": _("assigned to (user no.)"),
+        "previous_id": _("before (user no.)"),
+        "note_id": _("note no."),
+        "item_id": _("plan item no."),
+        "attachment_id": _("file no."),
+        "type": _("file type"),
+        "size": _("size (bytes)"),
+        "service_type": _("type of service"),
+        "channel": _("channel"),
+    }
+)

@@ -114,6 +114,41 @@ def _rest(fernet: MultiFernet, source: Any, head: bytes) -> Iterator[bytes]:
                 yield fernet.decrypt(token)
 
 
+def reencrypt(storage_name: str, *, directory: Path, keys: list[str]) -> bool:
+    """Re-encrypt a stored file under the first key (False: it was under it already).
+
+    The new file is written beside the old one and renamed over it, so a crash leaves
+    either the old or the new file, both readable with the configured keys."""
+    fernet = cipher(keys)
+    current = Fernet(next(k.strip() for k in keys if k.strip()).encode("ascii"))
+    path = directory / Path(storage_name).name
+    with path.open("rb") as source:
+        first = source.readline().strip()
+    if not first:
+        return False
+    try:
+        current.decrypt(first)
+    except InvalidToken:
+        pass
+    else:
+        return False
+    temporary = path.with_name(path.name + ".rotating")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out, path.open("rb") as source:
+            for line in source:
+                token = line.strip()
+                if token:
+                    out.write(fernet.rotate(token) + b"\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return True
+
+
 def delete(storage_name: str, *, directory: Path) -> None:
     (directory / Path(storage_name).name).unlink(missing_ok=True)
 

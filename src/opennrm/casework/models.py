@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from opennrm.accounts.models import Agency, User
 from opennrm.cases.models import Case
+from opennrm.crypto.fields import EncryptedTextField
 from opennrm.directory.models import ServiceType
 
 
@@ -49,16 +50,19 @@ class NoteKind(models.TextChoices):
 
 
 class Note(models.Model):
-    """A case note or a contact-log entry (``kind``); contacts carry date, channel, with whom."""
+    """A case note or a contact-log entry (``kind``); contacts carry date, channel, with whom.
+
+    ``text`` and ``contact_with`` are encrypted at rest (``opennrm.crypto.fields``): the
+    database cannot search them (no substring or exact lookup; only ``isnull``)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     kind = models.CharField(max_length=16, choices=NoteKind.choices)
-    text = models.TextField(_("note"))
+    text = EncryptedTextField(_("note"))
     contact_on = models.DateField(_("date of contact"), null=True, blank=True)
     channel = models.CharField(
         _("channel"), max_length=16, choices=ContactChannel.choices, blank=True
     )
-    contact_with = models.CharField(_("with whom"), max_length=200, blank=True)
+    contact_with = EncryptedTextField(_("with whom"), max_length=200, blank=True)
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     author_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
@@ -85,7 +89,7 @@ class PlanItem(models.Model):
     service_type = models.CharField(
         _("type of service"), max_length=32, choices=ServiceType.choices, blank=True
     )
-    text = models.CharField(_("description"), max_length=500, blank=True)
+    text = EncryptedTextField(_("description"), max_length=500, blank=True)
     target_on = models.DateField(_("target date"), null=True, blank=True)
     started_on = models.DateField(pgettext_lazy("date range", "from"), null=True, blank=True)
     ended_on = models.DateField(pgettext_lazy("date range", "to"), null=True, blank=True)

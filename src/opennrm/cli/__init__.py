@@ -28,6 +28,12 @@ _LAZY_COMMANDS: dict[str, str] = {
     "directory": "opennrm.cli.directory:directory",
     "notify": "opennrm.cli.notify:notify",
     "exchange": "opennrm.exchange.cli:exchange",
+    "backup": "opennrm.dataprotection.cli:backup",
+    "restore": "opennrm.dataprotection.cli:restore",
+    "retention": "opennrm.dataprotection.cli:retention",
+    "subject": "opennrm.dataprotection.cli:subject",
+    "keys": "opennrm.crypto.cli:keys",
+    "worker": "opennrm.cli.worker:worker",
 }
 
 

@@ -358,7 +358,7 @@ def score(
 @click.option("--output", required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--templates", type=click.Path(path_type=Path, dir_okay=False),
               help="Write campaigns (templates, statistics) and networks as JSON.")  # fmt: skip
-@click.option("--similarity", default=0.6, show_default=True, type=click.FloatRange(0.05, 1.0),
+@click.option("--similarity", default=0.5, show_default=True, type=click.FloatRange(0.05, 1.0),
               help="Estimated Jaccard similarity that links two posts.")  # fmt: skip
 @click.option("--num-perm", default=64, show_default=True, type=click.IntRange(16, 512))
 @click.option("--seed", default=1, show_default=True, type=int)

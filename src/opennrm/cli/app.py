@@ -6,6 +6,7 @@ import io
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -159,6 +160,10 @@ def demo(cases: int, do_serve: bool, host: str, port: int) -> None:
         f"  {Path(sys.argv[0]).resolve().parent / 'opennrm'} demo-code USERNAME\n"
     )
     if do_serve:
+        from opennrm.cli.worker import start_background_worker
+
+        start_background_worker()  # uploads are imported by a background job
+        click.echo("Background worker started (imports of uploaded files).")
         _serve(host, port, threads=8, workers=2)
 
 
@@ -306,6 +311,13 @@ def audit_verify(
     problems = [*report.problems, *(checked.problems if checked is not None else [])]
     if not problems:
         anchored = f"; {checked.checkpoints} signed checkpoint(s) hold" if checked else ""
+        if checked is not None and checked.stamps:
+            anchored += f"; {checked.stamps} RFC 3161 time-stamp(s) hold"
+        if checked is not None and checked.unchecked_stamps:
+            anchored += (
+                f"; {checked.unchecked_stamps} time-stamp(s) not checked "
+                "(set OPENNRM_AUDIT_TSA_CA_FILE)"
+            )
         click.echo(
             f"OK: {report.checked} entries, chain head #{report.last_seq} {report.last_hash}"
             f"{anchored}"
@@ -384,9 +396,11 @@ def audit_checkpoint(output: str | None, append_to: str | None, syslog: bool) ->
         doc = make_checkpoint()
     except (AuditKeyError, CheckpointRefused) as exc:
         raise click.ClickException(str(exc)) from exc
+    doc, stamp_error = _timestamped(doc)
     line = checkpoint_line(doc)
     if output:
         Path(output).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        _write_tsr(doc, output)
     if append_to:
         fd = os.open(append_to, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         try:
@@ -400,6 +414,29 @@ def audit_checkpoint(output: str | None, append_to: str | None, syslog: bool) ->
         click.echo(line)
     else:
         click.echo(f"checkpoint #{doc['seq']} {doc['head_hash']} signed with key {doc['key_id']}")
+    if stamp_error:  # the signed checkpoint is stored; the missing stamp fails the job
+        click.echo(f"NOT TIME-STAMPED: {stamp_error}", err=True)
+        sys.exit(1)
+
+
+def _timestamped(doc: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The checkpoint with an RFC 3161 stamp when OPENNRM_AUDIT_TSA_URL is set."""
+    from opennrm.audit.selectors import audit_checkpoint_timestamp
+    from opennrm.audit.timestamp import TimestampError
+
+    try:
+        return audit_checkpoint_timestamp(doc), None
+    except TimestampError as exc:
+        return doc, str(exc)
+
+
+def _write_tsr(doc: dict[str, Any], output: str) -> None:
+    """The stamp also beside the checkpoint, as FILE.tsr (for `openssl ts -verify`)."""
+    from opennrm.audit.timestamp import timestamp_token
+
+    token = timestamp_token(doc)
+    if token is not None:
+        Path(output + ".tsr").write_bytes(token)
 
 
 @audit.group("keys")

@@ -17,12 +17,14 @@ from opennrm.monitoring._post import Post, post_id
 from opennrm.monitoring.cluster import (
     ClusterConfig,
     build_template,
+    campaigns_of,
     cluster_signatures,
     contact_networks,
     minhash_signatures,
     near_duplicate_clusters,
 )
 from opennrm.monitoring.extract import AgeRange, Extraction, Money, Place, extract
+from opennrm.monitoring.index import Assignment, CampaignIndex, IndexUpdate
 from opennrm.monitoring.ingest import (
     IngestError,
     IngestReport,
@@ -40,10 +42,14 @@ from opennrm.monitoring.normalize import (
     obfuscation_stats,
 )
 from opennrm.monitoring.pipeline import (
+    BatchResult,
     Group,
     PipelineConfig,
     PipelineResult,
     PostResult,
+    assemble,
+    batched,
+    process_batch,
     run_pipeline,
 )
 from opennrm.monitoring.scoring import (
@@ -58,11 +64,15 @@ from opennrm.monitoring.stix import to_stix_bundle
 
 __all__ = [
     "AgeRange",
+    "Assignment",
+    "BatchResult",
+    "CampaignIndex",
     "ClusterConfig",
     "Extraction",
     "FlagHit",
     "FlagSet",
     "Group",
+    "IndexUpdate",
     "IngestError",
     "IngestReport",
     "ModelConfig",
@@ -79,7 +89,10 @@ __all__ = [
     "Score",
     "TrainReport",
     "append_checkpoint",
+    "assemble",
+    "batched",
     "build_template",
+    "campaigns_of",
     "cluster_signatures",
     "combine",
     "contact_networks",
@@ -98,6 +111,7 @@ __all__ = [
     "obfuscation_score",
     "obfuscation_stats",
     "post_id",
+    "process_batch",
     "run_pipeline",
     "save_model",
     "score_texts",

@@ -17,6 +17,7 @@ MAX_PROBLEMS_KEPT = 1_000
 
 SNIFF_BYTES = 64 * 1024
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclasses.dataclass
@@ -124,6 +125,19 @@ def check_text(text: str, encoding: str, max_chars: int) -> None:
         raise RecordError(f"oversized record: {len(text)} characters > {max_chars}")
     if undecodable(text):
         raise RecordError(f"undecodable bytes for encoding {encoding}")
+    unstorable_check(text, "text")
+
+
+def unstorable_check(value: str, name: str) -> None:
+    """Raise :class:`RecordError` for an unpaired UTF-16 surrogate (a JSON ``"\\ud800"``).
+
+    Such text cannot be encoded as UTF-8, so writing it anywhere (a file, a database)
+    would fail later, far from the record. (NUL characters are valid text; a store that
+    cannot hold them replaces them itself.)
+    """
+    found = _SURROGATE.search(value)
+    if found is not None:
+        raise RecordError(f"{name} contains an unpaired surrogate U+{ord(found.group()):04X}")
 
 
 def parse_time(value: object, default_tz: tzinfo = UTC) -> datetime | None:
@@ -143,7 +157,12 @@ def parse_time(value: object, default_tz: tzinfo = UTC) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise RecordError(f"bad time {value[:40]!r}") from exc
-    return parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=default_tz)
+    aware = parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=default_tz)
+    try:
+        aware.astimezone(UTC)  # year 1 at +14:00 is before year 1 in UTC
+    except (OverflowError, ValueError) as exc:
+        raise RecordError(f"time out of range {value[:40]!r}") from exc
+    return aware
 
 
 def lenient_time(

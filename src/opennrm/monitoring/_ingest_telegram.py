@@ -26,6 +26,35 @@ _SKIP_RE = re.compile(r"[\s,]*")
 _CHUNK = 1 << 16
 
 
+def _value_end(buf: str, pos: int) -> int | None:
+    """End of the JSON array or object starting at ``pos`` (None: not complete in ``buf``).
+
+    Only used for a message too deeply nested for the decoder: brackets are counted
+    outside strings, without building anything.
+    """
+    depth = 0
+    in_string = False
+    i = pos
+    n = len(buf)
+    while i < n:
+        ch = buf[i]
+        if in_string:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
 def message_text(value: object) -> str:
     """Telegram ``text``: a string, or a list of strings and ``{"type", "text"}`` entities."""
     if isinstance(value, str):
@@ -139,6 +168,18 @@ def iter_telegram(
             continue
         try:
             obj, end = decoder.raw_decode(buf, pos)
+        except RecursionError:
+            skip_to = _value_end(buf, pos)
+            if skip_to is None:
+                if len(buf) - pos <= max_buffer and fill():
+                    continue
+                report.read += 1
+                report.problem(f"{label}:{line_of(pos)}", "message nested too deeply; rest skipped")
+                return
+            report.read += 1
+            report.problem(f"{label}:{line_of(pos)}", "message nested too deeply")
+            pos = skip_to
+            continue
         except json.JSONDecodeError as exc:
             if len(buf) - pos > max_buffer:
                 report.read += 1

@@ -1,8 +1,15 @@
 """Near-duplicate campaigns (MinHash-LSH) and contact networks.
 
-**Near-duplicates.** Each post's *normalised* text (every script kept; digit runs masked
-to ``0`` so a campaign that only changes the phone number or the price stays one
-campaign) is cut into overlapping character shingles of ``shingle_size`` code points.
+**Near-duplicates.** Each post's *normalised* text is first reduced to its words
+(``mode="masked"``, the default): phones, e-mails, URLs and handles become one placeholder
+word each (``{PHONE}``…), digit runs become ``0``, remaining Greek and small-capital
+look-alikes are folded to Cyrillic, and punctuation and emoji are dropped, so a campaign
+that only changes the contact, the price or the decoration stays one campaign. Texts
+with fewer than ``min_tokens`` words (``"спасибо"``, ``"хахаха"``, a number) never join a
+campaign: in ordinary chat they are the near-duplicates of unrelated people.
+(``mode="chars"`` is the earlier behaviour: the normalised text with digit runs masked,
+punctuation kept, no minimum.) The result is cut into overlapping character shingles of
+``shingle_size`` code points.
 Shingles are hashed with a polynomial hash over code points in numpy (stable across
 processes, unlike Python's ``hash``), and the MinHash signature applies ``num_perm``
 multiply-shift universal hash functions ``(a * h + b) >> 32`` (seeded) to all shingles of
@@ -49,13 +56,18 @@ class ClusterConfig:
 
     num_perm: int = 64
     shingle_size: int = 5
-    threshold: float = 0.6
+    threshold: float = 0.5
     seed: int = 1
+    mode: str = "masked"  # or "chars" (digit runs masked only; the earlier behaviour)
+    min_tokens: int = 6  # texts with fewer words never join a campaign (mode "masked")
     template_support: float = 0.6
     template_members: int = 50
     max_contact_posts: int = 1000
     windows_per_chunk: int = 10_000  # (windows x num_perm) uint64 buffer ~5 MiB
     lsh_backend: str = "numpy"  # or "datasketch": MinHashLSH over LeanMinHash objects
+
+
+_DEFAULT = ClusterConfig()
 
 
 @lru_cache(maxsize=8)
@@ -75,9 +87,52 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     return int(bands), int(rows)
 
 
-def shingle_text(normalized: str) -> str:
-    """The text that is shingled: normalised text with digit runs masked to ``0``."""
-    return _DIGITS_RE.sub("0", normalized)
+# look-alikes that fold_lookalikes leaves alone (a whole word of them, or Greek): only
+# for shingling, so the scores do not change
+_SHINGLE_FOLD = str.maketrans(
+    {
+        "σ": "о", "ο": "о", "α": "а", "τ": "т", "ρ": "р", "ε": "е", "κ": "к", "μ": "м",
+        "γ": "у", "λ": "л", "ι": "і", "ᴀ": "а", "ʙ": "в", "ᴄ": "с", "ᴅ": "д", "ᴇ": "е",
+        "ᴋ": "к", "ᴍ": "м", "ʜ": "н", "ᴏ": "о", "ᴘ": "р", "ᴩ": "р", "ᴛ": "т", "ʏ": "у",
+        "ᴨ": "п", "ᴦ": "г", "ᴧ": "л", "ᴫ": "л", "ё": "е",
+    }
+)  # fmt: skip
+_WORD_RE = re.compile(r"\{[A-Z]+\}|[^\W\d_]+|0")
+_FOLD_RE = re.compile("[" + "".join(map(chr, _SHINGLE_FOLD)) + "]")
+_NUMBER_RE = re.compile(r"\d+(?:[^\w{]*\d+)*")  # "5 000", "12.03.2024": one number
+
+
+def masked_words(normalized: str) -> list[str]:
+    """Words of a normalised text as they are shingled in ``mode="masked"``.
+
+    Contacts become ``{PHONE}``, ``{EMAIL}``, ``{URL}``, ``{HANDLE}``; numbers ``0`` (digit
+    runs separated only by spaces or punctuation are one number); punctuation, emoji and
+    other symbols are dropped.
+    """
+    text = _mask(normalized)
+    if _FOLD_RE.search(text) is not None:  # one text in ten: translate is the slow part
+        text = text.translate(_SHINGLE_FOLD)
+    text = _NUMBER_RE.sub(" 0 ", text)
+    words: list[str] = _WORD_RE.findall(text)
+    return words
+
+
+def shingle_text(normalized: str, config: ClusterConfig | None = None) -> str:
+    """The text that is shingled (``""`` when it must never join a campaign).
+
+    ``mode="masked"``: :func:`masked_words` joined by spaces, or ``""`` below
+    ``min_tokens`` words (placeholders count, digit runs do not). ``mode="chars"``: the
+    normalised text with digit runs masked to ``0``.
+    """
+    config = config or _DEFAULT
+    if config.mode == "chars":
+        return _DIGITS_RE.sub("0", normalized)
+    if config.mode != "masked":
+        raise ValueError(f"unknown mode {config.mode!r}")
+    words = masked_words(normalized)
+    if len(words) - words.count("0") < config.min_tokens:
+        return ""
+    return " ".join(words)
 
 
 def minhash_signatures(
@@ -96,7 +151,7 @@ def minhash_signatures(
     if n == 0:
         return sig, valid
     a, b = _permutations(config.num_perm, config.seed)
-    texts = [shingle_text(t) for t in normalized_texts]
+    texts = [shingle_text(t, config) for t in normalized_texts]
     valid = np.array([bool(t) for t in texts])
     texts = [t + _PAD * (k - len(t)) if 0 < len(t) < k else t for t in texts]
     lengths = np.array([len(t) for t in texts], dtype=np.int64)
@@ -396,3 +451,30 @@ def contact_networks(
         if lab not in smallest or keys[i] < smallest[lab]:
             smallest[lab] = keys[i]
     return [smallest[int(labels[i])] if sizes[int(labels[i])] > 1 else None for i in range(n)]
+
+
+def campaigns_of(
+    normalized_texts: Sequence[str],
+    keys: Sequence[str],
+    config: ClusterConfig = ClusterConfig(),
+) -> tuple[list[str], list[str]]:
+    """Campaign id of each post and its campaign's template (``""`` for a singleton).
+
+    The template is built as :func:`~opennrm.monitoring.pipeline.assemble` builds it: from
+    the first ``template_members`` members in key order.
+    """
+    ids = near_duplicate_clusters(normalized_texts, keys, config)
+    members: dict[str, list[int]] = {}
+    for i, cid in enumerate(ids):
+        members.setdefault(cid, []).append(i)
+    templates = [""] * len(ids)
+    for group in members.values():
+        if len(group) < 2:
+            continue
+        ordered = sorted(group, key=lambda i: keys[i])[: config.template_members]
+        template = build_template(
+            [normalized_texts[i] for i in ordered], support=config.template_support
+        )
+        for i in group:
+            templates[i] = template
+    return ids, templates

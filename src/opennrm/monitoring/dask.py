@@ -23,6 +23,7 @@ from typing import Any
 
 from opennrm.monitoring._model import RiskModel
 from opennrm.monitoring._post import Post
+from opennrm.monitoring.index import CampaignIndex
 from opennrm.monitoring.pipeline import (
     BatchResult,
     PipelineConfig,
@@ -55,8 +56,13 @@ def run_pipeline_dask(
     client: Any = None,
     max_in_flight: int | None = None,
     progress: Callable[[int], None] | None = None,
+    index: CampaignIndex | None = None,
 ) -> PipelineResult:
-    """Run the pipeline on Dask (see the module doc); give ``posts`` or ``partitions``."""
+    """Run the pipeline on Dask (see the module doc); give ``posts`` or ``partitions``.
+
+    With ``index``, the posts are also added to that campaign index on the client, in
+    input order, exactly as :func:`~opennrm.monitoring.pipeline.run_pipeline` adds them.
+    """
     if (posts is None) == (partitions is None):
         raise ValueError("give exactly one of posts or partitions")
     from distributed import Client, LocalCluster
@@ -89,10 +95,12 @@ def run_pipeline_dask(
                 batches.extend(part)
                 if progress is not None:
                     progress(sum(len(b.posts) for b in part))
-            return assemble(batches, config=config)
+            return assemble(batches, config=config, index=index)
         assert posts is not None  # noqa: S101 - checked above
         limit = max_in_flight or 4 * max(1, len(client.scheduler_info().get("workers", {})) or 1)
-        return assemble(_ordered(client, posts, model_ref, config, limit, progress), config=config)
+        return assemble(
+            _ordered(client, posts, model_ref, config, limit, progress), config=config, index=index
+        )
 
 
 def _ordered(

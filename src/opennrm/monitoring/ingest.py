@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, MutableSet
 from datetime import UTC, tzinfo
@@ -41,6 +42,7 @@ from opennrm.monitoring._ingest_base import (
     parse_time,
     read_lines,
     undecodable,
+    unstorable_check,
 )
 from opennrm.monitoring._ingest_feed import iter_feed
 from opennrm.monitoring._ingest_html import html_to_document
@@ -102,10 +104,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     enc = detect_encoding(head)
     text = head.decode(enc, errors="replace").lstrip("\ufeff \t\r\n").lower()
     if text.startswith("{"):
-        first_line = text.split("\n", 1)[0].rstrip()
-        if '"messages"' in text and not first_line.endswith("}"):
-            return "telegram"
-        return "jsonl" if first_line.endswith("}") else "telegram"
+        return _sniff_json(head.decode(enc, errors="replace").lstrip("\ufeff \t\r\n"), p)
     if text.startswith("<?xml") or text.startswith(("<rss", "<feed", "<rdf")):
         return "html" if "<html" in text[:500] else "rss"
     if text.startswith("<"):
@@ -113,6 +112,35 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     if name == "result.json" or p.suffix.lower() == ".json":
         return "telegram"
     return "csv"
+
+
+_MESSAGES_KEY = re.compile(r'"messages"\s*:\s*\[')
+
+
+def _sniff_json(text: str, path: Path) -> str:
+    """JSON Lines or a Telegram export (pretty-printed or minified on one line)?
+
+    A complete first line that parses as an object with a ``messages`` list is a
+    (minified) Telegram export; one that parses as any other object is JSON Lines. A first
+    line longer than the sample is a Telegram export when a ``"messages": [`` key appears
+    at its top level (before any nested object), JSON Lines otherwise.
+    """
+    first, newline, _rest = text.partition("\n")
+    whole = bool(newline) or path.stat().st_size <= 8192
+    if whole:
+        try:
+            obj = json.loads(first)
+        except (ValueError, RecursionError):
+            obj = None
+        if isinstance(obj, dict):
+            return "telegram" if isinstance(obj.get("messages"), list) else "jsonl"
+        if first.rstrip().endswith("}") and not _MESSAGES_KEY.search(first):
+            return "jsonl"  # a broken first record: the reader reports it
+        return "telegram"
+    match = _MESSAGES_KEY.search(first)
+    if match is not None and "{" not in first[1 : match.start()]:
+        return "telegram"
+    return "jsonl" if first.rstrip().endswith("}") or match is None else "telegram"
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> set[str]:
@@ -162,6 +190,14 @@ def iter_posts(
     try:
         posts = _READERS[fmt](raw, label, report, text_column, encoding, max_chars, default_tz)
         for post in posts:
+            try:
+                for name in ("source", "channel", "author", "url", "record"):
+                    value = getattr(post, name)
+                    if value:
+                        unstorable_check(value, name)
+            except RecordError as exc:
+                report.problem(post.record or label, str(exc))
+                continue
             if post.id in seen:
                 report.duplicates += 1
                 continue
@@ -209,6 +245,8 @@ def _jsonl(
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise RecordError(f"invalid JSON: {exc.msg}") from exc
+            except RecursionError as exc:
+                raise RecordError("JSON nested too deeply") from exc
             if not isinstance(obj, dict):
                 raise RecordError("line is not a JSON object")
             post = _record_to_post(
@@ -449,7 +487,15 @@ def _warc(
     from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
     from warcio.exceptions import ArchiveLoadFailed  # type: ignore[import-untyped]
 
-    records = iter(ArchiveIterator(raw))
+    archive = ArchiveIterator(raw)
+    load_http_headers = archive.loader.load_http_headers
+
+    def tolerant_headers(rec_type: str, uri: str | None, stream: object, length: int) -> object:
+        # warcio fails the whole archive on a response without WARC-Target-URI
+        return load_http_headers(rec_type, uri or "", stream, length)
+
+    archive.loader.load_http_headers = tolerant_headers
+    records = iter(archive)
     number = 0
     while True:
         try:
@@ -461,6 +507,10 @@ def _warc(
             report.problem(f"{label}:#{number + 1}", f"WARC not readable: {exc}; rest skipped")
             return
         number += 1
+        if record.rec_type == "response" and not record.rec_headers.get_header("WARC-Target-URI"):
+            report.read += 1
+            report.problem(f"{label}:#{number}", "WARC response without WARC-Target-URI")
+            continue
         if record.rec_type != "response" or record.http_headers is None:
             continue
         ctype = record.http_headers.get_header("Content-Type") or ""

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,6 +40,9 @@ from opennrm.monitoring.cluster import (
 )
 from opennrm.monitoring.normalize import normalize
 from opennrm.monitoring.scoring import Reason, score_texts
+
+if TYPE_CHECKING:
+    from opennrm.monitoring.index import CampaignIndex, IndexUpdate
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ class PipelineResult:
     campaigns: tuple[Group, ...]
     networks: tuple[Group, ...]
     flags_version: str
+    update: IndexUpdate | None = None  # when run with an index: links to what was known
 
 
 @lru_cache(maxsize=4)
@@ -241,13 +245,25 @@ def _summarise(
     }
 
 
-def assemble(batches: Iterable[BatchResult], *, config: PipelineConfig) -> PipelineResult:
-    """The central stage: campaigns and networks over all batch results (input order)."""
+def assemble(
+    batches: Iterable[BatchResult],
+    *,
+    config: PipelineConfig,
+    index: CampaignIndex | None = None,
+) -> PipelineResult:
+    """The central stage: campaigns and networks over all batch results (input order).
+
+    With ``index`` (a :class:`~opennrm.monitoring.index.CampaignIndex`), the posts are also
+    added to it and ``result.update`` says how they link to the posts it already held.
+    """
     posts: list[PostResult] = []
     sigs: list[np.ndarray] = []
     valid: list[np.ndarray] = []
     snippets: list[str] = []
+    kept: list[BatchResult] = []
     for batch in batches:
+        if index is not None:
+            kept.append(batch)
         posts.extend(batch.posts)
         sigs.append(batch.signatures)
         valid.append(batch.has_text)
@@ -299,6 +315,7 @@ def assemble(batches: Iterable[BatchResult], *, config: PipelineConfig) -> Pipel
         campaigns=tuple(campaigns),
         networks=tuple(networks),
         flags_version=_flags(config.flags_path).version,
+        update=index.add(kept) if index is not None else None,
     )
 
 
@@ -308,10 +325,12 @@ def run_pipeline(
     model: RiskModel | None = None,
     config: PipelineConfig = PipelineConfig(),
     progress: Callable[[int], None] | None = None,
+    index: CampaignIndex | None = None,
 ) -> PipelineResult:
     """Run the whole pipeline in this process, ``config.batch_size`` posts at a time.
 
-    ``progress`` is called with the number of posts in each finished batch.
+    ``progress`` is called with the number of posts in each finished batch. With
+    ``index``, the posts are also added to that campaign index (see :func:`assemble`).
     """
 
     def stage() -> Iterator[BatchResult]:
@@ -321,4 +340,4 @@ def run_pipeline(
                 progress(len(batch))
             yield result
 
-    return assemble(stage(), config=config)
+    return assemble(stage(), config=config, index=index)

@@ -275,8 +275,7 @@ def train_risk_model(
         names = [s for s, label in zip(sources, y.tolist(), strict=True) if label == 0]
         threshold, per_source = threshold_per_source(combined[y == 0], names, false_alarm_rate)
         rule = (
-            f"at most {false_alarm_rate:.2%} of ordinary rows flagged in each source "
-            "(out-of-fold)"
+            f"at most {false_alarm_rate:.2%} of ordinary rows flagged in each source (out-of-fold)"
         )
     else:
         threshold = threshold_for_false_alarms(combined[y == 0], false_alarm_rate)

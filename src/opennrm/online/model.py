@@ -169,9 +169,7 @@ def model_train(
         raise NotEnoughData(
             f"{len(labels)} labelled posts ({positives} positive): at least 10 of each are needed"
         )
-    report = train_risk_model(
-        texts, labels, false_alarm_rate=false_alarm_rate, sources=row_sources
-    )
+    report = train_risk_model(texts, labels, false_alarm_rate=false_alarm_rate, sources=row_sources)
     model = report.model
     model.manifest["training_sources"] = sources
     target = model_dir()

@@ -13,7 +13,29 @@ from opennrm.accounts.models import Agency, User
 from opennrm.cases.models import Case
 
 
+class ImportState(models.TextChoices):
+    QUEUED = "queued", _("Waiting for the worker")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Finished")
+    FAILED = "failed", _("Failed")
+
+
+def language_word(code: str) -> str:
+    """A language code as a word in the reader's language (Django's names of languages)."""
+    from django.utils.translation import get_language_info, gettext
+
+    if not code:
+        return gettext("language unknown")
+    try:
+        return gettext(get_language_info(code)["name"])
+    except KeyError:
+        return gettext("other language")
+
+
 class ImportRun(models.Model):
+    """One import of one file: queued by an upload (or the command line), processed in
+    batches by the background worker; the counters grow as each batch commits."""
+
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     imported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
@@ -25,9 +47,23 @@ class ImportRun(models.Model):
     problems = models.JSONField(default=list)
     model_version = models.CharField(max_length=64, blank=True)
     flags_version = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=16, choices=ImportState.choices, default=ImportState.QUEUED)
+    # where the uploaded file waits for the worker (private directory; removed when done)
+    upload_path = models.CharField(max_length=1000, blank=True)
+    fmt = models.CharField(max_length=16, default="auto")
+    text_column = models.CharField(max_length=100, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    batches = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.source_name})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.state in (ImportState.QUEUED, ImportState.RUNNING)
 
 
 class GroupKind(models.TextChoices):
@@ -58,6 +94,11 @@ class PostGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+    @property
+    def language_counts(self) -> list[tuple[str, int]]:
+        """``languages`` ([code, count] pairs) with each language as a word."""
+        return [(language_word(str(code)), n) for code, n in self.languages]
 
 
 class PostStatus(models.TextChoices):
@@ -103,6 +144,11 @@ class MonitoredPost(models.Model):
 
     def __str__(self) -> str:
         return f"post {self.post_id}"
+
+    @property
+    def language_label(self) -> str:
+        """The post's language as a word in the reader's language, not its code."""
+        return language_word(self.language)
 
 
 class Feedback(models.Model):

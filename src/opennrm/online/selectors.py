@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import MONITORING_ROLES
@@ -39,16 +40,16 @@ def post_get_for(actor: User, pk: int) -> MonitoredPost:
         posts_visible_to(actor).select_related("campaign", "network", "case").filter(pk=pk).first()
     )
     if post is None:
-        raise NotFound("No such post, or you do not have access to it.")
+        raise NotFound(_("No such post, or you do not have access to it."))
     return post
 
 
 def group_get_for(actor: User, pk: int) -> PostGroup:
     if actor.role not in MONITORING_ROLES:
-        raise NotFound("No such group, or you do not have access to it.")
+        raise NotFound(_("No such group, or you do not have access to it."))
     group = PostGroup.objects.filter(pk=pk, agency_id=actor.agency_id).first()
     if group is None:
-        raise NotFound("No such group, or you do not have access to it.")
+        raise NotFound(_("No such group, or you do not have access to it."))
     return group
 
 
@@ -63,12 +64,20 @@ def import_runs(actor: User) -> QuerySet[ImportRun]:
     return ImportRun.objects.filter(agency_id=actor.agency_id).order_by("-at")
 
 
+def import_run_get_for(actor: User, pk: int) -> ImportRun:
+    """An import of the actor's agency (its progress page); others look missing."""
+    run = import_runs(actor).filter(pk=pk).first()
+    if run is None:
+        raise NotFound("No such import, or you do not have access to it.")
+    return run
+
+
 def contact_get_for(actor: User, pk: int) -> Contact:
     if actor.role not in MONITORING_ROLES or actor.agency_id is None:
-        raise NotFound("No such contact, or you do not have access to it.")
+        raise NotFound(_("No such contact, or you do not have access to it."))
     contact = Contact.objects.filter(pk=pk, agency_id=actor.agency_id).first()
     if contact is None:
-        raise NotFound("No such contact, or you do not have access to it.")
+        raise NotFound(_("No such contact, or you do not have access to it."))
     return contact
 
 

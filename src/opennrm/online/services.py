@@ -3,6 +3,11 @@ turn an alert into a case, keep false positives as training feedback, export STI
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -10,9 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import MONITORING_ROLES
@@ -29,16 +35,21 @@ from opennrm.monitoring import (
     run_pipeline,
     to_stix_bundle,
 )
+from opennrm.monitoring.ingest import FORMATS
+from opennrm.monitoring.pipeline import batched
 from opennrm.online.models import (
     Contact,
     ContactKind,
     ContactMention,
     Feedback,
     ImportRun,
+    ImportState,
     MonitoredPost,
     PostGroup,
     PostStatus,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _require(actor: User) -> None:
@@ -63,6 +74,106 @@ def _zone(name: str | None) -> ZoneInfo:
         ) from exc
 
 
+def _import_dir() -> Path:
+    folder = Path(settings.OPENNRM_IMPORT_DIR)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def _owned_upload(path: Path) -> bool:
+    """True for a file this app stored for the worker (never the user's own file)."""
+    try:
+        return path.resolve().parent.parent == Path(settings.OPENNRM_IMPORT_DIR).resolve()
+    except OSError:
+        return False
+
+
+def _remove_upload(path: Path) -> None:
+    if _owned_upload(path):
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
+
+
+def _too_large() -> ValidationFailed:
+    limit = settings.OPENNRM_MAX_UPLOAD_BYTES
+    return ValidationFailed(
+        _("The file is larger than %(mb)s MB. Split it, or import it with `opennrm online import`.")
+        % {"mb": limit // 1_000_000},
+        field="file",
+    )
+
+
+def _safe_name(name: str) -> str:
+    """The uploaded file's own name when it is plain (problems then read ``name:line``,
+    and the format is sniffed from the extension), else ``upload`` plus its extension."""
+    base = Path(name.replace("\\", "/")).name[:120]
+    if base and base[0] != "." and all(c.isalnum() or c in "._- " for c in base):
+        return base
+    suffix = "".join(Path(base).suffixes[-2:])[:16].lower()
+    return "upload" + (suffix if all(c.isalnum() or c == "." for c in suffix) else "")
+
+
+def import_enqueue(
+    *,
+    actor: User,
+    chunks: Iterable[bytes],
+    source_name: str,
+    fmt: str = "auto",
+    text_column: str | None = None,
+    time_zone: str | None = None,
+) -> ImportRun:
+    """Store an uploaded file in the private import folder and queue its import.
+
+    The file is copied chunk by chunk (never whole in memory) and refused past
+    ``OPENNRM_MAX_UPLOAD_BYTES``. The background worker (``opennrm worker``) then runs
+    :func:`import_process`; the returned run shows its progress.
+    """
+    _require(actor)
+    _zone(time_zone)
+    _check_format(fmt)
+    limit = settings.OPENNRM_MAX_UPLOAD_BYTES
+    folder = Path(tempfile.mkdtemp(dir=_import_dir(), prefix="run-"))  # 0700, unguessable
+    path = folder / _safe_name(source_name)
+    try:
+        size = 0
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large()
+                out.write(chunk)
+        with transaction.atomic():
+            run = ImportRun.objects.create(
+                agency_id=actor.agency_id,
+                imported_by=actor,
+                source_name=source_name[:255],
+                state=ImportState.QUEUED,
+                upload_path=str(path),
+                fmt=fmt,
+                text_column=(text_column or "")[:100],
+                time_zone=(time_zone or "")[:64],
+            )
+            from opennrm.online.tasks import import_file
+
+            import_file.enqueue(run_id=run.pk)  # the job row commits with the run, or neither
+    except BaseException:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+        raise
+    return run
+
+
+def _check_format(fmt: str) -> None:
+    if fmt != "auto" and fmt not in FORMATS:
+        raise ValidationFailed(
+            _("Unknown format %(fmt)s: use one of %(formats)s.")
+            % {"fmt": fmt[:32], "formats": ", ".join(FORMATS)},
+            field="format",
+        )
+
+
 def online_import(
     *,
     actor: User,
@@ -70,129 +181,327 @@ def online_import(
     source_name: str,
     fmt: str = "auto",
     text_column: str | None = None,
-    max_posts: int = 200_000,
     time_zone: str | None = None,
 ) -> ImportRun:
-    """Ingest one file, score and cluster its new posts, and store them for review.
+    """Import one file now, in this process (the command line): the same job the
+    worker runs for an upload, in the same batches. The file is left where it is.
 
     Malformed records are skipped and reported (file and line); posts this agency
     already has are not stored twice. Times written without an offset are read in
     ``time_zone`` (default: the server's ``TIME_ZONE``); a post whose date cannot be read
-    is kept with its date unknown, and reported.
+    is kept with its date unknown, and reported. A file that cannot be read at all raises
+    :class:`ValidationFailed` (the run is kept, marked failed).
     """
     _require(actor)
-    zone = _zone(time_zone)
-    report = IngestReport()
-    posts: list[Post] = []
-    try:
-        for post in iter_posts(path, fmt, report=report, text_column=text_column, default_tz=zone):
-            posts.append(post)
-            if len(posts) > max_posts:
-                raise ValidationFailed(
-                    _("The file has more than %(n)s posts; split it or use the command line.")
-                    % {"n": max_posts},
-                    field="file",
-                )
-    except IngestError as exc:
-        raise ValidationFailed(str(exc), field="file") from exc
-    # Drop posts this agency already has: look up only this file's ids, not every stored one.
-    stored: set[str] = set()
-    ids = [p.id for p in posts]
-    for start in range(0, len(ids), 2000):
-        stored.update(
-            MonitoredPost.objects.filter(
-                agency_id=actor.agency_id, post_id__in=ids[start : start + 2000]
-            ).values_list("post_id", flat=True)
-        )
-    if stored:
-        posts = [p for p in posts if p.id not in stored]
-        report.duplicates += len(stored)
-    model = _model()
-    result = run_pipeline(posts, model=model, config=PipelineConfig())
+    _zone(time_zone)
+    _check_format(fmt)
+    run = ImportRun.objects.create(
+        agency_id=actor.agency_id,
+        imported_by=actor,
+        source_name=source_name[:255],
+        state=ImportState.QUEUED,
+        upload_path=str(path),
+        fmt=fmt,
+        text_column=(text_column or "")[:100],
+        time_zone=(time_zone or "")[:64],
+    )
+    run = import_process(run_id=run.pk)
+    if run.state == ImportState.FAILED:
+        raise ValidationFailed(run.error or str(_UNEXPECTED), field="file")
+    return run
+
+
+_UNEXPECTED = gettext_lazy(
+    "The import stopped on an unexpected error. The posts stored before it are kept; "
+    "importing the file again adds only the rest."
+)
+_PROBLEMS_KEPT = 200
+
+
+def import_process(*, run_id: int) -> ImportRun:
+    """The import job: read the file as a stream, score and store it in batches.
+
+    Each batch of ``OPENNRM_IMPORT_BATCH_POSTS`` posts is scored outside any transaction
+    and written in one short transaction (with the run's counters), so memory stays
+    constant and other writers wait at most one batch's write. Campaigns and networks are
+    found within each batch (a campaign spread over two batches shows as two); contacts
+    join the agency's persistent store across batches and imports. A run that is not
+    queued (already taken, done or failed) is returned unchanged, so a job delivered
+    twice imports once.
+    """
     with transaction.atomic():
-        run = ImportRun.objects.create(
-            agency_id=actor.agency_id,
-            imported_by=actor,
-            source_name=source_name[:255],
-            read=report.read,
-            stored=len(posts),
-            skipped=report.skipped,
-            duplicates=report.duplicates,
-            problems=[{"where": p[0], "why": p[1]} for p in list(report.problems)[:50]],
-            model_version=str(model.manifest.get("created_at", ""))[:64] if model else "",
-            flags_version=result.flags_version,
+        run = ImportRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.state != ImportState.QUEUED:
+            return run if run is not None else ImportRun.objects.get(pk=run_id)
+        run.state = ImportState.RUNNING
+        run.started_at = timezone.now()
+        run.save(update_fields=["state", "started_at"])
+    actor = User.objects.select_related("agency").get(pk=run.imported_by_id)
+    path = Path(run.upload_path)
+    report = IngestReport()
+    counts = {"stored": 0, "db_duplicates": 0}
+    state, error = ImportState.DONE, ""
+    flags_version = ""
+    model = None
+    try:
+        zone = _zone(run.time_zone or None)
+        model = _model()
+        config = PipelineConfig()
+        posts = iter_posts(
+            path, run.fmt, report=report, text_column=run.text_column or None, default_tz=zone
         )
-        groups: dict[tuple[str, str], PostGroup] = {}
-        for group in (*result.campaigns, *result.networks):
-            groups[(group.kind, group.id)] = PostGroup.objects.create(
-                run=run,
-                agency_id=actor.agency_id,
-                key=group.id,
-                kind=group.kind,
-                size=group.size,
-                first_seen=group.first_seen,
-                last_seen=group.last_seen,
-                channels=[list(c) for c in group.channels],
-                languages=[list(lang) for lang in group.languages],
-                mean_risk=group.mean_risk,
-                max_risk=group.max_risk,
-                flagged=group.flagged,
-                template=group.template,
-                contacts=list(group.contacts),
-            )
-        rows = []
-        for post, scored, cluster_id, network_id in zip(
-            posts, result.posts, result.cluster_ids, result.network_ids, strict=True
-        ):
-            rows.append(
-                MonitoredPost(
-                    agency_id=actor.agency_id,
-                    run=run,
-                    post_id=post.id,
-                    source=post.source[:255],
-                    channel=(post.channel or "")[:255],
-                    author=(post.author or "")[:255],
-                    url=(post.url or "")[:2000],
-                    posted_at=post.posted_at,
-                    record=(post.record or "")[:300],
-                    text=post.text,
-                    language=scored.language or "",
-                    risk=scored.risk,
-                    model_score=scored.model_score,
-                    flag_score=scored.flag_score,
-                    flagged=scored.flagged,
-                    reasons=[
-                        {
-                            "kind": r.kind,
-                            "id": r.id,
-                            "text": r.text,
-                            "weight": r.weight,
-                            "evidence": r.evidence,
-                        }
-                        for r in scored.reasons
-                    ],
-                    contacts=list(scored.contacts),
-                    campaign=groups.get(("campaign", cluster_id)),
-                    network=groups.get(("network", network_id)) if network_id else None,
-                )
-            )
-        MonitoredPost.objects.bulk_create(rows, batch_size=1000)
-        _link_contacts(actor.agency_id, rows, run.at)
+        for batch in batched(posts, max(1, settings.OPENNRM_IMPORT_BATCH_POSTS)):
+            flags_version = _import_batch(run, actor, batch, report, counts, model, config)
+    except IngestError as exc:
+        state, error = ImportState.FAILED, str(exc)
+    except ValidationFailed as exc:
+        state, error = ImportState.FAILED, exc.message
+    except Exception as exc:  # the run must end in a state a person can read
+        log.error("import %s stopped: %s", run.pk, type(exc).__name__)  # no content: no data
+        state, error = ImportState.FAILED, ""
+    finally:
+        owned = _owned_upload(path)
+        _remove_upload(path)
+    with transaction.atomic():
+        _counters(run, report, counts)
+        run.state = state
+        run.error = error
+        run.finished_at = timezone.now()
+        run.upload_path = "" if owned else run.upload_path
+        run.model_version = str(model.manifest.get("created_at", ""))[:64] if model else ""
+        run.flags_version = flags_version[:64]
+        run.save()
         audit_record(
             actor=actor,
             action="online.import",
             object_type="import",
             object_ref=str(run.pk),
-            detail={"stored": run.stored, "skipped": run.skipped, "duplicates": run.duplicates},
+            detail={
+                "state": state,
+                "stored": run.stored,
+                "skipped": run.skipped,
+                "duplicates": run.duplicates,
+            },
         )
     return run
 
 
-def _link_contacts(agency_id: int, posts: list[MonitoredPost], now: datetime) -> None:
-    """Add this import's contacts to the agency's store and link its posts to them.
+def _counters(run: ImportRun, report: IngestReport, counts: dict[str, int]) -> None:
+    run.read = report.read
+    run.skipped = report.skipped
+    run.stored = counts["stored"]
+    run.duplicates = report.duplicates + counts["db_duplicates"]
+    run.problems = [{"where": w, "why": why} for w, why in report.problems[:_PROBLEMS_KEPT]]
 
-    A contact seen in an earlier import is the same row: its first/last seen and post
-    count grow, and its page lists every post, old and new.
+
+def _import_batch(
+    run: ImportRun,
+    actor: User,
+    batch: list[Post],
+    report: IngestReport,
+    counts: dict[str, int],
+    model: Any,
+    config: PipelineConfig,
+) -> str:
+    """Score one batch and store it in one transaction; returns the flags version."""
+    ids = [p.id for p in batch]
+    stored = set(
+        MonitoredPost.objects.filter(agency_id=actor.agency_id, post_id__in=ids).values_list(
+            "post_id", flat=True
+        )
+    )
+    fresh = [p for p in batch if p.id not in stored]
+    dropped = 0
+    try:
+        result = run_pipeline(fresh, model=model, config=config)
+    except Exception:  # one post the pipeline cannot handle must not cost the batch
+        kept = []
+        for post in fresh:
+            try:
+                run_pipeline([post], model=model, config=config)
+            except Exception as exc:
+                report.problem(post.record or "?", f"could not be scored ({type(exc).__name__})")
+            else:
+                kept.append(post)
+        dropped = len(fresh) - len(kept)
+        fresh = kept
+        result = run_pipeline(fresh, model=model, config=config)
+    # Written in short transactions of OPENNRM_IMPORT_WRITE_POSTS posts: the write lock
+    # (SQLite has one) is held for a fraction of a second at a time.
+    found = {(g.kind, g.id): g for g in (*result.campaigns, *result.networks)}
+    made: dict[tuple[str, str], PostGroup] = {}
+    step = max(1, settings.OPENNRM_IMPORT_WRITE_POSTS)
+    starts = list(range(0, len(fresh), step)) or [0]
+    for start in starts:
+        end = min(start + step, len(fresh))
+        last = start == starts[-1]
+        before = counts["stored"], counts["db_duplicates"], run.batches, dict(made)
+        for attempt in range(4):
+            try:
+                with transaction.atomic():
+                    created = (
+                        _store_batch(run, actor, fresh, result, start, end, found, made)
+                        if end > start
+                        else 0
+                    )
+                    counts["stored"] += created
+                    # stored a moment ago by a concurrent import
+                    counts["db_duplicates"] += (end - start) - created
+                    if last:  # already stored before this batch
+                        counts["db_duplicates"] += len(batch) - dropped - len(fresh)
+                        run.batches += 1
+                    _counters(run, report, counts)
+                    run.save(
+                        update_fields=[
+                            "read", "skipped", "stored", "duplicates", "problems", "batches"
+                        ]
+                    )  # fmt: skip
+                break
+            except (OperationalError, IntegrityError):
+                # a deadlock or a lock wait past the timeout with a concurrent import: the
+                # transaction rolled back whole, so it can simply be written again
+                counts["stored"], counts["db_duplicates"], run.batches, made = before
+                if attempt == 3:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+    return result.flags_version
+
+
+def _store_batch(
+    run: ImportRun,
+    actor: User,
+    posts: list[Post],
+    result: Any,
+    start: int,
+    end: int,
+    found: dict[tuple[str, str], Any],
+    made: dict[tuple[str, str], PostGroup],
+) -> int:
+    """Store posts ``start:end`` of a scored batch (and the groups they belong to that
+    are not stored yet); returns how many were new."""
+    agency_id = actor.agency_id
+
+    def group(kind: str, key: str | None) -> PostGroup | None:
+        if key is None or (kind, key) not in found:
+            return None
+        if (kind, key) not in made:
+            g = found[(kind, key)]
+            made[(kind, key)] = PostGroup.objects.create(
+                run=run,
+                agency_id=agency_id,
+                key=g.id,
+                kind=g.kind,
+                size=g.size,
+                first_seen=g.first_seen,
+                last_seen=g.last_seen,
+                channels=[list(c) for c in g.channels],
+                languages=[list(lang) for lang in g.languages],
+                mean_risk=g.mean_risk,
+                max_risk=g.max_risk,
+                flagged=g.flagged,
+                template=g.template,
+                contacts=list(g.contacts),
+            )
+        return made[(kind, key)]
+
+    rows = []
+    for post, scored, cluster_id, network_id in zip(
+        posts[start:end],
+        result.posts[start:end],
+        result.cluster_ids[start:end],
+        result.network_ids[start:end],
+        strict=True,
+    ):
+        rows.append(
+            MonitoredPost(
+                agency_id=agency_id,
+                run=run,
+                post_id=post.id,
+                source=_storable(post.source)[:255],
+                channel=_storable(post.channel or "")[:255],
+                author=_storable(post.author or "")[:255],
+                url=_storable(post.url or "")[:2000],
+                posted_at=post.posted_at,
+                record=_storable(post.record or "")[:300],
+                text=_storable(post.text),
+                language=scored.language or "",
+                risk=scored.risk,
+                model_score=scored.model_score,
+                flag_score=scored.flag_score,
+                flagged=scored.flagged,
+                reasons=[
+                    {
+                        "kind": r.kind,
+                        "id": r.id,
+                        "text": _storable(r.text),
+                        "weight": r.weight,
+                        "evidence": _storable(r.evidence),
+                    }
+                    for r in scored.reasons
+                ],
+                contacts=[_storable(c) for c in scored.contacts],
+                campaign=group("campaign", cluster_id),
+                network=group("network", network_id),
+            )
+        )
+    # Another import of the same agency may store some of these posts first: theirs win,
+    # ours are skipped as duplicates (no IntegrityError), and only ours are linked.
+    MonitoredPost.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    mine = dict(
+        MonitoredPost.objects.filter(run=run, post_id__in=[r.post_id for r in rows]).values_list(
+            "post_id", "pk"
+        )
+    )
+    kept = []
+    for row in rows:
+        pk = mine.get(row.post_id)
+        if pk is not None:
+            row.pk = pk
+            kept.append(row)
+    _link_contacts(agency_id, kept, run.at)
+    return len(kept)
+
+
+def _storable(text: str) -> str:
+    # PostgreSQL text cannot hold NUL; the character carries nothing a reviewer needs
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
+def _grow_contacts(rows: list[tuple[int, int, datetime, datetime]]) -> None:
+    """Add (contact id, posts, first seen, last seen) to the stored counters in a few
+    statements (``UPDATE … FROM (VALUES …)``, on SQLite and PostgreSQL alike), in the
+    database: a concurrent import's additions are never lost, and the batch holds the
+    write lock for milliseconds, not one statement per contact."""
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    for start in range(0, len(rows), 300):
+        chunk = rows[start : start + 300]
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+        if connection.vendor == "postgresql":
+            values = ", ".join(
+                ["(%s::bigint, %s::integer, %s::timestamptz, %s::timestamptz)"] * len(chunk)
+            )
+        params: list[Any] = []
+        for pk, count, first, last in chunk:
+            params += [pk, count, adapt(first), adapt(last)]
+        sql = (
+            f"UPDATE {table} SET posts_count = posts_count + v.column2, "  # noqa: S608 - names are ours, values are parameters
+            "first_seen = CASE WHEN v.column3 < first_seen THEN v.column3 ELSE first_seen END, "
+            "last_seen = CASE WHEN v.column4 > last_seen THEN v.column4 ELSE last_seen END "
+            f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def _link_contacts(agency_id: int, posts: list[MonitoredPost], now: datetime) -> None:
+    """Add these posts' contacts to the agency's store and link the posts to them.
+
+    A contact seen in an earlier import (or batch) is the same row: its first/last seen
+    and post count grow, and its page lists every post, old and new. Safe against a
+    concurrent import of the same agency: rows are created with ``ignore_conflicts``
+    (never an IntegrityError) and counters grow in the database (``F``/``Least``/
+    ``Greatest``), never read-modify-write.
     """
     seen: dict[tuple[str, str], list[MonitoredPost]] = {}
     for post in posts:
@@ -202,47 +511,45 @@ def _link_contacts(agency_id: int, posts: list[MonitoredPost], now: datetime) ->
                 seen.setdefault((kind, value[:500]), []).append(post)
     if not seen:
         return
-    known: dict[tuple[str, str], Contact] = {}
-    values = sorted({value for _kind, value in seen})
-    for start in range(0, len(values), 1000):
-        for contact in Contact.objects.filter(
-            agency_id=agency_id, value__in=values[start : start + 1000]
-        ):
-            known[(contact.kind, contact.value)] = contact
 
     def when(post: MonitoredPost) -> datetime:
         return post.posted_at or now
 
-    fresh = []
-    for key, linked in seen.items():
-        first = min(when(p) for p in linked)
-        last = max(when(p) for p in linked)
-        contact = known.get(key)
-        if contact is None:
-            fresh.append(
-                Contact(
-                    agency_id=agency_id,
-                    kind=key[0],
-                    value=key[1],
-                    first_seen=first,
-                    last_seen=last,
-                    posts_count=len(linked),
-                )
+    spans = {
+        key: (min(when(p) for p in linked), max(when(p) for p in linked))
+        for key, linked in seen.items()
+    }
+    keys = sorted(seen)  # one order for every import: no lock-order deadlock
+    Contact.objects.bulk_create(
+        [
+            Contact(
+                agency_id=agency_id,
+                kind=kind,
+                value=value,
+                first_seen=spans[(kind, value)][0],
+                last_seen=spans[(kind, value)][1],
+                posts_count=0,
             )
-        else:
-            contact.first_seen = min(contact.first_seen, first)
-            contact.last_seen = max(contact.last_seen, last)
-            contact.posts_count += len(linked)
-            contact.save(update_fields=["first_seen", "last_seen", "posts_count"])
-    for contact in Contact.objects.bulk_create(fresh, batch_size=1000):
-        known[(contact.kind, contact.value)] = contact
+            for kind, value in keys
+        ],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+    known: dict[tuple[str, str], int] = {}
+    values = sorted({value for _kind, value in keys})
+    for start in range(0, len(values), 500):
+        for pk, kind, value in Contact.objects.filter(
+            agency_id=agency_id, value__in=values[start : start + 500]
+        ).values_list("pk", "kind", "value"):
+            known[(kind, value)] = pk
+    _grow_contacts([(known[key], len(seen[key]), *spans[key]) for key in keys])
     ContactMention.objects.bulk_create(
         [
-            ContactMention(contact=known[key], post=post)
-            for key, linked in seen.items()
-            for post in linked
+            ContactMention(contact_id=known[key], post_id=post.pk)
+            for key in keys
+            for post in seen[key]
         ],
-        batch_size=1000,
+        batch_size=500,
         ignore_conflicts=True,
     )
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from opennrm.accounts.models import Agency, User
 from opennrm.cases.models import Case, CaseGrant, Consent
 from opennrm.cases.policy import AccessPurpose
+from opennrm.crypto.fields import EncryptedTextField
 
 
 class ReferralStatus(models.TextChoices):
@@ -68,7 +69,9 @@ class Referral(models.Model):
         _("status"), max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT
     )
     needs = models.JSONField(_("needs"), default=list, blank=True)
-    note = models.TextField(_("note for the service (no details beyond what it needs)"), blank=True)
+    note = EncryptedTextField(
+        _("note for the service (no details beyond what it needs)"), blank=True
+    )
     response_due = models.DateTimeField(_("answer due"), null=True, blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     external_ref = models.CharField(max_length=100, blank=True)

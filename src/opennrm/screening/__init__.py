@@ -39,6 +39,12 @@ ILO/EC lists were made for research and data collection; only the competent auth
 identifies a victim. ``forced_criminality`` on the result flags that the person may have been
 compelled to commit offences, so that the non-punishment principle can be applied.
 
+Adaptive interview (``interview_state``): because the outcome is monotone, answering every
+question not asked yet "no" gives the lowest outcome still possible and "yes" the highest;
+when they are equal (and the forced-criminality flag is settled) the interview can stop —
+the outcome is the one answering everything would give. ``next_question`` asks first what
+can move those bounds (property-tested for every set).
+
 Example::
 
     from opennrm.screening import evaluate, load_catalogue
@@ -48,6 +54,7 @@ Example::
     result.outcome, result.explanation("uk"), result.to_dict()
 """
 
+from ._adaptive import DimensionProgress, InterviewState, Mode, interview_state, outcome_bounds
 from ._catalogue import (
     LATEST_VERSION,
     Catalogue,
@@ -74,14 +81,17 @@ __all__ = [
     "Catalogue",
     "CatalogueError",
     "DimensionFinding",
+    "DimensionProgress",
     "ElementFinding",
     "FieldError",
     "GuideQuestion",
     "GuideSection",
     "Indicator",
     "IndicatorSet",
+    "InterviewState",
     "Lang",
     "LocalizedText",
+    "Mode",
     "Outcome",
     "ScreeningInputError",
     "ScreeningResult",
@@ -89,6 +99,8 @@ __all__ = [
     "available_versions",
     "evaluate",
     "evaluate_payload",
+    "interview_state",
     "load_catalogue",
     "next_questions",
+    "outcome_bounds",
 ]

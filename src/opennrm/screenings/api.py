@@ -56,6 +56,34 @@ class ScreeningOut(Schema):
         return obj.case.reference if obj.case_id else None
 
 
+class InterviewIn(JsonIn):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    set_id: str = Field(..., alias="set", max_length=32)
+    age: int | None = Field(..., ge=0, le=120, description="null if unknown")
+    answers: dict[str, str] = Field(
+        ..., description='answers so far: indicator id -> "yes" | "no" | "unknown"'
+    )
+
+
+class DimensionProgressOut(Schema):
+    dimension: str
+    asked: int
+    total: int
+
+
+class InterviewOut(Schema):
+    outcome: str = Field(..., description="the outcome of the answers so far")
+    lowest: str = Field(..., description="the lowest outcome the questions not asked can give")
+    highest: str = Field(..., description="the highest outcome the questions not asked can give")
+    settled: bool = Field(..., description="outcome and forced-criminality flag cannot change")
+    outcome_settled: bool
+    asked: int
+    total: int
+    next_question: str | None = Field(None, description="indicator id to ask next, or null")
+    progress: list[DimensionProgressOut]
+
+
 class ErrorOut(Schema):
     error: str
     message: str
@@ -83,6 +111,19 @@ def screening_create(request: HttpRequest, payload: ScreeningIn) -> Status[Scree
         interviewee_language=payload.interviewee_language,
     )
     return Status(201, screening)
+
+
+@router.post(
+    "/screenings/interview",
+    response={200: InterviewOut, **_ERRORS},
+    summary="Adaptive interview: the next question to ask and whether the outcome is settled "
+    "(nothing is stored)",
+)
+def screening_interview(request: HttpRequest, payload: InterviewIn) -> dict[str, Any]:
+    state = services.screening_interview(
+        actor=_actor(request), set_id=payload.set_id, age=payload.age, answers=payload.answers
+    )
+    return state.to_dict() | {"outcome_settled": state.outcome_settled}
 
 
 @router.get(

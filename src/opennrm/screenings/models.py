@@ -14,6 +14,16 @@ class ScreeningStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
+MODE_LABEL = _("Interview")
+
+
+class ScreeningMode(models.TextChoices):
+    """Chosen by the officer at the start (see ``opennrm.screening.Mode``)."""
+
+    SHORT = "short", _("Short: first contact, the deciding questions only")
+    FULL = "full", _("Full: formal interview, every question")
+
+
 class Screening(models.Model):
     """One indicator screening: the answers, the catalogue version and the explained outcome.
 
@@ -28,6 +38,9 @@ class Screening(models.Model):
     age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
     interviewee_language = models.CharField(_("interviewee's language"), max_length=8, blank=True)
     answers = models.JSONField(default=dict)
+    mode = models.CharField(
+        _("interview"), max_length=8, choices=ScreeningMode.choices, default=ScreeningMode.FULL
+    )
     status = models.CharField(
         max_length=16, choices=ScreeningStatus.choices, default=ScreeningStatus.DRAFT
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import User
 from opennrm.cases.models import Case
@@ -16,14 +17,14 @@ def screening_get_for(actor: User, public_id: str | uuid.UUID) -> Screening:
     try:
         key = uuid.UUID(str(public_id))
     except ValueError:
-        raise NotFound("No such screening, or you do not have access to it.") from None
+        raise NotFound(_("No such screening, or you do not have access to it.")) from None
     found = Screening.objects.select_related("case").filter(public_id=key).first()
     if found is not None:
         if found.created_by_id == actor.pk:
             return found
         if found.case_id is not None and cases_visible_to(actor).filter(pk=found.case_id).exists():
             return found
-    raise NotFound("No such screening, or you do not have access to it.")
+    raise NotFound(_("No such screening, or you do not have access to it."))
 
 
 def screenings_of_case(case: Case) -> QuerySet[Screening]:

@@ -21,13 +21,15 @@ from opennrm.cases.workflow import State
 from opennrm.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from opennrm.screening import (
     LANGS,
+    InterviewState,
     Outcome,
     ScreeningInputError,
     ScreeningResult,
     evaluate,
+    interview_state,
     load_catalogue,
 )
-from opennrm.screenings.models import Screening, ScreeningStatus
+from opennrm.screenings.models import Screening, ScreeningMode, ScreeningStatus
 
 _CASE_OUTCOME = {
     Outcome.PRESUMED_VICTIM: "presumed_victim",
@@ -57,9 +59,16 @@ def _evaluate(set_id: str, age: int | None, answers: Mapping[str, str]) -> Scree
 
 @transaction.atomic
 def screening_start(
-    *, actor: User, set_id: str, age: int | None, interviewee_language: str = ""
+    *,
+    actor: User,
+    set_id: str,
+    age: int | None,
+    interviewee_language: str = "",
+    mode: str = ScreeningMode.FULL,
 ) -> Screening:
     _require_screener(actor)
+    if mode not in ScreeningMode.values:
+        raise ValidationFailed(_("Choose the short or the full interview."), field="mode")
     if interviewee_language and interviewee_language not in LANGS:
         raise ValidationFailed(_("Unsupported language."), field="interviewee_language")
     _evaluate(set_id, age, {})  # validates the set and the age against it
@@ -70,6 +79,7 @@ def screening_start(
         age=age,
         interviewee_language=interviewee_language,
         catalogue_version=load_catalogue().version,
+        mode=mode,
     )
     audit_record(
         actor=actor,
@@ -117,9 +127,17 @@ def screening_save_answers(
 
 
 def _store_result(screening: Screening, result: ScreeningResult) -> None:
+    state = interview_state(
+        load_catalogue(), set_id=result.set_id, age=result.age, answers=screening.answers
+    )
     screening.status = ScreeningStatus.COMPLETED
     screening.outcome = str(result.outcome)
-    screening.result = result.to_dict()
+    # "settled": no answer to the questions not asked could have changed the outcome
+    screening.result = result.to_dict() | {
+        "settled": state.outcome_settled,
+        "forced_criminality_settled": state.forced_criminality_settled,
+        "mode": screening.mode,
+    }
     screening.forced_criminality = result.forced_criminality
     screening.catalogue_version = result.catalogue_version
 
@@ -148,9 +166,34 @@ def screening_complete(*, actor: User, screening: Screening) -> Screening:
         action="screening.complete",
         object_type="screening",
         object_ref=str(screening.public_id),
-        detail={"outcome": screening.outcome},
+        detail={"outcome": screening.outcome, "settled": screening.result["settled"]},
     )
     return screening
+
+
+def screening_state(screening: Screening) -> InterviewState:
+    """Where a draft stands: outcome range, settled or not, the next question."""
+    try:
+        return interview_state(
+            load_catalogue(screening.catalogue_version),
+            set_id=screening.set_id,
+            age=screening.age,
+            answers=screening.answers,
+        )
+    except ScreeningInputError as exc:
+        raise _invalid(exc) from exc
+
+
+def screening_interview(
+    *, actor: User, set_id: str, age: int | None, answers: Mapping[str, str]
+) -> InterviewState:
+    """The adaptive interview for answers held by the client (nothing is stored, so nothing
+    is audited): the next question and whether the outcome can still change."""
+    _require_screener(actor)
+    try:
+        return interview_state(load_catalogue(), set_id=set_id, age=age, answers=answers)
+    except ScreeningInputError as exc:
+        raise _invalid(exc) from exc
 
 
 @transaction.atomic

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from opennrm.core.widgets import LanguageSelect
+
 
 class PeriodForm(forms.Form):
     start = forms.DateField(
@@ -37,4 +39,5 @@ class ReportForm(forms.Form):
     lang = forms.ChoiceField(
         label=_("Language"),
         choices=[("en", "English"), ("uk", "Українська"), ("ru", "Русский")],
+        widget=LanguageSelect,
     )

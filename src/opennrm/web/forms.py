@@ -250,8 +250,3 @@ class AuditFilterForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-
-
-class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=_("Name (what uses it)"), max_length=100)
-    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=365, initial=30)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from django import forms as django_forms
@@ -220,33 +218,38 @@ def import_file(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        suffix = Path(upload.name).suffix[:10]
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"upload{suffix}"
-            with path.open("wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            try:
-                run = services.online_import(
-                    actor=request.user,
-                    path=path,
-                    source_name=upload.name,  # type: ignore[arg-type]
-                    text_column=form.cleaned_data["text_column"] or None,
-                    time_zone=form.cleaned_data["time_zone"] or None,
-                )
-            except DomainError as error:
-                return render(
-                    request,
-                    "online/import.html",
-                    {"form": form, "error": error},
-                    status=error.status_code,
-                )
-        messages.success(
-            request,
-            _(
-                "Imported %(stored)s posts; %(skipped)s malformed records skipped, %(dup)s duplicates."
+        try:
+            # Django already streamed a large upload to a temporary file; it is copied in
+            # chunks to the private import folder and the worker takes it from there
+            run = services.import_enqueue(
+                actor=request.user,  # type: ignore[arg-type]
+                chunks=upload.chunks(),
+                source_name=upload.name,  # type: ignore[arg-type]
+                text_column=form.cleaned_data["text_column"] or None,
+                time_zone=form.cleaned_data["time_zone"] or None,
             )
-            % {"stored": run.stored, "skipped": run.skipped, "dup": run.duplicates},
-        )
-        return render(request, "online/import.html", {"form": ImportForm(), "run": run})
-    return render(request, "online/import.html", {"form": form})
+        except DomainError as error:
+            return render(
+                request,
+                "online/import.html",
+                {"form": form, "error": error, "runs": _recent_runs(request)},
+                status=error.status_code,
+            )
+        finally:
+            upload.close()  # removes Django's temporary copy at once
+        return redirect("web:online_import_run", pk=run.pk)
+    return render(request, "online/import.html", {"form": form, "runs": _recent_runs(request)})
+
+
+def _recent_runs(request: HttpRequest) -> list[Any]:
+    return list(selectors.import_runs(request.user)[:10])  # type: ignore[arg-type]
+
+
+@page(MONITORING_ROLES)
+@require_http_methods(["GET"])
+def import_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of one import; the page polls its own status block while it runs."""
+    run = selectors.import_run_get_for(request.user, pk)  # type: ignore[arg-type]
+    if request.headers.get("HX-Request"):
+        return render(request, "online/_import_status.html", {"run": run})
+    return render(request, "online/import_run.html", {"run": run})

@@ -10,6 +10,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -19,9 +20,11 @@ from opennrm.accounts.roles import CREATE_CASE_ROLES
 from opennrm.cases import selectors as case_selectors
 from opennrm.cases.models import INTERPRETER_LANGUAGES, ConsentMethod, GuardianRole
 from opennrm.core.errors import DomainError
-from opennrm.screening import Catalogue, load_catalogue
+from opennrm.core.widgets import LanguageSelect
+from opennrm.screening import Catalogue, InterviewState, load_catalogue
 from opennrm.screenings import selectors, services
-from opennrm.screenings.models import Screening, ScreeningStatus
+from opennrm.screenings.models import MODE_LABEL, Screening, ScreeningMode, ScreeningStatus
+from opennrm.screenings.plain import explain, outcome_headline, outcome_name
 from opennrm.web.views import page, ui_language
 
 _LANG_NAMES = {"en": "English", "uk": "Українська", "ru": "Русский"}
@@ -43,6 +46,14 @@ class StartForm(django_forms.Form):
     interviewee_language = django_forms.ChoiceField(
         label=gettext_lazy("Language of the person you interview"),
         choices=list(_LANG_NAMES.items()),
+        widget=LanguageSelect,
+    )
+    mode = django_forms.ChoiceField(
+        label=MODE_LABEL,
+        choices=ScreeningMode.choices,
+        initial=ScreeningMode.SHORT,
+        widget=django_forms.RadioSelect,
+        required=False,  # a client that does not send it gets the full interview, as before
     )
 
     def __init__(self, *args: Any, catalogue: Catalogue, lang: str, **kwargs: Any) -> None:
@@ -58,6 +69,7 @@ def screening_new(request: HttpRequest) -> HttpResponse:
     form = StartForm(request.POST or None, catalogue=load_catalogue(), lang=lang)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
+        data["mode"] = data.get("mode") or ScreeningMode.FULL
         age, set_id = data["age"], data["set_id"]
         # the age decides between the adult and the child indicators: switch, and say so
         if age is not None and (age < 18) != set_id.startswith("child_"):
@@ -72,9 +84,123 @@ def screening_new(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            return redirect("web:screening_section", public_id=screening.public_id, index=0)
-    drafts = selectors.screening_drafts_of(request.user)[:10]  # type: ignore[arg-type]
+            return redirect(_draft_url(screening))
+    catalogue = load_catalogue()
+    drafts = [
+        (d, catalogue.indicator_set(d.set_id).label.get(lang), _draft_url(d))  # type: ignore[arg-type]
+        for d in selectors.screening_drafts_of(request.user)[:10]  # type: ignore[arg-type]
+    ]
     return render(request, "web/screening_new.html", {"form": form, "drafts": drafts})
+
+
+def _draft_url(screening: Screening) -> str:
+    if screening.mode == ScreeningMode.SHORT:
+        return reverse("web:screening_ask", kwargs={"public_id": screening.public_id})
+    return reverse("web:screening_section", kwargs={"public_id": screening.public_id, "index": 0})
+
+
+def _progress(state: InterviewState, lang: str) -> list[dict[str, Any]]:
+    catalogue = load_catalogue()
+    return [
+        {
+            "label": catalogue.dimension(p.dimension).label.get(lang),  # type: ignore[arg-type]
+            "asked": p.asked,
+            "total": p.total,
+            "dimension": p.dimension,
+        }
+        for p in state.progress
+    ]
+
+
+def _outcome_word(outcome: str) -> str:
+    return outcome_headline(outcome)
+
+
+@page(CREATE_CASE_ROLES)
+@require_http_methods(["GET", "POST"])
+def screening_ask(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Short mode: one question at a time, the deciding ones first, one tap per answer;
+    when the outcome can no longer change, say so and offer the result."""
+    screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
+    if screening.status == ScreeningStatus.COMPLETED:
+        return redirect("web:screening_result", public_id=screening.public_id)
+    lang = ui_language()
+    error = None
+    if request.method == "POST":
+        indicator = request.POST.get("indicator", "")
+        answer = request.POST.get("answer", "")
+        try:
+            version = int(request.POST.get("version", "0"))
+            if answer not in ("yes", "no", "unknown") or not indicator:
+                raise ValueError(answer)
+            services.screening_save_answers(
+                actor=request.user,  # type: ignore[arg-type]
+                screening=screening,
+                answers={indicator: answer},
+                expected_version=version,
+            )
+        except (DomainError, ValueError) as exc:
+            error = exc.message if isinstance(exc, DomainError) else _("The form was incomplete.")
+            screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
+        else:
+            return redirect("web:screening_ask", public_id=screening.public_id)
+    state = services.screening_state(screening)
+    catalogue = load_catalogue(screening.catalogue_version)
+    other = (
+        screening.interviewee_language if screening.interviewee_language not in ("", lang) else None
+    )
+    question = (
+        catalogue.guide_question(state.next_question, screening.set_id, lang, other)  # type: ignore[arg-type]
+        if state.next_question
+        else None
+    )
+    return render(
+        request,
+        "screenings/ask.html",
+        {
+            "screening": screening,
+            "state": state,
+            "question": question,
+            "dimension_label": (
+                catalogue.dimension(question.dimension).label.get(lang) if question else ""  # type: ignore[arg-type]
+            ),
+            "progress": _progress(state, lang),
+            "percent": round(100 * state.asked / state.total) if state.total else 100,
+            "outcome_now": _outcome_word(str(state.outcome)),
+            "interviewee_lang": _LANG_NAMES.get(screening.interviewee_language, ""),
+            "error": error,
+        },
+        status=409 if error else 200,
+    )
+
+
+@page(CREATE_CASE_ROLES)
+@require_http_methods(["GET", "POST"])
+def screening_finish(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Finish: at once when the outcome is settled or all is asked; otherwise a confirmation
+    that says what is not asked yet and how far the outcome could still move."""
+    screening = selectors.screening_get_for(request.user, public_id)  # type: ignore[arg-type]
+    if screening.status == ScreeningStatus.COMPLETED:
+        return redirect("web:screening_result", public_id=screening.public_id)
+    state = services.screening_state(screening)
+    if request.method == "POST":
+        services.screening_complete(actor=request.user, screening=screening)  # type: ignore[arg-type]
+        return redirect("web:screening_result", public_id=screening.public_id)
+    lang = ui_language()
+    return render(
+        request,
+        "screenings/finish.html",
+        {
+            "screening": screening,
+            "state": state,
+            "progress": [p for p in _progress(state, lang) if p["asked"] < p["total"]],
+            "not_asked": len(state.not_asked),
+            "outcome_now": _outcome_word(str(state.outcome)),
+            "lowest": outcome_name(str(state.lowest)),
+            "highest": outcome_name(str(state.highest)),
+            "back_url": _draft_url(screening),
+        },
+    )
 
 
 def _sections(screening: Screening, lang: str) -> tuple[Any, ...]:
@@ -115,8 +241,13 @@ def screening_section(request: HttpRequest, public_id: str, index: int) -> HttpR
         else:
             go = request.POST.get("go", "next")
             if go == "finish":
-                services.screening_complete(actor=request.user, screening=screening)  # type: ignore[arg-type]
-                return redirect("web:screening_result", public_id=screening.public_id)
+                # finishing is immediate only when nothing open could change the outcome;
+                # otherwise the confirmation says what is not asked yet
+                state = services.screening_state(screening)
+                if state.outcome_settled or state.complete:
+                    services.screening_complete(actor=request.user, screening=screening)  # type: ignore[arg-type]
+                    return redirect("web:screening_result", public_id=screening.public_id)
+                return redirect("web:screening_finish", public_id=screening.public_id)
             target = index - 1 if go == "back" else index + 1
             if go.startswith("section-") and go.removeprefix("section-").isdigit():
                 target = int(go.removeprefix("section-"))
@@ -125,6 +256,7 @@ def screening_section(request: HttpRequest, public_id: str, index: int) -> HttpR
                 public_id=screening.public_id,
                 index=max(0, min(target, len(sections) - 1)),
             )
+    state = services.screening_state(screening)
     answered = {
         d: sum(1 for q in s.questions if q.indicator_id in screening.answers)
         for d, s in ((s.dimension, s) for s in sections)
@@ -147,6 +279,9 @@ def screening_section(request: HttpRequest, public_id: str, index: int) -> HttpR
             "choices": ANSWER_CHOICES,
             "interviewee_lang": _LANG_NAMES.get(screening.interviewee_language, ""),
             "error": error,
+            "state": state,
+            "progress": _progress(state, lang),
+            "outcome_now": _outcome_word(str(state.outcome)),
         },
         status=409 if error else 200,
     )
@@ -220,6 +355,7 @@ def _result_context(
         "outcome": result.get("outcome"),
         "next_action": result.get("next_action", {}).get(lang, ""),
         "explanation": services.explanation_lines(screening, lang),
+        "plain": explain(result, lang),
         "open_questions": open_questions,
         "open_form": open_form or OpenCaseForm(initial={"referral_agency": coordination}),
         "attach_form": AttachForm(),

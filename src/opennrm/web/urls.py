@@ -1,5 +1,6 @@
 from django.urls import path
 
+from opennrm.accounts import views as account_views
 from opennrm.web import online_views, screening_views, views
 
 app_name = "web"
@@ -40,9 +41,10 @@ urlpatterns = [
     ),
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
-    path("account/tokens/", views.api_tokens, name="api_tokens"),
+    path("account/tokens/", account_views.api_tokens, name="api_tokens"),
     path("online/", online_views.alert_queue, name="online_queue"),
     path("online/import/", online_views.import_file, name="online_import"),
+    path("online/imports/<int:pk>/", online_views.import_run, name="online_import_run"),
     path("online/export/stix/", online_views.export_stix, name="online_export_stix"),
     path("online/posts/<int:pk>/", online_views.post_detail, name="online_post"),
     path("online/posts/<int:pk>/case/", online_views.post_open_case, name="online_post_case"),
@@ -60,6 +62,12 @@ urlpatterns = [
         name="screening_section",
     ),
     path("screenings/<uuid:public_id>/", screening_views.screening_result, name="screening_result"),
+    path("screenings/<uuid:public_id>/ask/", screening_views.screening_ask, name="screening_ask"),
+    path(
+        "screenings/<uuid:public_id>/finish/",
+        screening_views.screening_finish,
+        name="screening_finish",
+    ),
     path(
         "screenings/<uuid:public_id>/open-case/",
         screening_views.screening_open_case,

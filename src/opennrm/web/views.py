@@ -48,6 +48,23 @@ from opennrm.screenings import services as screening_services
 from opennrm.web import forms
 
 
+def _screening_words(screening: Any) -> tuple[str, str]:
+    """A screening's outcome and situation (indicator set) as words, not codes."""
+    from opennrm.cases.workflow import ScreeningOutcome
+    from opennrm.screening import load_catalogue
+
+    if screening.outcome in ScreeningOutcome.values:
+        outcome = str(ScreeningOutcome(screening.outcome).label)
+    else:
+        outcome = _("Incomplete: keep asking")
+    try:
+        catalogue = load_catalogue(screening.catalogue_version)
+        situation = catalogue.indicator_set(screening.set_id).label.get(ui_language()) or ""
+    except (KeyError, LookupError, ValueError):
+        situation = ""
+    return outcome, situation
+
+
 def ui_language() -> str:
     """The active interface language as one of the catalogue's codes (en, uk, ru)."""
     code = (get_language() or "en")[:2]
@@ -331,7 +348,7 @@ def _case_context(request: HttpRequest, reference: str) -> dict[str, Any]:
         "may_refer": access.may("refer"),
         "may_handover": access.may("handover") and access.owner,
         "screenings": [
-            (s, screening_services.explanation_lines(s, ui_language()))
+            (s, screening_services.explanation_lines(s, ui_language()), *_screening_words(s))
             for s in screening_selectors.screenings_of_case(case)
         ]
         if access.sees("screenings")
@@ -706,7 +723,7 @@ def _audit_rows(entries: list[Any]) -> list[dict[str, Any]]:
     """Entries with names and words: the user's and agency's names, translated labels."""
     from opennrm.accounts.roles import Role
     from opennrm.audit.selectors import audit_names
-    from opennrm.casework.audit_labels import action_label, object_label
+    from opennrm.casework.audit_labels import action_label, detail_words, object_label
 
     users, agencies = audit_names(entries)
     rows = []
@@ -720,6 +737,7 @@ def _audit_rows(entries: list[Any]) -> list[dict[str, Any]]:
                 "role": Role(e.role).label if e.role in Role.values else e.role,
                 "action": action_label(e.action),
                 "object": object_label(e.object_type),
+                "detail": detail_words(e.detail),
                 "purpose": ", ".join(
                     str(case_policy.AccessPurpose(p).label)
                     if p in case_policy.AccessPurpose.values
@@ -834,34 +852,3 @@ def _audit_csv_batch(entries: list[Any]) -> Any:
             "; ".join(f"{k}={v}" for k, v in (e.detail or {}).items()),
             e.entry_hash,
         ]
-
-
-# --- API tokens ----------------------------------------------------------------
-
-
-@page()
-@require_http_methods(["GET", "POST"])
-def api_tokens(request: HttpRequest) -> HttpResponse:
-    """Personal API tokens: the secret is shown once, only its digest is stored."""
-    from opennrm.accounts.selectors import api_tokens_of
-    from opennrm.accounts.services import api_token_create, api_token_revoke
-
-    user = request.user
-    form = forms.ApiTokenForm(request.POST or None)
-    created = None
-    if request.method == "POST" and request.POST.get("revoke", "").isdigit():
-        token = api_tokens_of(user).filter(pk=int(request.POST["revoke"])).first()  # type: ignore[arg-type]
-        if token is not None:
-            api_token_revoke(actor=user, token=token)  # type: ignore[arg-type]
-            messages.success(request, _("Token revoked."))
-        return redirect("web:api_tokens")
-    if request.method == "POST" and form.is_valid():
-        try:
-            _token, created = api_token_create(actor=user, user=user, **form.cleaned_data)  # type: ignore[arg-type]
-        except DomainError as error:
-            form.add_error(None, error.message)
-    return render(
-        request,
-        "web/api_tokens.html",
-        {"form": form, "tokens": api_tokens_of(user), "created": created},
-    )  # type: ignore[arg-type]

@@ -1,0 +1,460 @@
+"""Campaigns and contact networks that grow across imports: :class:`CampaignIndex`.
+
+:func:`~opennrm.monitoring.pipeline.run_pipeline` links the posts of *one* input. An agency
+imports posts again and again; each import must be linked to what is already known: a
+post that repeats last week's template joins last week's campaign, a phone number seen in
+March links the new post to March's network. :class:`CampaignIndex` is that state, kept
+by the caller between imports (``to_bytes`` / ``from_bytes``; no pickle):
+
+* it stores per post the MinHash signature, the contacts and the first characters of the
+  normalised text (for templates), plus the LSH buckets and two union-find forests
+  (campaigns, networks);
+* :meth:`CampaignIndex.add` takes the per-post results of a batch
+  (:class:`~opennrm.monitoring.pipeline.BatchResult`, as :func:`process_batch` makes them,
+  on this process or on Dask workers) and returns an :class:`IndexUpdate`: each new post's
+  campaign and network, the campaigns and networks that grew, and the ids that changed
+  because two known groups were joined.
+
+Example (what an import job does; ``load``/``save`` are the caller's storage)::
+
+    from opennrm.monitoring import CampaignIndex, PipelineConfig, batched, process_batch
+
+    config = PipelineConfig()
+    blob = load()                                   # bytes or None
+    index = CampaignIndex.from_bytes(blob) if blob else CampaignIndex(config.cluster)
+    batches = [process_batch(b, model=model, config=config)
+               for b in batched(posts, config.batch_size)]
+    update = index.add(batches)
+    for a in update.assignments:                    # one per new post, in input order
+        a.post_id, a.campaign_id, a.network_id      # None: alone so far
+    for old, new in update.renamed_campaigns.items():
+        ...                                         # two known campaigns became one
+    index.template(campaign_id)                     # "работа {…} от 0 в день пишите {…}"
+    save(index.to_bytes())
+
+or in one call, with the pipeline's per-import result as well::
+
+    result = run_pipeline(posts, model=model, config=config, index=index)
+    result.update                                    # the IndexUpdate
+
+**Rules** (the same as :func:`~opennrm.monitoring.cluster.cluster_signatures` and
+:func:`~opennrm.monitoring.cluster.contact_networks`): posts whose signatures agree on all
+rows of at least one LSH band are candidates; a candidate pair is linked when the estimated
+Jaccard similarity is at least ``threshold``; equal signatures are one node; campaigns are
+the connected components, named by their smallest post id. Posts sharing a contact are
+linked unless the contact is on more than ``max_contact_posts`` posts (then it links none,
+as in the batch function; crossing that limit rebuilds the networks). A post id already in
+the index is not added again (an import repeated is harmless); its current assignment is
+returned.
+
+**Equal to clustering everything at once.** Adding posts in any number of batches gives
+the same campaigns and networks as :func:`cluster_signatures` / :func:`contact_networks`
+over all posts at once, and as one :meth:`add` of all of them, as long as no LSH bucket
+holds more than ``bucket_anchors`` (64) distinct signatures. Beyond that, a bucket keeps
+its first 64 signatures as anchors and later ones are compared with those only (the batch
+function links a star on the smallest key instead), so in such giant buckets the result
+can depend on the order of the adds (never on the order within one add, which is sorted
+by post id first).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from opennrm.monitoring.cluster import ClusterConfig, _band_keys, build_template, lsh_params
+
+if TYPE_CHECKING:
+    from opennrm.monitoring.pipeline import BatchResult
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """Where one post belongs after an add (``None``: alone so far)."""
+
+    post_id: str
+    campaign_id: str | None
+    network_id: str | None
+
+
+@dataclass(frozen=True)
+class IndexUpdate:
+    """What one :meth:`CampaignIndex.add` changed."""
+
+    assignments: tuple[Assignment, ...]  # the posts given, in the order given
+    added: int  # posts that were new to the index
+    campaigns: tuple[str, ...]  # campaign ids (after the add) that gained posts
+    networks: tuple[str, ...]  # network ids (after the add) that gained posts
+    renamed_campaigns: dict[str, str] = field(default_factory=dict)  # old id -> new id
+    renamed_networks: dict[str, str] = field(default_factory=dict)
+
+
+class _Forest:
+    """Union-find over post positions; each root knows its smallest key and its members."""
+
+    __slots__ = ("members", "parent", "smallest")
+
+    def __init__(self) -> None:
+        self.parent: list[int] = []
+        self.smallest: list[str] = []
+        self.members: dict[int, list[int]] = {}
+
+    def extend(self, keys: Sequence[str]) -> None:
+        start = len(self.parent)
+        self.parent.extend(range(start, start + len(keys)))
+        self.smallest.extend(keys)
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def union(self, a: int, b: int, touched: dict[int, str | None], n_old: int) -> int:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return ra
+        for r in (ra, rb):
+            if r not in touched:
+                touched[r] = self.group_id(r) if r < n_old else None
+        ma = self.members.get(ra, [ra])
+        mb = self.members.get(rb, [rb])
+        if len(ma) < len(mb):
+            ra, rb, ma, mb = rb, ra, mb, ma
+        self.parent[rb] = ra
+        ma.extend(mb)
+        self.members[ra] = ma
+        self.members.pop(rb, None)
+        self.smallest[ra] = min(self.smallest[ra], self.smallest[rb])
+        return ra
+
+    def group_id(self, root: int) -> str | None:
+        """The group's id (smallest key), or ``None`` for a post alone."""
+        return self.smallest[root] if root in self.members else None
+
+
+class CampaignIndex:
+    """Campaign and network state that grows across imports (see the module doc)."""
+
+    bucket_anchors = 64
+
+    def __init__(self, config: ClusterConfig | None = None, *, template_chars: int = 500) -> None:
+        config = config or ClusterConfig()
+        self.config = config
+        self.template_chars = template_chars
+        self._bands, self._rows = lsh_params(config.threshold, config.num_perm)
+        self._keys: list[str] = []
+        self._pos: dict[str, int] = {}
+        self._sig = np.zeros((0, config.num_perm), dtype=np.uint32)
+        self._valid: list[bool] = []
+        self._snippets: list[str] = []
+        self._contacts: list[tuple[str, ...]] = []
+        self._full: dict[bytes, int] = {}
+        self._buckets: list[dict[int, list[int]]] = [{} for _ in range(self._bands)]
+        self._owners: dict[str, list[int]] = {}
+        self._campaigns = _Forest()
+        self._networks = _Forest()
+
+    # ------------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, post_id: object) -> bool:
+        return post_id in self._pos
+
+    def campaign_of(self, post_id: str) -> str | None:
+        """Campaign id of a known post (``None``: in no campaign of two or more)."""
+        return self._campaigns.group_id(self._campaigns.find(self._pos[post_id]))
+
+    def network_of(self, post_id: str) -> str | None:
+        """Network id of a known post (``None``: shares no contact with another post)."""
+        return self._networks.group_id(self._networks.find(self._pos[post_id]))
+
+    def campaign_ids(self) -> list[str]:
+        """Every campaign (two or more posts), by id."""
+        return sorted(self._campaigns.smallest[r] for r in self._campaigns.members)
+
+    def network_ids(self) -> list[str]:
+        return sorted(self._networks.smallest[r] for r in self._networks.members)
+
+    def members(self, group_id: str, *, kind: str = "campaign") -> list[str]:
+        """Post ids of a campaign (or ``kind="network"``), sorted; ``[]`` if unknown."""
+        forest = self._campaigns if kind == "campaign" else self._networks
+        pos = self._pos.get(group_id)
+        if pos is None:
+            return []
+        root = forest.find(pos)
+        if root not in forest.members or forest.smallest[root] != group_id:
+            return []
+        return sorted(self._keys[i] for i in forest.members[root])
+
+    def template(self, campaign_id: str) -> str:
+        """The campaign's template (as :func:`~opennrm.monitoring.cluster.build_template`)."""
+        ids = self.members(campaign_id)[: self.config.template_members]
+        return build_template(
+            [self._snippets[self._pos[k]] for k in ids], support=self.config.template_support
+        )
+
+    def shared_contacts(self, network_id: str) -> list[str]:
+        """Contacts that link the network's posts (on two or more of them)."""
+        counts: dict[str, int] = {}
+        for k in self.members(network_id, kind="network"):
+            for c in self._contacts[self._pos[k]]:
+                counts[c] = counts.get(c, 0) + 1
+        return sorted(c for c, n in counts.items() if n >= 2)
+
+    def posts_with_contact(self, contact: str) -> list[str]:
+        """Post ids that carry a contact (``"phone:+380…"``), sorted."""
+        return sorted(self._keys[i] for i in self._owners.get(contact, ()))
+
+    # ------------------------------------------------------------------ adding
+
+    def add(self, batches: BatchResult | Iterable[BatchResult]) -> IndexUpdate:
+        """Add the posts of one or more batch results; see :class:`IndexUpdate`."""
+        from opennrm.monitoring.pipeline import BatchResult
+
+        parts = [batches] if isinstance(batches, BatchResult) else list(batches)
+        keys = [p.post_id for b in parts for p in b.posts]
+        sig = (
+            np.concatenate([b.signatures for b in parts])
+            if parts
+            else np.zeros((0, self.config.num_perm), dtype=np.uint32)
+        )
+        valid = np.concatenate([b.has_text for b in parts]) if parts else np.zeros(0, bool)
+        snippets = [s for b in parts for s in b.snippets]
+        contacts = [p.contacts for b in parts for p in b.posts]
+        return self.add_signatures(keys, sig, valid, snippets=snippets, contacts=contacts)
+
+    def add_signatures(
+        self,
+        keys: Sequence[str],
+        signatures: np.ndarray,
+        valid: np.ndarray | None = None,
+        *,
+        snippets: Sequence[str] | None = None,
+        contacts: Sequence[Sequence[str]] | None = None,
+    ) -> IndexUpdate:
+        """Add posts given as MinHash signatures (the lower-level form of :meth:`add`)."""
+        n = len(keys)
+        if signatures.shape != (n, self.config.num_perm):
+            raise ValueError("signatures must be (len(keys), num_perm)")
+        if valid is None:
+            valid = np.ones(n, dtype=bool)
+        snippets = list(snippets) if snippets is not None else [""] * n
+        contacts = list(contacts) if contacts is not None else [()] * n
+        # new posts only, each once, in key order (the add does not depend on input order)
+        first: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            if k not in self._pos:
+                first.setdefault(k, i)
+        order = sorted(first.values(), key=lambda i: keys[i])
+        n_old = len(self._keys)
+        new_keys = [keys[i] for i in order]
+        self._keys.extend(new_keys)
+        for offset, k in enumerate(new_keys):
+            self._pos[k] = n_old + offset
+        idx = np.array(order, dtype=np.int64)
+        new_sig = np.ascontiguousarray(signatures[idx].astype(np.uint32, copy=False))
+        self._sig = np.concatenate([self._sig, new_sig]) if n_old else new_sig
+        self._valid.extend(bool(v) for v in valid[idx])
+        self._snippets.extend(snippets[i][: self.template_chars] for i in order)
+        self._contacts.extend(tuple(sorted(set(contacts[i]))) for i in order)
+        self._campaigns.extend(new_keys)
+        self._networks.extend(new_keys)
+        touched_c: dict[int, str | None] = {}
+        touched_n: dict[int, str | None] = {}
+        grown_c: set[int] = set()
+        grown_n: set[int] = set()
+        self._link_campaigns(n_old, touched_c, grown_c)
+        rebuilt = self._link_networks(n_old, touched_n, grown_n)
+        renamed_c = self._renamed(self._campaigns, touched_c)
+        if rebuilt is None:
+            renamed_n = self._renamed(self._networks, touched_n)
+        else:
+            renamed_n = rebuilt
+            grown_n = set(range(n_old, len(self._keys)))
+        assignments = []
+        for k in keys:
+            pos = self._pos[k]
+            assignments.append(
+                Assignment(
+                    k,
+                    self._campaigns.group_id(self._campaigns.find(pos)),
+                    self._networks.group_id(self._networks.find(pos)),
+                )
+            )
+        return IndexUpdate(
+            assignments=tuple(assignments),
+            added=len(new_keys),
+            campaigns=self._grown(self._campaigns, grown_c),
+            networks=self._grown(self._networks, grown_n),
+            renamed_campaigns=renamed_c,
+            renamed_networks=renamed_n,
+        )
+
+    @staticmethod
+    def _renamed(forest: _Forest, touched: dict[int, str | None]) -> dict[str, str]:
+        out = {}
+        for root, old in touched.items():
+            if old is not None:
+                new = forest.group_id(forest.find(root))
+                if new is not None and new != old:
+                    out[old] = new
+        return out
+
+    @staticmethod
+    def _grown(forest: _Forest, positions: set[int]) -> tuple[str, ...]:
+        ids = {forest.group_id(forest.find(p)) for p in positions}
+        return tuple(sorted(i for i in ids if i is not None))
+
+    def _link_campaigns(self, n_old: int, touched: dict[int, str | None], grown: set[int]) -> None:
+        n = len(self._keys)
+        if n == n_old:
+            return
+        rows = self._rows
+        new_sig = self._sig[n_old:]
+        band_keys = np.stack(
+            [_band_keys(new_sig[:, b * rows : (b + 1) * rows]) for b in range(self._bands)],
+            axis=1,
+        ).tolist()
+        threshold = self.config.threshold
+        cap = self.bucket_anchors
+        forest = self._campaigns
+        for offset in range(n - n_old):
+            pos = n_old + offset
+            if not self._valid[pos]:
+                continue
+            sig = self._sig[pos]
+            whole = sig.tobytes()
+            same = self._full.get(whole)
+            if same is not None:
+                forest.union(pos, same, touched, n_old)
+                grown.add(pos)
+                continue
+            self._full[whole] = pos
+            candidates: set[int] = set()
+            for bucket, key in zip(self._buckets, band_keys[offset], strict=True):
+                anchors = bucket.get(key)
+                if anchors is None:
+                    bucket[key] = [pos]
+                else:
+                    candidates.update(anchors)
+                    if len(anchors) < cap:
+                        anchors.append(pos)
+            if not candidates:
+                continue
+            cand = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+            sims = (self._sig[cand] == sig).mean(axis=1)
+            for other in cand[sims >= threshold].tolist():
+                forest.union(pos, other, touched, n_old)
+                grown.add(pos)
+
+    def _link_networks(
+        self, n_old: int, touched: dict[int, str | None], grown: set[int]
+    ) -> dict[str, str] | None:
+        """Union new posts through shared contacts; rebuild when a contact crosses the cap.
+
+        Returns the renamed networks when it rebuilt (else ``None``).
+        """
+        limit = self.config.max_contact_posts
+        crossed = False
+        pending: list[tuple[int, int]] = []
+        for pos in range(n_old, len(self._keys)):
+            for contact in self._contacts[pos]:
+                owners = self._owners.setdefault(contact, [])
+                owners.append(pos)
+                if len(owners) == limit + 1:
+                    crossed = True
+                elif 2 <= len(owners) <= limit:
+                    pending.append((owners[0], pos))
+        if not crossed:
+            for a, b in pending:
+                self._networks.union(a, b, touched, n_old)
+                grown.add(b)
+            return None
+        before = [self._networks.group_id(self._networks.find(p)) for p in range(n_old)]
+        self._networks = _Forest()
+        self._networks.extend(self._keys)
+        scratch: dict[int, str | None] = {}
+        for owners in self._owners.values():
+            if 2 <= len(owners) <= limit:
+                for other in owners[1:]:
+                    self._networks.union(owners[0], other, scratch, 0)
+        renamed: dict[str, str] = {}
+        for p, old in enumerate(before):
+            new = self._networks.group_id(self._networks.find(p))
+            if old is not None and new is not None and new != old:
+                renamed[old] = new
+        return renamed
+
+    # ------------------------------------------------------------------ storage
+
+    def to_bytes(self) -> bytes:
+        """The whole state as a compressed ``.npz`` (arrays and JSON; loads without pickle)."""
+        meta = {
+            "version": FORMAT_VERSION,
+            "config": asdict(self.config),
+            "template_chars": self.template_chars,
+            "bucket_anchors": self.bucket_anchors,
+        }
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            meta=np.array(json.dumps(meta)),
+            keys=np.array(json.dumps(self._keys, ensure_ascii=False)),
+            snippets=np.array(json.dumps(self._snippets, ensure_ascii=False)),
+            contacts=np.array(json.dumps(self._contacts, ensure_ascii=False)),
+            signatures=self._sig,
+            valid=np.array(self._valid, dtype=bool),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CampaignIndex:
+        """The state written by :meth:`to_bytes` (the links are rebuilt from the posts)."""
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            meta: dict[str, Any] = json.loads(str(npz["meta"]))
+            if meta.get("version") != FORMAT_VERSION:
+                raise ValueError(f"unknown campaign index format {meta.get('version')!r}")
+            keys = json.loads(str(npz["keys"]))
+            snippets = json.loads(str(npz["snippets"]))
+            contacts = json.loads(str(npz["contacts"]))
+            sig = npz["signatures"]
+            valid = npz["valid"]
+        index = cls(ClusterConfig(**meta["config"]), template_chars=meta["template_chars"])
+        index.bucket_anchors = meta["bucket_anchors"]
+        # replaying in the stored (insertion) order rebuilds the same buckets and links
+        index._replay(keys, sig, valid, snippets, [tuple(c) for c in contacts])
+        return index
+
+    def _replay(
+        self,
+        keys: list[str],
+        sig: np.ndarray,
+        valid: np.ndarray,
+        snippets: list[str],
+        contacts: list[tuple[str, ...]],
+    ) -> None:
+        self._keys = list(keys)
+        self._pos = {k: i for i, k in enumerate(keys)}
+        self._sig = np.ascontiguousarray(sig, dtype=np.uint32).reshape(
+            len(keys), self.config.num_perm
+        )
+        self._valid = [bool(v) for v in valid]
+        self._snippets = snippets
+        self._contacts = contacts
+        self._campaigns.extend(self._keys)
+        self._networks.extend(self._keys)
+        self._link_campaigns(0, {}, set())
+        self._link_networks(0, {}, set())

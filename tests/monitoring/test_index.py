@@ -1,0 +1,219 @@
+"""CampaignIndex: campaigns and networks that grow across imports."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from opennrm.monitoring import CampaignIndex, ClusterConfig
+from opennrm.monitoring.cluster import cluster_signatures, contact_networks, minhash_signatures
+from opennrm.monitoring.normalize import normalize
+from opennrm.monitoring.pipeline import PipelineConfig, batched, process_batch, run_pipeline
+
+from .test_pipeline import synthetic_posts
+
+POOL = [
+    normalize(t)
+    for t in [
+        "Нужны девушки на работу в Дубай, зарплата от 3000$ в неделю, жильё и билеты оплачиваем",
+        "нужны девушки на работу в дубай!!! зарплата от 5000$ в неделю, жильё и билеты за нами",
+        "Работа в Польше на складе, жильё бесплатно, зарплата 1500 евро, звоните +48 601 234 567",
+        "Работа в Польше на складе, жильё бесплатно, зарплата 1800 евро. Звоните +48 602 999 111",
+        "Робота в Польщі на складі, житло безкоштовне, зарплата 1800 євро, телефонуйте нам",
+        "Подскажите, где в Кракове можно получить PESEL для детей и сколько это стоит?",
+        "Шукаю квартиру у Вроцлаві на два місяці, бюджет невеликий, без посередників",
+        "Does anyone know when the consulate opens on Monday and what papers to bring?",
+        "спасибо",
+        "",
+    ]
+]
+CONTACTS = [["phone:+48601"], ["tg:@a"], ["phone:+48601", "tg:@a"], [], ["tg:@b"]]
+
+
+def _signed(choices: list[int]) -> tuple[list[str], np.ndarray, np.ndarray, list[list[str]]]:
+    texts = [POOL[c] for c in choices]
+    keys = [f"p{i:03d}" for i in range(len(texts))]
+    sig, valid = minhash_signatures(texts)
+    contacts = [CONTACTS[(c * 7 + i) % len(CONTACTS)] for i, c in enumerate(choices)]
+    return keys, sig, valid, contacts
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, len(POOL) - 1), min_size=1, max_size=30),
+    st.lists(st.integers(0, 30), max_size=4),
+    st.randoms(),
+)
+def test_adding_in_batches_equals_clustering_all_at_once(
+    choices: list[int], cuts: list[int], rnd: object
+) -> None:
+    keys, sig, valid, contacts = _signed(choices)
+    expected_c = cluster_signatures(keys, sig, valid)
+    expected_n = contact_networks(contacts, keys, max_contact_posts=3)
+    order = list(range(len(keys)))
+    rnd.shuffle(order)  # type: ignore[attr-defined]
+    bounds = sorted({0, len(order), *(c for c in cuts if c < len(order))})
+    index = CampaignIndex(ClusterConfig(max_contact_posts=3))
+    for start, stop in itertools.pairwise(bounds):
+        part = order[start:stop]
+        index.add_signatures(
+            [keys[i] for i in part],
+            sig[part],
+            valid[part],
+            contacts=[contacts[i] for i in part],
+        )
+    sizes = {c: expected_c.count(c) for c in expected_c}
+    for i, key in enumerate(keys):
+        # cluster_signatures names singletons by their own key; the index says None
+        assert index.campaign_of(key) == (expected_c[i] if sizes[expected_c[i]] > 1 else None)
+        assert index.network_of(key) == expected_n[i]
+    assert len(index) == len(keys)
+
+
+def _two_campaigns() -> CampaignIndex:
+    zeros = np.zeros(64, dtype=np.uint32)
+    ones = np.ones(64, dtype=np.uint32)
+    index = CampaignIndex()
+    index.add_signatures(["a1", "a2", "b1", "b2"], np.stack([zeros, zeros, ones, ones]))
+    return index
+
+
+def test_a_post_joining_two_known_campaigns_renames_one() -> None:
+    index = _two_campaigns()
+    assert index.campaign_ids() == ["a1", "b1"]
+    bridge = np.concatenate([np.zeros(32), np.ones(32)]).astype(np.uint32)  # 0.5 to each
+    update = index.add_signatures(["c"], bridge[None, :])
+    assert update.assignments[0].campaign_id == "a1"
+    assert update.renamed_campaigns == {"b1": "a1"}
+    assert update.campaigns == ("a1",) and update.added == 1
+    assert index.members("a1") == ["a1", "a2", "b1", "b2", "c"]
+    assert index.members("b1") == [] and index.campaign_ids() == ["a1"]
+
+
+def test_a_smaller_new_key_renames_the_campaign_it_joins() -> None:
+    index = _two_campaigns()
+    update = index.add_signatures(["0"], np.ones((1, 64), dtype=np.uint32))
+    assert update.assignments[0].campaign_id == "0"
+    assert update.renamed_campaigns == {"b1": "0"}
+
+
+def test_known_posts_are_not_added_twice_and_order_within_an_add_is_irrelevant() -> None:
+    keys, sig, valid, contacts = _signed([0, 1, 2, 3, 5, 0])
+    index = CampaignIndex()
+    first = index.add_signatures(keys, sig, valid, contacts=contacts)
+    again = index.add_signatures(keys[::-1], sig[::-1], valid[::-1], contacts=contacts[::-1])
+    assert again.added == 0 and not again.campaigns and not again.renamed_campaigns
+    assert {a.post_id: a for a in again.assignments} == {a.post_id: a for a in first.assignments}
+    other = CampaignIndex()
+    other.add_signatures(keys[::-1], sig[::-1], valid[::-1], contacts=contacts[::-1])
+    assert [other.campaign_of(k) for k in keys] == [index.campaign_of(k) for k in keys]
+    assert [other.network_of(k) for k in keys] == [index.network_of(k) for k in keys]
+
+
+def test_a_contact_seen_too_often_stops_linking_and_the_networks_are_rebuilt() -> None:
+    index = CampaignIndex(ClusterConfig(max_contact_posts=2))
+    sig = np.arange(3 * 64, dtype=np.uint32).reshape(3, 64)  # unrelated texts
+    first = index.add_signatures(["a", "b"], sig[:2], contacts=[["phone:1"], ["phone:1"]])
+    assert [a.network_id for a in first.assignments] == ["a", "a"]
+    assert index.shared_contacts("a") == ["phone:1"]
+    update = index.add_signatures(["c"], sig[2:], contacts=[["phone:1"]])
+    assert [index.network_of(k) for k in "abc"] == [None, None, None]
+    assert update.assignments[0].network_id is None
+    assert index.posts_with_contact("phone:1") == ["a", "b", "c"]
+
+
+def test_state_survives_serialisation_and_keeps_growing_the_same_way() -> None:
+    keys, sig, valid, contacts = _signed([0, 2, 5, 1, 3, 4, 6, 7, 8, 9, 2, 0])
+    kept = CampaignIndex()
+    kept.add_signatures(keys[:6], sig[:6], valid[:6], snippets=[""] * 6, contacts=contacts[:6])
+    blob = kept.to_bytes()
+    loaded = CampaignIndex.from_bytes(blob)
+    assert [loaded.campaign_of(k) for k in keys[:6]] == [kept.campaign_of(k) for k in keys[:6]]
+    a = kept.add_signatures(keys[6:], sig[6:], valid[6:], contacts=contacts[6:])
+    b = loaded.add_signatures(keys[6:], sig[6:], valid[6:], contacts=contacts[6:])
+    assert a == b
+    assert loaded.config == kept.config
+    with pytest.raises(ValueError, match="signatures"):
+        loaded.add_signatures(["x"], sig[:2])
+
+
+def test_serialised_state_is_not_a_pickle() -> None:
+    import io
+    import zipfile
+
+    blob = CampaignIndex().to_bytes()
+    names = zipfile.ZipFile(io.BytesIO(blob)).namelist()
+    assert sorted(names) == sorted(
+        f"{n}.npy" for n in ("meta", "keys", "snippets", "contacts", "signatures", "valid")
+    )
+    with pytest.raises(ValueError, match="format"):
+        bad = io.BytesIO()
+        np.savez(
+            bad,
+            meta=np.array('{"version": 99}'),
+            keys=np.array("[]"),
+            snippets=np.array("[]"),
+            contacts=np.array("[]"),
+            signatures=np.zeros((0, 64), np.uint32),
+            valid=np.zeros(0, bool),
+        )
+        CampaignIndex.from_bytes(bad.getvalue())
+
+
+def test_imports_on_different_days_link_to_what_is_known() -> None:
+    posts = synthetic_posts(n_campaigns=4, copies=6, noise=10, seed=3)
+    config = PipelineConfig(batch_size=7)
+    monday, tuesday = posts[:20], posts[20:]
+    index = CampaignIndex(config.cluster)
+    run_pipeline(monday, config=config, index=index)
+    result = run_pipeline(tuesday, config=config, index=index)
+    assert result.update is not None and result.update.added == len(tuesday)
+    # the same as one import of everything
+    whole = run_pipeline(posts, config=config)
+    cluster_of = dict(zip((p.post_id for p in whole.posts), whole.cluster_ids, strict=True))
+    network_of = dict(zip((p.post_id for p in whole.posts), whole.network_ids, strict=True))
+    sizes = {c: whole.cluster_ids.count(c) for c in whole.cluster_ids}
+    for a in result.update.assignments:
+        cid = cluster_of[a.post_id]
+        assert a.campaign_id == (cid if sizes[cid] > 1 else None)
+        assert a.network_id == network_of[a.post_id]
+    # a Tuesday post joined a campaign that Monday's posts started
+    monday_ids = {p.id for p in monday}
+    assert any(
+        set(index.members(a.campaign_id)) & monday_ids
+        for a in result.update.assignments
+        if a.campaign_id
+    )
+    # the template is shown for a grown campaign: contacts and numbers masked
+    template = index.template(result.update.campaigns[0])
+    assert "{…}" in template or "{PHONE}" in template or "{HANDLE}" in template
+
+
+def test_add_takes_batch_results() -> None:
+    posts = synthetic_posts(n_campaigns=3, copies=4, noise=5, seed=4)
+    config = PipelineConfig()
+    batches = [process_batch(b, model=None, config=config) for b in batched(posts, 5)]
+    one = CampaignIndex()
+    update = one.add(batches)
+    other = CampaignIndex()
+    for b in batches:
+        other.add(b)
+    assert [a.post_id for a in update.assignments] == [p.id for p in posts]
+    assert [one.campaign_of(p.id) for p in posts] == [other.campaign_of(p.id) for p in posts]
+    assert one.add([]).added == 0
+
+
+def test_a_giant_bucket_keeps_anchors_and_still_links_everyone() -> None:
+    rng = np.random.default_rng(0)
+    sig = np.zeros((300, 64), dtype=np.uint32)
+    sig[np.arange(300), rng.integers(0, 64, 300)] = np.arange(1, 301)  # all distinct
+    keys = [f"k{i:03d}" for i in range(300)]
+    index = CampaignIndex()
+    for lo in range(0, 300, 70):
+        index.add_signatures(keys[lo : lo + 70], sig[lo : lo + 70])
+    assert index.campaign_ids() == ["k000"]
+    assert max(len(b) for bucket in index._buckets for b in bucket.values()) == 64
