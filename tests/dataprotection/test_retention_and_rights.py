@@ -107,13 +107,13 @@ def _personal_data_left(case: Case) -> list[str]:
     case.refresh_from_db()
     if case.summary:
         found.append("case.summary")
-    if CaseEvent.objects.filter(case=case, reason__icontains=NAME).exists():
+    if any(NAME in e.reason for e in CaseEvent.objects.filter(case=case)):
         found.append("timeline")
     if Note.objects.filter(case=case).exists():
         found.append("notes")
     if Attachment.objects.filter(case=case).exists():
         found.append("attachments")
-    if any(item.text for item in PlanItem.objects.filter(case=case)):  # encrypted: no lookup
+    if any(p.text for p in PlanItem.objects.filter(case=case)):
         found.append("plan")
     return found
 

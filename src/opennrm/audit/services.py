@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -35,7 +35,11 @@ def audit_record(
         # or the database (SQLite) until the surrounding transaction ends.
         updated = AuditHead.objects.filter(pk=1).update(last_seq=F("last_seq") + 1)
         if not updated:
-            AuditHead.objects.create(pk=1, last_seq=1)
+            try:  # the very first entry; another writer may be creating it at this moment
+                with transaction.atomic():
+                    AuditHead.objects.create(pk=1, last_seq=1)
+            except IntegrityError:  # it did: wait for its lock and take the next number
+                AuditHead.objects.filter(pk=1).update(last_seq=F("last_seq") + 1)
         head = AuditHead.objects.get(pk=1)
         at = timezone.now()
         values = {

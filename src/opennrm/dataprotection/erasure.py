@@ -20,6 +20,6 @@ def erase_linked_free_text(case: Case) -> None:
     from opennrm.screenings.models import Screening
 
     Referral.objects.filter(case=case).update(note="", decline_reason="", legal_basis_note="")
-    ReferralChange.objects.filter(referral__case=case).exclude(reason="").update(reason="")
-    IncomingPackage.objects.filter(case=case).exclude(note="").update(note="")
+    ReferralChange.objects.filter(referral__case=case).update(reason="")
+    IncomingPackage.objects.filter(case=case).update(note="")
     Screening.objects.filter(case=case).update(age=None, interviewee_language="")

@@ -101,14 +101,9 @@ def _pseudonymise(case: Case, *, now: datetime) -> dict[str, int]:
     Case.objects.filter(pk=case.pk).update(
         summary="", forced_criminality_note="", version=F("version") + 1, updated_at=now
     )
-    counts["timeline_texts"] = (
-        CaseEvent.objects.filter(case=case).exclude(reason="").update(reason="")
-    )
-    counts["grant_notes"] = (
-        CaseGrant.objects.filter(case=case)
-        .filter(~Q(note="") | ~Q(legal_basis_note=""))
-        .update(note="", legal_basis_note="")
-    )
+    # no lookups on these columns: they may be encrypted at rest (whole-column updates only)
+    counts["timeline_texts"] = CaseEvent.objects.filter(case=case).update(reason="")
+    counts["grant_notes"] = CaseGrant.objects.filter(case=case).update(note="", legal_basis_note="")
     counts["requests"] = AccessRequest.objects.filter(case=case).update(
         reason="", answer=""
     ) + Handover.objects.filter(case=case).update(reason="", answer="")
