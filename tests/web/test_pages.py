@@ -316,3 +316,30 @@ def test_case_page_names_the_screening_outcome_and_situation_in_words(world):
     summary = html.split('id="screenings"', 1)[1].split("</summary>", 1)[0]
     assert "presumed_victim" not in summary and "adult_labour" not in summary
     assert "Особа, яка ймовірно постраждала" in summary, summary
+
+
+def test_case_page_explains_a_screening_in_plain_words_with_the_formal_rule_one_click_away(world):
+    from django.utils.html import escape
+
+    from opennrm.screenings.plain import explain
+    from opennrm.screenings.services import screening_record
+    from tests.screenings.helpers import presumed_adult_labour
+
+    case = open_case(world.officer)
+    screening = screening_record(
+        actor=world.officer,
+        set_id="adult_labour",
+        age=40,
+        answers=presumed_adult_labour(),
+        case=case,
+    )
+    client = verified_client(world.officer)
+    client.cookies["django_language"] = "uk"
+    html = client.get(f"/cases/{case.reference}/").content.decode()
+    section = html.split('id="screenings"', 1)[1].split("</section>", 1)[0]
+    plain = explain(screening.result, "uk")
+    assert plain.summary and escape(plain.summary) in section
+    assert escape(plain.rule) in section
+    formal = section.split('<details class="formal">', 1)[1]
+    assert "Формальне правило, крок за кроком" in formal, formal[:300]
+    assert '<ul class="explanation-formal"><li>' in formal

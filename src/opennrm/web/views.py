@@ -45,6 +45,7 @@ from opennrm.cases.workflow import State
 from opennrm.core.errors import DomainError, Forbidden
 from opennrm.screenings import selectors as screening_selectors
 from opennrm.screenings import services as screening_services
+from opennrm.screenings.plain import explain
 from opennrm.web import forms
 
 
@@ -348,7 +349,12 @@ def _case_context(request: HttpRequest, reference: str) -> dict[str, Any]:
         "may_refer": access.may("refer"),
         "may_handover": access.may("handover") and access.owner,
         "screenings": [
-            (s, screening_services.explanation_lines(s, ui_language()), *_screening_words(s))
+            (
+                s,
+                screening_services.explanation_lines(s, ui_language()),
+                explain(s.result, ui_language()),
+                *_screening_words(s),
+            )
             for s in screening_selectors.screenings_of_case(case)
         ]
         if access.sees("screenings")
