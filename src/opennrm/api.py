@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import SessionAuth
@@ -58,7 +59,7 @@ class ApiError(Schema):
 
 #: Answers any operation can give, documented on every one of them.
 _COMMON_ERRORS = {
-    400: "The request body is not valid JSON.",
+    400: "The request body cannot be read (not valid JSON, or a malformed multipart form).",
     401: "No valid bearer token and no signed-in session with a second factor.",
     403: "Not allowed for this role (or a missing CSRF token with a session, or a write "
     "with a read-only token: field `scope`).",
@@ -177,6 +178,17 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
     body = {"error": "server_error", "message": "Something went wrong on the server."}
     return api.create_response(request, body, status=500)
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    """A multipart body Django cannot parse (no boundary, cut off): the client's fault."""
+    body = {
+        "error": "invalid_body",
+        "message": "The request body is not a valid multipart form.",
+        "field": "body",
+    }
+    return api.create_response(request, body, status=400)
 
 
 @api.exception_handler(RequestDataTooBig)

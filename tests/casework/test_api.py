@@ -159,6 +159,13 @@ def test_validation_names_the_field(world, api):
         files={"file": ("scan.pdf", HTML, "application/pdf")},
     )
     assert r.status_code == 422 and r.json()["field"] == "file"
+    # a multipart body Django cannot parse (no boundary) is the client's fault: 400, not 500
+    r = client.post(
+        f"/casework/{ref}/attachments",
+        content=b"--x\r\n",
+        headers={"Content-Type": "multipart/form-data"},
+    )
+    assert r.status_code == 400 and r.json()["error"] == "invalid_body", r.text
     assert not Attachment.objects.filter(case=case).exists()
     r = client.get("/casework/calendar", params={"year": 2026, "month": 13})
     assert r.status_code == 422
