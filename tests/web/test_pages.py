@@ -343,3 +343,35 @@ def test_case_page_explains_a_screening_in_plain_words_with_the_formal_rule_one_
     formal = section.split('<details class="formal">', 1)[1]
     assert "Формальне правило, крок за кроком" in formal, formal[:300]
     assert '<ul class="explanation-formal"><li>' in formal
+
+
+def test_timeline_reads_in_the_readers_language_whoever_wrote_it(world):
+    """An edit's field names and a consent's kind are stored as codes and shown as words in
+    the reader's language (an entry written on an English page reads in Ukrainian)."""
+    from django.utils import translation
+
+    from opennrm.cases.models import Case, CaseEvent, ConsentKind
+    from opennrm.cases.services import case_update
+
+    case = open_case(world.officer, summary="first")
+    with translation.override("en"):
+        case_update(
+            actor=world.officer,
+            case=case,
+            expected_version=case.version,
+            changes={"summary": "second"},
+        )
+        consent_to(case, world.officer, world.ngo)
+    assert CaseEvent.objects.get(case=case, kind="updated").reason == "summary"
+    assert CaseEvent.objects.get(case=case, kind="consent_given").reason == "sharing"
+    client = verified_client(world.officer)
+    client.cookies["django_language"] = "uk"
+    html = client.get(f"/cases/{case.reference}/").content.decode()
+    timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    with translation.override("uk"):
+        summary_word = str(Case._meta.get_field("summary").verbose_name)
+        sharing_word = str(ConsentKind.SHARING.label)
+    assert summary_word != "case summary (no identifying details)"
+    assert f'<div class="pre">{summary_word}</div>' in timeline, timeline
+    assert f'<div class="pre">{sharing_word}</div>' in timeline, timeline
+    assert ">summary<" not in timeline and ">sharing<" not in timeline

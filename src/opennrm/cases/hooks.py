@@ -26,3 +26,8 @@ case_anonymised_listeners: list[Callable[[Case], None]] = []
 def run_case_anonymised(case: Case) -> None:
     for listener in case_anonymised_listeners:
         listener(case)
+
+
+#: kind -> fn(stored reason) -> text in the reader's language: apps whose timeline entries
+#: carry codes (the referrals app: "service: status") render them at read time
+event_reason_renderers: dict[str, Callable[[str], str]] = {}

@@ -179,6 +179,44 @@ class CaseEvent(models.Model):
     def kind_label(self) -> str:
         return str(EVENT_LABELS.get(self.kind, self.kind))
 
+    @property
+    def reason_text(self) -> str:
+        """The reason in the reader's language: codes stored by the writer (field names of
+        an edit, a consent's kind, an app's codes) become words when read, whoever wrote
+        them and in whatever language; free text stays as written."""
+        from opennrm.cases import hooks
+
+        reason = self.reason
+        if not reason:
+            return ""
+        if self.kind == "updated":
+            names = []
+            for name in reason.split(", "):
+                try:
+                    names.append(str(Case._meta.get_field(name).verbose_name))
+                except Exception:  # a field since removed: show what was stored
+                    names.append(name)
+            return ", ".join(names)
+        if self.kind in ("consent_given", "consent_refused_one", "consent_withdrawn"):
+            return _consent_kind_word(reason)
+        render = hooks.event_reason_renderers.get(self.kind)
+        return render(reason) if render else reason
+
+
+def _consent_kind_word(stored: str) -> str:
+    """A consent kind as a word: stored as its code, or (older entries) as its label in the
+    writer's language."""
+    if stored in ConsentKind.values:
+        return str(ConsentKind(stored).label)
+    from django.utils import translation
+
+    for kind in ConsentKind:
+        for lang in ("en", "uk", "ru"):
+            with translation.override(lang):
+                if str(kind.label) == stored:
+                    return str(kind.label)
+    return stored
+
 
 class CaseGrant(models.Model):
     """Need-to-know access to one case for another agency or a single user."""

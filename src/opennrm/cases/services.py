@@ -751,7 +751,7 @@ def consent_record(
             case,
             actor,
             "consent_given" if given else "consent_refused_one",
-            reason=str(ConsentKind(kind).label),
+            reason=str(ConsentKind(kind).value),
         )
         audit_record(
             actor=actor,
@@ -780,7 +780,7 @@ def consent_withdraw(*, actor: User, consent: Consent) -> Consent:
         ended = list(consent.grants.filter(revoked_at__isnull=True).select_related("agency"))
         for grant in ended:
             grant_end(actor=actor, grant=grant, now=now, why="consent_withdrawn")
-        _event(case, actor, "consent_withdrawn", reason=str(ConsentKind(consent.kind).label))
+        _event(case, actor, "consent_withdrawn", reason=str(ConsentKind(consent.kind).value))
         audit_record(
             actor=actor,
             action="consent.withdraw",

@@ -12,6 +12,7 @@ class ReferralsConfig(AppConfig):
         from opennrm.referrals import services
 
         hooks.consent_withdrawn_listeners.append(services.referrals_end_for_consent)
+        hooks.event_reason_renderers["referral"] = services.event_reason_text
         if self.apps.is_installed("opennrm.notifications"):
             from opennrm.notifications import reminders
             from opennrm.notifications.selectors import register_object_link

@@ -178,8 +178,17 @@ def _change(
         actor=actor,
         actor_agency_id=actor.agency_id,
         at=at,
-        reason=f"{referral.service_name}: {ReferralStatus(new).label}",
+        reason=f"{referral.service_name}: {new}",  # the status as a code: words when read
     )
+
+
+def event_reason_text(stored: str) -> str:
+    """A referral's timeline entry ("service: status") in the reader's language (older
+    entries stored the status as a word in the writer's language: shown as written)."""
+    service, sep, status = stored.rpartition(": ")
+    if sep and status in ReferralStatus.values:
+        return f"{service}: {ReferralStatus(status).label}"
+    return stored
 
 
 def _after_commit(referral: Referral, old: str, new: str) -> None:
