@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -194,7 +195,7 @@ class CaseEvent(models.Model):
             for name in reason.split(", "):
                 try:
                     names.append(str(Case._meta.get_field(name).verbose_name))
-                except Exception:  # a field since removed: show what was stored
+                except FieldDoesNotExist:  # a field since removed: show what was stored
                     names.append(name)
             return ", ".join(names)
         if self.kind in ("consent_given", "consent_refused_one", "consent_withdrawn"):
