@@ -125,14 +125,22 @@ class Baseline:
 class Project:
     """The shipped model: train_risk_model (its own out-of-fold risk) + flags."""
 
-    def __init__(self, false_alarm_rate: float) -> None:
+    def __init__(self, false_alarm_rate: float, config: Any = None) -> None:
+        from opennrm.monitoring._model import ModelConfig
+
         self.rate = false_alarm_rate
+        self.config = config if config is not None else ModelConfig()
 
     def fit(self, raw: list[str], norm: list[str], y: np.ndarray, src: list[str]) -> Project:
         from opennrm.monitoring.scoring import train_risk_model
 
         self.report = train_risk_model(
-            raw, y.tolist(), normalized_texts=norm, false_alarm_rate=self.rate, sources=src
+            raw,
+            y.tolist(),
+            normalized_texts=norm,
+            false_alarm_rate=self.rate,
+            sources=src,
+            config=self.config,
         )
         return self
 
@@ -205,7 +213,27 @@ def _load_all() -> tuple[Sets, dict[str, Any], np.ndarray] | None:
     return sets, info, np.array([r["category"] for r in rows])
 
 
-def run(false_alarm_rate: float = 0.02) -> dict[str, Any]:
+def parse_variant(spec: str) -> tuple[str, Any]:
+    """``NAME=field:value,field:value`` -> (NAME, ModelConfig with those fields changed)."""
+    import dataclasses
+
+    from opennrm.monitoring._model import ModelConfig
+
+    name, _, fields = spec.partition("=")
+    base = ModelConfig()
+    changes: dict[str, Any] = {}
+    for item in filter(None, fields.split(",")):
+        key, _, value = item.partition(":")
+        kind = type(getattr(base, key))
+        changes[key] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return name, dataclasses.replace(base, **changes)
+
+
+def run(
+    false_alarm_rate: float = 0.02,
+    variants: tuple[tuple[str, Any], ...] = (),
+    parts: tuple[str, ...] = ("cv", "chat", "jobs", "all"),
+) -> dict[str, Any]:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -221,6 +249,9 @@ def run(false_alarm_rate: float = 0.02) -> dict[str, Any]:
         "baseline": Baseline,
         "model": lambda: Project(rate),
     }
+    for vname, vconfig in variants:
+        makers[vname] = lambda vconfig=vconfig: Project(rate, vconfig)
+    models = [n for n in makers if n != "baseline"]
     result: dict[str, Any] = {"false_alarm_rate_target": rate, "data": info}
     load_start = os.getloadavg()
     print(f"\nmodels: load average at start {load_start[0]:.1f} (CPU seconds are this process's)")
@@ -234,8 +265,12 @@ def run(false_alarm_rate: float = 0.02) -> dict[str, Any]:
     )
     print(f"  {'scorer':<10}{'thr':>6}{'prec':>7}{'recall':>8}{'F1':>7}{'AUC':>7}{'CPU-s':>8}")
     cv: dict[str, Any] = {}
+    if "cv" not in parts:
+        makers_cv: dict[str, Callable[[], Any]] = {}
+    else:
+        makers_cv = makers
     folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(t_norm, t_y))
-    for name, make in makers.items():
+    for name, make in makers_cv.items():
         oof = np.zeros(len(t_y))
         c0 = time.process_time()
         for tr, te in folds:
@@ -262,6 +297,8 @@ def run(false_alarm_rate: float = 0.02) -> dict[str, Any]:
     oos: dict[str, Any] = {}
     trained: dict[str, Any] = {}
     for proto, (train_names, test_names) in protocols.items():
+        if proto not in parts:
+            continue
         tests = [t for t in test_names if t in sets]
         print(
             f"\nmodels: out of source [{proto}] — trained on {' + '.join(train_names)}; "
@@ -287,27 +324,30 @@ def run(false_alarm_rate: float = 0.02) -> dict[str, Any]:
     result["out_of_source"] = oos
 
     # 5. queue routing ----------------------------------------------------------------------
-    result["queue"] = _queue(trained[("all", "model")], sets, h_category)
+    if "all" in parts:
+        result["queue"] = {n: _queue(trained[("all", n)], sets, h_category, n) for n in models}
     result["load_average"] = {"start": load_start, "end": os.getloadavg()}
-    _verdict(result)
+    for name in models:
+        _verdict(result, name)
     return result
 
 
-def _verdict(result: dict[str, Any]) -> None:
+def _verdict(result: dict[str, Any], name: str = "model") -> None:
     """One line per comparison: does the model beat the baseline trained on the same rows?"""
-    print("\nmodels: model vs baseline, same training rows, same run (per-source thresholds)")
+    print(f"\nmodels: {name} vs baseline, same training rows, same run (per-source thresholds)")
     cv = result["cross_validation_T"]
-    print(f"  CV F1 on T: model {cv['model']['f1']:.3f}, baseline {cv['baseline']['f1']:.3f}")
+    if cv:
+        print(f"  CV F1 on T: {name} {cv[name]['f1']:.4f}, baseline {cv['baseline']['f1']:.4f}")
     for proto, rows in result["out_of_source"].items():
-        model, base = rows["model / per source"], rows["baseline / per source"]
+        model, base = rows[f"{name} / per source"], rows["baseline / per source"]
         for key in model:
             if key in ("threshold", "train_cpu_s"):
                 continue
             better = model[key] > base[key] if key.startswith("rec") else model[key] < base[key]
             same = abs(model[key] - base[key]) < 1e-9
-            verdict = "same" if same else ("model better" if better else "baseline better")
+            verdict = "same" if same else (f"{name} better" if better else "baseline better")
             print(
-                f"  [{proto}] {key}: model {_fmt(key, model[key])}, "
+                f"  [{proto}] {key}: {name} {_fmt(key, model[key])}, "
                 f"baseline {_fmt(key, base[key])} ({verdict})"
             )
 
@@ -362,13 +402,15 @@ def _measure(
     return row
 
 
-def _queue(project: Project, sets: Sets, h_category: np.ndarray) -> dict[str, Any]:
+def _queue(
+    project: Project, sets: Sets, h_category: np.ndarray, name: str = "model"
+) -> dict[str, Any]:
     from opennrm.monitoring.scoring import score_texts
 
     raw, norm, _ = sets["H"]
     scores = project._scores(raw, norm)
     out: dict[str, Any] = {"H": {}}
-    print("\nmodels: queues of the shipped model on H (hand-written, never trained on)")
+    print(f"\nmodels: queues of {name} on H (hand-written, never trained on)")
     print(f"  {'category':<18}{'n':>4}{'flagged':>9}{'recruitment':>13}{'spam queue':>12}")
     for cat in CATEGORIES:
         mine = [s for s, c in zip(scores, h_category, strict=True) if c == cat]
@@ -402,8 +444,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--false-alarm-rate", type=float, default=0.02)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="also measure NAME=field:value,... (ModelConfig fields changed), e.g. "
+        "chars=word_weight:0",
+    )
+    parser.add_argument(
+        "--parts", default="cv,chat,jobs,all", help="comma-separated subset of cv,chat,jobs,all"
+    )
     args = parser.parse_args()
-    result = run(args.false_alarm_rate)
+    result = run(
+        args.false_alarm_rate,
+        tuple(parse_variant(v) for v in args.variant),
+        tuple(args.parts.split(",")),
+    )
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, default=str) + "\n", "utf-8")
 

@@ -131,3 +131,47 @@ def test_metrics_worked_example() -> None:
     assert m.brier == pytest.approx((0.01 + 0.64 + 0.49 + 0.04) / 4)
     bins = reliability_bins(proba, labels, bins=2)
     assert [(b.count, b.observed_rate) for b in bins] == [(2, 0.5), (2, 0.5)]
+
+
+def test_shipped_config_beats_trivial_baselines_on_held_out_posts() -> None:
+    """The default model (char + word n-grams) on posts it never saw (other numbers,
+    other wording) against two trivial scorers: flag everything, and one keyword."""
+    from dataclasses import replace
+
+    from sklearn.metrics import f1_score
+
+    texts, labels = corpus(seed=0)
+    config = replace(ModelConfig(), min_df=1, hash_bits=16, seed=3)
+    assert config.word_weight > 0
+    model = train_model(texts, labels, config=config).model
+    held_out = [
+        ("Работа на дому! Доход от 700 в день, пишите в лс", 1),
+        ("Робота за кордоном: житло надається, оплата 900 євро", 1),
+        ("Earn 300 per day from home, dm me now", 1),
+        ("Praca zdalna, zarobki 400 zł dziennie", 1),
+        ("Кто-нибудь знает, во сколько открывается вокзал?", 0),
+        ("Дякую, документи вже подали вчора", 0),
+        ("Does anyone know a dentist near the station?", 0),
+        ("Czy ktoś wie, gdzie jest urząd?", 0),
+        ("Кто знает, где на вокзале работа камеры хранения?", 0),
+    ]
+    norm = [normalize(t) for t, _ in held_out]
+    truth = [label for _, label in held_out]
+    predicted = (model.predict_proba(norm) >= model.threshold).astype(int).tolist()
+    model_f1 = f1_score(truth, predicted)
+    everything_f1 = f1_score(truth, [1] * len(truth))
+    keyword_f1 = f1_score(truth, [int("работ" in t) for t in norm])
+    assert model_f1 > max(everything_f1, keyword_f1)
+    assert model_f1 >= 0.85
+
+
+def test_word_bigram_explanations_read_as_written() -> None:
+    from dataclasses import replace
+
+    texts, labels = corpus(seed=0)
+    config = replace(ModelConfig(), min_df=1, hash_bits=16, seed=3)
+    model = train_model(texts, labels, config=config).model
+    [(_p, top)] = model.score_and_explain([normalize("доход от 500 в день, пишите в лс")], top_k=6)
+    assert top
+    for c in top:
+        assert "  " not in c.ngram and c.ngram == c.ngram.strip()

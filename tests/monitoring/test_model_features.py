@@ -83,3 +83,64 @@ def test_folded_letters_hash_as_their_russian_neighbours_and_are_quoted_as_writt
     _, pos, size, joined = folded.transform_with_ngrams(["клієнтів"])
     shown = {joined[p : p + n] for p, n in zip(pos.tolist(), size.tolist(), strict=True)}
     assert "ієн" in shown  # explanations quote the text as written
+
+
+def word_entries(text: str, hasher: CharNgramHasher) -> set[str]:
+    """The word 1–2-grams stored for one text (entries whose length is negative)."""
+    _docs, _cols, _counts, pos, size, joined = hasher._entries([text])
+    return {" ".join(joined[p : p - n].split()) for p, n in zip(pos, size, strict=True) if n < 0}
+
+
+def test_word_unigrams_and_bigrams_are_hashed_beside_char_ngrams() -> None:
+    hasher = CharNgramHasher(2, 3, bits=16, min_df=1, word_weight=0.5)
+    text = "работа на дому, пишите!"
+    hasher.fit([text])
+    assert word_entries(text, hasher) == {
+        "работа",
+        "на",
+        "дому",
+        "пишите",
+        "работа на",
+        "на дому",
+        "дому, пишите",
+    }
+    # no word entries without word_weight, and the same char n-grams either way
+    chars = CharNgramHasher(2, 3, bits=16, min_df=1).fit([text])
+    assert word_entries(text, chars) == set()
+    _d, cols, _c, _p, size, _j = hasher._entries([text])
+    _d2, cols2, _c2, _p2, _s2, _j2 = chars._entries([text])
+    assert set(cols[size > 0].tolist()) == set(cols2.tolist())
+
+
+def test_each_block_is_normalised_and_the_word_block_scaled() -> None:
+    hasher = CharNgramHasher(bits=16, min_df=1, word_weight=0.5).fit(["работа на дому"])
+    x = hasher.transform(["работа на дому", "zzzz"])
+    norms_sq = np.asarray(x.multiply(x).sum(axis=1)).ravel()
+    assert norms_sq[0] == pytest.approx(1.0 + 0.5**2, abs=1e-5)
+    assert norms_sq[1] == 0.0
+    with pytest.raises(ValueError):
+        CharNgramHasher(word_weight=-1.0)
+
+
+def test_a_word_hashes_to_the_same_column_wherever_it_stands() -> None:
+    hasher = CharNgramHasher(2, 2, bits=18, min_df=1, word_weight=1.0)
+    texts = ["заработок", "легкий заработок сегодня", "x, y; заработок!"]
+    hasher.fit(texts)
+    only_word = CharNgramHasher(2, 2, bits=18, min_df=1, word_weight=1.0).fit(["заработок"])
+
+    def word_columns(text: str, h: CharNgramHasher) -> set[int]:
+        _d, cols, _c, _p, size, _j = h._entries([text])
+        return set(cols[size < 0].tolist())
+
+    [unigram] = word_columns("заработок", only_word)
+    for text in texts:
+        assert unigram in word_columns(text, hasher)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(max_size=30), min_size=1, max_size=6))
+def test_rows_with_words_do_not_depend_on_the_batch(texts: list[str]) -> None:
+    hasher = CharNgramHasher(min_df=1, bits=12, word_weight=0.7, fold_letters=True).fit(texts)
+    together = hasher.transform(texts).toarray()
+    alone = np.vstack([hasher.transform([t]).toarray() for t in texts])
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-7)

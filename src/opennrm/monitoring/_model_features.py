@@ -36,8 +36,29 @@ CHUNK = 4096  # texts per internal chunk in fit/transform
 UK_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г"})
 
 
+_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_WORD_SALT = (np.uint64(0xD6E8FEB86659FD93), np.uint64(0xA0761D6478BD642F))
+_WORD_CHAR_CACHE: list[np.ndarray] = []
+
+
+def _word_char_table() -> np.ndarray:
+    """``table[code]``: is this code point (below U+10000) a letter, digit or ``_``."""
+    if not _WORD_CHAR_CACHE:
+        _WORD_CHAR_CACHE.append(
+            np.array([chr(i).isalnum() or i == 0x5F for i in range(0x10000)], dtype=bool)
+        )
+    return _WORD_CHAR_CACHE[0]
+
+
 class CharNgramHasher:
-    """Hashed char_wb n-gram TF-IDF (fit learns document frequencies only)."""
+    """Hashed char_wb n-gram TF-IDF (fit learns document frequencies only).
+
+    With ``word_weight > 0`` it also hashes **word 1–2-grams** (runs of letters, digits and
+    ``_``; two neighbouring words of a post make a bigram) into the same columns with
+    their own salt. The two blocks are L2-normalised separately, then the word block is
+    scaled by ``word_weight``: the char block keeps the robustness to spelling tricks, the
+    word block adds whole-word and phrase evidence ("работа на", "пишите в").
+    """
 
     def __init__(
         self,
@@ -47,14 +68,18 @@ class CharNgramHasher:
         min_df: int = 2,
         *,
         fold_letters: bool = False,
+        word_weight: float = 0.0,
     ) -> None:
         if not 2 <= ngram_min <= ngram_max:
             raise ValueError("need 2 <= ngram_min <= ngram_max")
+        if word_weight < 0:
+            raise ValueError("word_weight must be >= 0")
         self.ngram_min = ngram_min
         self.ngram_max = ngram_max
         self.bits = bits
         self.min_df = min_df
         self.fold_letters = fold_letters
+        self.word_weight = word_weight
         self.idf: np.ndarray | None = None
 
     @property
@@ -64,7 +89,9 @@ class CharNgramHasher:
     def _entries(
         self, texts: Sequence[str]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
-        """Unique (doc, column) entries with term counts, first position and n."""
+        """Unique (doc, column) entries with term counts, first position and length.
+
+        Word entries (``word_weight > 0``) carry a negative length: ``-size``."""
         padded: list[str] = []
         word_lengths: list[int] = []
         doc_lengths: list[int] = []
@@ -101,6 +128,8 @@ class CharNgramHasher:
                 keys.append(doc_id[ok] * self.n_features + col)
                 starts.append(ok)
                 sizes.append(np.full(len(ok), n, dtype=np.int64))
+        if getattr(self, "word_weight", 0.0) > 0:
+            self._word_entries(codes, doc_id, keys, starts, sizes)
         if not keys:
             return empty, empty, empty, empty, empty, joined
         key = np.concatenate(keys)
@@ -119,6 +148,49 @@ class CharNgramHasher:
         pos = np.concatenate(starts)[first]
         size = np.concatenate(sizes)[first]
         return uniq // self.n_features, uniq % self.n_features, counts, pos, size, joined
+
+    def _word_entries(
+        self,
+        codes: np.ndarray,
+        doc_id: np.ndarray,
+        keys: list[np.ndarray],
+        starts: list[np.ndarray],
+        sizes: list[np.ndarray],
+    ) -> None:
+        """Append hashed word unigrams and bigrams (lengths stored negated)."""
+        total = len(codes)
+        table = _word_char_table()
+        small = codes < np.uint64(0x10000)
+        is_word = np.zeros(total, dtype=bool)
+        is_word[small] = table[codes[small].astype(np.int64)]
+        edge = np.diff(np.concatenate(([False], is_word, [False])).astype(np.int8))
+        begin = np.flatnonzero(edge == 1)
+        end = np.flatnonzero(edge == -1) - 1  # inclusive
+        if len(begin) == 0:
+            return
+        # polynomial hash of every word from prefix sums: with P odd, P has an inverse
+        # modulo 2**64, so hash(l..r) = P**r * (S[r] - S[l-1]), S[i] = sum c[j] * P**-j
+        with np.errstate(over="ignore"):
+            p_pow = np.cumprod(np.full(total, _P, dtype=np.uint64))
+            p_pow = np.concatenate(([np.uint64(1)], p_pow[:-1]))
+            inv_pow = np.cumprod(np.full(total, _P_INV, dtype=np.uint64))
+            inv_pow = np.concatenate(([np.uint64(1)], inv_pow[:-1]))
+            prefix = np.cumsum(codes * inv_pow, dtype=np.uint64)
+            before = np.where(begin > 0, prefix[np.maximum(begin - 1, 0)], np.uint64(0))
+            word_hash = (prefix[end] - before) * p_pow[end]
+            docs = doc_id[begin]
+            shift = np.uint64(64 - self.bits)
+            uni = (((word_hash ^ _WORD_SALT[0]) * _MIX) >> shift).astype(np.int64)
+            keys.append(docs * self.n_features + uni)
+            starts.append(begin)
+            sizes.append(-(end - begin + 1))
+            pair = np.flatnonzero(docs[:-1] == docs[1:])
+            if len(pair):
+                bi_hash = (word_hash[pair] * _P) ^ (word_hash[pair + 1] * _GOLD)
+                bi = (((bi_hash ^ _WORD_SALT[1]) * _MIX) >> shift).astype(np.int64)
+                keys.append(docs[pair] * self.n_features + bi)
+                starts.append(begin[pair])
+                sizes.append(-(end[pair + 1] - begin[pair] + 1))
 
     def fit(self, texts: Sequence[str]) -> CharNgramHasher:
         """Learn document frequencies (in chunks, so memory does not grow with the data)."""
@@ -163,10 +235,24 @@ class CharNgramHasher:
         keep = weights > 0
         docs, cols, counts, pos, size = docs[keep], cols[keep], counts[keep], pos[keep], size[keep]
         values = ((1.0 + np.log(counts)) * weights[keep]).astype(np.float32)
-        norms = np.sqrt(
-            np.bincount(docs, weights=values.astype(np.float64) ** 2, minlength=len(texts))
-        )
-        values = values / np.maximum(norms[docs], 1e-12).astype(np.float32)
+        word_weight = getattr(self, "word_weight", 0.0)
+        if word_weight > 0:
+            # each block normalised on its own, the word block then scaled
+            word = size < 0
+            block = docs * 2 + word
+            norms = np.sqrt(
+                np.bincount(block, weights=values.astype(np.float64) ** 2, minlength=2 * len(texts))
+            )
+            scale = np.where(word, word_weight, 1.0) / np.maximum(norms[block], 1e-12)
+            values = (values * scale).astype(np.float32)
+            size = np.abs(size)
+            # (a word and a char n-gram hashed to one column of one post are one entry,
+            # counted as the char n-gram: a rare collision, like any other)
+        else:
+            norms = np.sqrt(
+                np.bincount(docs, weights=values.astype(np.float64) ** 2, minlength=len(texts))
+            )
+            values = values / np.maximum(norms[docs], 1e-12).astype(np.float32)
         indptr = np.concatenate(([0], np.cumsum(np.bincount(docs, minlength=len(texts)))))
         matrix = csr_matrix((values, cols, indptr), shape=(len(texts), self.n_features))
         return matrix, pos, size, joined
