@@ -144,3 +144,19 @@ def test_rows_with_words_do_not_depend_on_the_batch(texts: list[str]) -> None:
     together = hasher.transform(texts).toarray()
     alone = np.vstack([hasher.transform([t]).toarray() for t in texts])
     np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("word_weight", [0.0, 1.0])
+def test_fit_transform_equals_fit_then_transform(
+    monkeypatch: pytest.MonkeyPatch, word_weight: float
+) -> None:
+    import opennrm.monitoring._model_features as features
+
+    texts = [f"робота {i} праца {i % 7} work, пишіть {i % 3}" for i in range(40)] + [""]
+    monkeypatch.setattr(features, "CHUNK", 7)
+    once = CharNgramHasher(min_df=2, bits=12, word_weight=word_weight)
+    together = once.fit_transform(texts).toarray()
+    twice = CharNgramHasher(min_df=2, bits=12, word_weight=word_weight).fit(texts)
+    np.testing.assert_array_equal(once.idf, twice.idf)
+    np.testing.assert_array_equal(together, twice.transform(texts).toarray())
+    assert CharNgramHasher(min_df=1).fit_transform([]).shape[0] == 0
