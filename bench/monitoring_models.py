@@ -23,8 +23,11 @@ Scorers, always trained on exactly the same rows in one run:
 * **baseline**: scikit-learn ``TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
   min_df=2, sublinear_tf=True)`` + ``LogisticRegression(C=10, liblinear)``;
 * **model**: what ships, :func:`train_risk_model` with the default :class:`ModelConfig`
-  (hashed char n-grams, Ukrainian-only letters folded, 3-fold out-of-fold Platt
-  calibration, fold models averaged) combined with the indicator flags.
+  (hashed char 2–5-grams inside words plus word 1–2-grams, each block L2-normalised,
+  Ukrainian-only letters folded, 3-fold out-of-fold Platt calibration, then refitted on
+  all rows) combined with the indicator flags;
+* ``--variant NAME=field:value,...``: the same with :class:`ModelConfig` fields changed,
+  e.g. ``previous=word_weight:0,refit:false`` (what shipped before the third round).
 
 Thresholds are chosen out-of-fold on the *training* rows only (3 folds): so that at most
 ``--false-alarm-rate`` of the ordinary training rows are flagged, either **pooled** over
@@ -41,6 +44,12 @@ that no scorer saw in that training run:
 4. **all** (what ships): train T + S + J + U1 → H by category, U2; training CPU seconds.
 5. **queue**: of the flagged posts of H, which land in the recruitment queue; routing of
    the 100 hand-labelled spam rows of T (topics and flags only: no model decides it).
+6. **equal recall**: false alarms of every scorer at the same recall (on S's spam; on H's
+   recruitment posts), read off each scorer's scores on the test source: a comparison of
+   operating curves, never used to choose a threshold or a model.
+
+``--parts cv,chat`` runs a subset (exploration only; the figures in ``bench/README.md``
+come from full runs).
 """
 
 from __future__ import annotations
@@ -296,6 +305,7 @@ def run(
     }
     oos: dict[str, Any] = {}
     trained: dict[str, Any] = {}
+    all_scores: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     for proto, (train_names, test_names) in protocols.items():
         if proto not in parts:
             continue
@@ -311,8 +321,10 @@ def run(
         oos[proto] = {}
         for name, make in makers.items():
             scorer, thresholds, cpu = _train(make, sets, train_names, rate)
+            _PER_SOURCE_THRESHOLDS[(proto, name)] = thresholds["per source"]
             trained[(proto, name)] = scorer
             scores = {t: scorer.score(sets[t][0], sets[t][1]) for t in tests}
+            all_scores[(proto, name)] = scores
             for rule, threshold in thresholds.items():
                 row = _measure(scores, sets, h_category, threshold)
                 oos[proto][f"{name} / {rule}"] = row | {"threshold": threshold, "train_cpu_s": cpu}
@@ -322,6 +334,7 @@ def run(
                     + f"{cpu:8.1f}"
                 )
     result["out_of_source"] = oos
+    result["matched_recall"] = _matched_recall(all_scores, sets, h_category, models)
 
     # 5. queue routing ----------------------------------------------------------------------
     if "all" in parts:
@@ -350,6 +363,73 @@ def _verdict(result: dict[str, Any], name: str = "model") -> None:
                 f"  [{proto}] {key}: {name} {_fmt(key, model[key])}, "
                 f"baseline {_fmt(key, base[key])} ({verdict})"
             )
+
+
+def _false_alarms_at_recall(
+    scores: np.ndarray, positive: np.ndarray, negatives: list[np.ndarray], recall: float
+) -> list[float]:
+    """False-alarm rate on each negative group at the highest threshold that still
+    reaches ``recall`` on the positives."""
+    need = int(np.ceil(recall * int(positive.sum()) - 1e-9))
+    if need <= 0:
+        return [0.0 for _ in negatives]
+    threshold = np.sort(scores[positive])[::-1][need - 1]
+    return [float(np.mean(scores[neg] >= threshold)) for neg in negatives]
+
+
+def _matched_recall(
+    all_scores: dict[tuple[str, str], dict[str, np.ndarray]],
+    sets: Sets,
+    h_category: np.ndarray,
+    models: list[str],
+) -> dict[str, Any]:
+    """Operating curves compared at equal recall (a measurement, never used to choose a
+    threshold or a model): on S, false alarms on its ordinary messages at the recall on its
+    spam that the baseline reaches with its own per-source threshold (and at 0.9); on H,
+    false alarms on its vacancies and ordinary posts at the baseline's recall on its
+    recruitment posts (and at 0.8)."""
+    out: dict[str, Any] = {}
+    print(
+        "\nmodels: false alarms at equal recall (operating curves; measurement only, the "
+        "shipped thresholds are the out-of-fold ones above)"
+    )
+    cases = []
+    if ("chat", "baseline") in all_scores and "S" in all_scores[("chat", "baseline")]:
+        y = sets["S"][2]
+        cases.append(("chat", "S", y == 1, [y == 0], ["S chat"]))
+    if ("all", "baseline") in all_scores and "H" in all_scores[("all", "baseline")]:
+        cases.append(
+            (
+                "all",
+                "H",
+                h_category == "recruitment_risk",
+                [h_category == "vacancy", h_category == "ordinary"],
+                ["H jobs", "H ord"],
+            )
+        )
+    for proto, test, positive, negatives, labels in cases:
+        base = all_scores[(proto, "baseline")][test]
+        base_threshold = _PER_SOURCE_THRESHOLDS[(proto, "baseline")]
+        own = float(np.mean(base[positive] >= base_threshold))
+        for recall in sorted({own, 0.8, 0.9}):
+            line = []
+            for name in ["baseline", *models]:
+                fa = _false_alarms_at_recall(
+                    all_scores[(proto, name)][test], positive, negatives, recall
+                )
+                out[f"{proto} {test} recall {recall:.3f} {name}"] = dict(
+                    zip(labels, fa, strict=True)
+                )
+                line.append(
+                    f"{name} "
+                    + ", ".join(f"{lab} {v:.2%}" for lab, v in zip(labels, fa, strict=True))
+                )
+            mark = " (the baseline's, per-source threshold)" if recall == own else ""
+            print(f"  [{proto}] {test} recall {recall:.3f}{mark}: " + "; ".join(line))
+    return out
+
+
+_PER_SOURCE_THRESHOLDS: dict[tuple[str, str], float] = {}
 
 
 def _concat(sets: Sets, names: list[str]) -> tuple[list[str], list[str], np.ndarray, list[str]]:
