@@ -97,10 +97,10 @@ def prepare(cases: int, users: int, seed: int) -> list[LoadUser]:
     from django.core.management import call_command
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from opennrm.accounts.demo import load_demo
     from opennrm.accounts.models import Agency
     from opennrm.accounts.roles import Role
     from opennrm.accounts.services import user_create
+    from opennrm.demo import load_demo
 
     call_command("migrate", verbosity=0)
     started = time.monotonic()

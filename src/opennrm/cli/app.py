@@ -153,7 +153,7 @@ def demo(cases: int, do_serve: bool, host: str, port: int) -> None:
     """Migrate, load clearly labelled synthetic demo data, print the logins and serve."""
     _setup(**_LOCAL_HTTP)
     _migrate()
-    from opennrm.accounts.demo import _USERS, DEMO_PASSWORD, demo_exists, load_demo
+    from opennrm.demo import _USERS, DEMO_PASSWORD, demo_exists, load_demo
 
     if demo_exists():
         click.echo("Demo data is already loaded.")
