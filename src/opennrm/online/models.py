@@ -86,10 +86,18 @@ class PostGroup(models.Model):
     flagged = models.PositiveIntegerField(default=0)
     template = models.TextField(blank=True)
     contacts = models.JSONField(default=list)
+    # True: a campaign of the agency's campaign index, grown across imports and batches
+    # (``run`` is the import that first found it); False: found within one batch
+    across_imports = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["run", "kind", "key"], name="group_unique_per_run")
+            models.UniqueConstraint(fields=["run", "kind", "key"], name="group_unique_per_run"),
+            models.UniqueConstraint(
+                fields=["agency", "kind", "key"],
+                condition=models.Q(across_imports=True),
+                name="group_unique_across_imports",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -99,6 +107,29 @@ class PostGroup(models.Model):
     def language_counts(self) -> list[tuple[str, int]]:
         """``languages`` ([code, count] pairs) with each language as a word."""
         return [(language_word(str(code)), n) for code, n in self.languages]
+
+
+class CampaignState(models.Model):
+    """An agency's campaign index (:class:`opennrm.monitoring.CampaignIndex`, its
+    ``to_bytes`` form): every import adds its posts, so a template posted again next week
+    joins this week's campaign. Written in the transaction that stores the batch it
+    reflects; ``version`` grows by one each time (a writer holding an older one retries)."""
+
+    agency = models.OneToOneField(Agency, on_delete=models.PROTECT, related_name="+")
+    blob = models.BinaryField(default=b"")
+    version = models.PositiveIntegerField(default=0)
+    posts = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"campaign index of agency {self.agency_id} (v{self.version})"
+
+
+class PostCategory(models.TextChoices):
+    """Which queue a flagged post belongs in (``opennrm.monitoring.scoring``)."""
+
+    RECRUITMENT = "recruitment", _("Recruitment with trafficking risk")
+    SPAM = "spam", _("Generic spam")
 
 
 class PostStatus(models.TextChoices):
@@ -123,6 +154,8 @@ class MonitoredPost(models.Model):
     model_score = models.FloatField(null=True)
     flag_score = models.FloatField(default=0)
     flagged = models.BooleanField(default=False)
+    # "recruitment" or "spam" when flagged, else empty (not flagged, or stored before)
+    category = models.CharField(max_length=16, choices=PostCategory.choices, blank=True)
     reasons = models.JSONField(default=list)
     contacts = models.JSONField(default=list)
     campaign = models.ForeignKey(

@@ -1,0 +1,163 @@
+"""Campaigns that grow across imports and batches (the agency's campaign index)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from opennrm.monitoring import CampaignIndex
+from opennrm.online.models import CampaignState, MonitoredPost, PostGroup
+from opennrm.online.services import online_import
+
+WORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+    "quebec",
+    "romeo",
+    "sierra",
+    "tango",
+    "uniform",
+    "victor",
+    "whiskey",
+    "xray",
+    "yankee",
+    "zulu",
+]
+TEMPLATE = "Робота в Польщі на складі, житло безкоштовно, оплата щотижня, оголошення номер {n}"
+OTHER = "Продам дитячий велосипед, колеса майже нові, самовивіз з Києва, дзвоніть ввечері {n}"
+
+
+def _file(tmp_path: Path, name: str, texts: list[str]) -> Path:
+    path = tmp_path / name
+    lines = [json.dumps({"text": t, "channel": name}, ensure_ascii=False) for t in texts]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _import(actor, path: Path):
+    return online_import(actor=actor, path=path, source_name=path.name)
+
+
+def _campaigns(agency) -> list[PostGroup]:
+    return list(PostGroup.objects.filter(agency=agency, kind="campaign").order_by("key"))
+
+
+@pytest.mark.django_db
+def test_a_template_posted_in_two_imports_is_one_campaign(world, tmp_path):
+    first = _import(
+        world.officer, _file(tmp_path, "march.jsonl", [TEMPLATE.format(n=i) for i in (1, 2)])
+    )
+    second = _import(
+        world.officer, _file(tmp_path, "may.jsonl", [TEMPLATE.format(n=i) for i in (3, 4)])
+    )
+    (campaign,) = _campaigns(world.police)
+    assert campaign.across_imports and campaign.size == 4
+    posts = MonitoredPost.objects.filter(agency=world.police)
+    assert {p.campaign_id for p in posts} == {campaign.pk}
+    assert {p.run_id for p in posts} == {first.pk, second.pk}
+    assert sorted(dict(campaign.channels)) == ["march.jsonl", "may.jsonl"]
+    assert "польщі на складі" in campaign.template
+    # one post alone in the second import still joins the campaign
+    _import(world.officer, _file(tmp_path, "june.jsonl", [TEMPLATE.format(n=5)]))
+    (campaign,) = _campaigns(world.police)
+    assert campaign.size == 5
+
+
+@pytest.mark.django_db
+def test_a_campaign_spread_over_batches_is_one(world, tmp_path, settings):
+    settings.OPENNRM_IMPORT_BATCH_POSTS = 3
+    settings.OPENNRM_IMPORT_WRITE_POSTS = 2
+    run = _import(
+        world.officer, _file(tmp_path, "p.jsonl", [TEMPLATE.format(n=i) for i in range(10)])
+    )
+    assert run.batches == 4
+    (campaign,) = _campaigns(world.police)
+    assert campaign.size == 10
+    assert MonitoredPost.objects.filter(campaign=campaign).count() == 10
+
+
+@pytest.mark.django_db
+def test_unrelated_posts_do_not_merge(world, tmp_path):
+    _import(world.officer, _file(tmp_path, "a.jsonl", [TEMPLATE.format(n=i) for i in (1, 2)]))
+    _import(world.officer, _file(tmp_path, "b.jsonl", [OTHER.format(n=i) for i in (1, 2)]))
+    _import(world.officer, _file(tmp_path, "c.jsonl", ["Хто знає хорошого стоматолога у Варшаві?"]))
+    campaigns = _campaigns(world.police)
+    assert sorted(c.size for c in campaigns) == [2, 2]
+    for campaign in campaigns:
+        texts = list(MonitoredPost.objects.filter(campaign=campaign).values_list("text", flat=True))
+        assert all("Польщі" in t for t in texts) or all("велосипед" in t for t in texts)
+    assert MonitoredPost.objects.get(text__contains="стоматолога").campaign_id is None
+
+
+@pytest.mark.django_db
+def test_two_known_campaigns_joined_by_a_later_post_become_one_row(world, tmp_path):
+    a, b, bridge = " ".join(WORDS[0:20]), " ".join(WORDS[8:28]), " ".join(WORDS[4:24])
+    _import(world.officer, _file(tmp_path, "a.jsonl", [f"{a} a{i}" for i in (1, 2)]))
+    _import(world.officer, _file(tmp_path, "b.jsonl", [f"{b} b{i}" for i in (1, 2)]))
+    assert sorted(c.size for c in _campaigns(world.police)) == [2, 2]
+    _import(world.officer, _file(tmp_path, "m.jsonl", [f"{bridge} m1"]))
+    (campaign,) = _campaigns(world.police)
+    assert campaign.size == 5
+    assert MonitoredPost.objects.filter(campaign=campaign).count() == 5
+    state = CampaignState.objects.get(agency=world.police)
+    index = CampaignIndex.from_bytes(bytes(state.blob))
+    assert index.campaign_ids() == [campaign.key] and state.posts == 5
+
+
+@pytest.mark.django_db
+def test_two_agencies_never_share_campaigns(world, tmp_path):
+    _import(world.officer, _file(tmp_path, "p.jsonl", [TEMPLATE.format(n=i) for i in (1, 2)]))
+    _import(world.border_guard, _file(tmp_path, "q.jsonl", [TEMPLATE.format(n=i) for i in (3, 4)]))
+    (police,) = _campaigns(world.police)
+    (border,) = _campaigns(world.border)
+    assert police.size == border.size == 2
+    assert set(MonitoredPost.objects.filter(campaign=police).values_list("agency", flat=True)) == {
+        world.police.pk
+    }
+    states = {s.agency_id: s for s in CampaignState.objects.all()}
+    assert set(states) == {world.police.pk, world.border.pk}
+    assert all(s.posts == 2 for s in states.values())
+
+
+@pytest.mark.django_db
+def test_importing_the_same_file_again_changes_nothing(world, tmp_path):
+    path = _file(
+        tmp_path, "p.jsonl", [*(TEMPLATE.format(n=i) for i in range(4)), OTHER.format(n=1)]
+    )
+    _import(world.officer, path)
+    before = [(c.key, c.size) for c in _campaigns(world.police)]
+    again = _import(world.officer, path)
+    assert again.stored == 0 and again.duplicates == 5
+    assert [(c.key, c.size) for c in _campaigns(world.police)] == before == [(before[0][0], 4)]
+    assert MonitoredPost.objects.count() == 5
+    assert CampaignState.objects.get(agency=world.police).posts == 5
+
+
+@pytest.mark.django_db
+def test_posts_stored_without_the_index_join_it_when_imported_again(world, tmp_path, settings):
+    path = _file(tmp_path, "p.jsonl", [TEMPLATE.format(n=i) for i in range(3)])
+    settings.OPENNRM_CAMPAIGN_INDEX = False  # as before the index existed: per batch
+    _import(world.officer, path)
+    assert not PostGroup.objects.filter(across_imports=True).exists()
+    settings.OPENNRM_CAMPAIGN_INDEX = True
+    _import(world.officer, path)  # nothing new to store, but the index learns them
+    _import(world.officer, _file(tmp_path, "q.jsonl", [TEMPLATE.format(n=9)]))
+    campaign = PostGroup.objects.get(across_imports=True)
+    assert campaign.size == 4
+    assert MonitoredPost.objects.filter(campaign=campaign).count() == 4
