@@ -295,4 +295,11 @@ def test_a_post_the_pipeline_cannot_score_costs_only_itself(world, tmp_path, mon
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     run = online_import(actor=world.officer, path=path, source_name="p.jsonl")
     assert (run.state, run.stored, run.skipped, run.duplicates) == ("done", 30, 1, 0)
-    assert run.problems == [{"where": "p.jsonl:6", "why": "could not be scored (ValueError)"}]
+    assert run.problems == [
+        {
+            "where": "p.jsonl:6",
+            "why": "could not be scored (ValueError)",
+            "code": "score.failed",
+            "params": {},
+        }
+    ]

@@ -65,6 +65,15 @@ class ImportRun(models.Model):
     def in_progress(self) -> bool:
         return self.state in (ImportState.QUEUED, ImportState.RUNNING)
 
+    @property
+    def problem_list(self) -> list[dict[str, str]]:
+        """``problems`` with each reason in the reader's language (see ``problems.py``)."""
+        from opennrm.online.problems import describe_problem
+
+        return [
+            {"where": str(p.get("where", "")), "why": describe_problem(p)} for p in self.problems
+        ]
+
 
 class GroupKind(models.TextChoices):
     CAMPAIGN = "campaign", _("Campaign (near-duplicate posts)")
@@ -182,6 +191,15 @@ class MonitoredPost(models.Model):
     def language_label(self) -> str:
         """The post's language as a word in the reader's language, not its code."""
         return language_word(self.language)
+
+    @property
+    def category_label(self) -> str:
+        """Which queue the post is in, in words: its category when flagged."""
+        if not self.flagged:
+            return str(_("Not flagged"))
+        if self.category in PostCategory.values:
+            return str(PostCategory(self.category).label)
+        return str(_("Flagged"))  # flagged before categories were stored
 
 
 class Feedback(models.Model):

@@ -302,7 +302,10 @@ def _counters(run: ImportRun, report: IngestReport, counts: dict[str, int]) -> N
     run.skipped = report.skipped
     run.stored = counts["stored"]
     run.duplicates = report.duplicates + counts["db_duplicates"]
-    run.problems = [{"where": w, "why": why} for w, why in report.problems[:_PROBLEMS_KEPT]]
+    run.problems = [
+        {"where": d.where, "why": d.text, "code": d.code, "params": dict(d.params)}
+        for d in report.details[:_PROBLEMS_KEPT]
+    ]  # the code is said in the reader's language (online/problems.py), "why" in English
 
 
 def _import_batch(
@@ -338,7 +341,11 @@ def _import_batch(
             try:
                 score([post])
             except Exception as exc:
-                report.problem(post.record or "?", f"could not be scored ({type(exc).__name__})")
+                report.problem(
+                    post.record or "?",
+                    f"could not be scored ({type(exc).__name__})",
+                    "score.failed",
+                )
             else:
                 kept.append(post)
         dropped = len(fresh) - len(kept)
