@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,13 @@ OTHER = "Продам дитячий велосипед, колеса майже
 
 def _file(tmp_path: Path, name: str, texts: list[str]) -> Path:
     path = tmp_path / name
-    lines = [json.dumps({"text": t, "channel": name}, ensure_ascii=False) for t in texts]
+    lines = [
+        json.dumps(
+            {"text": t, "channel": name, "date": f"2024-0{1 + i % 9}-0{1 + i % 9}T10:00:00+02:00"},
+            ensure_ascii=False,
+        )
+        for i, t in enumerate(texts)
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -55,7 +62,20 @@ def _import(actor, path: Path):
 
 
 def _campaigns(agency) -> list[PostGroup]:
-    return list(PostGroup.objects.filter(agency=agency, kind="campaign").order_by("key"))
+    campaigns = list(PostGroup.objects.filter(agency=agency, kind="campaign").order_by("key"))
+    for campaign in campaigns:  # statistics grown batch by batch equal a recount
+        posts = list(MonitoredPost.objects.filter(campaign=campaign))
+        channels = Counter(p.channel for p in posts if p.channel)
+        assert campaign.size == len(posts)
+        assert campaign.flagged == sum(p.flagged for p in posts)
+        assert campaign.max_risk == max(p.risk for p in posts)
+        assert campaign.mean_risk == pytest.approx(sum(p.risk for p in posts) / len(posts))
+        assert sorted(map(tuple, campaign.channels)) == sorted(channels.items())
+        dates = [p.posted_at for p in posts if p.posted_at]
+        assert (campaign.first_seen, campaign.last_seen) == (
+            (min(dates), max(dates)) if dates else (None, None)
+        )
+    return campaigns
 
 
 @pytest.mark.django_db

@@ -22,12 +22,11 @@ are merged into one (the posts move, the other row is deleted).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
-
-from django.db.models import Avg, Count, Max, Min, Q
 
 from opennrm.monitoring import BatchResult, CampaignIndex, IndexUpdate, PipelineConfig, Post
 from opennrm.monitoring import process_batch as _process_batch
@@ -119,7 +118,9 @@ class IndexHolder:
 
 def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id: int) -> None:
     """Campaign rows and post links after an add: merge joined rows, create new ones,
-    point the batch's posts at their campaign, refresh the grown campaigns' statistics."""
+    point the batch's posts at their campaign and grow the statistics of each campaign by
+    the posts that joined it. The work is in proportion to the batch (and the number of
+    rows merged), never to the size of the campaigns: the write lock stays short."""
     renamed = update.renamed_campaigns
     wanted = set(update.campaigns) | set(renamed) | set(renamed.values())
     rows = {
@@ -139,6 +140,7 @@ def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id:
             rows[new] = source
         else:
             MonitoredPost.objects.filter(campaign=source).update(campaign=target)
+            _merge(target, _Stats.of(source))
             source.delete()
     for cid in update.campaigns:
         if cid not in rows:
@@ -150,53 +152,97 @@ def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id:
                 size=0,
                 across_imports=True,
             )
-    members: dict[str, list[str]] = defaultdict(list)
-    for a in update.assignments:
-        if a.campaign_id is not None and a.campaign_id in rows:
-            members[a.campaign_id].append(a.post_id)
-    for cid, post_ids in members.items():
+    target_of = {
+        a.post_id: rows[a.campaign_id]
+        for a in update.assignments
+        if a.campaign_id is not None and a.campaign_id in rows
+    }
+    ids = sorted(target_of)
+    joining: dict[int, list[str]] = defaultdict(list)
+    grown: dict[int, _Stats] = {}
+    for start in range(0, len(ids), 500):
+        for post_id, campaign_id, *fields in MonitoredPost.objects.filter(
+            agency_id=agency_id, post_id__in=ids[start : start + 500]
+        ).values_list(
+            "post_id", "campaign_id", "posted_at", "risk", "flagged", "channel", "language"
+        ):
+            row = target_of[post_id]
+            if campaign_id != row.pk:
+                joining[row.pk].append(post_id)
+                grown.setdefault(row.pk, _Stats()).add(*fields)
+    for pk, post_ids in joining.items():
         for start in range(0, len(post_ids), 500):
             MonitoredPost.objects.filter(
                 agency_id=agency_id, post_id__in=post_ids[start : start + 500]
-            ).exclude(campaign=rows[cid]).update(campaign=rows[cid])
-    _refresh([rows[cid] for cid in update.campaigns], index)
-
-
-def _refresh(groups: list[PostGroup], index: CampaignIndex) -> None:
-    """Size, dates, channels, languages, risk and template of grown campaigns, from the
-    stored posts (three grouped queries, whatever the number of campaigns)."""
-    if not groups:
-        return
-    by_pk = {g.pk: g for g in groups}
-    posts = MonitoredPost.objects.filter(campaign_id__in=list(by_pk))
-    stats = posts.values("campaign_id").annotate(
-        n=Count("id"),
-        first=Min("posted_at"),
-        last=Max("posted_at"),
-        mean=Avg("risk"),
-        top=Max("risk"),
-        hits=Count("id", filter=Q(flagged=True)),
-    )
-    channels: dict[int, list[list[object]]] = defaultdict(list)
-    for row in posts.exclude(channel="").values("campaign_id", "channel").annotate(n=Count("id")):
-        channels[row["campaign_id"]].append([row["channel"], row["n"]])
-    languages: dict[int, list[list[object]]] = defaultdict(list)
-    for row in posts.exclude(language="").values("campaign_id", "language").annotate(n=Count("id")):
-        languages[row["campaign_id"]].append([row["language"], row["n"]])
-    for row in stats:
-        g = by_pk[row["campaign_id"]]
-        g.size = row["n"]
-        g.first_seen, g.last_seen = row["first"], row["last"]
-        g.mean_risk, g.max_risk, g.flagged = float(row["mean"]), float(row["top"]), row["hits"]
-    for g in groups:
-        g.channels = sorted(channels[g.pk], key=lambda kv: (-int(kv[1]), str(kv[0])))  # type: ignore[call-overload]
-        g.languages = sorted(languages[g.pk], key=lambda kv: (-int(kv[1]), str(kv[0])))  # type: ignore[call-overload]
+            ).update(campaign_id=pk)
+    changed = [rows[cid] for cid in update.campaigns]
+    for g in changed:
+        if g.pk in grown:
+            _merge(g, grown[g.pk])
         g.template = index.template(g.key)
     PostGroup.objects.bulk_update(
-        groups,
+        changed,
         [
             "size", "first_seen", "last_seen", "mean_risk", "max_risk", "flagged",
             "channels", "languages", "template",
         ],
         batch_size=200,
     )  # fmt: skip
+
+
+class _Stats:
+    """A campaign's statistics as sums, so that two can be added."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.risk_sum = 0.0
+        self.risk_max = 0.0
+        self.flagged = 0
+        self.channels: Counter[str] = Counter()
+        self.languages: Counter[str] = Counter()
+
+    def add(
+        self, posted_at: datetime | None, risk: float, flagged: bool, channel: str, language: str
+    ) -> None:
+        self.size += 1
+        if posted_at is not None:
+            self.first = posted_at if self.first is None else min(self.first, posted_at)
+            self.last = posted_at if self.last is None else max(self.last, posted_at)
+        self.risk_sum += risk
+        self.risk_max = max(self.risk_max, risk)
+        self.flagged += bool(flagged)
+        if channel:
+            self.channels[channel] += 1
+        if language:
+            self.languages[language] += 1
+
+    @classmethod
+    def of(cls, g: PostGroup) -> _Stats:
+        stats = cls()
+        stats.size, stats.first, stats.last = g.size, g.first_seen, g.last_seen
+        stats.risk_sum, stats.risk_max, stats.flagged = g.mean_risk * g.size, g.max_risk, g.flagged
+        stats.channels = Counter({str(k): int(n) for k, n in g.channels})
+        stats.languages = Counter({str(k): int(n) for k, n in g.languages})
+        return stats
+
+
+def _merge(g: PostGroup, more: _Stats) -> None:
+    """Grow ``g``'s statistics by ``more`` (posts that joined it, or a row merged in)."""
+    total = _Stats.of(g)
+    size = total.size + more.size
+    g.mean_risk = (total.risk_sum + more.risk_sum) / size if size else 0.0
+    g.size = size
+    g.max_risk = max(total.risk_max, more.risk_max)
+    g.flagged = total.flagged + more.flagged
+    firsts = [t for t in (total.first, more.first) if t is not None]
+    lasts = [t for t in (total.last, more.last) if t is not None]
+    g.first_seen = min(firsts) if firsts else None
+    g.last_seen = max(lasts) if lasts else None
+
+    def ordered(counts: Counter[str]) -> list[list[object]]:
+        return [[k, n] for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    g.channels = ordered(total.channels + more.channels)
+    g.languages = ordered(total.languages + more.languages)
