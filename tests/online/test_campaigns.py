@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.db import connection, connections
+from django.db.models import F
 
 from opennrm.monitoring import CampaignIndex
 from opennrm.online.models import CampaignState, MonitoredPost, PostGroup
@@ -181,3 +184,62 @@ def test_posts_stored_without_the_index_join_it_when_imported_again(world, tmp_p
     campaign = PostGroup.objects.get(across_imports=True)
     assert campaign.size == 4
     assert MonitoredPost.objects.filter(campaign=campaign).count() == 4
+
+
+@pytest.mark.django_db
+def test_an_import_that_finds_a_newer_index_reloads_it_and_retries(world, tmp_path, monkeypatch):
+    """Another import of the agency stores its index between this one's add and write."""
+    from opennrm.online import campaigns
+
+    _import(world.officer, _file(tmp_path, "a.jsonl", [TEMPLATE.format(n=i) for i in (1, 2)]))
+    real = campaigns.IndexHolder.stage
+    moved = []
+
+    def stage_then_someone_else_writes(self, parts, stored):
+        staged = real(self, parts, stored)
+        if not moved:  # once: as if a concurrent import committed a batch meanwhile
+            moved.append(True)
+            CampaignState.objects.filter(agency_id=self.agency_id).update(version=F("version") + 1)
+        return staged
+
+    monkeypatch.setattr(campaigns.IndexHolder, "stage", stage_then_someone_else_writes)
+    run = _import(world.officer, _file(tmp_path, "b.jsonl", [TEMPLATE.format(n=i) for i in (3, 4)]))
+    assert moved and run.state == "done"
+    (campaign,) = _campaigns(world.police)
+    assert campaign.size == 4
+    assert CampaignState.objects.get(agency=world.police).version == 3  # 1 + the other's + ours
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_of_one_agency_at_once_end_in_one_campaign(world, tmp_path, settings):
+    if connection.vendor == "sqlite" and "memory" in str(connection.settings_dict["NAME"]):
+        pytest.skip("needs a database that several connections share (PostgreSQL run)")
+    settings.OPENNRM_IMPORT_BATCH_POSTS = 5  # several batches each, interleaved
+    files = [
+        _file(tmp_path, f"p{n}.jsonl", [TEMPLATE.format(n=100 * n + i) for i in range(20)])
+        for n in range(2)
+    ]
+    # the audit chain's first entry (see test_imports): one import before the race
+    _import(world.officer, _file(tmp_path, "first.jsonl", ["no campaign here"]))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(path: Path) -> None:
+        try:
+            barrier.wait(timeout=30)
+            _import(world.officer, path)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert errors == []
+    (campaign,) = _campaigns(world.police)
+    assert campaign.size == 40
+    state = CampaignState.objects.get(agency=world.police)
+    assert state.posts == 41 and len(CampaignIndex.from_bytes(bytes(state.blob))) == 41
