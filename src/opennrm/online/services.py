@@ -330,7 +330,9 @@ def _import_batch(
     dropped = 0
 
     def score(posts: list[Post]) -> tuple[list[Any], Any]:
-        parts = [process_batch(b, model=model, config=config) for b in batched(posts, 2000)]
+        parts = [
+            process_batch(b, model=model, config=config) for b in batched(posts, config.batch_size)
+        ]
         return parts, assemble(parts, config=config)
 
     try:
