@@ -8,11 +8,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection, connections
 from django.db.models import F
 
-from opennrm.monitoring import CampaignIndex
-from opennrm.online.models import CampaignState, MonitoredPost, PostGroup
+from opennrm.monitoring import CampaignIndex, PipelineConfig
+from opennrm.online.campaigns import IndexHolder
+from opennrm.online.models import CampaignChunk, CampaignState, MonitoredPost, PostGroup
 from opennrm.online.services import online_import
 
 WORDS = [
@@ -62,6 +64,10 @@ def _file(tmp_path: Path, name: str, texts: list[str]) -> Path:
 
 def _import(actor, path: Path):
     return online_import(actor=actor, path=path, source_name=path.name)
+
+
+def _stored_index(agency) -> CampaignIndex:
+    return IndexHolder(agency.pk, PipelineConfig()).sync()
 
 
 def _campaigns(agency) -> list[PostGroup]:
@@ -139,7 +145,7 @@ def test_two_known_campaigns_joined_by_a_later_post_become_one_row(world, tmp_pa
     assert campaign.size == 5
     assert MonitoredPost.objects.filter(campaign=campaign).count() == 5
     state = CampaignState.objects.get(agency=world.police)
-    index = CampaignIndex.from_bytes(bytes(state.blob))
+    index = _stored_index(world.police)
     assert index.campaign_ids() == [campaign.key] and state.posts == 5
 
 
@@ -199,6 +205,12 @@ def test_an_import_that_finds_a_newer_index_reloads_it_and_retries(world, tmp_pa
         staged = real(self, parts, stored)
         if not moved:  # once: as if a concurrent import committed a batch meanwhile
             moved.append(True)
+            index = campaigns.IndexHolder(self.agency_id, self.config).sync()
+            version = CampaignState.objects.get(agency_id=self.agency_id).version
+            CampaignChunk.objects.create(  # an (empty) chunk, as another import's batch
+                agency_id=self.agency_id, seq=version + 1, start=len(index), posts=0,
+                blob=index.to_bytes(len(index)),
+            )  # fmt: skip
             CampaignState.objects.filter(agency_id=self.agency_id).update(version=F("version") + 1)
         return staged
 
@@ -242,4 +254,33 @@ def test_two_imports_of_one_agency_at_once_end_in_one_campaign(world, tmp_path, 
     (campaign,) = _campaigns(world.police)
     assert campaign.size == 40
     state = CampaignState.objects.get(agency=world.police)
-    assert state.posts == 41 and len(CampaignIndex.from_bytes(bytes(state.blob))) == 41
+    assert state.posts == 41 and len(_stored_index(world.police)) == 41
+
+
+@pytest.mark.django_db
+def test_each_batch_stores_only_its_posts_and_chunks_are_compacted(world, tmp_path, monkeypatch):
+    from opennrm.online import campaigns
+
+    monkeypatch.setattr(campaigns, "COMPACT_AFTER", 3)
+    monkeypatch.setattr(settings, "OPENNRM_IMPORT_BATCH_POSTS", 2)
+    texts = [TEMPLATE.format(n=i) for i in range(7)] + [OTHER.format(n=i) for i in range(3)]
+    _import(world.officer, _file(tmp_path, "p.jsonl", texts))  # 5 batches of 2
+    chunks = list(CampaignChunk.objects.filter(agency=world.police).order_by("seq"))
+    # batches 1-3 appended 2 posts each, batch 4 replaced them by one chunk of 8, batch 5 appended
+    assert [(c.seq, c.start, c.posts) for c in chunks] == [(4, 0, 8), (5, 8, 2)]
+    assert CampaignState.objects.get(agency=world.police).version == 5
+    index = _stored_index(world.police)
+    assert len(index) == 10
+    assert sorted(len(index.members(c)) for c in index.campaign_ids()) == [3, 7]
+    assert sorted(c.size for c in _campaigns(world.police)) == [3, 7]
+
+
+@pytest.mark.django_db
+def test_a_post_alone_in_its_import_joins_when_its_template_comes_back(world, tmp_path):
+    _import(world.officer, _file(tmp_path, "a.jsonl", [TEMPLATE.format(n=1), OTHER.format(n=1)]))
+    assert not PostGroup.objects.filter(kind="campaign").exists()
+    _import(world.officer, _file(tmp_path, "b.jsonl", [TEMPLATE.format(n=2)]))
+    (campaign,) = _campaigns(world.police)
+    assert campaign.size == 2
+    assert MonitoredPost.objects.get(text=TEMPLATE.format(n=1)).campaign_id == campaign.pk
+    assert MonitoredPost.objects.get(text=OTHER.format(n=1)).campaign_id is None

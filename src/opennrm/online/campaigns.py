@@ -7,8 +7,10 @@ the batch's last posts and counters. So a template posted in March and again in 
 one campaign, whichever import or batch brought each post.
 
 How two imports of one agency stay consistent: the index is kept in memory by the import
-(:class:`IndexHolder`) at a known stored ``version``; the posts are added and the new blob
-serialised *before* the write transaction (the slow part, no lock held); in the
+(:class:`IndexHolder`) at a known stored ``version``; the posts are added and serialised
+(only the posts this batch added: a chunk the size of the batch, not of the index; every
+``COMPACT_AFTER`` chunks one write replaces them all) *before* the write transaction (the
+slow part, no lock held); in the
 transaction the ``CampaignState`` row is locked (``select_for_update``; on SQLite the
 transaction holds the write lock from its start) and its version compared: if another
 import wrote in between, :class:`IndexMoved` rolls the transaction back and the job
@@ -30,7 +32,13 @@ from typing import TYPE_CHECKING
 
 from opennrm.monitoring import BatchResult, CampaignIndex, IndexUpdate, PipelineConfig, Post
 from opennrm.monitoring import process_batch as _process_batch
-from opennrm.online.models import CampaignState, GroupKind, MonitoredPost, PostGroup
+from opennrm.online.models import (
+    CampaignChunk,
+    CampaignState,
+    GroupKind,
+    MonitoredPost,
+    PostGroup,
+)
 
 if TYPE_CHECKING:
     from opennrm.online.models import ImportRun
@@ -40,14 +48,20 @@ class IndexMoved(Exception):
     """Another import stored a newer index since this one was loaded: reload and retry."""
 
 
+COMPACT_AFTER = 32
+"""Chunks of an agency's index before one write replaces them all (the next batch's)."""
+
+
 @dataclass
 class Staged:
-    """An add prepared outside the transaction: what changed and the new stored form."""
+    """An add prepared outside the transaction: what changed and the chunk to store."""
 
     update: IndexUpdate
     blob: bytes
-    base_version: int
+    start: int  # the chunk holds the posts from this position on (0 and ``full``: all)
     size: int
+    full: bool
+    base_version: int
 
 
 class IndexHolder:
@@ -58,6 +72,7 @@ class IndexHolder:
         self.config = config
         self.index: CampaignIndex | None = None
         self.version = -1  # the stored version ``index`` reflects; -1: load before use
+        self.chunks = 0  # chunks stored for that version
 
     def invalidate(self) -> None:
         """The in-memory index may be ahead of the stored one: reload before the next add."""
@@ -69,22 +84,23 @@ class IndexHolder:
             CampaignState.objects.bulk_create(
                 [CampaignState(agency_id=self.agency_id)], ignore_conflicts=True
             )
-        stored = CampaignState.objects.filter(agency_id=self.agency_id).values_list(
-            "version", flat=True
+        version = CampaignState.objects.values_list("version", flat=True).get(
+            agency_id=self.agency_id
         )
-        version = stored.get()
         if self.index is None or version != self.version:
-            blob, version = (
-                CampaignState.objects.filter(agency_id=self.agency_id)
-                .values_list("blob", "version")
-                .get()
+            # one query: the chunks of one committed version (a write replaces them whole)
+            rows = list(
+                CampaignChunk.objects.filter(agency_id=self.agency_id)
+                .order_by("seq")
+                .values_list("seq", "blob")
             )
             self.index = (
-                CampaignIndex.from_bytes(bytes(blob))
-                if blob
+                CampaignIndex.from_chunks([bytes(blob) for _seq, blob in rows])
+                if rows
                 else CampaignIndex(self.config.cluster, template_chars=self.config.template_chars)
             )
-            self.version = version
+            self.version = rows[-1][0] if rows else 0
+            self.chunks = len(rows)
         return self.index
 
     def stage(self, parts: Sequence[BatchResult], stored: Sequence[Post]) -> Staged:
@@ -98,8 +114,11 @@ class IndexHolder:
         missing = [p for p in stored if p.id not in index]
         extra = [_process_batch(missing, model=None, config=self.config)] if missing else []
         self.version, base = -1, self.version  # ahead of the stored one until committed
+        before = len(index)
         update = index.add([*parts, *extra])
-        return Staged(update, index.to_bytes(), base, len(index))
+        full = self.chunks >= COMPACT_AFTER
+        start = 0 if full else before
+        return Staged(update, index.to_bytes(start), start, len(index), full, base)
 
     def commit(self, staged: Staged, run: ImportRun) -> None:
         """Inside the batch's transaction: write the campaigns and the index, or raise
@@ -109,11 +128,23 @@ class IndexHolder:
             raise IndexMoved
         assert self.index is not None  # noqa: S101 - staged means synced
         _apply(self.index, staged.update, run, self.agency_id)
-        state.blob = staged.blob
-        state.version += 1
-        state.posts = staged.size
-        state.save(update_fields=["blob", "version", "posts", "updated_at"])
-        self.version = state.version  # reset by invalidate() if the transaction fails
+        chunks = self.chunks
+        if staged.update.added or staged.full:
+            if staged.full:
+                CampaignChunk.objects.filter(agency_id=self.agency_id).delete()
+                chunks = 0
+            CampaignChunk.objects.create(
+                agency_id=self.agency_id,
+                seq=state.version + 1,
+                start=staged.start,
+                posts=staged.size - staged.start,
+                blob=staged.blob,
+            )
+            state.version += 1
+            state.posts = staged.size
+            state.save(update_fields=["version", "posts", "updated_at"])
+            chunks += 1
+        self.version, self.chunks = state.version, chunks  # reset if the transaction fails
 
 
 def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id: int) -> None:
@@ -152,11 +183,10 @@ def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id:
                 size=0,
                 across_imports=True,
             )
-    target_of = {
-        a.post_id: rows[a.campaign_id]
-        for a in update.assignments
-        if a.campaign_id is not None and a.campaign_id in rows
-    }
+    placed = [(a.post_id, a.campaign_id) for a in update.assignments]
+    # posts stored earlier, alone until this batch joined them
+    placed += [(k, index.campaign_of(k)) for k in update.joined_campaigns]
+    target_of = {k: rows[c] for k, c in placed if c is not None and c in rows}
     ids = sorted(target_of)
     joining: dict[int, list[str]] = defaultdict(list)
     grown: dict[int, _Stats] = {}

@@ -119,19 +119,41 @@ class PostGroup(models.Model):
 
 
 class CampaignState(models.Model):
-    """An agency's campaign index (:class:`opennrm.monitoring.CampaignIndex`, its
-    ``to_bytes`` form): every import adds its posts, so a template posted again next week
-    joins this week's campaign. Written in the transaction that stores the batch it
-    reflects; ``version`` grows by one each time (a writer holding an older one retries)."""
+    """An agency's campaign index (:class:`opennrm.monitoring.CampaignIndex`): every import
+    adds its posts, so a template posted again next week joins this week's campaign.
+
+    The index is stored as chunks (:class:`CampaignChunk`): each batch appends the posts it
+    added (``CampaignIndex.to_bytes(start)``), now and then one chunk replaces them all.
+    This row is what two imports of the agency lock to take turns; ``version`` is the
+    ``seq`` of the last chunk written (a writer holding an older one reloads and retries).
+    """
 
     agency = models.OneToOneField(Agency, on_delete=models.PROTECT, related_name="+")
-    blob = models.BinaryField(default=b"")
     version = models.PositiveIntegerField(default=0)
     posts = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"campaign index of agency {self.agency_id} (v{self.version})"
+
+
+class CampaignChunk(models.Model):
+    """Part of an agency's campaign index: the posts from position ``start`` on that one
+    write added (an ``.npz`` of arrays and JSON, read without pickle)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveIntegerField()
+    start = models.PositiveIntegerField()
+    posts = models.PositiveIntegerField()
+    blob = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "seq"], name="campaign_chunk_unique_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"campaign index chunk {self.seq} of agency {self.agency_id}"
 
 
 class PostCategory(models.TextChoices):
