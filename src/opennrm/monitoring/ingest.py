@@ -304,7 +304,9 @@ def _record_to_post(
         if value is None or value == "":
             return None
         if isinstance(value, dict | list):
-            raise RecordError(f"field {k!r} is not a scalar", "record.field_not_scalar", field=k)
+            raise RecordError(
+                f"field {k!r} is not a scalar", "record.field_not_scalar", field=str(k)
+            )
         return str(value)
 
     origin = obj.get("source")
