@@ -102,3 +102,11 @@ def test_flagged_posts_stored_before_categories_get_one(world):
         "spam",
         "",
     )
+
+
+def test_the_switch_shows_the_queue_it_filters(world):
+    _posts(world)
+    html = _client(world.officer, "en").get("/online/", {"status": "new"}).content.decode()
+    assert '<option value="recruitment" selected>' in html
+    html = _client(world.officer, "en").get("/online/", {"category": "spam"}).content.decode()
+    assert '<option value="spam" selected>' in html and "Казино" in html

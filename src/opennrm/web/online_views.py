@@ -70,7 +70,12 @@ def _item(post: MonitoredPost) -> dict[str, Any]:
 
 @page(MONITORING_ROLES)
 def alert_queue(request: HttpRequest) -> HttpResponse:
-    form = QueueFilter(request.GET or None, initial={"status": "new", "category": "recruitment"})
+    bound = None
+    if request.GET:
+        bound = request.GET.copy()
+        # a link without the switch (an old bookmark, a page link) opens the recruitment queue
+        bound.setdefault("category", "recruitment")
+    form = QueueFilter(bound, initial={"status": "new", "category": "recruitment"})
     filters: dict[str, Any] = {"status": "new", "category": "recruitment"}
     if form.is_valid():
         data = form.cleaned_data
@@ -79,8 +84,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             "min_risk": data["min_risk"] or 0.0,
             "language": data["language"],
             "channel": data["channel"],
-            # a link without the switch (an old bookmark) opens the recruitment queue
-            "category": data["category"] if "category" in request.GET else "recruitment",
+            "category": data["category"],
         }
     posts = selectors.alert_queue(request.user, **filters)  # type: ignore[arg-type]
     page_obj = Paginator(posts, 20).get_page(request.GET.get("page"))
