@@ -284,3 +284,15 @@ def test_a_post_alone_in_its_import_joins_when_its_template_comes_back(world, tm
     assert campaign.size == 2
     assert MonitoredPost.objects.get(text=TEMPLATE.format(n=1)).campaign_id == campaign.pk
     assert MonitoredPost.objects.get(text=OTHER.format(n=1)).campaign_id is None
+
+
+@pytest.mark.django_db
+def test_a_changed_clustering_configuration_starts_a_new_index(world, tmp_path):
+    from opennrm.monitoring import ClusterConfig
+    from opennrm.online import campaigns
+
+    _import(world.officer, _file(tmp_path, "a.jsonl", [TEMPLATE.format(n=i) for i in (1, 2)]))
+    holder = IndexHolder(world.police.pk, PipelineConfig(cluster=ClusterConfig(num_perm=32)))
+    index = holder.sync()
+    assert len(index) == 0 and index.config.num_perm == 32
+    assert holder.chunks == campaigns.COMPACT_AFTER  # the next write replaces the old chunks

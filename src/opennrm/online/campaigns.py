@@ -24,6 +24,7 @@ are merged into one (the posts move, the other row is deleted).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ from opennrm.online.models import (
 
 if TYPE_CHECKING:
     from opennrm.online.models import ImportRun
+
+
+log = logging.getLogger(__name__)
 
 
 class IndexMoved(Exception):
@@ -101,6 +105,15 @@ class IndexHolder:
             )
             self.version = rows[-1][0] if rows else 0
             self.chunks = len(rows)
+            if self.index.config != self.config.cluster:
+                # signatures of another clustering configuration cannot be compared with
+                # this one's: start again (the next write replaces every stored chunk)
+                log.warning("campaign index of agency %s restarted: configuration changed",
+                            self.agency_id)  # fmt: skip
+                self.index = CampaignIndex(
+                    self.config.cluster, template_chars=self.config.template_chars
+                )
+                self.chunks = COMPACT_AFTER
         return self.index
 
     def stage(self, parts: Sequence[BatchResult], stored: Sequence[Post]) -> Staged:
