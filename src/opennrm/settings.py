@@ -280,6 +280,8 @@ OPENNRM_IMPORT_DIR = Path(
 OPENNRM_IMPORT_BATCH_POSTS: int = env.int("OPENNRM_IMPORT_BATCH_POSTS", default=1000)
 # ... and written in short transactions of this many posts (the write lock is held that long).
 OPENNRM_IMPORT_WRITE_POSTS: int = env.int("OPENNRM_IMPORT_WRITE_POSTS", default=200)
+# campaigns grow across batches and imports (the agency's campaign index); off: per batch
+OPENNRM_CAMPAIGN_INDEX: bool = env.bool("OPENNRM_CAMPAIGN_INDEX", default=True)
 
 # Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
 # all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.

@@ -217,3 +217,49 @@ def test_a_giant_bucket_keeps_anchors_and_still_links_everyone() -> None:
         index.add_signatures(keys[lo : lo + 70], sig[lo : lo + 70])
     assert index.campaign_ids() == ["k000"]
     assert max(len(b) for bucket in index._buckets for b in bucket.values()) == 64
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(0, len(POOL) - 1), min_size=1, max_size=25),
+    st.lists(st.integers(0, 25), max_size=4),
+)
+def test_deltas_read_back_as_the_index_that_wrote_them(choices: list[int], cuts: list[int]) -> None:
+    keys, sig, valid, contacts = _signed(choices)
+    snippets = [POOL[c] for c in choices]
+    bounds = sorted({0, len(keys), *(c for c in cuts if c < len(keys))})
+    index = CampaignIndex(ClusterConfig(max_contact_posts=3))
+    chunks = []
+    for lo, hi in itertools.pairwise(bounds):
+        before = len(index)
+        index.add_signatures(
+            keys[lo:hi],
+            sig[lo:hi],
+            valid[lo:hi],
+            snippets=snippets[lo:hi],
+            contacts=contacts[lo:hi],
+        )
+        chunks.append(index.to_bytes(before))  # only what this add brought
+    loaded = CampaignIndex.from_chunks(chunks)
+    whole = CampaignIndex.from_bytes(index.to_bytes())
+    for other in (loaded, whole):
+        assert [other.campaign_of(k) for k in keys] == [index.campaign_of(k) for k in keys]
+        assert [other.network_of(k) for k in keys] == [index.network_of(k) for k in keys]
+        assert [other.template(c) for c in other.campaign_ids()] == [
+            index.template(c) for c in index.campaign_ids()
+        ]
+    if len(chunks) > 1:
+        with pytest.raises(ValueError, match="order"):
+            CampaignIndex.from_chunks(chunks[1:])
+
+
+def test_a_post_alone_until_a_later_add_is_reported_as_joined() -> None:
+    keys, sig, valid, _contacts = _signed([0, 1, 5])
+    index = CampaignIndex()
+    first = index.add_signatures(keys[:1], sig[:1], valid[:1])
+    assert first.joined_campaigns == () and index.campaign_of(keys[0]) is None
+    second = index.add_signatures(keys[1:], sig[1:], valid[1:])
+    assert second.joined_campaigns == (keys[0],)  # known before, alone until now
+    assert index.campaign_of(keys[0]) == index.campaign_of(keys[1]) is not None
+    third = index.add_signatures(["z"], sig[:1], valid[:1])
+    assert third.joined_campaigns == ()  # the campaign grew; nobody was alone

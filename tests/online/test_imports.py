@@ -281,18 +281,25 @@ def test_import_folder_setting_is_private_by_default():
 def test_a_post_the_pipeline_cannot_score_costs_only_itself(world, tmp_path, monkeypatch):
     from opennrm.online import services
 
-    real = services.run_pipeline
+    real = services.process_batch
 
     def fragile(posts, **kwargs):
         if any("BOOM" in p.text for p in posts):
             raise ValueError("scorer crashed")
         return real(posts, **kwargs)
 
-    monkeypatch.setattr(services, "run_pipeline", fragile)
+    monkeypatch.setattr(services, "process_batch", fragile)
     lines = _good(30)
     lines.insert(5, json.dumps({"text": "BOOM post"}))
     path = tmp_path / "p.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     run = online_import(actor=world.officer, path=path, source_name="p.jsonl")
     assert (run.state, run.stored, run.skipped, run.duplicates) == ("done", 30, 1, 0)
-    assert run.problems == [{"where": "p.jsonl:6", "why": "could not be scored (ValueError)"}]
+    assert run.problems == [
+        {
+            "where": "p.jsonl:6",
+            "why": "could not be scored (ValueError)",
+            "code": "score.failed",
+            "params": {},
+        }
+    ]

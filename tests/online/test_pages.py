@@ -58,3 +58,34 @@ def test_network_graph_numbers_are_locale_independent(world, tmp_path, language)
     coords = re.findall(r'\b(?:x|y|x1|y1|x2|y2|cx|cy)="([^"]*)"', svg)
     assert coords
     assert all(re.fullmatch(r"-?\d+(?:\.\d+)?", c) for c in coords), coords[:5]
+
+
+def test_skipped_records_are_explained_in_the_reader_language(world, tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        '{"text": "Робота в Польщі", "channel": "c"}\n{broken\n{"message": 5}\n'
+        '{"text": "Дата зіпсована", "date": "31.02.2024"}\n',
+        encoding="utf-8",
+    )
+    run = online_import(actor=world.officer, path=path, source_name="p.jsonl")
+    url = f"/online/imports/{run.pk}/"
+    uk = _client(world.officer, "uk").get(url).content.decode()
+    assert "Недійсний JSON (на символі 2); пропущено." in uk
+    assert "Текстове поле message не є текстом; пропущено." in uk
+    assert "Нечитабельна дата 31.02.2024; допис збережено з невідомою датою." in uk
+    assert "invalid JSON" not in uk and "is not a string" not in uk and "; skipped" not in uk
+    ru = _client(world.officer, "ru").get(url).content.decode()
+    assert "Недопустимый JSON (на символе 2); пропущено." in ru
+    en = _client(world.officer, "en").get(url).content.decode()
+    assert "Not valid JSON (at character 2); skipped." in en
+
+
+def test_problems_stored_before_codes_are_shown_as_written(world):
+    from opennrm.online.models import ImportRun
+
+    run = ImportRun.objects.create(
+        agency=world.police, imported_by=world.officer, source_name="old.csv", state="done",
+        problems=[{"where": "old.csv:3", "why": "3 fields, header has 2"}],
+    )  # fmt: skip
+    uk = _client(world.officer, "uk").get(f"/online/imports/{run.pk}/").content.decode()
+    assert "3 fields, header has 2" in uk

@@ -28,6 +28,7 @@ from opennrm.monitoring.index import Assignment, CampaignIndex, IndexUpdate
 from opennrm.monitoring.ingest import (
     IngestError,
     IngestReport,
+    Problem,
     append_checkpoint,
     detect_format,
     iter_posts,
@@ -84,6 +85,7 @@ __all__ = [
     "Place",
     "Post",
     "PostResult",
+    "Problem",
     "Reason",
     "RiskModel",
     "Score",

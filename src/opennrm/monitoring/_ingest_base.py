@@ -6,7 +6,7 @@ import codecs
 import dataclasses
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, tzinfo
 
 MAX_TEXT_CHARS = 1_000_000
@@ -18,6 +18,52 @@ MAX_PROBLEMS_KEPT = 1_000
 SNIFF_BYTES = 64 * 1024
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One problem of an ingest run, for a page to say in its reader's language.
+
+    ``code`` is stable (``"json.invalid"``, ``"csv.width"``, … ; see :data:`PROBLEM_CODES`)
+    and ``params`` holds its values (a field name, counts); ``text`` says the same in plain
+    English (what ``IngestReport.problems`` lists, for notebooks and the command line).
+    """
+
+    where: str
+    code: str
+    params: Mapping[str, str | int]
+    text: str
+
+
+PROBLEM_CODES = (
+    "record.invalid",  # anything else (text: the reason)
+    "record.oversized",  # chars, limit / bytes
+    "record.undecodable",  # encoding
+    "record.surrogate",  # field, codepoint
+    "record.no_text",  # fields
+    "record.text_not_string",  # field
+    "record.field_not_scalar",  # field
+    "record.not_object",
+    "time.bad",  # value
+    "date.unknown",  # value: post kept, date unknown
+    "json.invalid",  # line, column (of the record)
+    "json.too_deep",
+    "csv.malformed",
+    "csv.width",  # fields, header
+    "feed.unreadable",
+    "feed.item_empty",
+    "telegram.truncated",
+    "telegram.too_deep",
+    "telegram.too_deep_rest",
+    "telegram.oversized_rest",
+    "telegram.invalid_json_rest",
+    "telegram.text_entity",
+    "telegram.text_type",  # type
+    "warc.unreadable_rest",
+    "warc.no_uri",
+    "warc.response_unreadable",
+)
+"""Every reason code an ingest problem can carry (a page keeps a sentence for each)."""
 
 
 @dataclasses.dataclass
@@ -37,20 +83,32 @@ class IngestReport:
     ignored: int = 0
     # posts kept although their date could not be read (posted_at is None: date unknown)
     dates_unknown: int = 0
+    # (where, reason in English); ``details`` holds the same problems with their codes
     problems: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     encodings: dict[str, str] = dataclasses.field(default_factory=dict)
+    details: list[Problem] = dataclasses.field(default_factory=list)
 
-    def problem(self, location: str, reason: str) -> None:
-        """Record one skipped record."""
+    def problem(
+        self, location: str, reason: str, code: str = "record.invalid", **params: str | int
+    ) -> None:
+        """Record one skipped record (``reason`` in English; ``code`` and ``params`` for
+        a translated sentence, see :class:`Problem`)."""
         self.skipped += 1
-        if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append((location, reason))
+        self._keep(location, reason, code, params)
 
-    def date_unknown(self, location: str, reason: str) -> None:
+    def record_error(self, location: str, error: RecordError) -> None:
+        """Record one record skipped for ``error``."""
+        self.problem(location, str(error), error.code, **error.params)
+
+    def date_unknown(self, location: str, reason: str, **params: str | int) -> None:
         """Record a post kept without its unreadable date."""
         self.dates_unknown += 1
+        self._keep(location, f"{reason}; post kept, date unknown", "date.unknown", params)
+
+    def _keep(self, location: str, text: str, code: str, params: Mapping[str, str | int]) -> None:
         if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append((location, f"{reason}; post kept, date unknown"))
+            self.problems.append((location, text))
+            self.details.append(Problem(location, code, dict(params), text))
 
     def merge(self, other: IngestReport) -> None:
         """Add another report's counts to this one."""
@@ -62,11 +120,20 @@ class IngestReport:
         self.dates_unknown += other.dates_unknown
         room = MAX_PROBLEMS_KEPT - len(self.problems)
         self.problems.extend(other.problems[: max(room, 0)])
+        self.details.extend(other.details[: max(room, 0)])
         self.encodings.update(other.encodings)
 
 
 class RecordError(ValueError):
-    """A record is malformed; the reader reports it and goes on."""
+    """A record is malformed; the reader reports it and goes on.
+
+    ``str(error)`` says why in English; ``code`` and ``params`` say it as data (see
+    :class:`Problem`)."""
+
+    def __init__(self, message: str, code: str = "record.invalid", **params: str | int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def detect_encoding(head: bytes) -> str:
@@ -122,9 +189,16 @@ def undecodable(text: str) -> bool:
 def check_text(text: str, encoding: str, max_chars: int) -> None:
     """Raise :class:`RecordError` for undecodable or oversized text."""
     if len(text) > max_chars:
-        raise RecordError(f"oversized record: {len(text)} characters > {max_chars}")
+        raise RecordError(
+            f"oversized record: {len(text)} characters > {max_chars}",
+            "record.oversized",
+            chars=len(text),
+            limit=max_chars,
+        )
     if undecodable(text):
-        raise RecordError(f"undecodable bytes for encoding {encoding}")
+        raise RecordError(
+            f"undecodable bytes for encoding {encoding}", "record.undecodable", encoding=encoding
+        )
     unstorable_check(text, "text")
 
 
@@ -137,7 +211,13 @@ def unstorable_check(value: str, name: str) -> None:
     """
     found = _SURROGATE.search(value)
     if found is not None:
-        raise RecordError(f"{name} contains an unpaired surrogate U+{ord(found.group()):04X}")
+        point = f"U+{ord(found.group()):04X}"
+        raise RecordError(
+            f"{name} contains an unpaired surrogate {point}",
+            "record.surrogate",
+            field=name,
+            codepoint=point,
+        )
 
 
 def parse_time(value: object, default_tz: tzinfo = UTC) -> datetime | None:
@@ -145,23 +225,25 @@ def parse_time(value: object, default_tz: tzinfo = UTC) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise RecordError(f"bad time {value!r}")
+        raise RecordError(f"bad time {value!r}", "time.bad", value=repr(value))
     if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
         try:
             return datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError) as exc:
-            raise RecordError(f"bad timestamp {value!r}") from exc
+            raise RecordError(f"bad timestamp {value!r}", "time.bad", value=repr(value)) from exc
     if not isinstance(value, str):
-        raise RecordError(f"bad time {value!r}")
+        raise RecordError(f"bad time {value!r}", "time.bad", value=repr(value)[:40])
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise RecordError(f"bad time {value[:40]!r}") from exc
+        raise RecordError(f"bad time {value[:40]!r}", "time.bad", value=value[:40]) from exc
     aware = parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=default_tz)
     try:
         aware.astimezone(UTC)  # year 1 at +14:00 is before year 1 in UTC
     except (OverflowError, ValueError) as exc:
-        raise RecordError(f"time out of range {value[:40]!r}") from exc
+        raise RecordError(
+            f"time out of range {value[:40]!r}", "time.bad", value=value[:40]
+        ) from exc
     return aware
 
 
@@ -174,7 +256,7 @@ def lenient_time(
     except RecordError as exc:
         if report is None:
             raise
-        report.date_unknown(where, str(exc))
+        report.date_unknown(where, str(exc), **exc.params)
         return None
 
 

@@ -100,7 +100,7 @@ def iter_feed(
                     _item_post(fields, feed_title, where, item_size, max_chars, default_tz)
                 )
             except RecordError as exc:
-                report.problem(where, str(exc))
+                report.record_error(where, exc)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -116,7 +116,9 @@ def iter_feed(
     except (pyexpat.ExpatError, _Refused) as exc:
         yield from ready
         report.read += 1
-        report.problem(f"{label}:{parser.CurrentLineNumber}", f"feed not readable: {exc}")
+        report.problem(
+            f"{label}:{parser.CurrentLineNumber}", f"feed not readable: {exc}", "feed.unreadable"
+        )
 
 
 def _item_post(
@@ -124,14 +126,18 @@ def _item_post(
     default_tz: tzinfo,
 ) -> Post:  # fmt: skip
     if size > max_chars:
-        raise RecordError(f"oversized record: more than {max_chars} characters")
+        raise RecordError(
+            f"oversized record: more than {max_chars} characters",
+            "record.oversized",
+            limit=max_chars,
+        )
     body = next((fields[k] for k in _BODY if fields.get(k)), "")
     if "<" in body:
         body = html_to_text(body)
     title = fields.get("title", "")
     text = f"{title}\n{body}".strip() if body != title else title
     if not text:
-        raise RecordError("item has no title or text")
+        raise RecordError("item has no title or text", "feed.item_empty")
     check_text(text, "xml", max_chars)
     when = next((fields[k] for k in _TIME if fields.get(k)), None)
     posted_at = _feed_time(when, default_tz)

@@ -67,9 +67,10 @@ def message_text(value: object) -> str:
             elif isinstance(item, dict) and isinstance(item.get("text"), str):
                 parts.append(item["text"])
             else:
-                raise RecordError("text entity without text")
+                raise RecordError("text entity without text", "telegram.text_entity")
         return "".join(parts)
-    raise RecordError(f"text is {type(value).__name__}, not string or list")
+    kind = type(value).__name__
+    raise RecordError(f"text is {kind}, not string or list", "telegram.text_type", type=kind)
 
 
 def message_to_post(
@@ -78,7 +79,7 @@ def message_to_post(
 ) -> Post | None:  # fmt: skip
     """One message object -> Post; ``None`` for service/empty messages."""
     if not isinstance(obj, dict):
-        raise RecordError("message is not an object")
+        raise RecordError("message is not an object", "record.not_object")
     if obj.get("type", "message") != "message":
         return None
     text = message_text(obj.get("text", ""))
@@ -159,7 +160,11 @@ def iter_telegram(
         pos = skip.end() if skip else pos
         if pos >= len(buf):
             if not fill():
-                report.problem(f"{label}:{line_of(len(buf))}", "file ends inside messages")
+                report.problem(
+                    f"{label}:{line_of(len(buf))}",
+                    "file ends inside messages",
+                    "telegram.truncated",
+                )
                 return
             continue
         if buf[pos] == "]":
@@ -174,21 +179,35 @@ def iter_telegram(
                 if len(buf) - pos <= max_buffer and fill():
                     continue
                 report.read += 1
-                report.problem(f"{label}:{line_of(pos)}", "message nested too deeply; rest skipped")
+                report.problem(
+                    f"{label}:{line_of(pos)}",
+                    "message nested too deeply; rest skipped",
+                    "telegram.too_deep_rest",
+                )
                 return
             report.read += 1
-            report.problem(f"{label}:{line_of(pos)}", "message nested too deeply")
+            report.problem(
+                f"{label}:{line_of(pos)}", "message nested too deeply", "telegram.too_deep"
+            )
             pos = skip_to
             continue
         except json.JSONDecodeError as exc:
             if len(buf) - pos > max_buffer:
                 report.read += 1
-                report.problem(f"{label}:{line_of(pos)}", "oversized message; rest of file skipped")
+                report.problem(
+                    f"{label}:{line_of(pos)}",
+                    "oversized message; rest of file skipped",
+                    "telegram.oversized_rest",
+                )
                 return
             if fill():
                 continue
             report.read += 1
-            report.problem(f"{label}:{line_of(pos)}", f"invalid JSON ({exc.msg}); rest skipped")
+            report.problem(
+                f"{label}:{line_of(pos)}",
+                f"invalid JSON ({exc.msg}); rest skipped",
+                "telegram.invalid_json_rest",
+            )
             return
         report.read += 1
         where = f"{label}:{line_of(pos)}"
@@ -199,7 +218,7 @@ def iter_telegram(
                 default_tz=default_tz, report=report,
             )  # fmt: skip
         except RecordError as exc:
-            report.problem(where, str(exc))
+            report.record_error(where, exc)
             continue
         if post is None:
             report.ignored += 1

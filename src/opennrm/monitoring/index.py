@@ -94,6 +94,9 @@ class IndexUpdate:
     networks: tuple[str, ...]  # network ids (after the add) that gained posts
     renamed_campaigns: dict[str, str] = field(default_factory=dict)  # old id -> new id
     renamed_networks: dict[str, str] = field(default_factory=dict)
+    # posts known before the add, alone until now, that the add put into a campaign (a
+    # store that links posts to campaigns must link these too, besides ``assignments``)
+    joined_campaigns: tuple[str, ...] = ()
 
 
 class _Forest:
@@ -279,6 +282,9 @@ class CampaignIndex:
         self._link_campaigns(n_old, touched_c, grown_c)
         rebuilt = self._link_networks(n_old, touched_n, grown_n)
         renamed_c = self._renamed(self._campaigns, touched_c)
+        joined_c = tuple(
+            sorted(self._keys[r] for r, old in touched_c.items() if old is None and r < n_old)
+        )
         if rebuilt is None:
             renamed_n = self._renamed(self._networks, touched_n)
         else:
@@ -300,6 +306,7 @@ class CampaignIndex:
             campaigns=self._grown(self._campaigns, grown_c),
             networks=self._grown(self._networks, grown_n),
             renamed_campaigns=renamed_c,
+            joined_campaigns=joined_c,
             renamed_networks=renamed_n,
         )
 
@@ -400,42 +407,75 @@ class CampaignIndex:
 
     # ------------------------------------------------------------------ storage
 
-    def to_bytes(self) -> bytes:
-        """The whole state as a compressed ``.npz`` (arrays and JSON; loads without pickle)."""
+    def to_bytes(self, start: int = 0) -> bytes:
+        """The whole state as a compressed ``.npz`` (arrays and JSON; loads without pickle).
+
+        With ``start``, only the posts added from that position on (``len(index)`` before
+        an add): a *delta* whose size is that of the add, not of the index. A store that
+        appends one delta per add and reads them back with :meth:`from_chunks` never
+        rewrites what it already holds.
+        """
         meta = {
             "version": FORMAT_VERSION,
             "config": asdict(self.config),
             "template_chars": self.template_chars,
             "bucket_anchors": self.bucket_anchors,
+            "start": start,
         }
         buffer = io.BytesIO()
         np.savez_compressed(
             buffer,
             meta=np.array(json.dumps(meta)),
-            keys=np.array(json.dumps(self._keys, ensure_ascii=False)),
-            snippets=np.array(json.dumps(self._snippets, ensure_ascii=False)),
-            contacts=np.array(json.dumps(self._contacts, ensure_ascii=False)),
-            signatures=self._sig,
-            valid=np.array(self._valid, dtype=bool),
+            keys=np.array(json.dumps(self._keys[start:], ensure_ascii=False)),
+            snippets=np.array(json.dumps(self._snippets[start:], ensure_ascii=False)),
+            contacts=np.array(json.dumps(self._contacts[start:], ensure_ascii=False)),
+            signatures=self._sig[start:],
+            valid=np.array(self._valid[start:], dtype=bool),
         )
         return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CampaignIndex:
         """The state written by :meth:`to_bytes` (the links are rebuilt from the posts)."""
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            meta: dict[str, Any] = json.loads(str(npz["meta"]))
-            if meta.get("version") != FORMAT_VERSION:
-                raise ValueError(f"unknown campaign index format {meta.get('version')!r}")
-            keys = json.loads(str(npz["keys"]))
-            snippets = json.loads(str(npz["snippets"]))
-            contacts = json.loads(str(npz["contacts"]))
-            sig = npz["signatures"]
-            valid = npz["valid"]
-        index = cls(ClusterConfig(**meta["config"]), template_chars=meta["template_chars"])
-        index.bucket_anchors = meta["bucket_anchors"]
+        return cls.from_chunks([data])
+
+    @classmethod
+    def from_chunks(cls, chunks: Sequence[bytes]) -> CampaignIndex:
+        """The state written as a whole and/or deltas (:meth:`to_bytes` with ``start``), in
+        the order written: each chunk must start where the ones before it end, and all
+        share one configuration. The result equals the index that wrote them."""
+        keys: list[str] = []
+        snippets: list[str] = []
+        contacts: list[tuple[str, ...]] = []
+        sigs: list[np.ndarray] = []
+        valids: list[np.ndarray] = []
+        first: dict[str, Any] | None = None
+        for data in chunks:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                meta: dict[str, Any] = json.loads(str(npz["meta"]))
+                if meta.get("version") != FORMAT_VERSION:
+                    raise ValueError(f"unknown campaign index format {meta.get('version')!r}")
+                if meta.get("start", 0) != len(keys):
+                    raise ValueError("campaign index chunks are missing or out of order")
+                if first is None:
+                    first = meta
+                elif {k: v for k, v in meta.items() if k != "start"} != {
+                    k: v for k, v in first.items() if k != "start"
+                }:
+                    raise ValueError("campaign index chunks of different configurations")
+                keys.extend(json.loads(str(npz["keys"])))
+                snippets.extend(json.loads(str(npz["snippets"])))
+                contacts.extend(tuple(c) for c in json.loads(str(npz["contacts"])))
+                sigs.append(npz["signatures"])
+                valids.append(npz["valid"])
+        if first is None:
+            return cls()
+        index = cls(ClusterConfig(**first["config"]), template_chars=first["template_chars"])
+        index.bucket_anchors = first["bucket_anchors"]
+        num_perm = index.config.num_perm
+        sig = np.concatenate([s.reshape(-1, num_perm) for s in sigs])
         # replaying in the stored (insertion) order rebuilds the same buckets and links
-        index._replay(keys, sig, valid, snippets, [tuple(c) for c in contacts])
+        index._replay(keys, sig, np.concatenate(valids), snippets, contacts)
         return index
 
     def _replay(

@@ -33,7 +33,9 @@ from urllib.parse import urlsplit
 
 from opennrm.monitoring._ingest_base import (
     MAX_TEXT_CHARS,
+    PROBLEM_CODES,
     IngestReport,
+    Problem,
     RecordError,
     check_text,
     detect_encoding,
@@ -52,9 +54,11 @@ from opennrm.monitoring._post import Post
 __all__ = [
     "FORMATS",
     "MAX_TEXT_CHARS",
+    "PROBLEM_CODES",
     "TEXT_COLUMNS",
     "IngestError",
     "IngestReport",
+    "Problem",
     "allow_huge_csv_fields",
     "append_checkpoint",
     "detect_encoding",
@@ -196,7 +200,7 @@ def iter_posts(
                     if value:
                         unstorable_check(value, name)
             except RecordError as exc:
-                report.problem(post.record or label, str(exc))
+                report.record_error(post.record or label, exc)
                 continue
             if post.id in seen:
                 report.duplicates += 1
@@ -233,27 +237,36 @@ def _jsonl(
         where = f"{label}:{lineno}"
         if line is None:
             report.read += 1
-            report.problem(where, f"oversized record: line longer than {4 * max_chars}")
+            report.problem(
+                where,
+                f"oversized record: line longer than {4 * max_chars}",
+                "record.oversized",
+                limit=4 * max_chars,
+            )
             continue
         if not line.strip():
             continue
         report.read += 1
         try:
             if undecodable(line):
-                raise RecordError(f"undecodable bytes for encoding {enc}")
+                raise RecordError(
+                    f"undecodable bytes for encoding {enc}", "record.undecodable", encoding=enc
+                )
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise RecordError(f"invalid JSON: {exc.msg}") from exc
+                raise RecordError(
+                    f"invalid JSON: {exc.msg}", "json.invalid", column=exc.colno
+                ) from exc
             except RecursionError as exc:
-                raise RecordError("JSON nested too deeply") from exc
+                raise RecordError("JSON nested too deeply", "json.too_deep") from exc
             if not isinstance(obj, dict):
-                raise RecordError("line is not a JSON object")
+                raise RecordError("line is not a JSON object", "record.not_object")
             post = _record_to_post(
                 obj, "jsonl", where, text_key, enc, max_chars, default_tz, report
             )
         except RecordError as exc:
-            report.problem(where, str(exc))
+            report.record_error(where, exc)
             continue
         if post is None:
             report.ignored += 1
@@ -272,12 +285,15 @@ def _record_to_post(
 ) -> Post | None:  # fmt: skip
     key = text_key or _pick(obj, TEXT_COLUMNS)
     if key is None or key not in obj:
-        raise RecordError(f"no text field ({text_key or '/'.join(TEXT_COLUMNS)})")
+        fields = text_key or "/".join(TEXT_COLUMNS)
+        raise RecordError(f"no text field ({fields})", "record.no_text", fields=fields)
     text = obj[key]
     if text is None:
         return None
     if not isinstance(text, str):
-        raise RecordError(f"text field {key!r} is not a string")
+        raise RecordError(
+            f"text field {key!r} is not a string", "record.text_not_string", field=key
+        )
     check_text(text, enc, max_chars)
     if not text.strip():
         return None
@@ -288,7 +304,9 @@ def _record_to_post(
         if value is None or value == "":
             return None
         if isinstance(value, dict | list):
-            raise RecordError(f"field {k!r} is not a scalar")
+            raise RecordError(
+                f"field {k!r} is not a scalar", "record.field_not_scalar", field=str(k)
+            )
         return str(value)
 
     origin = obj.get("source")
@@ -375,7 +393,7 @@ def _csv(
             return
         except csv.Error as exc:
             report.read += 1
-            report.problem(f"{label}:{start}", f"malformed CSV: {exc}")
+            report.problem(f"{label}:{start}", f"malformed CSV: {exc}", "csv.malformed")
             start = reader.line_num + 1
             continue
         where = f"{label}:{start}"
@@ -384,7 +402,13 @@ def _csv(
             continue
         report.read += 1
         if len(row) != width:
-            report.problem(where, f"{len(row)} fields, header has {width}")
+            report.problem(
+                where,
+                f"{len(row)} fields, header has {width}",
+                "csv.width",
+                fields=len(row),
+                header=width,
+            )
             continue
         try:
             post = _record_to_post(
@@ -392,7 +416,7 @@ def _csv(
                 default_tz, report,
             )  # fmt: skip
         except RecordError as exc:
-            report.problem(where, str(exc))
+            report.record_error(where, exc)
             continue
         if post is None:
             report.ignored += 1
@@ -439,10 +463,14 @@ def _page_post(
     max_chars: int, crawl_time: str | None, default_tz: tzinfo,
 ) -> Post | None:  # fmt: skip
     if len(data) > 4 * max_chars:
-        raise RecordError(f"oversized record: {len(data)} bytes of HTML")
+        raise RecordError(
+            f"oversized record: {len(data)} bytes of HTML", "record.oversized", chars=len(data)
+        )
     markup, enc = _decode_page(data, declared)
     if undecodable(markup):
-        raise RecordError(f"undecodable bytes for encoding {enc}")
+        raise RecordError(
+            f"undecodable bytes for encoding {enc}", "record.undecodable", encoding=enc
+        )
     doc = html_to_document(markup)
     text = doc.text
     check_text(text, enc, max_chars)
@@ -463,7 +491,7 @@ def _html(
     try:
         post = _page_post(data, encoding, "html", label, None, max_chars, None, default_tz)
     except RecordError as exc:
-        report.problem(label, str(exc))
+        report.record_error(label, exc)
         return
     if post is None:
         report.ignored += 1
@@ -504,12 +532,18 @@ def _warc(
             return
         except (ArchiveLoadFailed, ValueError, OSError, EOFError) as exc:
             report.read += 1
-            report.problem(f"{label}:#{number + 1}", f"WARC not readable: {exc}; rest skipped")
+            report.problem(
+                f"{label}:#{number + 1}",
+                f"WARC not readable: {exc}; rest skipped",
+                "warc.unreadable_rest",
+            )
             return
         number += 1
         if record.rec_type == "response" and not record.rec_headers.get_header("WARC-Target-URI"):
             report.read += 1
-            report.problem(f"{label}:#{number}", "WARC response without WARC-Target-URI")
+            report.problem(
+                f"{label}:#{number}", "WARC response without WARC-Target-URI", "warc.no_uri"
+            )
             continue
         if record.rec_type != "response" or record.http_headers is None:
             continue
@@ -532,10 +566,10 @@ def _warc(
                 max_chars, record.rec_headers.get_header("WARC-Date"), default_tz,
             )  # fmt: skip
         except RecordError as exc:
-            report.problem(where, str(exc))
+            report.record_error(where, exc)
             continue
         except (ValueError, OSError, EOFError) as exc:
-            report.problem(where, f"unreadable response: {exc}")
+            report.problem(where, f"unreadable response: {exc}", "warc.response_unreadable")
             continue
         if post is None:
             report.ignored += 1

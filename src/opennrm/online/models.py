@@ -65,6 +65,15 @@ class ImportRun(models.Model):
     def in_progress(self) -> bool:
         return self.state in (ImportState.QUEUED, ImportState.RUNNING)
 
+    @property
+    def problem_list(self) -> list[dict[str, str]]:
+        """``problems`` with each reason in the reader's language (see ``problems.py``)."""
+        from opennrm.online.problems import describe_problem
+
+        return [
+            {"where": str(p.get("where", "")), "why": describe_problem(p)} for p in self.problems
+        ]
+
 
 class GroupKind(models.TextChoices):
     CAMPAIGN = "campaign", _("Campaign (near-duplicate posts)")
@@ -86,10 +95,18 @@ class PostGroup(models.Model):
     flagged = models.PositiveIntegerField(default=0)
     template = models.TextField(blank=True)
     contacts = models.JSONField(default=list)
+    # True: a campaign of the agency's campaign index, grown across imports and batches
+    # (``run`` is the import that first found it); False: found within one batch
+    across_imports = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["run", "kind", "key"], name="group_unique_per_run")
+            models.UniqueConstraint(fields=["run", "kind", "key"], name="group_unique_per_run"),
+            models.UniqueConstraint(
+                fields=["agency", "kind", "key"],
+                condition=models.Q(across_imports=True),
+                name="group_unique_across_imports",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -99,6 +116,51 @@ class PostGroup(models.Model):
     def language_counts(self) -> list[tuple[str, int]]:
         """``languages`` ([code, count] pairs) with each language as a word."""
         return [(language_word(str(code)), n) for code, n in self.languages]
+
+
+class CampaignState(models.Model):
+    """An agency's campaign index (:class:`opennrm.monitoring.CampaignIndex`): every import
+    adds its posts, so a template posted again next week joins this week's campaign.
+
+    The index is stored as chunks (:class:`CampaignChunk`): each batch appends the posts it
+    added (``CampaignIndex.to_bytes(start)``), now and then one chunk replaces them all.
+    This row is what two imports of the agency lock to take turns; ``version`` is the
+    ``seq`` of the last chunk written (a writer holding an older one reloads and retries).
+    """
+
+    agency = models.OneToOneField(Agency, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=0)
+    posts = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"campaign index of agency {self.agency_id} (v{self.version})"
+
+
+class CampaignChunk(models.Model):
+    """Part of an agency's campaign index: the posts from position ``start`` on that one
+    write added (an ``.npz`` of arrays and JSON, read without pickle)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveIntegerField()
+    start = models.PositiveIntegerField()
+    posts = models.PositiveIntegerField()
+    blob = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "seq"], name="campaign_chunk_unique_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"campaign index chunk {self.seq} of agency {self.agency_id}"
+
+
+class PostCategory(models.TextChoices):
+    """Which queue a flagged post belongs in (``opennrm.monitoring.scoring``)."""
+
+    RECRUITMENT = "recruitment", _("Recruitment with trafficking risk")
+    SPAM = "spam", _("Generic spam")
 
 
 class PostStatus(models.TextChoices):
@@ -123,6 +185,8 @@ class MonitoredPost(models.Model):
     model_score = models.FloatField(null=True)
     flag_score = models.FloatField(default=0)
     flagged = models.BooleanField(default=False)
+    # "recruitment" or "spam" when flagged, else empty (not flagged, or stored before)
+    category = models.CharField(max_length=16, choices=PostCategory.choices, blank=True)
     reasons = models.JSONField(default=list)
     contacts = models.JSONField(default=list)
     campaign = models.ForeignKey(
@@ -149,6 +213,15 @@ class MonitoredPost(models.Model):
     def language_label(self) -> str:
         """The post's language as a word in the reader's language, not its code."""
         return language_word(self.language)
+
+    @property
+    def category_label(self) -> str:
+        """Which queue the post is in, in words: its category when flagged."""
+        if not self.flagged:
+            return str(_("Not flagged"))
+        if self.category in PostCategory.values:
+            return str(PostCategory(self.category).label)
+        return str(_("Flagged"))  # flagged before categories were stored
 
 
 class Feedback(models.Model):

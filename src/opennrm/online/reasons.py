@@ -66,3 +66,13 @@ def localized_reasons(
 # labels of the import form's time-zone field (kept here, in the online app's catalogue)
 time_zone_label = gettext_lazy("Time zone of times written without one")
 time_zone_help = gettext_lazy("For example Europe/Kyiv, Europe/Warsaw or UTC. Empty: the server's.")
+
+
+# the alert queue's category switch (which queue a flagged post belongs in)
+queue_label = gettext_lazy("Queue")
+queue_choices = [
+    ("recruitment", gettext_lazy("Recruitment with trafficking risk")),
+    ("spam", gettext_lazy("Generic spam")),
+    ("unflagged", gettext_lazy("Not flagged")),
+    ("", gettext_lazy("All posts, recruitment first")),
+]

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Case, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import MONITORING_ROLES
 from opennrm.core.errors import NotFound
-from opennrm.online.models import Contact, ImportRun, MonitoredPost, PostGroup
+from opennrm.online.models import Contact, ImportRun, MonitoredPost, PostCategory, PostGroup
 
 
 def posts_visible_to(actor: User) -> QuerySet[MonitoredPost]:
@@ -22,8 +22,16 @@ def alert_queue(
     min_risk: float = 0.0,
     language: str = "",
     channel: str = "",
+    category: str = "",
 ) -> QuerySet[MonitoredPost]:
+    """The review queue. ``category``: ``"recruitment"`` (recruitment with trafficking
+    risk: what the queue is for), ``"spam"`` (generic spam), ``"unflagged"`` (below the
+    alert threshold), or empty for every post, recruitment first."""
     qs = posts_visible_to(actor).select_related("campaign", "network")
+    if category == "unflagged":
+        qs = qs.filter(flagged=False)
+    elif category:
+        qs = qs.filter(flagged=True, category=category)
     if status:
         qs = qs.filter(status=status)
     if min_risk:
@@ -32,6 +40,13 @@ def alert_queue(
         qs = qs.filter(language=language)
     if channel:
         qs = qs.filter(channel=channel)
+    if not category:
+        rank = Case(
+            When(flagged=True, category=PostCategory.RECRUITMENT, then=Value(0)),
+            When(flagged=True, then=Value(1)),
+            default=Value(2),
+        )
+        return qs.order_by(rank, "-risk", "-id")
     return qs.order_by("-risk", "-id")
 
 

@@ -31,12 +31,14 @@ from opennrm.monitoring import (
     IngestReport,
     PipelineConfig,
     Post,
+    assemble,
     iter_posts,
-    run_pipeline,
+    process_batch,
     to_stix_bundle,
 )
 from opennrm.monitoring.ingest import FORMATS
 from opennrm.monitoring.pipeline import batched
+from opennrm.online.campaigns import IndexHolder, IndexMoved
 from opennrm.online.models import (
     Contact,
     ContactKind,
@@ -223,9 +225,10 @@ def import_process(*, run_id: int) -> ImportRun:
 
     Each batch of ``OPENNRM_IMPORT_BATCH_POSTS`` posts is scored outside any transaction
     and written in one short transaction (with the run's counters), so memory stays
-    constant and other writers wait at most one batch's write. Campaigns and networks are
-    found within each batch (a campaign spread over two batches shows as two); contacts
-    join the agency's persistent store across batches and imports. A run that is not
+    constant and other writers wait at most one batch's write. Campaigns grow across
+    batches and imports through the agency's campaign index (``online/campaigns.py``),
+    updated in the transaction that ends the batch; networks are found within each batch;
+    contacts join the agency's persistent store across batches and imports. A run that is not
     queued (already taken, done or failed) is returned unchanged, so a job delivered
     twice imports once.
     """
@@ -250,8 +253,9 @@ def import_process(*, run_id: int) -> ImportRun:
         posts = iter_posts(
             path, run.fmt, report=report, text_column=run.text_column or None, default_tz=zone
         )
+        holder = IndexHolder(run.agency_id, config) if settings.OPENNRM_CAMPAIGN_INDEX else None
         for batch in batched(posts, max(1, settings.OPENNRM_IMPORT_BATCH_POSTS)):
-            flags_version = _import_batch(run, actor, batch, report, counts, model, config)
+            flags_version = _import_batch(run, actor, batch, report, counts, model, config, holder)
     except IngestError as exc:
         state, error = ImportState.FAILED, str(exc)
     except ValidationFailed as exc:
@@ -298,7 +302,10 @@ def _counters(run: ImportRun, report: IngestReport, counts: dict[str, int]) -> N
     run.skipped = report.skipped
     run.stored = counts["stored"]
     run.duplicates = report.duplicates + counts["db_duplicates"]
-    run.problems = [{"where": w, "why": why} for w, why in report.problems[:_PROBLEMS_KEPT]]
+    run.problems = [
+        {"where": d.where, "why": d.text, "code": d.code, "params": dict(d.params)}
+        for d in report.details[:_PROBLEMS_KEPT]
+    ]  # the code is said in the reader's language (online/problems.py), "why" in English
 
 
 def _import_batch(
@@ -309,8 +316,10 @@ def _import_batch(
     counts: dict[str, int],
     model: Any,
     config: PipelineConfig,
+    holder: IndexHolder | None = None,
 ) -> str:
-    """Score one batch and store it in one transaction; returns the flags version."""
+    """Score one batch and store it in short transactions, the last one with the run's
+    counters and (with ``holder``) the agency's campaign index; returns the flags version."""
     ids = [p.id for p in batch]
     stored = set(
         MonitoredPost.objects.filter(agency_id=actor.agency_id, post_id__in=ids).values_list(
@@ -319,23 +328,36 @@ def _import_batch(
     )
     fresh = [p for p in batch if p.id not in stored]
     dropped = 0
+
+    def score(posts: list[Post]) -> tuple[list[Any], Any]:
+        parts = [
+            process_batch(b, model=model, config=config) for b in batched(posts, config.batch_size)
+        ]
+        return parts, assemble(parts, config=config)
+
     try:
-        result = run_pipeline(fresh, model=model, config=config)
+        parts, result = score(fresh)
     except Exception:  # one post the pipeline cannot handle must not cost the batch
         kept = []
         for post in fresh:
             try:
-                run_pipeline([post], model=model, config=config)
+                score([post])
             except Exception as exc:
-                report.problem(post.record or "?", f"could not be scored ({type(exc).__name__})")
+                report.problem(
+                    post.record or "?",
+                    f"could not be scored ({type(exc).__name__})",
+                    "score.failed",
+                )
             else:
                 kept.append(post)
         dropped = len(fresh) - len(kept)
         fresh = kept
-        result = run_pipeline(fresh, model=model, config=config)
+        parts, result = score(fresh)
     # Written in short transactions of OPENNRM_IMPORT_WRITE_POSTS posts: the write lock
     # (SQLite has one) is held for a fraction of a second at a time.
-    found = {(g.kind, g.id): g for g in (*result.campaigns, *result.networks)}
+    groups = result.networks if holder is not None else (*result.campaigns, *result.networks)
+    found = {(g.kind, g.id): g for g in groups}
+    already = [p for p in batch if p.id in stored]
     made: dict[tuple[str, str], PostGroup] = {}
     step = max(1, settings.OPENNRM_IMPORT_WRITE_POSTS)
     starts = list(range(0, len(fresh), step)) or [0]
@@ -343,8 +365,10 @@ def _import_batch(
         end = min(start + step, len(fresh))
         last = start == starts[-1]
         before = counts["stored"], counts["db_duplicates"], run.batches, dict(made)
-        for attempt in range(4):
+        for attempt in range(6):
             try:
+                # the index grows outside the transaction; only its write is inside
+                staged = holder.stage(parts, already) if holder is not None and last else None
                 with transaction.atomic():
                     created = (
                         _store_batch(run, actor, fresh, result, start, end, found, made)
@@ -357,6 +381,8 @@ def _import_batch(
                     if last:  # already stored before this batch
                         counts["db_duplicates"] += len(batch) - dropped - len(fresh)
                         run.batches += 1
+                    if staged is not None:
+                        holder.commit(staged, run)  # type: ignore[union-attr]
                     _counters(run, report, counts)
                     run.save(
                         update_fields=[
@@ -364,11 +390,14 @@ def _import_batch(
                         ]
                     )  # fmt: skip
                 break
-            except (OperationalError, IntegrityError):
-                # a deadlock or a lock wait past the timeout with a concurrent import: the
-                # transaction rolled back whole, so it can simply be written again
+            except (OperationalError, IntegrityError, IndexMoved):
+                # a deadlock or a lock wait past the timeout with a concurrent import, or
+                # its newer campaign index: the transaction rolled back whole, so it can
+                # simply be written again (the index reloaded)
                 counts["stored"], counts["db_duplicates"], run.batches, made = before
-                if attempt == 3:
+                if holder is not None:
+                    holder.invalidate()
+                if attempt == 5:
                     raise
                 time.sleep(0.2 * (attempt + 1))
     return result.flags_version
@@ -436,6 +465,7 @@ def _store_batch(
                 model_score=scored.model_score,
                 flag_score=scored.flag_score,
                 flagged=scored.flagged,
+                category=scored.category or "",
                 reasons=[
                     {
                         "kind": r.kind,

@@ -21,7 +21,13 @@ from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
 from opennrm.online.model import model_status
 from opennrm.online.models import MonitoredPost, PostGroup, PostStatus
-from opennrm.online.reasons import localized_reasons, time_zone_help, time_zone_label
+from opennrm.online.reasons import (
+    localized_reasons,
+    queue_choices,
+    queue_label,
+    time_zone_help,
+    time_zone_label,
+)
 from opennrm.web.views import page
 
 
@@ -36,6 +42,7 @@ class QueueFilter(django_forms.Form):
     )
     language = django_forms.CharField(label=gettext_lazy("Language"), required=False, max_length=8)
     channel = django_forms.CharField(label=gettext_lazy("Channel"), required=False, max_length=255)
+    category = django_forms.ChoiceField(label=queue_label, required=False, choices=queue_choices)
 
 
 class ImportForm(django_forms.Form):
@@ -63,8 +70,13 @@ def _item(post: MonitoredPost) -> dict[str, Any]:
 
 @page(MONITORING_ROLES)
 def alert_queue(request: HttpRequest) -> HttpResponse:
-    form = QueueFilter(request.GET or None, initial={"status": "new"})
-    filters: dict[str, Any] = {"status": "new"}
+    bound = None
+    if request.GET:
+        bound = request.GET.copy()
+        # a link without the switch (an old bookmark, a page link) opens the recruitment queue
+        bound.setdefault("category", "recruitment")
+    form = QueueFilter(bound, initial={"status": "new", "category": "recruitment"})
+    filters: dict[str, Any] = {"status": "new", "category": "recruitment"}
     if form.is_valid():
         data = form.cleaned_data
         filters = {
@@ -72,6 +84,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             "min_risk": data["min_risk"] or 0.0,
             "language": data["language"],
             "channel": data["channel"],
+            "category": data["category"],
         }
     posts = selectors.alert_queue(request.user, **filters)  # type: ignore[arg-type]
     page_obj = Paginator(posts, 20).get_page(request.GET.get("page"))

@@ -1,0 +1,61 @@
+"""Why a record of an import was skipped, said in the reader's language.
+
+The ingest library reports each problem as a stable code with its values (a field name,
+counts) beside an English sentence (:class:`opennrm.monitoring.Problem`); an import run
+stores all three, and the progress page says the code here, at display time. Rows stored
+before codes existed, and codes this catalogue does not know, are shown as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+SENTENCES: dict[str, Promise] = {
+    "record.oversized": _("The record is too large; skipped."),
+    "record.undecodable": _(
+        "The record holds bytes that are not text in the encoding %(encoding)s; skipped."
+    ),
+    "record.surrogate": _("The field %(field)s holds a broken character (%(codepoint)s); skipped."),
+    "record.no_text": _("No text field (looked for: %(fields)s); skipped."),
+    "record.text_not_string": _("The text field %(field)s is not text; skipped."),
+    "record.field_not_scalar": _("The field %(field)s is not a single value; skipped."),
+    "record.not_object": _("The record is not an object with fields; skipped."),
+    "time.bad": _("Unreadable date %(value)s; skipped."),
+    "date.unknown": _("Unreadable date %(value)s; the post is kept with its date unknown."),
+    "json.invalid": _("Not valid JSON (at character %(column)s); skipped."),
+    "json.too_deep": _("The JSON is nested too deeply; skipped."),
+    "csv.malformed": _("Malformed CSV line; skipped."),
+    "csv.width": _("Wrong number of fields: %(fields)s, the header has %(header)s; skipped."),
+    "feed.unreadable": _("The feed cannot be read from here on; the rest is skipped."),
+    "feed.item_empty": _("The item has neither a title nor a text; skipped."),
+    "telegram.truncated": _("The file ends in the middle of the messages."),
+    "telegram.too_deep": _("The message is nested too deeply; skipped."),
+    "telegram.too_deep_rest": _(
+        "The message is nested too deeply; the rest of the file is skipped."
+    ),
+    "telegram.oversized_rest": _("The message is too large; the rest of the file is skipped."),
+    "telegram.invalid_json_rest": _("Not valid JSON; the rest of the file is skipped."),
+    "telegram.text_entity": _("A part of the message text has no text; skipped."),
+    "telegram.text_type": _("The message text is neither text nor a list of parts; skipped."),
+    "warc.unreadable_rest": _("The archive cannot be read from here on; the rest is skipped."),
+    "warc.no_uri": _("An archived response without its address (WARC-Target-URI); skipped."),
+    "warc.response_unreadable": _("An archived response cannot be read; skipped."),
+    "score.failed": _("The post could not be scored; skipped."),
+}
+
+
+def describe_problem(problem: Mapping[str, Any]) -> str:
+    """A stored problem (``where``, ``why``, and ``code``/``params`` when known) as a
+    sentence in the active language; otherwise as written."""
+    sentence = SENTENCES.get(str(problem.get("code") or ""))
+    if sentence is None:
+        return str(problem.get("why", ""))
+    params = problem.get("params") or {}
+    try:
+        return str(sentence) % {k: str(v) for k, v in dict(params).items()}
+    except (KeyError, TypeError, ValueError):  # values missing: the English as written
+        return str(problem.get("why", ""))
