@@ -280,6 +280,10 @@ OPENNRM_IMPORT_DIR = Path(
 OPENNRM_IMPORT_BATCH_POSTS: int = env.int("OPENNRM_IMPORT_BATCH_POSTS", default=1000)
 # ... and written in short transactions of this many posts (the write lock is held that long).
 OPENNRM_IMPORT_WRITE_POSTS: int = env.int("OPENNRM_IMPORT_WRITE_POSTS", default=200)
+# An import whose worker wrote nothing for this long lost its worker: it is continued in a
+# new run (at most OPENNRM_IMPORT_MAX_ATTEMPTS tries in all), else marked failed.
+OPENNRM_IMPORT_STALE_SECONDS: int = env.int("OPENNRM_IMPORT_STALE_SECONDS", default=600)
+OPENNRM_IMPORT_MAX_ATTEMPTS: int = env.int("OPENNRM_IMPORT_MAX_ATTEMPTS", default=3)
 
 # Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
 # all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.
