@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "opennrm.casework",
     "opennrm.dataprotection",
     "opennrm.crypto",
+    "opennrm.httpguard",
     "opennrm.web",
     "django_tasks",  # background jobs (DEP 14 backport); the queue lives in the database:
     "django_tasks_db",
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "opennrm.httpguard.body.BodyTooLargeMiddleware",  # chunked body past the limit -> 413
     "opennrm.accounts.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
