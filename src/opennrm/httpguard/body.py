@@ -5,7 +5,7 @@ empty and no size check sees it. :class:`ChunkedBodyLimit` (wrapped around the W
 application) reads such a body, as the server decodes it, into an anonymous temporary
 file (in memory up to the attachment limit; beyond, a file that is already unlinked, so
 nothing is ever left behind) and stops reading as soon as it passes the largest body the
-application accepts. A body within that bound is handed to Django with its length, so every
+application accepts at that address. A body within that bound is handed to Django with its length, so every
 per-page limit applies as for any other request; a larger one is answered 413 by
 :class:`BodyTooLargeMiddleware`, in the caller's language and, under ``/api/``, in the API's
 error shape.
@@ -28,16 +28,18 @@ _SLACK = 64 * 1024  # multipart headers and form fields around the largest file
 _READ = 64 * 1024
 
 
-def largest_body() -> int:
-    """The most bytes any request body may have (the largest upload limit, plus slack)."""
-    return (
-        max(
-            settings.OPENNRM_MAX_UPLOAD_BYTES,
-            settings.OPENNRM_ATTACHMENT_MAX_BYTES,
-            settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0,
-        )
-        + _SLACK
-    )
+#: the one page that takes monitoring uploads (OPENNRM_MAX_UPLOAD_BYTES)
+_IMPORT_PATH = "/online/import/"
+
+
+def largest_body(path: str = _IMPORT_PATH) -> int:
+    """The most bytes a request body to ``path`` may have: the monitoring-upload limit on
+    the import page, elsewhere the larger of the attachment and plain-body limits (plus
+    slack for the form around a file)."""
+    small = max(settings.OPENNRM_ATTACHMENT_MAX_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
+    if path == _IMPORT_PATH:
+        return max(small, settings.OPENNRM_MAX_UPLOAD_BYTES) + _SLACK
+    return small + _SLACK
 
 
 class _Closing:
@@ -74,7 +76,7 @@ class ChunkedBodyLimit:
 
 
 def _spool(environ: dict[str, Any]) -> Any:
-    limit = largest_body()
+    limit = largest_body(environ.get("PATH_INFO", ""))
     source = environ["wsgi.input"]
     spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed when the answer is sent)
         max_size=settings.OPENNRM_ATTACHMENT_MAX_BYTES + _SLACK
@@ -112,7 +114,7 @@ class BodyTooLargeMiddleware:
             "The request is larger than %(mb)s MB, the most this server accepts. "
             "Send a smaller file (a large import can be split, or run with "
             "`opennrm online import`)."
-        ) % {"mb": f"{largest_body() / 1_000_000:.0f}"}
+        ) % {"mb": f"{largest_body(request.path_info) / 1_000_000:.1f}"}
         if request.path_info.startswith("/api/"):
             body = {"error": "too_large", "message": message, "field": "body"}
             return JsonResponse(body, status=413)
