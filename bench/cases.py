@@ -700,7 +700,9 @@ def run_concurrently(
 
 
 @contextmanager
-def serve(env: dict[str, str], threads: int, workers: int, log_path: Path) -> Iterator[str]:
+def serve(
+    env: dict[str, str], threads: int, workers: int, log_path: Path, keepalive: int = 5
+) -> Iterator[str]:
     """``opennrm serve`` (gunicorn) in a subprocess on a free port; yields its base URL."""
     port = free_port()
     import opennrm
@@ -725,6 +727,8 @@ def serve(env: dict[str, str], threads: int, workers: int, log_path: Path) -> It
                 str(threads),
                 "--workers",
                 str(workers),
+                "--keepalive",
+                str(keepalive),
                 "--insecure-local",  # plain HTTP on loopback: no TLS in the measurement
             ],
             env=child_env,

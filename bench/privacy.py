@@ -125,7 +125,7 @@ def fill(n: int, seed: int) -> dict[str, Any]:
     """Agencies and an analyst through the services; cases, people, events by COPY."""
     from django.db import connection
 
-    from opennrm.accounts import demo
+    from opennrm import demo
     from opennrm.accounts.services import agency_create, user_create
     from opennrm.cases.models import Case, CaseEvent, Person
 

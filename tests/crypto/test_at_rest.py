@@ -256,7 +256,7 @@ def test_every_free_text_a_person_writes_about_a_case_is_encrypted():
 def test_the_demo_database_shows_no_demo_persons_name(tmp_path: Path):
     """The demo's own data, loaded through the services: raw rows (both databases) and,
     on SQLite, a copy of the database file hold no person's family name or summary."""
-    from opennrm.accounts.demo import load_demo
+    from opennrm.demo import load_demo
 
     load_demo(cases=12)
     people = list(Person.objects.exclude(case__isnull=True))

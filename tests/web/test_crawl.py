@@ -38,7 +38,7 @@ PHONE = {"width": 360, "height": 740}
 MIN_TARGET = 44
 MAX_PAGES_PER_ROLE = 70
 
-# Demo users, one per role (see opennrm.accounts.demo).
+# Demo users, one per role (see opennrm.demo).
 PERSONAS = (
     "labourinspector",  # front-line, labour inspectorate
     "police",  # front-line, police
@@ -472,8 +472,8 @@ class Crawler:
 
 
 def test_every_page_translated_fits_a_phone_and_is_accessible(browser, live_server, artifacts):
-    from opennrm.accounts.demo import load_demo
     from opennrm.accounts.models import User
+    from opennrm.demo import load_demo
 
     load_demo(cases=14)
     _casework_data()

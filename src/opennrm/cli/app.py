@@ -44,8 +44,13 @@ def migrate() -> None:
     _migrate(verbosity=1)
 
 
-def _serve(host: str, port: int, threads: int, workers: int = 1) -> None:
-    """Serve with gunicorn: ``workers`` processes (to use every core) of ``threads`` threads."""
+def _serve(host: str, port: int, threads: int, workers: int = 1, keepalive: int = 5) -> None:
+    """Serve with gunicorn: ``workers`` processes (to use every core) of ``threads`` threads.
+
+    ``keepalive``: seconds an idle connection stays open. Whatever sits in front (a reverse
+    proxy, a load balancer, a client that reuses connections) must close its idle connections
+    *sooner*, or a request sent on a connection the server is just closing fails in transit.
+    """
     from django.db import connections
     from gunicorn.app.base import BaseApplication
 
@@ -58,6 +63,7 @@ def _serve(host: str, port: int, threads: int, workers: int = 1) -> None:
         "workers": workers,
         "threads": threads,
         "worker_class": "gthread",
+        "keepalive": keepalive,
         "accesslog": None,  # request lines can carry case references: no access log by default
         "errorlog": "-",
         "loglevel": "warning",
@@ -90,11 +96,20 @@ def _serve(host: str, port: int, threads: int, workers: int = 1) -> None:
     help="Processes, each with --threads threads.",
 )
 @click.option(
+    "--keepalive",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 300),
+    help="Seconds an idle connection stays open; a proxy in front must close idle ones sooner.",
+)
+@click.option(
     "--insecure-local",
     is_flag=True,
     help="Plain HTTP on a loopback address for tests and benchmarks: skips the production checks.",
 )
-def serve(host: str, port: int, threads: int, workers: int, insecure_local: bool) -> None:
+def serve(
+    host: str, port: int, threads: int, workers: int, keepalive: int, insecure_local: bool
+) -> None:
     """Serve the application with gunicorn (put HTTPS in front of it in production).
 
     Refuses to start when the production checks fail (no secret key, insecure
@@ -112,7 +127,7 @@ def serve(host: str, port: int, threads: int, workers: int, insecure_local: bool
             "WARNING: production checks skipped (--insecure-local); never use this for real data.",
             err=True,
         )
-        _serve(host, port, threads, workers)
+        _serve(host, port, threads, workers, keepalive)
         return
     _setup()
     from django.core.management import call_command
@@ -122,7 +137,7 @@ def serve(host: str, port: int, threads: int, workers: int, insecure_local: bool
         call_command("check", deploy=True, fail_level="ERROR", stdout=io.StringIO())
     except SystemCheckError as exc:
         raise click.ClickException(f"refusing to start:\n{exc}") from exc
-    _serve(host, port, threads, workers)
+    _serve(host, port, threads, workers, keepalive)
 
 
 @click.command()
@@ -138,7 +153,7 @@ def demo(cases: int, do_serve: bool, host: str, port: int) -> None:
     """Migrate, load clearly labelled synthetic demo data, print the logins and serve."""
     _setup(**_LOCAL_HTTP)
     _migrate()
-    from opennrm.accounts.demo import _USERS, DEMO_PASSWORD, demo_exists, load_demo
+    from opennrm.demo import _USERS, DEMO_PASSWORD, demo_exists, load_demo
 
     if demo_exists():
         click.echo("Demo data is already loaded.")

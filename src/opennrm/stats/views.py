@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -28,13 +29,18 @@ def _download(content: bytes, name: str, content_type: str) -> HttpResponse:
     return response
 
 
+def _require_valid(form: forms.Form) -> dict[str, Any]:
+    """The form's cleaned data, or its first error as :class:`ValidationFailed`."""
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        raise ValidationFailed(str(errors[0]), field=field)
+    return form.cleaned_data
+
+
 def _period(request: HttpRequest) -> tuple[PeriodForm, Scope]:
     country = reports.require_statistics_role(request.user)  # type: ignore[arg-type]
     form = PeriodForm(request.GET or None, regions=stats_regions(country))
-    if form.is_bound and not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        raise ValidationFailed(str(errors[0]), field=field)
-    data = form.cleaned_data if form.is_bound else {}
+    data = _require_valid(form) if form.is_bound else {}
     scope = reports.scope_for(
         request.user,  # type: ignore[arg-type]
         start=data.get("start"),
@@ -96,9 +102,7 @@ def tables_download(request: HttpRequest, fmt: str) -> HttpResponse:
 def htcds_download(request: HttpRequest) -> HttpResponse:
     form = HtcdsForm(request.GET)
     try:
-        if not form.is_valid():
-            field, errors = next(iter(form.errors.items()))
-            raise ValidationFailed(str(errors[0]), field=field)
+        _require_valid(form)
         _form, scope = _period(request)
         release = services.stats_htcds_export(
             actor=request.user,  # type: ignore[arg-type]
@@ -116,9 +120,7 @@ def htcds_download(request: HttpRequest) -> HttpResponse:
 def synthetic_download(request: HttpRequest) -> HttpResponse:
     form = SyntheticForm(request.POST)
     try:
-        if not form.is_valid():
-            field, errors = next(iter(form.errors.items()))
-            raise ValidationFailed(str(errors[0]), field=field)
+        _require_valid(form)
         _form, scope = _period(request)
         release = services.stats_synthetic_export(
             actor=request.user,  # type: ignore[arg-type]
@@ -136,9 +138,7 @@ def report_download(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.GET)
     try:
         country = reports.require_statistics_role(request.user)  # type: ignore[arg-type]
-        if not form.is_valid():
-            field, errors = next(iter(form.errors.items()))
-            raise ValidationFailed(str(errors[0]), field=field)
+        _require_valid(form)
         year = form.cleaned_data["year"]
         scope = reports.year_scope(country, year)
         pdf = services.stats_annual_report(

@@ -1,5 +1,9 @@
 """Synthetic demo data, clearly labelled: every agency is marked ``is_synthetic``
-and named "(DEMO)". No real person, case or agency is represented."""
+and named "(DEMO)". No real person, case or agency is represented.
+
+It spans the apps (agencies and users, cases, screenings, referrals, the directory, online
+monitoring), so it lives above them, beside the CLI that calls it; no app imports it (an
+import-linter contract in ``pyproject.toml``)."""
 
 from __future__ import annotations
 

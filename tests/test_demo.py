@@ -1,12 +1,12 @@
 import pytest
 from click.testing import CliRunner
 
-from opennrm.accounts.demo import demo_exists, load_demo
 from opennrm.accounts.models import Agency, User
 from opennrm.accounts.roles import AgencyType, Role
 from opennrm.audit.selectors import audit_verify
 from opennrm.cases.models import Case
 from opennrm.cases.workflow import State
+from opennrm.demo import demo_exists, load_demo
 from opennrm.online.models import MonitoredPost
 
 pytestmark = pytest.mark.django_db
