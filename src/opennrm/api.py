@@ -30,6 +30,7 @@ from opennrm.core.errors import DomainError
 from opennrm.dataprotection.api import router as subject_router
 from opennrm.directory.api import router as directory_router
 from opennrm.exchange.api import router as exchange_router
+from opennrm.httpguard.api_messages import api_message, validation_message
 from opennrm.notifications.api import router as notifications_router
 from opennrm.referrals.api import router as referrals_router
 from opennrm.screenings.api import router as screenings_router
@@ -120,10 +121,8 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     details: list[dict[str, Any]] = []
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query", "path")]
-        details.append(
-            {"field": ".".join(loc) or "body", "message": str(err.get("msg", "invalid"))}
-        )
-    first = details[0] if details else {"field": "body", "message": "invalid request"}
+        details.append({"field": ".".join(loc) or "body", "message": validation_message(err)})
+    first = details[0] if details else {"field": "body", "message": validation_message({})}
     body = {
         "error": "validation_failed",
         "message": f"{first['field']}: {first['message']}",
@@ -137,7 +136,7 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     body = {
         "error": "unauthenticated",
-        "message": "Sign in (with your second factor) or send a valid bearer token.",
+        "message": api_message("unauthenticated"),
     }
     return api.create_response(request, body, status=401)
 
@@ -146,22 +145,18 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     """Ninja's own refusals (unparsable body, CSRF), in the one error shape."""
     if exc.status_code == 400:
-        body = {"error": "invalid_json", "message": "The request body is not valid JSON."}
+        body = {"error": "invalid_json", "message": api_message("invalid_json")}
         body["field"] = "body"
     elif exc.status_code == 403 and "csrf" in exc.message.lower():
-        body = {
-            "error": "csrf_failed",
-            "message": "CSRF check failed: send the csrftoken cookie's value in the "
-            "X-CSRFToken header, or use a bearer token.",
-        }
-    else:
-        body = {"error": "http_error", "message": exc.message}
+        body = {"error": "csrf_failed", "message": api_message("csrf_failed")}
+    else:  # ninja's texts are English: the status says what happened
+        body = {"error": "http_error", "message": api_message("http_error")}
     return api.create_response(request, body, status=exc.status_code)
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    body = {"error": "not_found", "message": "Not found."}
+    body = {"error": "not_found", "message": api_message("not_found")}
     return api.create_response(request, body, status=404)
 
 
@@ -176,7 +171,7 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         route,
         "".join(traceback.format_tb(exc.__traceback__)),
     )
-    body = {"error": "server_error", "message": "Something went wrong on the server."}
+    body = {"error": "server_error", "message": api_message("server_error")}
     return api.create_response(request, body, status=500)
 
 
@@ -185,7 +180,7 @@ def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpRespo
     """A multipart body Django cannot parse (no boundary, cut off): the client's fault."""
     body = {
         "error": "invalid_body",
-        "message": "The request body is not a valid multipart form.",
+        "message": api_message("invalid_body"),
         "field": "body",
     }
     return api.create_response(request, body, status=400)
@@ -193,5 +188,5 @@ def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpRespo
 
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    body = {"error": "too_large", "message": "The request body is too large."}
+    body = {"error": "too_large", "message": api_message("too_large"), "field": "body"}
     return api.create_response(request, body, status=413)

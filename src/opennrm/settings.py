@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "opennrm.casework",
     "opennrm.dataprotection",
     "opennrm.crypto",
+    "opennrm.httpguard",
     "opennrm.web",
     "django_tasks",  # background jobs (DEP 14 backport); the queue lives in the database:
     "django_tasks_db",
@@ -76,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "opennrm.httpguard.body.BodyTooLargeMiddleware",  # chunked body past the limit -> 413
     "opennrm.accounts.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -282,6 +284,10 @@ OPENNRM_IMPORT_BATCH_POSTS: int = env.int("OPENNRM_IMPORT_BATCH_POSTS", default=
 OPENNRM_IMPORT_WRITE_POSTS: int = env.int("OPENNRM_IMPORT_WRITE_POSTS", default=200)
 # campaigns grow across batches and imports (the agency's campaign index); off: per batch
 OPENNRM_CAMPAIGN_INDEX: bool = env.bool("OPENNRM_CAMPAIGN_INDEX", default=True)
+# An import whose worker wrote nothing for this long lost its worker: it is continued in a
+# new run (at most OPENNRM_IMPORT_MAX_ATTEMPTS tries in all), else marked failed.
+OPENNRM_IMPORT_STALE_SECONDS: int = env.int("OPENNRM_IMPORT_STALE_SECONDS", default=600)
+OPENNRM_IMPORT_MAX_ATTEMPTS: int = env.int("OPENNRM_IMPORT_MAX_ATTEMPTS", default=3)
 
 # Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
 # all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.

@@ -2,5 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from opennrm.httpguard.body import ChunkedBodyLimit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opennrm.settings")
-application = get_wsgi_application()
+application = ChunkedBodyLimit(get_wsgi_application())

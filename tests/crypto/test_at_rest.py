@@ -62,7 +62,67 @@ def _victim_case(world) -> Case:
     return case
 
 
+FREE_TEXT = {  # one word per field, each typed by someone about the victim
+    "decline": "Declined: Tarasivna already housed",
+    "change": "Oksanivna moved to another shelter",
+    "event": "Closed after Bohdanivna returned home",
+    "grant": "For the Kovalchuk-Yarema interview",
+    "basis": "Court order 12/Zhytomyrska",
+    "access_reason": "Need to speak with Levkivna",
+    "access_answer": "Only about Hlibivna's visa",
+    "handover_reason": "Moves near Dunaivtsi",
+    "handover_answer": "Accepted, Solomiivna expected",
+}
+
+
+def _free_text(world, case: Case) -> None:
+    """Rows with free text, stored through the models' fields as the services store them."""
+    from django.utils import timezone
+
+    from opennrm.cases.models import AccessRequest, CaseEvent, CaseGrant, Handover
+    from opennrm.referrals.models import Referral, ReferralChange
+
+    now = timezone.now()
+    t = FREE_TEXT
+    referral = Referral.objects.create(
+        case=case,
+        service_name="Shelter",
+        service_type="shelter",
+        sending_agency=world.coordination,
+        receiving_agency=world.ngo,
+        created_by=world.case_manager,
+        created_at=now,
+        decline_reason=t["decline"],
+        legal_basis_note=t["basis"],
+    )
+    ReferralChange.objects.create(
+        referral=referral, to_status="declined", actor=world.case_manager, at=now,
+        reason=t["change"],
+    )  # fmt: skip
+    CaseEvent.objects.create(
+        case=case, kind="transition", actor=world.case_manager, at=now, reason=t["event"]
+    )
+    CaseGrant.objects.create(
+        case=case, agency=world.ngo, purpose="assistance", note=t["grant"],
+        legal_basis_note=t["basis"], expires_at=now, granted_by=world.case_manager,
+        granted_at=now,
+    )  # fmt: skip
+    AccessRequest.objects.create(
+        case=case, agency=world.ngo, requested_by=world.ngo_worker, purpose="assistance",
+        reason=t["access_reason"], answer=t["access_answer"], requested_at=now,
+    )  # fmt: skip
+    Handover.objects.create(
+        case=case, from_agency=world.coordination, to_agency=world.ngo,
+        requested_by=world.case_manager, reason=t["handover_reason"],
+        answer=t["handover_answer"], requested_at=now,
+    )  # fmt: skip
+
+
 SECRETS = (NAME, FAMILY, PASSPORT, "Lypova", "Zwieback", "Marichka", "1994-03-17", "4567")
+FREE_SECRETS = (
+    "Tarasivna", "Oksanivna", "Bohdanivna", "Kovalchuk-Yarema", "Zhytomyrska", "Levkivna",
+    "Hlibivna", "Dunaivtsi", "Solomiivna",
+)  # fmt: skip
 
 
 def _raw_rows() -> list[tuple]:
@@ -77,20 +137,24 @@ def _raw_rows() -> list[tuple]:
 
 def test_raw_rows_hold_tokens_not_the_personal_data(world):
     case = _victim_case(world)
+    _free_text(world, case)
     rows = _raw_rows()
     text = repr(rows)
-    for secret in SECRETS:
+    for secret in SECRETS + FREE_SECRETS:
         assert secret not in text, secret
     # every stored value is a Fernet token (version byte 0x80: "gAAAAA")
     values = [v for row in rows for v in row if v]
     assert len(values) >= 10
     assert all(str(v).startswith("gAAAAA") for v in values)
     # whole tables, every column, read raw: the name is nowhere (not in the audit either)
+    tables = ("cases_person", "cases_case", "casework_note", "audit_auditentry")
+    tables += ("referrals_referral", "referrals_referralchange", "cases_caseevent")
+    tables += ("cases_casegrant", "cases_accessrequest", "cases_handover")
     with connection.cursor() as cursor:
-        for table in ("cases_person", "cases_case", "casework_note", "audit_auditentry"):
+        for table in tables:
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
             dump = repr(cursor.fetchall())
-            for secret in SECRETS:
+            for secret in SECRETS + FREE_SECRETS:
                 assert secret not in dump, (table, secret)
     # ... while the application reads them back as they were written
     person = Person.objects.get(case=case)
@@ -106,13 +170,14 @@ def test_raw_rows_hold_tokens_not_the_personal_data(world):
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="a copy of the SQLite database file")
 @pytest.mark.django_db(transaction=True)
 def test_a_copy_of_the_sqlite_file_shows_no_name(world, tmp_path: Path):
-    _victim_case(world)
+    case = _victim_case(world)
+    _free_text(world, case)
     stolen = tmp_path / "stolen.sqlite3"
     with connection.cursor() as cursor:
         cursor.execute("VACUUM INTO %s", [str(stolen)])
     data = stolen.read_bytes()
     assert len(data) > 10_000
-    for secret in SECRETS:
+    for secret in SECRETS + FREE_SECRETS:
         assert secret.encode() not in data, secret
         assert secret.encode("utf-16-le") not in data, secret
     assert b"gAAAAA" in data  # the tokens are there
@@ -173,7 +238,18 @@ def test_every_person_field_that_identifies_is_encrypted():
     assert encrypted["cases.Case"] == {"summary", "forced_criminality_note"}
     assert encrypted["casework.Note"] == {"text", "contact_with"}
     assert encrypted["casework.PlanItem"] == {"text"}
-    assert encrypted["referrals.Referral"] == {"note"}
+    assert encrypted["referrals.Referral"] == {"note", "decline_reason", "legal_basis_note"}
+
+
+def test_every_free_text_a_person_writes_about_a_case_is_encrypted():
+    """Reasons, answers and notes typed by people: they can name the victim."""
+    encrypted = {label: set(columns) for label, _table, columns in encrypted_columns()}
+    assert encrypted["referrals.ReferralChange"] == {"reason"}
+    assert encrypted["cases.CaseEvent"] == {"reason"}
+    assert encrypted["cases.CaseGrant"] == {"note", "legal_basis_note"}
+    assert encrypted["cases.AccessRequest"] == {"reason", "answer"}
+    assert encrypted["cases.Handover"] == {"reason", "answer"}
+    assert encrypted["exchange.IncomingPackage"] == {"note"}
 
 
 @pytest.mark.django_db(transaction=True)

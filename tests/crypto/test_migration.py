@@ -44,3 +44,37 @@ def test_existing_plaintext_is_encrypted_and_back(world):
         assert rows[0][0] == NAME and str(rows[0][1]) == DOB.isoformat()
     finally:
         call_command("migrate", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_free_text_is_encrypted_and_back(world):
+    from opennrm.cases.models import CaseGrant
+    from opennrm.referrals.models import Referral
+    from tests.crypto.test_at_rest import FREE_SECRETS, FREE_TEXT, _free_text
+
+    case = _victim_case(world)
+    _free_text(world, case)
+    tables = ("referrals_referral", "referrals_referralchange", "cases_caseevent")
+    tables += ("cases_casegrant", "cases_accessrequest", "cases_handover")
+
+    def dump() -> str:
+        return repr([_raw(f"SELECT * FROM {t}") for t in tables])  # noqa: S608
+
+    try:
+        call_command("migrate", "cases", "0008", verbosity=0)  # before the data migrations
+        call_command("migrate", "referrals", "0004", verbosity=0)
+        plain = dump()
+        assert all(secret in plain for secret in FREE_SECRETS)
+
+        call_command("migrate", verbosity=0)
+        encrypted = dump()
+        assert not any(secret in encrypted for secret in FREE_SECRETS)
+        assert Referral.objects.get(case=case).decline_reason == FREE_TEXT["decline"]
+        assert CaseGrant.objects.get(case=case, note__isnull=False).note == FREE_TEXT["grant"]
+
+        call_command("migrate", "cases", "0007", verbosity=0)  # past the schema change
+        call_command("migrate", "referrals", "0003", verbosity=0)
+        back = dump()
+        assert all(secret in back for secret in FREE_SECRETS)
+    finally:
+        call_command("migrate", verbosity=0)

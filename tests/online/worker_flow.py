@@ -52,5 +52,21 @@ def status(run_id: str) -> None:
                       "upload_path": run.upload_path}))  # fmt: skip
 
 
+def runs() -> None:
+    _django()
+    from opennrm.online.models import ImportRun
+
+    print(json.dumps([{"id": r.pk, "state": r.state, "error": r.error, "stored": r.stored}
+                      for r in ImportRun.objects.order_by("pk")]))  # fmt: skip
+
+
+def posts() -> None:
+    _django()
+    from opennrm.online.models import MonitoredPost
+
+    print(json.dumps({"posts": MonitoredPost.objects.count(),
+                      "distinct": MonitoredPost.objects.values("post_id").distinct().count()}))  # fmt: skip
+
+
 if __name__ == "__main__":
-    {"upload": upload, "status": status}[sys.argv[1]](*sys.argv[2:])
+    {"upload": upload, "status": status, "runs": runs, "posts": posts}[sys.argv[1]](*sys.argv[2:])

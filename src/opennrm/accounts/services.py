@@ -172,7 +172,17 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
             object_ref=str(token.pk),
             detail={"user_id": token.user_id, "by_admin": True} if by_admin else {},
         )
+        if by_admin:
+            _notify_user(token.user, "api_token_revoked", object_id=token.pk)
     return token
+
+
+def _notify_user(user: User, kind: str, *, object_id: int | None = None) -> None:
+    """Tell a user what an administrator did to their account (in the app and by e-mail
+    after the commit): codes only, no data."""
+    from opennrm.notifications.services import notify
+
+    notify(recipients=[user], kind=kind, object_id=object_id)
 
 
 def _api_tokens_revoke_all(*, actor: User, user: User, reason: str) -> int:
@@ -281,6 +291,7 @@ def _apply_password(
     )
     if user.pk != actor.pk:
         _reset_second_factor(actor=actor, user=user, request_id=request_id)
+        _notify_user(user, "password_set_by_admin")
 
 
 @transaction.atomic
@@ -313,6 +324,8 @@ def _apply_device_removal(
     )
     if not user_has_confirmed_device(user):
         _api_tokens_revoke_all(actor=actor, user=user, reason="second_factor_reset")
+    if removed and user.pk != actor.pk:
+        _notify_user(user, "second_factor_reset")
 
 
 @transaction.atomic

@@ -160,7 +160,7 @@ class CaseEvent(models.Model):
     actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     actor_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", null=True)
     at = models.DateTimeField()
-    reason = models.TextField(blank=True)
+    reason = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -230,7 +230,7 @@ class CaseGrant(models.Model):
         User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     purpose = models.CharField(_("purpose"), max_length=32, choices=AccessPurpose.choices)
-    note = models.CharField(_("note (no personal data)"), max_length=500, blank=True)
+    note = EncryptedTextField(_("note (no personal data)"), max_length=500, blank=True)
     expires_at = models.DateTimeField(_("expires"))
     granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     granted_at = models.DateTimeField()
@@ -240,7 +240,7 @@ class CaseGrant(models.Model):
     legal_basis = models.CharField(
         _("legal basis (shared without consent)"), max_length=32, blank=True
     )
-    legal_basis_note = models.CharField(_("written legal basis"), max_length=1000, blank=True)
+    legal_basis_note = EncryptedTextField(_("written legal basis"), max_length=1000, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -376,14 +376,14 @@ class AccessRequest(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     purpose = models.CharField(_("purpose"), max_length=32, choices=AccessPurpose.choices)
-    reason = models.CharField(_("why (no personal data)"), max_length=1000)
+    reason = EncryptedTextField(_("why (no personal data)"), max_length=1000)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     requested_at = models.DateTimeField()
     decided_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    answer = models.CharField(_("answer"), max_length=1000, blank=True)
+    answer = EncryptedTextField(_("answer"), max_length=1000, blank=True)
     grant = models.ForeignKey(CaseGrant, on_delete=models.SET_NULL, null=True, blank=True)
 
     class Meta:
@@ -406,14 +406,14 @@ class Handover(models.Model):
     from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(_("why (no personal data)"), max_length=1000)
+    reason = EncryptedTextField(_("why (no personal data)"), max_length=1000)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     requested_at = models.DateTimeField()
     decided_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    answer = models.CharField(_("answer"), max_length=1000, blank=True)
+    answer = EncryptedTextField(_("answer"), max_length=1000, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import subprocess
 import sys
+import threading
 
 import click
 
@@ -27,12 +29,40 @@ def worker(interval: float, batch: bool, max_tasks: int | None) -> None:
     _setup()
     from django.core.management import call_command
 
+    _reclaim_lost_imports()  # a worker killed mid-import left its run "importing"
+    stop = threading.Event()
+    threading.Thread(target=_reclaim_every_while, args=(stop,), daemon=True).start()
     args = ["--interval", str(interval), "--no-startup-delay", "--no-reload"]
     if batch:
         args.append("--batch")
     if max_tasks is not None:
         args += ["--max-tasks", str(max_tasks)]
-    call_command("db_worker", *args, verbosity=1)
+    try:
+        call_command("db_worker", *args, verbosity=1)
+    finally:
+        stop.set()
+
+
+def _reclaim_lost_imports() -> None:
+    from django.db import connection
+
+    from opennrm.online.services import import_reclaim_stale
+
+    try:
+        import_reclaim_stale()
+    except Exception as exc:  # a busy database now is tried again at the next look
+        logging.getLogger(__name__).warning("reclaiming lost imports: %s", type(exc).__name__)
+    finally:
+        connection.close()
+
+
+def _reclaim_every_while(stop: threading.Event) -> None:
+    """Look for imports whose worker died (another worker's, too) while this one runs."""
+    from django.conf import settings
+
+    period = min(60.0, max(1.0, settings.OPENNRM_IMPORT_STALE_SECONDS / 2))
+    while not stop.wait(period):
+        _reclaim_lost_imports()
 
 
 def start_background_worker() -> subprocess.Popen[bytes]:

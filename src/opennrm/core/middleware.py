@@ -20,9 +20,11 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 from opennrm.core.errors import ValidationFailed
+from opennrm.httpguard.api_messages import api_message
 
 API_PREFIX = "/api/"
 _BAD = re.compile("[\x00\ud800-\udfff]")
@@ -90,7 +92,8 @@ class RequestHygieneMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         part = _bad_part(request)
         if part is not None:
-            message = "The request contains a character that is not allowed (NUL or a broken one)."
+            with translation.override(translation.get_language_from_request(request)):
+                message = api_message("bad_character")  # before LocaleMiddleware: its language
             if request.path_info.startswith(API_PREFIX):
                 error = ValidationFailed(message, field=part)
                 return JsonResponse(error.as_dict(), status=error.status_code)
@@ -101,10 +104,12 @@ class RequestHygieneMiddleware:
             and response.status_code in (404, 405)
             and not response.get("Content-Type", "").startswith("application/json")
         ):
-            if response.status_code == 404:
-                replaced = api_error(404, "not_found", "There is no such address in the API.")
-            else:
-                replaced = api_error(405, "method_not_allowed", "This method is not allowed here.")
+            with translation.override(translation.get_language_from_request(request)):
+                if response.status_code == 404:
+                    replaced = api_error(404, "not_found", api_message("no_route"))
+                else:
+                    code, words = "method_not_allowed", api_message("method_not_allowed")
+                    replaced = api_error(405, code, words)
                 if response.has_header("Allow"):
                     replaced["Allow"] = response["Allow"]
             return replaced

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import User
 from opennrm.cases.models import Case
+from opennrm.crypto.fields import EncryptedTextField
 
 
 class PackageStatus(models.TextChoices):
@@ -154,7 +155,7 @@ class IncomingPackage(models.Model):
     fields_received = models.JSONField(_("fields received"), default=list)
     response_due = models.DateField(_("answer due"), null=True, blank=True)
     needs = models.JSONField(_("needs"), default=list)
-    note = models.TextField(_("note from the partner"), blank=True)
+    note = EncryptedTextField(_("note from the partner"), blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=PackageStatus.choices, default=PackageStatus.RECEIVED
     )

@@ -31,6 +31,9 @@ class Kind(models.TextChoices):
     ACCESS_ANSWERED = "access_answered", _("Access request answered")
     HANDOVER_REQUESTED = "handover_requested", _("Handover requested")
     HANDOVER_ANSWERED = "handover_answered", _("Handover answered")
+    API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
+    SECOND_FACTOR_RESET = "second_factor_reset", _("Second factor reset")
+    PASSWORD_SET_BY_ADMIN = "password_set_by_admin", _("Password set by an administrator")
 
 
 #: The sentence of each kind when its parameter is given; ``%(name)s`` are parameters.
@@ -51,6 +54,19 @@ SENTENCES: dict[str, Promise] = {
     Kind.ACCESS_ANSWERED: _("Your request for access was answered: %(decision)s."),
     Kind.HANDOVER_REQUESTED: _("An agency asks to hand a case over to your agency."),
     Kind.HANDOVER_ANSWERED: _("Your request to hand a case over was answered: %(decision)s."),
+    Kind.API_TOKEN_REVOKED: _(
+        "An administrator revoked one of your API tokens: programs using it can no longer "
+        "connect. Create a new token if you still need one, or ask your administrator why."
+    ),
+    Kind.SECOND_FACTOR_RESET: _(
+        "An administrator removed a second-factor device of yours. Without one, you set up "
+        "a new second factor at your next sign-in and your API tokens were revoked. If you "
+        "did not ask for this, tell your administrator."
+    ),
+    Kind.PASSWORD_SET_BY_ADMIN: _(
+        "An administrator set a new password for your account: you will also set up a new "
+        "second factor. If you did not ask for this, tell your administrator."
+    ),
 }
 
 #: The sentence of each kind when its parameter was not given.
@@ -80,6 +96,9 @@ KIND_PARAMS: dict[str, tuple[str, ...]] = {
     Kind.ACCESS_ANSWERED: ("decision",),
     Kind.HANDOVER_REQUESTED: (),
     Kind.HANDOVER_ANSWERED: ("decision",),
+    Kind.API_TOKEN_REVOKED: (),
+    Kind.SECOND_FACTOR_RESET: (),
+    Kind.PASSWORD_SET_BY_ADMIN: (),
 }
 
 #: Referral statuses as words (the referral workflow's codes).

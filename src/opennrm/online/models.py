@@ -57,9 +57,22 @@ class ImportRun(models.Model):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
+    # written by the worker with every batch: a run "importing" whose heartbeat is older than
+    # OPENNRM_IMPORT_STALE_SECONDS lost its worker (killed, machine restarted) and is reclaimed
+    heartbeat_at = models.DateTimeField(null=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    # a reclaimed run continues in a new run over the same stored file
+    continued_as = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"import {self.pk} ({self.source_name})"
+
+    @property
+    def error_text(self) -> str:
+        """The reason a run failed, in the reader's language where the system wrote it."""
+        return str(IMPORT_ERRORS.get(self.error, self.error))
 
     @property
     def in_progress(self) -> bool:
@@ -73,6 +86,23 @@ class ImportRun(models.Model):
         return [
             {"where": str(p.get("where", "")), "why": describe_problem(p)} for p in self.problems
         ]
+
+
+#: codes the system writes into ``ImportRun.error``, shown as words
+IMPORT_ERRORS = {
+    "interrupted": _(
+        "The import stopped when its worker stopped (it was ended or the server restarted). "
+        "The posts stored before are kept; importing the file again adds only the rest."
+    ),
+    "resumed": _(
+        "The import stopped when its worker stopped (it was ended or the server restarted); "
+        "it continues as a new import of the same file."
+    ),
+    "gave_up": _(
+        "The import stopped each time it was tried (its worker stopped). The posts stored "
+        "before are kept; split the file or import it with `opennrm online import`."
+    ),
+}
 
 
 class GroupKind(models.TextChoices):

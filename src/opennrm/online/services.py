@@ -4,18 +4,20 @@ turn an alert into a case, keep false positives as training feedback, export STI
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -139,12 +141,14 @@ def import_enqueue(
     path = folder / _safe_name(source_name)
     try:
         size = 0
+        digest = hashlib.sha256()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
                 size += len(chunk)
                 if size > limit:
                     raise _too_large()
+                digest.update(chunk)
                 out.write(chunk)
         with transaction.atomic():
             run = ImportRun.objects.create(
@@ -160,6 +164,20 @@ def import_enqueue(
             from opennrm.online.tasks import import_file
 
             import_file.enqueue(run_id=run.pk)  # the job row commits with the run, or neither
+            # who queued what: the run (which keeps the file's name), the size, the type
+            # and a digest of the content; the name itself may name someone, so not here
+            audit_record(
+                actor=actor,
+                action="online.import_queue",
+                object_type="import",
+                object_ref=str(run.pk),
+                detail={
+                    "bytes": size,
+                    "format": fmt,
+                    "file_type": Path(path.name).suffix.lstrip(".")[:16],
+                    "sha256": digest.hexdigest(),
+                },
+            )
     except BaseException:
         path.unlink(missing_ok=True)
         folder.rmdir()
@@ -237,8 +255,8 @@ def import_process(*, run_id: int) -> ImportRun:
         if run is None or run.state != ImportState.QUEUED:
             return run if run is not None else ImportRun.objects.get(pk=run_id)
         run.state = ImportState.RUNNING
-        run.started_at = timezone.now()
-        run.save(update_fields=["state", "started_at"])
+        run.started_at = run.heartbeat_at = timezone.now()
+        run.save(update_fields=["state", "started_at", "heartbeat_at"])
     actor = User.objects.select_related("agency").get(pk=run.imported_by_id)
     path = Path(run.upload_path)
     report = IngestReport()
@@ -246,6 +264,7 @@ def import_process(*, run_id: int) -> ImportRun:
     state, error = ImportState.DONE, ""
     flags_version = ""
     model = None
+    reclaimed = False
     try:
         zone = _zone(run.time_zone or None)
         model = _model()
@@ -256,6 +275,8 @@ def import_process(*, run_id: int) -> ImportRun:
         holder = IndexHolder(run.agency_id, config) if settings.OPENNRM_CAMPAIGN_INDEX else None
         for batch in batched(posts, max(1, settings.OPENNRM_IMPORT_BATCH_POSTS)):
             flags_version = _import_batch(run, actor, batch, report, counts, model, config, holder)
+    except _Reclaimed:  # judged lost and continued elsewhere: leave the run and its file
+        reclaimed = True
     except IngestError as exc:
         state, error = ImportState.FAILED, str(exc)
     except ValidationFailed as exc:
@@ -265,10 +286,15 @@ def import_process(*, run_id: int) -> ImportRun:
         state, error = ImportState.FAILED, ""
     finally:
         owned = _owned_upload(path)
-        _remove_upload(path)
+        if not reclaimed:
+            _remove_upload(path)
+    if reclaimed:
+        return ImportRun.objects.get(pk=run.pk)
     for attempt in range(4):  # the end must be recorded even on a busy database
         try:
             with transaction.atomic():
+                if not _still_mine(run):
+                    return ImportRun.objects.get(pk=run.pk)
                 _counters(run, report, counts)
                 run.state = state
                 run.error = error
@@ -295,6 +321,87 @@ def import_process(*, run_id: int) -> ImportRun:
                 raise
             time.sleep(1.0 * (attempt + 1))
     return run
+
+
+class _Reclaimed(Exception):
+    """The run was judged lost (no heartbeat for too long) and reclaimed meanwhile."""
+
+
+def _still_mine(run: ImportRun) -> bool:
+    """Beat the run's heart, unless it was reclaimed: the first write of each transaction
+    of the job (it takes the row's lock, as the reclaim does)."""
+    run.heartbeat_at = timezone.now()
+    return bool(
+        ImportRun.objects.filter(pk=run.pk, state=ImportState.RUNNING).update(
+            heartbeat_at=run.heartbeat_at
+        )
+    )
+
+
+def import_reclaim_stale(*, now: datetime | None = None) -> list[ImportRun]:
+    """Reclaim imports left "importing" by a worker that died (killed, machine restarted).
+
+    A run whose heartbeat is older than ``OPENNRM_IMPORT_STALE_SECONDS`` is marked failed
+    and, while its stored upload is still there and it was tried fewer than
+    ``OPENNRM_IMPORT_MAX_ATTEMPTS`` times, continued in a new queued run over the same
+    file (posts already stored count as duplicates there, so each post is stored once).
+    A file given on the command line is never taken over: that run is only marked failed.
+    The worker calls this when it starts and then every minute. Returns the runs reclaimed.
+    """
+    from opennrm.online.tasks import import_file
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=max(1, settings.OPENNRM_IMPORT_STALE_SECONDS))
+    stale = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    reclaimed = []
+    for pk in ImportRun.objects.filter(stale, state=ImportState.RUNNING).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            run = (
+                ImportRun.objects.select_for_update()
+                .filter(stale, pk=pk, state=ImportState.RUNNING)
+                .first()
+            )
+            if run is None:  # it beat meanwhile, or another worker reclaimed it
+                continue
+            path = Path(run.upload_path) if run.upload_path else None
+            ours = path is not None and _owned_upload(path) and path.is_file()
+            detail: dict[str, Any] = {"attempt": run.attempt}
+            fields = ["state", "error", "finished_at", "continued_as", "upload_path"]
+            run.state, run.finished_at = ImportState.FAILED, now
+            if ours and run.attempt < settings.OPENNRM_IMPORT_MAX_ATTEMPTS:
+                nxt = ImportRun.objects.create(
+                    agency_id=run.agency_id,
+                    imported_by_id=run.imported_by_id,
+                    source_name=run.source_name,
+                    state=ImportState.QUEUED,
+                    upload_path=run.upload_path,
+                    fmt=run.fmt,
+                    text_column=run.text_column,
+                    time_zone=run.time_zone,
+                    attempt=run.attempt + 1,
+                )
+                import_file.enqueue(run_id=nxt.pk)  # commits with the runs, or nothing does
+                run.error, run.continued_as, run.upload_path = "resumed", nxt, ""
+                detail.update(outcome="resumed", continued_as=nxt.pk)
+            else:
+                run.error = "gave_up" if ours else "interrupted"
+                if ours:
+                    run.upload_path = ""
+                    transaction.on_commit(lambda p=path: _remove_upload(p))  # type: ignore[misc]
+                detail["outcome"] = "failed"
+            run.save(update_fields=fields)
+            audit_record(
+                actor=None,
+                action="online.import_reclaim",
+                object_type="import",
+                object_ref=str(run.pk),
+                detail=detail,
+            )
+        log.warning("import %s lost its worker: %s", run.pk, detail["outcome"])
+        reclaimed.append(run)
+    return reclaimed
 
 
 def _counters(run: ImportRun, report: IngestReport, counts: dict[str, int]) -> None:
@@ -370,6 +477,8 @@ def _import_batch(
                 # the index grows outside the transaction; only its write is inside
                 staged = holder.stage(parts, already) if holder is not None and last else None
                 with transaction.atomic():
+                    if not _still_mine(run):
+                        raise _Reclaimed
                     created = (
                         _store_batch(run, actor, fresh, result, start, end, found, made)
                         if end > start
@@ -386,7 +495,8 @@ def _import_batch(
                     _counters(run, report, counts)
                     run.save(
                         update_fields=[
-                            "read", "skipped", "stored", "duplicates", "problems", "batches"
+                            "read", "skipped", "stored", "duplicates", "problems", "batches",
+                            "heartbeat_at",
                         ]
                     )  # fmt: skip
                 break

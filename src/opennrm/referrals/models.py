@@ -61,7 +61,7 @@ class Referral(models.Model):
         Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
     )
     legal_basis = models.CharField(_("legal basis"), max_length=32, blank=True)
-    legal_basis_note = models.CharField(_("written legal basis"), max_length=1000, blank=True)
+    legal_basis_note = EncryptedTextField(_("written legal basis"), max_length=1000, blank=True)
     grant = models.OneToOneField(
         CaseGrant, on_delete=models.SET_NULL, null=True, blank=True, related_name="referral"
     )
@@ -73,7 +73,7 @@ class Referral(models.Model):
         _("note for the service (no details beyond what it needs)"), blank=True
     )
     response_due = models.DateTimeField(_("answer due"), null=True, blank=True)
-    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    decline_reason = EncryptedTextField(_("reason for declining"), blank=True)
     external_ref = models.CharField(max_length=100, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
@@ -107,7 +107,7 @@ class ReferralChange(models.Model):
     actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     actor_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", null=True)
     at = models.DateTimeField()
-    reason = models.TextField(blank=True)
+    reason = EncryptedTextField(blank=True)
 
     class Meta:
         ordering = ["at", "id"]
