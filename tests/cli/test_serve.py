@@ -27,9 +27,7 @@ def _free_port() -> int:
 
 
 def _request(sock: socket.socket) -> bytes:
-    sock.sendall(
-        b"GET /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
-    )
+    sock.sendall(b"GET /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n")
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
