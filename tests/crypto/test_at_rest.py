@@ -72,6 +72,7 @@ FREE_TEXT = {  # one word per field, each typed by someone about the victim
     "access_answer": "Only about Hlibivna's visa",
     "handover_reason": "Moves near Dunaivtsi",
     "handover_answer": "Accepted, Solomiivna expected",
+    "attachment": "passport_Yavorivska.pdf",
 }
 
 
@@ -116,12 +117,19 @@ def _free_text(world, case: Case) -> None:
         requested_by=world.case_manager, reason=t["handover_reason"],
         answer=t["handover_answer"], requested_at=now,
     )  # fmt: skip
+    from opennrm.casework.models import Attachment
+
+    Attachment.objects.create(
+        case=case, kind="document", filename=t["attachment"], content_type="application/pdf",
+        size=1, sha256="0" * 64, storage_name="at-rest-test", uploaded_by=world.case_manager,
+        agency=world.coordination, created_at=now,
+    )  # fmt: skip
 
 
 SECRETS = (NAME, FAMILY, PASSPORT, "Lypova", "Zwieback", "Marichka", "1994-03-17", "4567")
 FREE_SECRETS = (
     "Tarasivna", "Oksanivna", "Bohdanivna", "Kovalchuk-Yarema", "Zhytomyrska", "Levkivna",
-    "Hlibivna", "Dunaivtsi", "Solomiivna",
+    "Hlibivna", "Dunaivtsi", "Solomiivna", "Yavorivska",
 )  # fmt: skip
 
 
@@ -149,7 +157,7 @@ def test_raw_rows_hold_tokens_not_the_personal_data(world):
     # whole tables, every column, read raw: the name is nowhere (not in the audit either)
     tables = ("cases_person", "cases_case", "casework_note", "audit_auditentry")
     tables += ("referrals_referral", "referrals_referralchange", "cases_caseevent")
-    tables += ("cases_casegrant", "cases_accessrequest", "cases_handover")
+    tables += ("cases_casegrant", "cases_accessrequest", "cases_handover", "casework_attachment")
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
@@ -250,6 +258,7 @@ def test_every_free_text_a_person_writes_about_a_case_is_encrypted():
     assert encrypted["cases.AccessRequest"] == {"reason", "answer"}
     assert encrypted["cases.Handover"] == {"reason", "answer"}
     assert encrypted["exchange.IncomingPackage"] == {"note"}
+    assert encrypted["casework.Attachment"] == {"filename"}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -55,7 +55,7 @@ def test_existing_free_text_is_encrypted_and_back(world):
     case = _victim_case(world)
     _free_text(world, case)
     tables = ("referrals_referral", "referrals_referralchange", "cases_caseevent")
-    tables += ("cases_casegrant", "cases_accessrequest", "cases_handover")
+    tables += ("cases_casegrant", "cases_accessrequest", "cases_handover", "casework_attachment")
 
     def dump() -> str:
         return repr([_raw(f"SELECT * FROM {t}") for t in tables])  # noqa: S608
@@ -63,6 +63,7 @@ def test_existing_free_text_is_encrypted_and_back(world):
     try:
         call_command("migrate", "cases", "0008", verbosity=0)  # before the data migrations
         call_command("migrate", "referrals", "0004", verbosity=0)
+        call_command("migrate", "casework", "0004", verbosity=0)
         plain = dump()
         assert all(secret in plain for secret in FREE_SECRETS)
 
@@ -74,6 +75,7 @@ def test_existing_free_text_is_encrypted_and_back(world):
 
         call_command("migrate", "cases", "0007", verbosity=0)  # past the schema change
         call_command("migrate", "referrals", "0003", verbosity=0)
+        call_command("migrate", "casework", "0003", verbosity=0)
         back = dump()
         assert all(secret in back for secret in FREE_SECRETS)
     finally:

@@ -117,7 +117,8 @@ class Attachment(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(_("kind"), max_length=16, choices=AttachmentKind.choices)
-    filename = models.CharField(_("file name"), max_length=200)
+    # as the uploader named it, cleaned ("passport_<name>.pdf" names the person): encrypted
+    filename = EncryptedTextField(_("file name"))
     content_type = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
