@@ -162,8 +162,16 @@ class CampaignIndex:
         self._valid: list[bool] = []
         self._snippets: list[str] = []
         self._contacts: list[tuple[str, ...]] = []
-        self._full: dict[bytes, int] = {}
-        self._buckets: list[dict[int, list[int]]] = [{} for _ in range(self._bands)]
+        # hash of a whole signature -> the first post with it (equality checked on use)
+        self._full: dict[int, int] = {}
+        # LSH buckets, one pair of arrays per band: band keys sorted, with the post of each
+        # anchor beside it (16 bytes per anchor; dicts of lists took about 150)
+        self._bucket_keys: list[np.ndarray] = [
+            np.zeros(0, dtype=np.uint64) for _ in range(self._bands)
+        ]
+        self._bucket_posts: list[np.ndarray] = [
+            np.zeros(0, dtype=np.int64) for _ in range(self._bands)
+        ]
         self._owners: dict[str, list[int]] = {}
         self._campaigns = _Forest()
         self._networks = _Forest()
@@ -331,10 +339,20 @@ class CampaignIndex:
             return
         rows = self._rows
         new_sig = self._sig[n_old:]
-        band_keys = np.stack(
+        keys_arr = np.stack(
             [_band_keys(new_sig[:, b * rows : (b + 1) * rows]) for b in range(self._bands)],
             axis=1,
-        ).tolist()
+        ).astype(np.uint64, copy=False)
+        # anchors of earlier adds: one search per band for the whole batch
+        spans = []
+        for b in range(self._bands):
+            sorted_keys = self._bucket_keys[b]
+            lo = np.searchsorted(sorted_keys, keys_arr[:, b], side="left")
+            hi = np.searchsorted(sorted_keys, keys_arr[:, b], side="right")
+            spans.append((lo.tolist(), hi.tolist()))
+        band_keys = keys_arr.tolist()
+        # anchors added by this add (posts earlier in it), merged into the arrays at the end
+        recent: list[dict[int, list[int]]] = [{} for _ in range(self._bands)]
         threshold = self.config.threshold
         cap = self.bucket_anchors
         forest = self._campaigns
@@ -343,22 +361,27 @@ class CampaignIndex:
             if not self._valid[pos]:
                 continue
             sig = self._sig[pos]
-            whole = sig.tobytes()
+            whole = hash(sig.tobytes())
             same = self._full.get(whole)
-            if same is not None:
+            if same is not None and np.array_equal(self._sig[same], sig):
                 forest.union(pos, same, touched, n_old)
                 grown.add(pos)
                 continue
-            self._full[whole] = pos
+            if same is None:
+                self._full[whole] = pos
             candidates: set[int] = set()
-            for bucket, key in zip(self._buckets, band_keys[offset], strict=True):
-                anchors = bucket.get(key)
-                if anchors is None:
-                    bucket[key] = [pos]
+            for b, key in enumerate(band_keys[offset]):
+                lo, hi = spans[b][0][offset], spans[b][1][offset]
+                if hi > lo:
+                    candidates.update(self._bucket_posts[b][lo:hi].tolist())
+                mine = recent[b].get(key)
+                if mine is None:
+                    if hi - lo < cap:
+                        recent[b][key] = [pos]
                 else:
-                    candidates.update(anchors)
-                    if len(anchors) < cap:
-                        anchors.append(pos)
+                    candidates.update(mine)
+                    if hi - lo + len(mine) < cap:
+                        mine.append(pos)
             if not candidates:
                 continue
             cand = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
@@ -366,6 +389,16 @@ class CampaignIndex:
             for other in cand[sims >= threshold].tolist():
                 forest.union(pos, other, touched, n_old)
                 grown.add(pos)
+        for b, added in enumerate(recent):
+            if not added:
+                continue
+            new_keys = np.fromiter(
+                (k for k, posts in added.items() for _ in posts), dtype=np.uint64
+            )
+            new_posts = np.fromiter((p for posts in added.values() for p in posts), dtype=np.int64)
+            at = np.searchsorted(self._bucket_keys[b], new_keys, side="right")
+            self._bucket_keys[b] = np.insert(self._bucket_keys[b], at, new_keys)
+            self._bucket_posts[b] = np.insert(self._bucket_posts[b], at, new_posts)
 
     def _link_networks(
         self, n_old: int, touched: dict[int, str | None], grown: set[int]
