@@ -264,3 +264,26 @@ def test_a_post_alone_until_a_later_add_is_reported_as_joined() -> None:
     assert index.campaign_of(keys[0]) == index.campaign_of(keys[1]) is not None
     third = index.add_signatures(["z"], sig[:1], valid[:1])
     assert third.joined_campaigns == ()  # the campaign grew; nobody was alone
+
+
+def test_an_index_written_with_string_arrays_still_reads() -> None:
+    """Stored indexes of the first form (JSON in numpy string arrays) load as before."""
+    import io
+
+    rng = np.random.default_rng(0)
+    sig = rng.integers(0, 2**32, size=(5, 64), dtype=np.uint32)
+    sig[1] = sig[0]
+    index = CampaignIndex()
+    index.add_signatures(
+        [f"k{i}" for i in range(5)], sig, snippets=["привіт світ"] * 5, contacts=[("x",)] * 5
+    )
+    with np.load(io.BytesIO(index.to_bytes()), allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    assert arrays["snippets"].dtype == np.uint8  # UTF-8 bytes now
+    for name in ("keys", "snippets", "contacts"):
+        arrays[name] = np.array(arrays[name].tobytes().decode("utf-8"))
+    old = io.BytesIO()
+    np.savez_compressed(old, **arrays)
+    again = CampaignIndex.from_bytes(old.getvalue())
+    assert again.campaign_ids() == index.campaign_ids() == ["k0"]
+    assert again.template("k0") == index.template("k0") == "привіт світ"

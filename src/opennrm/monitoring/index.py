@@ -99,6 +99,16 @@ class IndexUpdate:
     joined_campaigns: tuple[str, ...] = ()
 
 
+def _json_bytes(value: Any) -> np.ndarray:
+    return np.frombuffer(json.dumps(value, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+
+
+def _json_read(array: np.ndarray) -> Any:
+    if array.dtype.kind == "U":  # written before the bytes form: a string array
+        return json.loads(str(array))
+    return json.loads(array.tobytes().decode("utf-8"))
+
+
 class _Forest:
     """Union-find over post positions; each root knows its smallest key and its members."""
 
@@ -459,9 +469,10 @@ class CampaignIndex:
         np.savez_compressed(
             buffer,
             meta=np.array(json.dumps(meta)),
-            keys=np.array(json.dumps(self._keys[start:], ensure_ascii=False)),
-            snippets=np.array(json.dumps(self._snippets[start:], ensure_ascii=False)),
-            contacts=np.array(json.dumps(self._contacts[start:], ensure_ascii=False)),
+            # JSON as UTF-8 bytes: a numpy string array would hold 4 bytes per character
+            keys=_json_bytes(self._keys[start:]),
+            snippets=_json_bytes(self._snippets[start:]),
+            contacts=_json_bytes(self._contacts[start:]),
             signatures=self._sig[start:],
             valid=np.array(self._valid[start:], dtype=bool),
         )
@@ -496,9 +507,9 @@ class CampaignIndex:
                     k: v for k, v in first.items() if k != "start"
                 }:
                     raise ValueError("campaign index chunks of different configurations")
-                keys.extend(json.loads(str(npz["keys"])))
-                snippets.extend(json.loads(str(npz["snippets"])))
-                contacts.extend(tuple(c) for c in json.loads(str(npz["contacts"])))
+                keys.extend(_json_read(npz["keys"]))
+                snippets.extend(_json_read(npz["snippets"]))
+                contacts.extend(tuple(c) for c in _json_read(npz["contacts"]))
                 sigs.append(npz["signatures"])
                 valids.append(npz["valid"])
         if first is None:
