@@ -15,7 +15,7 @@
   (AGPL-3.0-or-later): 30 ordinary Ukrainian chat posts, 25 legitimate Ukrainian
   vacancies, 25 recruitment posts with trafficking risk, 20 generic spam (casino, crypto,
   adult bots, loans). Written before any model was measured on it; never trained on;
-* ``bench/data/telegram_spam_recruitment.tsv``: 100 random spam rows of T, labelled by hand
+* ``bench/data/recruitment_hand_labels.tsv``: 100 random spam rows of T, labelled by hand
   recruitment (R) or other spam (O), to measure the queue routing (row numbers only).
 
 Scorers, always trained on exactly the same rows in one run:
@@ -74,7 +74,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from monitoring_contacts import shared_data  # noqa: E402
 
 HANDWRITTEN = ROOT / "tests" / "monitoring" / "data" / "uk_handwritten.jsonl"
-ROUTING = Path(__file__).resolve().parent / "data" / "telegram_spam_recruitment.tsv"
+ROUTING = Path(__file__).resolve().parent / "data" / "recruitment_hand_labels.tsv"
 CATEGORIES = ("ordinary", "vacancy", "recruitment_risk", "spam")
 
 
