@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from axes.models import AccessAttempt, AccessLog
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -12,29 +11,9 @@ from opennrm.accounts.roles import Role
 from opennrm.accounts.services import api_token_create
 from opennrm.audit.models import AuditEntry
 from tests.conftest import verified_client
-from tests.factories import TOTPDeviceFactory, UserFactory
+from tests.factories import TOTPDeviceFactory
 
 NEW_PASSWORD = "a-new-long-passphrase-42"
-
-
-@pytest.fixture
-def admins(db):
-    def make(name):
-        return UserFactory(
-            username=name, agency=None, role=Role.ADMIN, is_staff=True, is_superuser=True
-        )
-
-    return make("admin1"), make("admin2")
-
-
-@pytest.fixture
-def two_person(settings):
-    settings.OPENNRM_TWO_PERSON_ADMIN = True
-
-
-@pytest.fixture
-def one_person(settings):
-    settings.OPENNRM_TWO_PERSON_ADMIN = False
 
 
 def _entries(action):

@@ -8,29 +8,13 @@ from django.utils.translation import override
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.accounts.models import ApiToken
-from opennrm.accounts.roles import Role
 from opennrm.accounts.services import api_token_create, api_token_revoke
 from opennrm.audit.models import AuditEntry
 from opennrm.notifications.models import Notification
 from tests.conftest import verified_client
-from tests.factories import TOTPDeviceFactory, UserFactory
+from tests.factories import TOTPDeviceFactory
 
 NEW_PASSWORD = "a-new-long-passphrase-42"
-
-
-@pytest.fixture
-def admins(db):
-    def make(name):
-        return UserFactory(
-            username=name, agency=None, role=Role.ADMIN, is_staff=True, is_superuser=True
-        )
-
-    return make("admin1"), make("admin2")
-
-
-@pytest.fixture
-def one_person(settings):
-    settings.OPENNRM_TWO_PERSON_ADMIN = False
 
 
 def _token(user) -> ApiToken:
