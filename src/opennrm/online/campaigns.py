@@ -8,9 +8,9 @@ one campaign, whichever import or batch brought each post.
 
 How two imports of one agency stay consistent: the index is kept in memory by the import
 (:class:`IndexHolder`) at a known stored ``version``; the posts are added and serialised
-(only the posts this batch added: a chunk the size of the batch, not of the index; every
-``COMPACT_AFTER`` chunks one write replaces them all) *before* the write transaction (the
-slow part, no lock held); in the
+(only the posts this batch added: a chunk the size of the batch, not of the index; see
+:func:`_merge_tail` for how small chunks are merged without ever rewriting the whole
+index) *before* the write transaction (the slow part, no lock held); in the
 transaction the ``CampaignState`` row is locked (``select_for_update``; on SQLite the
 transaction holds the write lock from its start) and its version compared: if another
 import wrote in between, :class:`IndexMoved` rolls the transaction back and the job
@@ -20,19 +20,24 @@ row updates and the blob write, never for loading or linking the index.
 Campaign rows of the index have ``across_imports=True`` and the index's campaign id
 (its smallest post id) as ``key``; when the index joins two known campaigns, their rows
 are merged into one (the posts move, the other row is deleted).
+
+Memory: the index in the worker keeps no post texts (``template_chars=0``: about 0.95 KB
+per post instead of 2.1); a campaign's template is built from the texts of its first
+members as stored in ``MonitoredPost``, and only when those members changed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from opennrm.monitoring import BatchResult, CampaignIndex, IndexUpdate, PipelineConfig, Post
 from opennrm.monitoring import process_batch as _process_batch
+from opennrm.monitoring.normalize import normalize
 from opennrm.online.models import (
     CampaignChunk,
     CampaignState,
@@ -52,8 +57,25 @@ class IndexMoved(Exception):
     """Another import stored a newer index since this one was loaded: reload and retry."""
 
 
-COMPACT_AFTER = 32
-"""Chunks of an agency's index before one write replaces them all (the next batch's)."""
+MAX_CHUNK_POSTS = 50_000
+"""Chunks are merged up to this many posts (about 13 MB of signatures): no write of
+the index is larger, however many posts the agency has."""
+
+
+def _merge_tail(sizes: Sequence[tuple[int, int]], start: int, posts: int) -> int:
+    """Where the chunk to write starts: a new chunk of ``posts`` from ``start`` absorbs the
+    stored chunks before it (``sizes``: (start, posts) in order) while each is no larger
+    than what it absorbed so far and the sum stays within :data:`MAX_CHUNK_POSTS`.
+
+    Like a binary counter: the stored chunks' sizes decrease towards the end, so an
+    agency has about ``total / MAX_CHUNK_POSTS + log2(MAX_CHUNK_POSTS / batch)`` chunks,
+    each post is rewritten a logarithmic number of times, and no write exceeds the cap.
+    """
+    i = len(sizes)
+    while i > 0 and sizes[i - 1][1] <= posts and sizes[i - 1][1] + posts <= MAX_CHUNK_POSTS:
+        i -= 1
+        start, posts = sizes[i][0], posts + sizes[i][1]
+    return start
 
 
 @dataclass
@@ -62,10 +84,10 @@ class Staged:
 
     update: IndexUpdate
     blob: bytes
-    start: int  # the chunk holds the posts from this position on (0 and ``full``: all)
+    start: int  # the chunk holds the posts from this position on; stored ones from it go
     size: int
-    full: bool
     base_version: int
+    write: bool  # False: nothing new and nothing to replace
 
 
 class IndexHolder:
@@ -76,7 +98,7 @@ class IndexHolder:
         self.config = config
         self.index: CampaignIndex | None = None
         self.version = -1  # the stored version ``index`` reflects; -1: load before use
-        self.chunks = 0  # chunks stored for that version
+        self.sizes: list[tuple[int, int]] = []  # (start, posts) of the chunks stored for it
 
     def invalidate(self) -> None:
         """The in-memory index may be ahead of the stored one: reload before the next add."""
@@ -93,27 +115,32 @@ class IndexHolder:
         )
         if self.index is None or version != self.version:
             # one query: the chunks of one committed version (a write replaces them whole)
-            rows = list(
-                CampaignChunk.objects.filter(agency_id=self.agency_id)
-                .order_by("seq")
-                .values_list("seq", "blob")
-            )
-            self.index = (
-                CampaignIndex.from_chunks([bytes(blob) for _seq, blob in rows])
-                if rows
-                else CampaignIndex(self.config.cluster, template_chars=self.config.template_chars)
-            )
+            for attempt in range(5):
+                rows = list(
+                    CampaignChunk.objects.filter(agency_id=self.agency_id)
+                    .order_by("seq")
+                    .values_list("seq", "start", "posts")
+                )
+                try:
+                    self.index = (
+                        CampaignIndex.from_chunks(_blobs(self.agency_id, rows), template_chars=0)
+                        if rows
+                        else CampaignIndex(self.config.cluster, template_chars=0)
+                    )
+                    break
+                except CampaignChunk.DoesNotExist:
+                    # another import replaced chunks between the two reads: list again
+                    if attempt == 4:
+                        raise
             self.version = rows[-1][0] if rows else 0
-            self.chunks = len(rows)
+            self.sizes = [(start, posts) for _seq, start, posts in rows]
             if self.index.config != self.config.cluster:
                 # signatures of another clustering configuration cannot be compared with
                 # this one's: start again (the next write replaces every stored chunk)
                 log.warning("campaign index of agency %s restarted: configuration changed",
                             self.agency_id)  # fmt: skip
-                self.index = CampaignIndex(
-                    self.config.cluster, template_chars=self.config.template_chars
-                )
-                self.chunks = COMPACT_AFTER
+                self.index = CampaignIndex(self.config.cluster, template_chars=0)
+                self.sizes = [(0, 0)]  # the next write starts at 0: it replaces them all
         return self.index
 
     def stage(self, parts: Sequence[BatchResult], stored: Sequence[Post]) -> Staged:
@@ -129,9 +156,11 @@ class IndexHolder:
         self.version, base = -1, self.version  # ahead of the stored one until committed
         before = len(index)
         update = index.add([*parts, *extra])
-        full = self.chunks >= COMPACT_AFTER
-        start = 0 if full else before
-        return Staged(update, index.to_bytes(start), start, len(index), full, base)
+        replace_all = self.sizes == [(0, 0)]
+        start = 0 if replace_all else _merge_tail(self.sizes, before, len(index) - before)
+        write = replace_all or len(index) > before
+        blob = index.to_bytes(start) if write else b""
+        return Staged(update, blob, start, len(index), base, write)
 
     def commit(self, staged: Staged, run: ImportRun) -> None:
         """Inside the batch's transaction: write the campaigns and the index, or raise
@@ -140,12 +169,11 @@ class IndexHolder:
         if state.version != staged.base_version:
             raise IndexMoved
         assert self.index is not None  # noqa: S101 - staged means synced
-        _apply(self.index, staged.update, run, self.agency_id)
-        chunks = self.chunks
-        if staged.update.added or staged.full:
-            if staged.full:
-                CampaignChunk.objects.filter(agency_id=self.agency_id).delete()
-                chunks = 0
+        _apply(self.index, staged.update, run, self.agency_id, self.config.template_chars)
+        sizes = self.sizes
+        if staged.write:
+            CampaignChunk.objects.filter(agency_id=self.agency_id, start__gte=staged.start).delete()
+            sizes = [(s, n) for s, n in sizes if s < staged.start and n]
             CampaignChunk.objects.create(
                 agency_id=self.agency_id,
                 seq=state.version + 1,
@@ -156,11 +184,28 @@ class IndexHolder:
             state.version += 1
             state.posts = staged.size
             state.save(update_fields=["version", "posts", "updated_at"])
-            chunks += 1
-        self.version, self.chunks = state.version, chunks  # reset if the transaction fails
+            sizes = [*sizes, (staged.start, staged.size - staged.start)]
+        self.version, self.sizes = state.version, sizes  # reset if the transaction fails
 
 
-def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id: int) -> None:
+def _blobs(agency_id: int, rows: Sequence[tuple[int, int, int]]) -> Iterator[bytes]:
+    """The chunks' blobs one query at a time: only one is held while the index is read."""
+    for seq, _start, _posts in rows:
+        blob = (
+            CampaignChunk.objects.filter(agency_id=agency_id, seq=seq)
+            .values_list("blob", flat=True)
+            .get()
+        )
+        yield bytes(blob)
+
+
+def _apply(
+    index: CampaignIndex,
+    update: IndexUpdate,
+    run: ImportRun,
+    agency_id: int,
+    template_chars: int,
+) -> None:
     """Campaign rows and post links after an add: merge joined rows, create new ones,
     point the batch's posts at their campaign and grow the statistics of each campaign by
     the posts that joined it. The work is in proportion to the batch (and the number of
@@ -222,7 +267,7 @@ def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id:
     for g in changed:
         if g.pk in grown:
             _merge(g, grown[g.pk])
-        g.template = index.template(g.key)
+    _templates(index, changed, update, agency_id, template_chars)
     PostGroup.objects.bulk_update(
         changed,
         [
@@ -231,6 +276,36 @@ def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id:
         ],
         batch_size=200,
     )  # fmt: skip
+
+
+def _templates(
+    index: CampaignIndex,
+    changed: list[PostGroup],
+    update: IndexUpdate,
+    agency_id: int,
+    template_chars: int,
+) -> None:
+    """Rebuild the template of each changed campaign whose first members (those the
+    template is made of) changed, from their stored texts: one query per 500 texts."""
+    newcomers = {a.post_id for a in update.assignments if a.campaign_id is not None}
+    newcomers.update(update.joined_campaigns)
+    merged = set(update.renamed_campaigns.values())
+    todo: dict[str, list[str]] = {}
+    for g in changed:
+        ids = index.template_members(g.key)
+        if not g.template or g.key in merged or newcomers.intersection(ids):
+            todo[g.key] = ids
+    wanted = sorted({k for ids in todo.values() for k in ids})
+    texts: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        for post_id, text in MonitoredPost.objects.filter(
+            agency_id=agency_id, post_id__in=wanted[start : start + 500]
+        ).values_list("post_id", "text"):
+            texts[post_id] = normalize(text)[:template_chars]
+    for g in changed:
+        ids = todo.get(g.key)
+        if ids is not None:
+            g.template = index.template(g.key, {k: texts.get(k, "") for k in ids})
 
 
 class _Stats:
