@@ -327,3 +327,24 @@ def test_chunks_with_and_without_texts_read_together_and_texts_can_be_dropped() 
     # read keeping texts: the old chunk's come back, the lean chunk's are empty
     kept = CampaignIndex.from_chunks([first, second])
     assert kept._snippets == [*texts[:3], "", "", ""]
+
+
+def test_updates_name_the_known_posts_whose_network_changed() -> None:
+    index = CampaignIndex(ClusterConfig(max_contact_posts=3))
+    sig, valid = minhash_signatures([POOL[5], POOL[6], POOL[7]])
+    index.add_signatures(["a", "b", "c"], sig, valid, contacts=[["x", "y"], ["x", "y"], ["z"]])
+    sig, valid = minhash_signatures([POOL[0]])
+    # a new post with z joins the known post c, alone so far
+    update = index.add_signatures(["d"], sig, valid, contacts=[["z"]])
+    assert update.joined_networks == ("c",) and not update.networks_rebuilt
+    assert index.network_of("c") == index.network_of("d") == "c"
+    # x on 4 posts: it links none; a and b stay linked by y; c and d by z
+    sig, valid = minhash_signatures([POOL[1], POOL[2]])
+    update = index.add_signatures(["e", "f"], sig, valid, contacts=[["x"], ["x"]])
+    assert update.networks_rebuilt and update.moved_networks == {}
+    assert index.shared_contacts("a") == ["y"]
+    # y on 4 posts as well: a and b are alone now
+    sig, valid = minhash_signatures([POOL[3], POOL[4]])
+    update = index.add_signatures(["g", "h"], sig, valid, contacts=[["y"], ["y"]])
+    assert update.networks_rebuilt and update.moved_networks == {"a": None, "b": None}
+    assert index.network_of("a") is None and index.network_ids() == ["c"]

@@ -99,6 +99,13 @@ class IndexUpdate:
     # posts known before the add, alone until now, that the add put into a campaign (a
     # store that links posts to campaigns must link these too, besides ``assignments``)
     joined_campaigns: tuple[str, ...] = ()
+    # the same for networks
+    joined_networks: tuple[str, ...] = ()
+    # when a contact crossed ``max_contact_posts`` the networks were rebuilt and may have
+    # split: every post known before whose network id changed, with its new id (``None``:
+    # alone now); ``renamed_networks`` then only tells which ids were continued by which
+    networks_rebuilt: bool = False
+    moved_networks: dict[str, str | None] = field(default_factory=dict)
 
 
 def _json_bytes(value: Any) -> np.ndarray:
@@ -255,7 +262,8 @@ class CampaignIndex:
         for k in self.members(network_id, kind="network"):
             for c in self._contacts[self._pos[k]]:
                 counts[c] = counts.get(c, 0) + 1
-        return sorted(c for c, n in counts.items() if n >= 2)
+        limit = self.config.max_contact_posts  # a contact on more posts links none
+        return sorted(c for c, n in counts.items() if n >= 2 and len(self._owners[c]) <= limit)
 
     def posts_with_contact(self, contact: str) -> list[str]:
         """Post ids that carry a contact (``"phone:+380…"``), sorted."""
@@ -326,14 +334,16 @@ class CampaignIndex:
         self._link_campaigns(n_old, touched_c, grown_c)
         rebuilt = self._link_networks(n_old, touched_n, grown_n)
         renamed_c = self._renamed(self._campaigns, touched_c)
-        joined_c = tuple(
-            sorted(self._keys[r] for r, old in touched_c.items() if old is None and r < n_old)
-        )
+        joined_c = self._joined(touched_c, n_old)
+        moved_n: dict[str, str | None] = {}
         if rebuilt is None:
             renamed_n = self._renamed(self._networks, touched_n)
+            joined_n = self._joined(touched_n, n_old)
         else:
-            renamed_n = rebuilt
+            renamed_n, moved_n = rebuilt
+            joined_n = ()
             grown_n = set(range(n_old, len(self._keys)))
+            grown_n.update(self._pos[k] for k, v in moved_n.items() if v is not None)
         assignments = []
         for k in keys:
             pos = self._pos[k]
@@ -352,6 +362,15 @@ class CampaignIndex:
             renamed_campaigns=renamed_c,
             joined_campaigns=joined_c,
             renamed_networks=renamed_n,
+            joined_networks=joined_n,
+            networks_rebuilt=rebuilt is not None,
+            moved_networks=moved_n,
+        )
+
+    def _joined(self, touched: dict[int, str | None], n_old: int) -> tuple[str, ...]:
+        """Posts known before the add, alone until it, that it put into a group."""
+        return tuple(
+            sorted(self._keys[r] for r, old in touched.items() if old is None and r < n_old)
         )
 
     @staticmethod
@@ -438,10 +457,11 @@ class CampaignIndex:
 
     def _link_networks(
         self, n_old: int, touched: dict[int, str | None], grown: set[int]
-    ) -> dict[str, str] | None:
+    ) -> tuple[dict[str, str], dict[str, str | None]] | None:
         """Union new posts through shared contacts; rebuild when a contact crosses the cap.
 
-        Returns the renamed networks when it rebuilt (else ``None``).
+        Returns, when it rebuilt, the renamed networks and the earlier posts whose network
+        changed (else ``None``).
         """
         limit = self.config.max_contact_posts
         crossed = False
@@ -468,11 +488,14 @@ class CampaignIndex:
                 for other in owners[1:]:
                     self._networks.union(owners[0], other, scratch, 0)
         renamed: dict[str, str] = {}
+        moved: dict[str, str | None] = {}
         for p, old in enumerate(before):
             new = self._networks.group_id(self._networks.find(p))
             if old is not None and new is not None and new != old:
                 renamed[old] = new
-        return renamed
+            if new != old:
+                moved[self._keys[p]] = new
+        return renamed, moved
 
     # ------------------------------------------------------------------ storage
 

@@ -33,7 +33,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from django.db.models import Avg, Count, Max, Min, Q
 
 from opennrm.monitoring import BatchResult, CampaignIndex, IndexUpdate, PipelineConfig, Post
 from opennrm.monitoring import process_batch as _process_batch
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class IndexMoved(Exception):
@@ -170,6 +173,7 @@ class IndexHolder:
             raise IndexMoved
         assert self.index is not None  # noqa: S101 - staged means synced
         _apply(self.index, staged.update, run, self.agency_id, self.config.template_chars)
+        _apply_networks(self.index, staged.update, run, self.agency_id)
         sizes = self.sizes
         if staged.write:
             CampaignChunk.objects.filter(agency_id=self.agency_id, start__gte=staged.start).delete()
@@ -308,6 +312,131 @@ def _templates(
             g.template = index.template(g.key, {k: texts.get(k, "") for k in ids})
 
 
+def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _apply_networks(
+    index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id: int
+) -> None:
+    """Network rows after an add, as :func:`_apply` does for campaigns: the index's
+    networks (posts sharing a contact, across every import of the agency) become rows with
+    ``across_imports=True``; joined networks merge into one row; when the index rebuilt
+    its networks (a contact crossed ``max_contact_posts`` and stopped linking) the posts
+    that moved are moved and rows left empty are deleted. The statistics of every row that
+    changed are recomputed in the database (three grouped queries per 500 rows)."""
+    renamed = {} if update.networks_rebuilt else update.renamed_networks
+    target: dict[str, str | None] = {a.post_id: a.network_id for a in update.assignments}
+    target.update((k, index.network_of(k)) for k in update.joined_networks)
+    target.update(update.moved_networks)
+    wanted = sorted(
+        set(update.networks) | set(renamed) | set(renamed.values())
+        | {v for v in target.values() if v is not None}
+    )  # fmt: skip
+    rows: dict[str, PostGroup] = {}
+    for part in _chunks(wanted):
+        rows.update(
+            (g.key, g)
+            for g in PostGroup.objects.select_for_update().filter(
+                agency_id=agency_id, kind=GroupKind.NETWORK, across_imports=True, key__in=part
+            )
+        )
+    touched: set[int] = set()
+    for old, new in sorted(renamed.items()):
+        source = rows.pop(old, None)
+        if source is None:
+            continue
+        kept = rows.get(new)
+        if kept is None:  # the joined network keeps this row, under its new id
+            source.key = new
+            source.save(update_fields=["key"])
+            rows[new] = source
+        else:
+            MonitoredPost.objects.filter(network=source).update(network=kept)
+            source.delete()
+        touched.add(rows[new].pk)
+    for key in wanted:
+        if key not in rows and key not in renamed:
+            rows[key] = PostGroup.objects.create(
+                run=run, agency_id=agency_id, key=key, kind=GroupKind.NETWORK, size=0,
+                across_imports=True,
+            )  # fmt: skip
+    moved = sorted(update.moved_networks)
+    for part in _chunks(moved):  # rows the rebuild may have emptied or split
+        touched.update(
+            pk
+            for pk in MonitoredPost.objects.filter(agency_id=agency_id, post_id__in=part)
+            .values_list("network_id", flat=True)
+            .distinct()
+            if pk is not None
+        )
+    by_row: dict[int | None, list[str]] = defaultdict(list)
+    for post_id, key in target.items():
+        by_row[rows[key].pk if key is not None else None].append(post_id)
+    for pk, post_ids in by_row.items():
+        for part in _chunks(sorted(post_ids)):
+            MonitoredPost.objects.filter(agency_id=agency_id, post_id__in=part).update(
+                network_id=pk
+            )
+    touched.update(rows[k].pk for k in update.networks if k in rows)
+    touched.update(pk for pk in by_row if pk is not None)
+    _network_stats(index, sorted(touched))
+
+
+def _network_stats(index: CampaignIndex, pks: list[int]) -> None:
+    """Size, dates, risk, channels, languages and shared contacts of network rows, counted
+    from their posts; rows left without posts are deleted."""
+    for part in _chunks(pks):
+        groups = {g.pk: g for g in PostGroup.objects.filter(pk__in=part)}
+        stats = {
+            row["network_id"]: row
+            for row in MonitoredPost.objects.filter(network_id__in=part)
+            .values("network_id")
+            .annotate(
+                n=Count("id"),
+                first=Min("posted_at"),
+                last=Max("posted_at"),
+                mean=Avg("risk"),
+                top=Max("risk"),
+                flags=Count("id", filter=Q(flagged=True)),
+            )
+        }
+        counts: dict[str, dict[int, Counter[str]]] = {"channel": {}, "language": {}}
+        for field, per_row in counts.items():
+            for row in (
+                MonitoredPost.objects.filter(network_id__in=part)
+                .exclude(**{field: ""})
+                .values("network_id", field)
+                .annotate(n=Count("id"))
+            ):
+                per_row.setdefault(row["network_id"], Counter())[row[field]] = row["n"]
+        empty = [pk for pk in groups if pk not in stats]
+        if empty:
+            PostGroup.objects.filter(pk__in=empty).delete()
+        changed = []
+        for pk, row in stats.items():
+            g = groups[pk]
+            g.size, g.first_seen, g.last_seen = row["n"], row["first"], row["last"]
+            g.mean_risk, g.max_risk, g.flagged = row["mean"] or 0.0, row["top"] or 0.0, row["flags"]
+            g.channels = _ordered(counts["channel"].get(pk, Counter()))
+            g.languages = _ordered(counts["language"].get(pk, Counter()))
+            g.contacts = index.shared_contacts(g.key)
+            changed.append(g)
+        PostGroup.objects.bulk_update(
+            changed,
+            [
+                "size", "first_seen", "last_seen", "mean_risk", "max_risk", "flagged",
+                "channels", "languages", "contacts",
+            ],
+            batch_size=200,
+        )  # fmt: skip
+
+
+def _ordered(counts: Counter[str]) -> list[list[object]]:
+    return [[k, n] for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
 class _Stats:
     """A campaign's statistics as sums, so that two can be added."""
 
@@ -359,8 +488,5 @@ def _merge(g: PostGroup, more: _Stats) -> None:
     g.first_seen = min(firsts) if firsts else None
     g.last_seen = max(lasts) if lasts else None
 
-    def ordered(counts: Counter[str]) -> list[list[object]]:
-        return [[k, n] for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-
-    g.channels = ordered(total.channels + more.channels)
-    g.languages = ordered(total.languages + more.languages)
+    g.channels = _ordered(total.channels + more.channels)
+    g.languages = _ordered(total.languages + more.languages)

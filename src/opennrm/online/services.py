@@ -245,8 +245,8 @@ def import_process(*, run_id: int) -> ImportRun:
     and written in one short transaction (with the run's counters), so memory stays
     constant and other writers wait at most one batch's write. Campaigns grow across
     batches and imports through the agency's campaign index (``online/campaigns.py``),
-    updated in the transaction that ends the batch; networks are found within each batch;
-    contacts join the agency's persistent store across batches and imports. A run that is not
+    updated in the transaction that ends the batch; so do networks (posts that share a
+    contact); contacts join the agency's persistent store across batches and imports. A run that is not
     queued (already taken, done or failed) is returned unchanged, so a job delivered
     twice imports once.
     """
@@ -462,7 +462,8 @@ def _import_batch(
         parts, result = score(fresh)
     # Written in short transactions of OPENNRM_IMPORT_WRITE_POSTS posts: the write lock
     # (SQLite has one) is held for a fraction of a second at a time.
-    groups = result.networks if holder is not None else (*result.campaigns, *result.networks)
+    # with the agency's index, campaigns and networks are its (across imports), not the batch's
+    groups = () if holder is not None else (*result.campaigns, *result.networks)
     found = {(g.kind, g.id): g for g in groups}
     already = [p for p in batch if p.id in stored]
     made: dict[tuple[str, str], PostGroup] = {}
