@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import os
 import tempfile
@@ -290,7 +291,8 @@ def import_process(*, run_id: int) -> ImportRun:
             _remove_upload(path)
     if reclaimed:
         return ImportRun.objects.get(pk=run.pk)
-    for attempt in range(4):  # the end must be recorded even on a busy database
+    waited = time.monotonic()
+    for attempt in itertools.count():  # the end must be recorded even on a busy database
         try:
             with transaction.atomic():
                 if not _still_mine(run):
@@ -316,11 +318,26 @@ def import_process(*, run_id: int) -> ImportRun:
                     },
                 )
             break
-        except OperationalError:
-            if attempt == 3:
+        except OperationalError as exc:
+            if not _wait_to_retry(exc, attempt, waited, tries=4):
                 raise
-            time.sleep(1.0 * (attempt + 1))
     return run
+
+
+def _wait_to_retry(exc: Exception, attempt: int, since: float, *, tries: int) -> bool:
+    """After a write of the import job failed with ``exc``: sleep and return True to try
+    again, or False to give up. A database that stays locked (SQLite under many writers:
+    its waiting is not first come, first served, so a long transaction can lose the lock
+    again and again) is tried again for ``OPENNRM_IMPORT_LOCK_PATIENCE`` seconds from
+    ``since``; any other failure ``tries`` times in all."""
+    locked = isinstance(exc, OperationalError) and "locked" in str(exc)
+    if locked and time.monotonic() - since < settings.OPENNRM_IMPORT_LOCK_PATIENCE:
+        time.sleep(min(5.0, 0.2 * (attempt + 1)))
+        return True
+    if attempt + 1 >= tries:
+        return False
+    time.sleep(0.2 * (attempt + 1))
+    return True
 
 
 class _Reclaimed(Exception):
@@ -473,7 +490,8 @@ def _import_batch(
         end = min(start + step, len(fresh))
         last = start == starts[-1]
         before = counts["stored"], counts["db_duplicates"], run.batches, dict(made)
-        for attempt in range(6):
+        waited = time.monotonic()
+        for attempt in itertools.count():
             try:
                 # the index grows outside the transaction; only its write is inside
                 staged = holder.stage(parts, already) if holder is not None and last else None
@@ -501,16 +519,15 @@ def _import_batch(
                         ]
                     )  # fmt: skip
                 break
-            except (OperationalError, IntegrityError, IndexMoved):
-                # a deadlock or a lock wait past the timeout with a concurrent import, or
-                # its newer campaign index: the transaction rolled back whole, so it can
-                # simply be written again (the index reloaded)
+            except (OperationalError, IntegrityError, IndexMoved) as exc:
+                # a deadlock or a lock wait past the timeout with a concurrent import or
+                # other writers, or a newer campaign index: the transaction rolled back
+                # whole, so it can simply be written again (the index reloaded)
                 counts["stored"], counts["db_duplicates"], run.batches, made = before
                 if holder is not None:
                     holder.invalidate()
-                if attempt == 5:
+                if not _wait_to_retry(exc, attempt, waited, tries=6):
                     raise
-                time.sleep(0.2 * (attempt + 1))
     return result.flags_version
 
 
