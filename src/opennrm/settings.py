@@ -109,6 +109,11 @@ TEMPLATES = [
 _default_sqlite = f"sqlite:///{DATA_DIR / 'opennrm.sqlite3'}"
 DATABASES = {"default": env.db_url("OPENNRM_DATABASE_URL", default=_default_sqlite)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # transactions queue on a file lock instead of racing in SQLite's busy handler, where a
+    # long import batch could lose to many short writers until it timed out
+    # (``opennrm/core/db_sqlite/base.py``)
+    DATABASES["default"]["ENGINE"] = "opennrm.core.db_sqlite"
+    DATABASES["default"]["WRITE_QUEUE"] = env.bool("OPENNRM_SQLITE_WRITE_QUEUE", default=True)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # writers take the lock at BEGIN, so concurrent requests queue instead of failing
@@ -117,7 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    DATABASES["default"].setdefault("TEST", {})
+    # tests run in memory, as Django does for its own SQLite engine (tools that look for
+    # that engine's name, such as pytest-django's per-worker databases, then see it too)
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("OPENNRM_DB_CONN_MAX_AGE", default=60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

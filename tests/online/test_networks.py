@@ -122,3 +122,19 @@ def test_importing_again_changes_no_network_and_agencies_never_share_one(world, 
     _import(world.border_guard, tmp_path, "b.jsonl", [TEXTS[2].format(c=PHONE)])
     assert [(g.pk, g.key, g.size) for g in _networks(world.police)] == before
     assert _networks(world.border) == []
+
+
+@pytest.mark.django_db
+def test_when_networks_join_the_larger_row_stays_and_its_posts_are_not_moved(world, tmp_path):
+    big = [t.format(c=PHONE) for t in TEXTS[:3]]
+    small = [t.format(c=OTHER_PHONE) for t in TEXTS[3:5]]
+    _import(world.officer, tmp_path, "a.jsonl", big)
+    _import(world.officer, tmp_path, "b.jsonl", small)
+    big_row = _network_of(big[0])
+    _import(world.officer, tmp_path, "c.jsonl", [TEXTS[5].format(c=f"{PHONE} {OTHER_PHONE}")])
+    (network,) = _networks(world.police)
+    assert network.pk == big_row.pk and network.size == 6
+    # the row carries the joined network's id (its smallest post id), whichever row stayed
+    assert network.key == min(
+        MonitoredPost.objects.filter(network=network).values_list("post_id", flat=True)
+    )

@@ -265,6 +265,11 @@ class CampaignIndex:
         limit = self.config.max_contact_posts  # a contact on more posts links none
         return sorted(c for c, n in counts.items() if n >= 2 and len(self._owners[c]) <= limit)
 
+    def contact_posts(self, contact: str) -> int:
+        """On how many posts a contact is (it links them while that is at most
+        ``max_contact_posts``)."""
+        return len(self._owners.get(contact, ()))
+
     def posts_with_contact(self, contact: str) -> list[str]:
         """Post ids that carry a contact (``"phone:+380…"``), sorted."""
         return sorted(self._keys[i] for i in self._owners.get(contact, ()))
