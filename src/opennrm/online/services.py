@@ -227,7 +227,12 @@ def online_import(
     )
     run = import_process(run_id=run.pk)
     if run.state == ImportState.FAILED:
-        raise ValidationFailed(run.error or str(_UNEXPECTED), field="file")
+        reason = (
+            _("The file could not be imported: %(reason)s") % {"reason": run.error_text}
+            if run.error
+            else str(_UNEXPECTED)
+        )
+        raise ValidationFailed(reason, field="file")
     return run
 
 
@@ -261,7 +266,7 @@ def import_process(*, run_id: int) -> ImportRun:
     path = Path(run.upload_path)
     report = IngestReport()
     counts = {"stored": 0, "db_duplicates": 0}
-    state, error = ImportState.DONE, ""
+    state, error, params = ImportState.DONE, "", {}
     flags_version = ""
     model = None
     reclaimed = False
@@ -277,10 +282,14 @@ def import_process(*, run_id: int) -> ImportRun:
             flags_version = _import_batch(run, actor, batch, report, counts, model, config, holder)
     except _Reclaimed:  # judged lost and continued elsewhere: leave the run and its file
         reclaimed = True
-    except IngestError as exc:
-        state, error = ImportState.FAILED, str(exc)
+    except IngestError as exc:  # a code and its values, said in each reader's language
+        state, error, params = ImportState.FAILED, exc.code, _json_safe(exc.params)
     except ValidationFailed as exc:
-        state, error = ImportState.FAILED, exc.message
+        if exc.field == "time_zone":
+            state, error = ImportState.FAILED, "time_zone"
+            params = {"zone": run.time_zone[:64]}
+        else:
+            state, error = ImportState.FAILED, exc.message
     except Exception as exc:  # the run must end in a state a person can read
         log.error("import %s stopped: %s", run.pk, type(exc).__name__)  # no content: no data
         state, error = ImportState.FAILED, ""
@@ -298,6 +307,7 @@ def import_process(*, run_id: int) -> ImportRun:
                 _counters(run, report, counts)
                 run.state = state
                 run.error = error
+                run.error_params = params
                 run.finished_at = timezone.now()
                 run.upload_path = "" if owned else run.upload_path
                 run.model_version = str(model.manifest.get("created_at", ""))[:64] if model else ""
@@ -321,6 +331,13 @@ def import_process(*, run_id: int) -> ImportRun:
                 raise
             time.sleep(1.0 * (attempt + 1))
     return run
+
+
+def _json_safe(params: dict[str, Any]) -> dict[str, str | int]:
+    return {
+        str(k)[:32]: v if isinstance(v, int) and not isinstance(v, bool) else str(v)[:200]
+        for k, v in params.items()
+    }
 
 
 class _Reclaimed(Exception):
