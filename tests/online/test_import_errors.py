@@ -132,3 +132,27 @@ def test_a_code_with_missing_values_says_a_general_reason():
         run = ImportRun(error="csv.header_encoding", error_params={})
         assert run.error_text == "the file cannot be read."
         assert ImportRun(error="gave_up").error_text.startswith("The import stopped each time")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_gives_the_code_and_the_reason_in_the_request_language(world, tmp_path, api):
+    run = _failed_run(world, tmp_path, "no_text_column")
+    legacy = ImportRun.objects.create(
+        agency_id=world.officer.agency_id,
+        imported_by=world.officer,
+        source_name="old.csv",
+        state=ImportState.FAILED,
+        error="old.csv: no text column 'text'; columns are: a, b",
+    )
+    client = api(world.officer)
+    body = client.get(f"/online/imports/{run.pk}", headers={"Accept-Language": "uk"}).json()
+    assert body["state"] == "failed" and body["error_code"] == "csv.no_text_column"
+    assert body["error_params"] == {"wanted": "text/message/content/body/post", "columns": 2}
+    assert body["error"].startswith("у файлі CSV немає стовпця з текстом «text/message")
+    assert "Петренко" not in str(body) and str(tmp_path) not in str(body)
+    body = client.get(f"/online/imports/{run.pk}", headers={"Accept-Language": "ru"}).json()
+    assert body["error"].startswith("в файле CSV нет столбца с текстом")
+    body = client.get(f"/online/imports/{legacy.pk}", headers={"Accept-Language": "uk"}).json()
+    assert (body["error_code"], body["error"]) == (None, legacy.error)
+    # another agency's import looks missing
+    assert api(world.border_guard).get(f"/online/imports/{run.pk}").status_code == 404

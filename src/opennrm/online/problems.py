@@ -89,6 +89,13 @@ FILE_ERRORS: dict[str, Promise] = {
 }
 
 
+#: a run that failed without a reason (an unexpected error; its type is only logged)
+UNEXPECTED = _(
+    "The import stopped on an unexpected error. The posts stored before it are kept; "
+    "importing the file again adds only the rest."
+)
+
+
 def describe_import_error(code: str, params: Mapping[str, Any] | None) -> str:
     """Why an import run failed, in the active language: a system code
     (``models.IMPORT_ERRORS``) or a file error (``FILE_ERRORS``) with its values; a reason

@@ -20,7 +20,6 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import MONITORING_ROLES
@@ -52,6 +51,7 @@ from opennrm.online.models import (
     PostGroup,
     PostStatus,
 )
+from opennrm.online.problems import UNEXPECTED
 
 log = logging.getLogger(__name__)
 
@@ -236,10 +236,7 @@ def online_import(
     return run
 
 
-_UNEXPECTED = gettext_lazy(
-    "The import stopped on an unexpected error. The posts stored before it are kept; "
-    "importing the file again adds only the rest."
-)
+_UNEXPECTED = UNEXPECTED
 _PROBLEMS_KEPT = 200
 
 
