@@ -156,3 +156,16 @@ def test_the_api_gives_the_code_and_the_reason_in_the_request_language(world, tm
     assert (body["error_code"], body["error"]) == (None, legacy.error)
     # another agency's import looks missing
     assert api(world.border_guard).get(f"/online/imports/{run.pk}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_command_line_says_the_reason_without_the_path(world, tmp_path):
+    from click.testing import CliRunner
+
+    from opennrm.cli import main
+
+    path = _csv(tmp_path, b"a,b\n1,2\n")
+    result = CliRunner().invoke(main, ["online", "import", str(path), "--user", "officer"])
+    assert result.exit_code == 1, result.output
+    assert "The file could not be imported: the CSV file has no text column" in result.output
+    assert str(tmp_path) not in result.output and NAME not in result.output
