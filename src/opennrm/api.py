@@ -32,6 +32,7 @@ from opennrm.directory.api import router as directory_router
 from opennrm.exchange.api import router as exchange_router
 from opennrm.httpguard.api_messages import api_message, validation_message
 from opennrm.notifications.api import router as notifications_router
+from opennrm.online.api import router as online_router
 from opennrm.referrals.api import router as referrals_router
 from opennrm.screenings.api import router as screenings_router
 
@@ -109,6 +110,7 @@ api.add_router("/notifications", notifications_router)
 api.add_router("/exchange", exchange_router)
 api.add_router("/cases", subject_router)
 api.add_router("/casework", casework_router)
+api.add_router("/online", online_router)
 
 
 @api.exception_handler(DomainError)

@@ -80,7 +80,7 @@ def test_unreadable_file_marks_the_run_failed_with_its_reason(world, tmp_path):
     with pytest.raises(Exception, match="no text column"):
         online_import(actor=world.officer, path=path, source_name="posts.csv")
     run = ImportRun.objects.get()
-    assert run.state == "failed" and "no text column" in run.error
+    assert (run.state, run.error) == ("failed", "csv.no_text_column")
     assert AuditEntry.objects.filter(action="online.import", object_ref=str(run.pk)).exists()
 
 

@@ -21,6 +21,7 @@ Encoding: see :func:`detect_encoding`; ``encoding=`` overrides it.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -88,7 +89,28 @@ _Raw = io.BufferedReader
 
 
 class IngestError(ValueError):
-    """A whole file cannot be read (unknown format, missing column, unreadable)."""
+    """A whole file cannot be read (unknown format, missing column, unreadable).
+
+    ``str()`` is an English sentence (it may name the file and its columns); ``code`` is a
+    stable name for the kind of failure and ``params`` its JSON-safe values, which never
+    hold the file's path, its name or anything read from it, so an application can say the
+    reason in its reader's language and show it to others. Codes: ``ingest.format``
+    (format), ``ingest.unreadable`` (errno), ``csv.header_unreadable``,
+    ``csv.header_encoding`` (encoding), ``csv.no_text_column`` (wanted, columns: how many).
+    """
+
+    def __init__(self, message: str, code: str = "ingest.error", **params: str | int) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+def _unreadable(path: str | os.PathLike[str], exc: OSError) -> IngestError:
+    return IngestError(
+        f"cannot read {path}: {exc.strerror or exc}",
+        "ingest.unreadable",
+        errno=errno.errorcode.get(exc.errno or 0, ""),
+    )
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -183,14 +205,21 @@ def iter_posts(
     """
     report = report if report is not None else IngestReport()
     seen = seen if seen is not None else set()
-    fmt = detect_format(path) if format in (None, "auto") else format
+    try:
+        fmt = detect_format(path) if format in (None, "auto") else format
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
     if fmt not in FORMATS:
-        raise IngestError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise IngestError(
+            f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}",
+            "ingest.format",
+            format=str(fmt)[:32],
+        )
     label = Path(path).name
     try:
         raw: io.BufferedReader = open(path, "rb")  # noqa: SIM115 - closed in finally
     except OSError as exc:
-        raise IngestError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise _unreadable(path, exc) from exc
     try:
         posts = _READERS[fmt](raw, label, report, text_column, encoding, max_chars, default_tz)
         for post in posts:
@@ -374,15 +403,24 @@ def _csv(
     except StopIteration:
         return
     except csv.Error as exc:
-        raise IngestError(f"{label}: unreadable CSV header: {exc}") from exc
+        raise IngestError(
+            f"{label}: unreadable CSV header: {exc}", "csv.header_unreadable"
+        ) from exc
     header = [h.lstrip("\ufeff").strip() for h in header]
     if any(undecodable(h) for h in header):
-        raise IngestError(f"{label}: header does not decode as {enc}; pass an encoding")
+        raise IngestError(
+            f"{label}: header does not decode as {enc}; pass an encoding",
+            "csv.header_encoding",
+            encoding=enc,
+        )
     col = text_column if text_column is not None else _pick(header, TEXT_COLUMNS)
     if col is None or col not in header:
+        wanted = text_column or "/".join(TEXT_COLUMNS)
         raise IngestError(
-            f"{label}: no text column {text_column or '/'.join(TEXT_COLUMNS)!r}; "
-            f"columns are: {', '.join(header)}"
+            f"{label}: no text column {wanted!r}; columns are: {', '.join(header)}",
+            "csv.no_text_column",
+            wanted=wanted[:100],
+            columns=len(header),
         )
     width = len(header)
     start = reader.line_num + 1

@@ -54,7 +54,10 @@ class ImportRun(models.Model):
     text_column = models.CharField(max_length=100, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
     batches = models.PositiveIntegerField(default=0)
+    # a code (IMPORT_ERRORS, FILE_ERRORS in problems.py) with its values in error_params,
+    # said in the reader's language; runs stored before codes hold an English sentence
     error = models.TextField(blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
     # written by the worker with every batch: a run "importing" whose heartbeat is older than
@@ -72,7 +75,9 @@ class ImportRun(models.Model):
     @property
     def error_text(self) -> str:
         """The reason a run failed, in the reader's language where the system wrote it."""
-        return str(IMPORT_ERRORS.get(self.error, self.error))
+        from opennrm.online.problems import describe_import_error
+
+        return describe_import_error(self.error, self.error_params)
 
     @property
     def in_progress(self) -> bool:

@@ -59,3 +59,53 @@ def describe_problem(problem: Mapping[str, Any]) -> str:
         return str(sentence) % {k: str(v) for k, v in dict(params).items()}
     except (KeyError, TypeError, ValueError):  # values missing: the English as written
         return str(problem.get("why", ""))
+
+
+#: why a whole file could not be imported: the ingest library's ``IngestError.code`` (and
+#: ``time_zone``), with its values; never the file's name or anything read from it
+FILE_ERRORS: dict[str, Promise] = {
+    "ingest.format": _(
+        "the format %(format)s is not one the import reads (Telegram result.json, CSV, "
+        "JSON Lines, HTML, RSS/Atom, WARC)."
+    ),
+    "ingest.unreadable": _(
+        "the stored file could not be opened. Upload it again; if this happens again, tell "
+        "the administrator."
+    ),
+    "ingest.error": _("the file cannot be read."),
+    "csv.header_unreadable": _(
+        "the first line of the CSV file (the column names) cannot be read. Check that the "
+        "file is CSV and its first line names the columns."
+    ),
+    "csv.header_encoding": _(
+        "the column names of the CSV file are not text in the encoding %(encoding)s. Save "
+        "the file as UTF-8 and import it again."
+    ),
+    "csv.no_text_column": _(
+        "the CSV file has no text column “%(wanted)s” (columns in the file: %(columns)s). "
+        "Write the name of the column that holds the text in “Text column (CSV only)”."
+    ),
+    "time_zone": _("unknown time zone %(zone)s: use a name such as Europe/Kyiv or UTC."),
+}
+
+
+#: a run that failed without a reason (an unexpected error; its type is only logged)
+UNEXPECTED = _(
+    "The import stopped on an unexpected error. The posts stored before it are kept; "
+    "importing the file again adds only the rest."
+)
+
+
+def describe_import_error(code: str, params: Mapping[str, Any] | None) -> str:
+    """Why an import run failed, in the active language: a system code
+    (``models.IMPORT_ERRORS``) or a file error (``FILE_ERRORS``) with its values; a reason
+    stored before codes existed (an English sentence), or an unknown code, as written."""
+    from opennrm.online.models import IMPORT_ERRORS
+
+    sentence = IMPORT_ERRORS.get(code) or FILE_ERRORS.get(code)
+    if sentence is None:
+        return code
+    try:
+        return str(sentence) % {k: str(v) for k, v in dict(params or {}).items()}
+    except (KeyError, TypeError, ValueError):  # values missing: the sentence without them
+        return str(FILE_ERRORS["ingest.error"])

@@ -21,7 +21,6 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import MONITORING_ROLES
@@ -53,6 +52,7 @@ from opennrm.online.models import (
     PostGroup,
     PostStatus,
 )
+from opennrm.online.problems import UNEXPECTED
 
 log = logging.getLogger(__name__)
 
@@ -228,14 +228,16 @@ def online_import(
     )
     run = import_process(run_id=run.pk)
     if run.state == ImportState.FAILED:
-        raise ValidationFailed(run.error or str(_UNEXPECTED), field="file")
+        reason = (
+            _("The file could not be imported: %(reason)s") % {"reason": run.error_text}
+            if run.error
+            else str(_UNEXPECTED)
+        )
+        raise ValidationFailed(reason, field="file")
     return run
 
 
-_UNEXPECTED = gettext_lazy(
-    "The import stopped on an unexpected error. The posts stored before it are kept; "
-    "importing the file again adds only the rest."
-)
+_UNEXPECTED = UNEXPECTED
 _PROBLEMS_KEPT = 200
 
 
@@ -262,7 +264,7 @@ def import_process(*, run_id: int) -> ImportRun:
     path = Path(run.upload_path)
     report = IngestReport()
     counts = {"stored": 0, "db_duplicates": 0}
-    state, error = ImportState.DONE, ""
+    state, error, params = ImportState.DONE, "", {}
     flags_version = ""
     model = None
     reclaimed = False
@@ -278,10 +280,14 @@ def import_process(*, run_id: int) -> ImportRun:
             flags_version = _import_batch(run, actor, batch, report, counts, model, config, holder)
     except _Reclaimed:  # judged lost and continued elsewhere: leave the run and its file
         reclaimed = True
-    except IngestError as exc:
-        state, error = ImportState.FAILED, str(exc)
+    except IngestError as exc:  # a code and its values, said in each reader's language
+        state, error, params = ImportState.FAILED, exc.code, _json_safe(exc.params)
     except ValidationFailed as exc:
-        state, error = ImportState.FAILED, exc.message
+        if exc.field == "time_zone":
+            state, error = ImportState.FAILED, "time_zone"
+            params = {"zone": run.time_zone[:64]}
+        else:
+            state, error = ImportState.FAILED, exc.message
     except Exception as exc:  # the run must end in a state a person can read
         log.error("import %s stopped: %s", run.pk, type(exc).__name__)  # no content: no data
         state, error = ImportState.FAILED, ""
@@ -300,6 +306,7 @@ def import_process(*, run_id: int) -> ImportRun:
                 _counters(run, report, counts)
                 run.state = state
                 run.error = error
+                run.error_params = params
                 run.finished_at = timezone.now()
                 run.upload_path = "" if owned else run.upload_path
                 run.model_version = str(model.manifest.get("created_at", ""))[:64] if model else ""
@@ -338,6 +345,13 @@ def _wait_to_retry(exc: Exception, attempt: int, since: float, *, tries: int) ->
         return False
     time.sleep(0.2 * (attempt + 1))
     return True
+
+
+def _json_safe(params: dict[str, Any]) -> dict[str, str | int]:
+    return {
+        str(k)[:32]: v if isinstance(v, int) and not isinstance(v, bool) else str(v)[:200]
+        for k, v in params.items()
+    }
 
 
 class _Reclaimed(Exception):
