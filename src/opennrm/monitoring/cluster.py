@@ -179,15 +179,18 @@ def minhash_signatures(
                 h = np.zeros(total, dtype=np.uint64)
                 for j in range(k):
                     h += codes[pos + j] * powers[j]
-                # (a * h + b) >> 32 in place, in one (windows x num_perm) buffer: the
-                # minimum of the 32-bit results is taken before narrowing to uint32
-                hashed = np.multiply(h[:, None], a[None, :])
-                hashed += b[None, :]
-                hashed >>= shift
+                # a * h + b in place, in one (num_perm x windows) buffer: each permutation's
+                # windows are contiguous, so the per-document minimum below runs along rows
+                # (several times faster than reducing down the columns of the transpose)
+                hashed = np.multiply(a[:, None], h[None, :])
+                hashed += b[:, None]
             nonempty = chunk_counts > 0
             bounds = (np.cumsum(chunk_counts) - chunk_counts)[nonempty]
-            mins = np.minimum.reduceat(hashed, bounds, axis=0)
-            sig[doc:end][nonempty] = mins.astype(np.uint32)
+            # ">> 32" is monotone, so min((a*h+b) >> 32) == min(a*h+b) >> 32: shift only
+            # the minima, then narrow to uint32
+            mins = np.minimum.reduceat(hashed, bounds, axis=1)
+            mins >>= shift
+            sig[doc:end][nonempty] = mins.T.astype(np.uint32)
         doc = end
     return sig, valid
 

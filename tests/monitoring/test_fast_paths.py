@@ -1,0 +1,142 @@
+"""The speed-ups of issue 12 give exactly what the straightforward code gives.
+
+Each test keeps a plain reference implementation (what the module did before it was made
+faster, or the definition written out one post at a time) and checks the fast code
+against it on generated input (hypothesis) and on hand-picked edge cases.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from opennrm.monitoring import _model_features as mf
+from opennrm.monitoring.cluster import (
+    _P,
+    _PAD,
+    ClusterConfig,
+    _permutations,
+    minhash_signatures,
+    shingle_text,
+)
+
+# words in the scripts the pipeline meets, with the letters that are folded or special
+_ALPHABET = st.sampled_from(
+    list("abcxyz019 _.,!?@+/-\t\n\u00a0\u2003")
+    + list("абвгдежзийклмнопрстуфхцчшщъыьэюяё")
+    + list("іїєґІЇЄҐ")
+    + list("ąćęłńśźżășțäöüß")
+    + ["σ", "ο", "ᴀ", "😀", "🔥", "\u200b", "\x00"]
+)
+TEXTS = st.lists(st.text(_ALPHABET, max_size=60), max_size=12)
+EDGE = [
+    [],
+    [""],
+    ["", "  ", "\t"],
+    ["ї ї", "ґєї Ґ", "клiєнтiв робота"],
+    ["a\tb\u00a0c", "x\u2003y", " leading and trailing "],
+    ["работа в польше 5000 злотых", "работа в польше 6000 злотых", "ok"],
+]
+
+
+# --- MinHash: one document at a time, shift before the minimum (the definition) ---------
+
+
+def reference_minhash(texts: list[str], config: ClusterConfig) -> tuple[np.ndarray, np.ndarray]:
+    k = config.shingle_size
+    a, b = _permutations(config.num_perm, config.seed)
+    sig = np.full((len(texts), config.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    valid = np.zeros(len(texts), dtype=bool)
+    for i, normalized in enumerate(texts):
+        text = shingle_text(normalized, config)
+        valid[i] = bool(text)
+        if 0 < len(text) < k:
+            text += _PAD * (k - len(text))
+        if len(text) < k:
+            continue
+        codes = [np.uint64(ord(c)) for c in text]
+        with np.errstate(over="ignore"):
+            hashes = []
+            for start in range(len(text) - k + 1):
+                h = np.uint64(0)
+                for j in range(k):
+                    h = h + codes[start + j] * (_P ** np.uint64(k - 1 - j))
+                hashes.append(h)
+            h_arr = np.array(hashes, dtype=np.uint64)
+            permuted = (h_arr[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)
+        sig[i] = permuted.min(axis=0).astype(np.uint32)
+    return sig, valid
+
+
+@settings(max_examples=60, deadline=None)
+@given(TEXTS, st.sampled_from([10, 50, 10_000]))
+def test_minhash_equals_one_document_at_a_time(texts: list[str], chunk: int) -> None:
+    config = ClusterConfig(windows_per_chunk=chunk, min_tokens=1)
+    sig, valid = minhash_signatures(texts, config)
+    ref_sig, ref_valid = reference_minhash(texts, config)
+    assert np.array_equal(valid, ref_valid)
+    assert np.array_equal(sig, ref_sig)
+
+
+def test_minhash_edge_cases_and_default_config() -> None:
+    config = ClusterConfig()
+    for texts in EDGE:
+        sig, valid = minhash_signatures(texts, config)
+        ref_sig, ref_valid = reference_minhash(texts, config)
+        assert np.array_equal(sig, ref_sig) and np.array_equal(valid, ref_valid)
+
+
+# --- the n-gram hasher's padding, word ids and Ukrainian letter folding -----------------
+
+
+def reference_pieces(
+    texts: list[str], fold: bool
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """``_pieces`` as ``_entries`` did it before: padding word by word, ``str.translate``."""
+    padded: list[str] = []
+    word_lengths: list[int] = []
+    doc_lengths: list[int] = []
+    for text in texts:
+        words = text.split()
+        doc = "".join(f" {w} " for w in words)
+        padded.append(doc)
+        word_lengths.extend(len(w) + 2 for w in words)
+        doc_lengths.append(len(doc))
+    joined = "".join(padded)
+    hashed = joined.translate(mf.UK_FOLD) if fold else joined
+    codes = np.frombuffer(hashed.encode("utf-32-le"), dtype=np.uint32)
+    word_id = np.repeat(np.arange(len(word_lengths)), word_lengths)
+    doc_id = np.repeat(np.arange(len(doc_lengths)), doc_lengths)
+    return joined, codes, word_id, doc_id
+
+
+@settings(max_examples=150, deadline=None)
+@given(TEXTS, st.booleans())
+def test_padding_word_ids_and_folding_equal_the_word_by_word_code(
+    texts: list[str], fold: bool
+) -> None:
+    fast = mf.CharNgramHasher(fold_letters=fold)._pieces(texts)
+    ref = reference_pieces(texts, fold)
+    assert fast[0] == ref[0]
+    for x, y in zip(fast[1:], ref[1:], strict=True):
+        assert np.array_equal(x, y)
+
+
+@settings(max_examples=80, deadline=None)
+@given(TEXTS, st.booleans(), st.sampled_from([0.0, 1.0]))
+def test_entries_equal_the_previous_code(texts: list[str], fold: bool, word_weight: float) -> None:
+    hasher = mf.CharNgramHasher(bits=12, min_df=1, fold_letters=fold, word_weight=word_weight)
+    fast = hasher._entries(texts)
+    ref = hasher._hash_entries(len(texts), *reference_pieces(texts, fold))
+    assert fast[5] == ref[5]
+    for x, y in zip(fast[:5], ref[:5], strict=True):
+        assert np.array_equal(x, y)
+
+
+def test_pieces_edge_cases() -> None:
+    for texts in EDGE:
+        fast = mf.CharNgramHasher(fold_letters=True)._pieces(texts)
+        ref = reference_pieces(texts, True)
+        assert fast[0] == ref[0]
+        assert all(np.array_equal(x, y) for x, y in zip(fast[1:], ref[1:], strict=True))
