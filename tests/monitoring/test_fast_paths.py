@@ -140,3 +140,67 @@ def test_pieces_edge_cases() -> None:
         ref = reference_pieces(texts, True)
         assert fast[0] == ref[0]
         assert all(np.array_equal(x, y) for x, y in zip(fast[1:], ref[1:], strict=True))
+
+
+# --- the pipeline's group statistics and its paused collector -----------------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40),
+    st.data(),
+)
+def test_group_statistics_from_the_shared_risk_array(risks: list[float], data) -> None:  # type: ignore[no-untyped-def]
+    from opennrm.monitoring.pipeline import PostResult, _summarise
+
+    posts = [
+        PostResult(f"p{i}", None, "c", None, "ru", r, r, 0.0, r > 0.5, (), ())
+        for i, r in enumerate(risks)
+    ]
+    members = data.draw(st.lists(st.sampled_from(range(len(risks))), min_size=1, unique=True))
+    slow = _summarise("campaign", "g", members, posts)
+    fast = _summarise("campaign", "g", members, posts, np.array(risks, dtype=np.float64))
+    assert fast == slow
+    # and both are what numpy gives for the members' risks as a list (the code before)
+    assert slow["mean_risk"] == float(np.mean([risks[i] for i in members]))
+    assert slow["max_risk"] == float(np.max([risks[i] for i in members]))
+
+
+def test_process_batch_restores_the_garbage_collector() -> None:
+    import gc
+
+    import pytest
+
+    from opennrm.monitoring._post import Post
+    from opennrm.monitoring.pipeline import PipelineConfig, process_batch
+
+    posts = [Post.create("t", "работа в польше, пишите @recruiter_pl")]
+    assert gc.isenabled()
+    process_batch(posts, model=None, config=PipelineConfig())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        process_batch(posts, model=None, config=PipelineConfig())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(AttributeError):
+        process_batch([object()], model=None, config=PipelineConfig())  # type: ignore[list-item]
+    assert gc.isenabled()
+
+
+# --- model reasons: the word is looked up once ------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(_ALPHABET, max_size=40), st.text(_ALPHABET, min_size=1, max_size=6), st.floats(-3, 3)
+)
+def test_describe_in_the_found_word_equals_describe(text: str, ngram: str, value: float) -> None:
+    from opennrm.monitoring._model import FeatureContribution
+
+    c = FeatureContribution(ngram, value)
+    fragment = ngram.strip()
+    word = next((w for w in text.split() if fragment in w), "") if text else ""
+    assert c.describe_in(word) == c.describe(text)
+    assert c.describe_in(word) == c.describe(text.split())

@@ -24,6 +24,7 @@ is the explanation shown to an analyst. The flag score combines hits by noisy-OR
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -355,7 +356,7 @@ class FlagSet:
     sources: Mapping[str, str] = field(default_factory=dict)
     matcher: _Matcher = field(default_factory=_Matcher, repr=False)
 
-    @property
+    @functools.cached_property
     def by_id(self) -> dict[str, Flag]:
         return {f.id: f for f in self.flags}
 

@@ -77,14 +77,18 @@ class FeatureContribution:
     def describe(self, text: str | Sequence[str] = "") -> str:
         """``n-gram "раб" in "работа" (+0.41)``; ``text`` (normalised, or its words)
         supplies the word."""
-        fragment = self.ngram.strip()
-        sign = "+" if self.contribution >= 0 else "−"
-        where = ""
+        word = ""
         if text:
+            fragment = self.ngram.strip()
             words = text.split() if isinstance(text, str) else text
             word = next((w for w in words if fragment in w), "")
-            if word and word != fragment:
-                where = f' in "{word}"'
+        return self.describe_in(word)
+
+    def describe_in(self, word: str) -> str:
+        """:meth:`describe` given the word that holds the n-gram (``""``: none)."""
+        fragment = self.ngram.strip()
+        sign = "+" if self.contribution >= 0 else "−"
+        where = f' in "{word}"' if word and word != fragment else ""
         return f'n-gram "{fragment}"{where} ({sign}{abs(self.contribution):.2f})'
 
 
