@@ -204,3 +204,86 @@ def test_describe_in_the_found_word_equals_describe(text: str, ngram: str, value
     word = next((w for w in text.split() if fragment in w), "") if text else ""
     assert c.describe_in(word) == c.describe(text)
     assert c.describe_in(word) == c.describe(text.split())
+
+
+# --- flags: the gates of the directly searched patterns ---------------------------------
+
+_GATE_PATTERNS = [
+    r"\d[\d\s.,]*\s*(?:\$|€|usd|грн)",
+    r"(?<!\d)(?:от\s*|від\s*)?(?:1[6-9]|2[0-9])\s*(?:-|до)\s*(?:1[8-9]|3[0-5])\s*(?:лет|рок\w*)\b",
+    r"\+\s+в\s+лс(?!\w)",
+    r"(?<![\w.])@[a-z0-9_]{4,}(?![\w.@])",
+    r"\bt\.me/\w+",
+    r"(?:a|b+|[x-z]{2})q?",
+    r"(?:ab)*c",  # optional first part: the "c" is required
+    r"[^a]b",
+    r"\s\w",
+    r"(?i)ab",  # case-insensitive: no gate
+    r"(?i:x)|y",
+    r".",
+    r"(?=a)\w",
+    r"a{0,2}",  # can match empty: no gate
+    r"(?>ab|c)d",
+]
+
+
+def _flag_patterns() -> list[str]:
+    from opennrm.monitoring._flags import load_flags
+
+    matcher = load_flags().matcher
+    return [p.pattern for _, p in matcher.searched]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, max_size=50), st.sampled_from(_GATE_PATTERNS + _flag_patterns()))
+def test_a_text_the_gate_rejects_never_matches(text: str, source: str) -> None:
+    import re
+
+    from opennrm.monitoring._flags import pattern_gate
+
+    pattern = re.compile(source)
+    gate = pattern_gate(pattern)
+    if gate is not None and gate.search(text) is None:
+        assert pattern.search(text) is None
+
+
+def test_gates_of_the_shipped_patterns() -> None:
+    import re
+
+    from opennrm.monitoring._flags import pattern_gate
+
+    gates = {p: pattern_gate(re.compile(p)) for p in _GATE_PATTERNS}
+    assert gates[r"\bt\.me/\w+"].pattern == "[/]"  # type: ignore[union-attr]
+    assert gates[r"(?:ab)*c"].pattern == "[c]"  # type: ignore[union-attr]
+    assert gates[r"\+\s+в\s+лс(?!\w)"].pattern == r"[\+]"  # type: ignore[union-attr]
+    for source in (r"(?i)ab", r"(?i:x)|y", r".", r"a{0,2}"):
+        assert gates[source] is None
+    assert gates[r"[^a]b"].pattern == "[b]"  # type: ignore[union-attr]
+    # every shipped directly searched pattern has a gate (else all posts pay for it)
+    assert all(pattern_gate(re.compile(p)) is not None for p in _flag_patterns())
+
+
+_FLAG_WORDS = [
+    "работа", "в", "польше", "зарплата", "от", "18", "до", "35", "лет", "$", "5000", "грн",
+    "+", "лс", "@recruit_pl", "t.me/jobs", "wa.me/4812", "паспорт", "оставляете", "у",
+    "работодателя", "без", "визы", "долг", "за", "билет", "возраст", "16-25", "девушки",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FLAG_WORDS), max_size=14).map(" ".join))
+def test_flag_evaluation_with_gates_equals_searching_every_pattern(text: str) -> None:
+    from opennrm.monitoring._flags import load_flags
+
+    flags = load_flags()
+    matcher = flags.matcher
+    matcher.find("")  # compiled, gates set
+    fast = matcher.find(text)
+    saved = matcher.gates
+    try:
+        # no gates: the code before (one pre-check search, then every pattern)
+        matcher.gates = [None] * len(saved)
+        slow = matcher.find(text)
+    finally:
+        matcher.gates = saved
+    assert fast == slow
