@@ -287,3 +287,40 @@ def test_flag_evaluation_with_gates_equals_searching_every_pattern(text: str) ->
     finally:
         matcher.gates = saved
     assert fast == slow
+
+
+# --- campaign templates: token support counted once per member --------------------------
+
+
+def reference_template(member_texts: list[str], support: float = 0.6) -> str:
+    from opennrm.monitoring.cluster import SLOT, _mask
+
+    if not member_texts:
+        return ""
+    tokenised = [_mask(t).split() for t in member_texts]
+    sets = [set(t) for t in tokenised]
+    lengths = sorted(len(t) for t in tokenised)
+    median = lengths[len(lengths) // 2]
+    rep = min(tokenised, key=lambda t: (abs(len(t) - median), " ".join(t)))
+    needed = support * len(tokenised)
+    out: list[str] = []
+    for token in rep:
+        shared = sum(1 for s in sets if token in s)
+        word = token if shared >= needed else SLOT
+        if not (word == SLOT and out and out[-1] == SLOT):
+            out.append(word)
+    return " ".join(out)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from([*_FLAG_WORDS, "+380671234567"]), max_size=10), max_size=8),
+    st.sampled_from([0.0, 0.5, 0.6, 1.0]),
+)
+def test_template_equals_counting_member_by_member(
+    members: list[list[str]], support: float
+) -> None:
+    from opennrm.monitoring.cluster import build_template
+
+    texts = [" ".join(words) for words in members]
+    assert build_template(texts, support=support) == reference_template(texts, support)

@@ -36,6 +36,7 @@ are the connected components with at least two posts. Contacts shared by more th
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Hashable, Sequence
@@ -411,9 +412,11 @@ def build_template(member_texts: Sequence[str], *, support: float = 0.6) -> str:
     median = lengths[len(lengths) // 2]
     rep = min(tokenised, key=lambda t: (abs(len(t) - median), " ".join(t)))
     needed = support * len(tokenised)
+    # in how many members each token occurs (counted once per member, in C)
+    members_with = Counter(itertools.chain.from_iterable(sets))
     out: list[str] = []
     for token in rep:
-        shared = sum(1 for s in sets if token in s)
+        shared = members_with[token]
         word = token if shared >= needed else SLOT
         if not (word == SLOT and out and out[-1] == SLOT):
             out.append(word)

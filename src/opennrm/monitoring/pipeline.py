@@ -171,7 +171,7 @@ def _contacts(extraction: Any) -> tuple[str, ...]:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for one batch, then restore it.
+    """Pause Python's cyclic garbage collector for one stage, then restore it.
 
     A batch allocates several objects per post (results, reasons, tuples) and frees none
     of them in cycles; while the results of earlier batches pile up, the collector would
@@ -298,6 +298,19 @@ def assemble(
     With ``index`` (a :class:`~opennrm.monitoring.index.CampaignIndex`), the posts are also
     added to it and ``result.update`` says how they link to the posts it already held.
     """
+    # the batches first (in run_pipeline that runs the per-post stage and the caller's
+    # progress callback), so that the collector is paused only for the central stage
+    done = list(batches)
+    with _collector_paused():
+        return _assemble(done, config=config, index=index)
+
+
+def _assemble(
+    batches: Iterable[BatchResult],
+    *,
+    config: PipelineConfig,
+    index: CampaignIndex | None,
+) -> PipelineResult:
     posts: list[PostResult] = []
     sigs: list[np.ndarray] = []
     valid: list[np.ndarray] = []
