@@ -324,3 +324,29 @@ def test_template_equals_counting_member_by_member(
 
     texts = [" ".join(words) for words in members]
     assert build_template(texts, support=support) == reference_template(texts, support)
+
+
+# --- the model explains long inputs a chunk at a time ----------------------------------
+
+
+def test_score_and_explain_in_chunks_equals_all_at_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from opennrm.monitoring import _model
+    from opennrm.monitoring._model import ModelConfig, train_model
+
+    rng = random.Random(3)
+    risky = ["работа в польше {n} евро пишите @agent{n}", "robota za kordonom {n} zł, житло"]
+    plain = ["де тут вокзал {n}", "спасибо за помощь {n}", "meeting at {n} today"]
+    texts, labels = [], []
+    for i in range(120):
+        label = i % 2
+        template = rng.choice(risky if label else plain)
+        texts.append(template.format(n=rng.randint(1, 999)))
+        labels.append(label)
+    model = train_model(texts, labels, config=ModelConfig(min_df=1, cv_folds=3)).model
+    monkeypatch.setattr(_model, "EXPLAIN_CHUNK", 7)
+    chunked = model.score_and_explain(texts, top_k=3)
+    whole = model._score_and_explain(texts, 3)
+    assert chunked == whole
+    assert len(chunked) == len(texts)

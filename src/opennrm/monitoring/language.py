@@ -35,6 +35,7 @@ __all__ = ["DEFAULT_LANGUAGES", "FAST_PATH_SCRIPT_SHARE", "UNIQUE_LETTERS", "det
 
 DEFAULT_LANGUAGES = ("uk", "ru", "pl", "ro", "en", "de")
 _FAST_OK = frozenset(DEFAULT_LANGUAGES)
+_DEFAULT_CODES = tuple(sorted(DEFAULT_LANGUAGES))  # what the default argument sorts to
 _NON_LETTERS_RE = re.compile(r"[\W\d_]+")  # removing these leaves the letters
 _URLISH_RE = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\S+@\S+|@\w+|t\.me/\S+")
 # every alternative of _URLISH_RE contains one of these (a cheap gate before the sub)
@@ -110,7 +111,11 @@ def detect_language(
     n_letters = len(_NON_LETTERS_RE.sub("", cleaned))
     if n_letters < min_letters:
         return None
-    codes = tuple(sorted(code.lower() for code in languages))
+    codes = (
+        _DEFAULT_CODES
+        if languages is DEFAULT_LANGUAGES
+        else tuple(sorted(code.lower() for code in languages))
+    )
     if fast and _FAST_OK.issuperset(codes):
         code = fast_language(cleaned, n_letters, codes)
         if code is not None:
