@@ -350,3 +350,57 @@ def test_score_and_explain_in_chunks_equals_all_at_once(monkeypatch) -> None:  #
     whole = model._score_and_explain(texts, 3)
     assert chunked == whole
     assert len(chunked) == len(texts)
+
+
+# --- flags: only the candidate flags are tried; language: letters counted by removal ----
+
+
+def reference_evaluate(flags, raw: str, normalized: str):  # type: ignore[no-untyped-def]
+    """``FlagSet.evaluate`` as it was: every flag looked at, in file order."""
+    norm = normalized.replace("ё", "е")
+    found = flags.matcher.find(norm)
+    hits = []
+    for flag in flags.flags:
+        if flag.detector is None and (not found or flag.groups[0] not in found):
+            continue
+        hit = flag.match(raw, found, norm, flags.matcher)
+        if hit is not None:
+            hits.append(hit)
+    return tuple(hits)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*_FLAG_WORDS, "раб0та", "wоrk", "дeньги"]), max_size=14))
+def test_flag_evaluation_tries_only_candidates_with_the_same_hits(words: list[str]) -> None:
+    from opennrm.monitoring._flags import load_flags
+    from opennrm.monitoring.normalize import normalize
+    from opennrm.monitoring.scoring import load_topics
+
+    raw = " ".join(words)
+    norm = normalize(raw)
+    for flags in (load_flags(), load_topics().detectors):
+        assert flags.evaluate(raw, norm) == reference_evaluate(flags, raw, norm)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, max_size=60), st.sampled_from([("ru", "uk"), ("de", "en", "pl")]))
+def test_fast_language_counts_letters_as_before(text: str, languages: tuple[str, ...]) -> None:
+    import re
+
+    from opennrm.monitoring import language
+
+    def reference(cleaned: str, n_letters: int) -> str | None:
+        found = {language._LETTER_LANGUAGE[ch] for ch in language._UNIQUE_RE.findall(cleaned)}
+        if len(found) != 1:
+            return None
+        (code,) = found
+        if code not in languages:
+            return None
+        script = re.compile("[\u0400-\u04ff]" if code in ("uk", "ru") else "[a-zA-Z\u00c0-\u024f]")
+        if len(script.findall(cleaned)) < language.FAST_PATH_SCRIPT_SHARE * n_letters:
+            return None
+        return code
+
+    n_letters = len(language._NON_LETTERS_RE.sub("", text))
+    codes = tuple(sorted(languages))
+    assert language.fast_language(text, n_letters, codes) == reference(text, n_letters)

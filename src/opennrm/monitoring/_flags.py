@@ -481,14 +481,31 @@ class FlagSet:
         """All flags that fire on a post (``normalized`` = ``normalize(raw_text)``)."""
         norm = (normalize(raw_text) if normalized is None else normalized).replace("ё", "е")
         found = self.matcher.find(norm)
+        detectors, by_first_group = self._candidates
+        if found:
+            # only flags with a detector or whose first group matched, in file order
+            candidates = sorted(
+                [*detectors, *(i for g in found for i in by_first_group.get(g, ()))]
+            )
+        else:
+            candidates = detectors
         hits = []
-        for flag in self.flags:
-            if flag.detector is None and (not found or flag.groups[0] not in found):
-                continue  # fast path: its first group did not match
-            hit = flag.match(raw_text, found, norm, self.matcher)
+        flags = self.flags
+        for i in candidates:
+            hit = flags[i].match(raw_text, found, norm, self.matcher)
             if hit is not None:
                 hits.append(hit)
         return tuple(hits)
+
+    @functools.cached_property
+    def _candidates(self) -> tuple[list[int], dict[int, tuple[int, ...]]]:
+        """Indexes of the flags with a detector, and of the flags by their first group."""
+        detectors = [i for i, f in enumerate(self.flags) if f.detector is not None]
+        by_first: dict[int, list[int]] = {}
+        for i, f in enumerate(self.flags):
+            if f.detector is None and f.groups:
+                by_first.setdefault(f.groups[0], []).append(i)
+        return detectors, {g: tuple(ids) for g, ids in by_first.items()}
 
 
 def flag_score(hits: Iterable[FlagHit]) -> float:
