@@ -279,13 +279,13 @@ def test_flag_evaluation_with_gates_equals_searching_every_pattern(text: str) ->
     matcher = flags.matcher
     matcher.find("")  # compiled, gates set
     fast = matcher.find(text)
-    saved = matcher.gates
+    saved = matcher.gates, matcher.any_gate
     try:
         # no gates: the code before (one pre-check search, then every pattern)
-        matcher.gates = [None] * len(saved)
+        matcher.gates, matcher.any_gate = [None] * len(saved[0]), None
         slow = matcher.find(text)
     finally:
-        matcher.gates = saved
+        matcher.gates, matcher.any_gate = saved
     assert fast == slow
 
 

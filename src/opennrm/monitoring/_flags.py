@@ -255,6 +255,7 @@ class _Matcher:
         self.lazy: dict[int, list[re.Pattern[str]]] = {}
         # per pattern of ``searched``: its gate (see pattern_gate), set by _compile
         self.gates: list[re.Pattern[str] | None] = []
+        self.any_gate: re.Pattern[str] | None = None  # the union of the gates, when all have one
 
     def _add_lazy(self, spec: Mapping[str, Any], where: str) -> int:
         gid = -1 - len(self.lazy)  # negative ids never collide with searched groups
@@ -343,7 +344,14 @@ class _Matcher:
         return gid
 
     def _compile(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
-        self.gates = [pattern_gate(p) for _, p in self.searched]
+        gates = [pattern_gate(p) for _, p in self.searched]
+        # one compiled object per distinct gate (several patterns share "[12]" or "[/]")
+        distinct = {g.pattern: g for g in gates if g is not None}
+        self.gates = [None if g is None else distinct[g.pattern] for g in gates]
+        # all gated: one search of the union rules them all out in most posts
+        self.any_gate = (
+            re.compile("|".join(distinct)) if gates and all(g is not None for g in gates) else None
+        )
         from opennrm.monitoring.extract import _WORD_END, _trie_regex
 
         stems = sorted(
@@ -396,13 +404,24 @@ class _Matcher:
                         break
         if not self.searched:
             return found
-        if None in self.gates and searched_any.search(text) is None:
+        if self.any_gate is not None:
+            if self.any_gate.search(text) is None:
+                return found  # no character any directly searched pattern needs
+        elif searched_any.search(text) is None:
             return found  # one search rules out every directly searched pattern
+        passed: dict[re.Pattern[str], bool] = {}
         for (gid, pattern), gate in zip(self.searched, self.gates, strict=True):
-            if gid not in found and (gate is None or gate.search(text) is not None):
-                hit = pattern.search(text)
-                if hit is not None:
-                    found[gid] = hit.group().strip()
+            if gid in found:
+                continue
+            if gate is not None:
+                ok = passed.get(gate)
+                if ok is None:
+                    ok = passed[gate] = gate.search(text) is not None
+                if not ok:
+                    continue
+            hit = pattern.search(text)
+            if hit is not None:
+                found[gid] = hit.group().strip()
         return found
 
     @staticmethod
