@@ -15,7 +15,10 @@ are raw regular expressions over the normalised text (write them lower-case).
 Speed: most posts match nothing, so a rare, expensive ``regex`` group names a ``gate``
 (word stems) and is searched only in a window around a word that starts with one of them;
 ``absent`` groups without terms, and later groups marked ``lazy``, are searched only once
-the flag's other groups matched.
+the flag's other groups matched. Every pattern searched directly in the whole text (a
+``regex`` entry without a ``gate``, a term that starts with a non-word character) gets a
+character gate (:func:`pattern_gate`: a class every match contains, such as a digit or
+``@``) and is searched only in texts that contain one of those characters.
 
 :meth:`FlagSet.evaluate` returns the hits with their evidence (the matched words), which
 is the explanation shown to an analyst. The flag score combines hits by noisy-OR,
