@@ -212,11 +212,11 @@ def pattern_gate(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
     """
     if not isinstance(pattern.pattern, str) or pattern.flags & re.IGNORECASE:
         return None
-    from re import _parser  # type: ignore[attr-defined]
+    try:  # the standard library's own parser (re._parser since Python 3.11)
+        from re import _parser  # type: ignore[attr-defined]
 
-    try:
         parsed = _parser.parse(pattern.pattern, pattern.flags)
-    except Exception:
+    except Exception:  # no parser, or one that reads the pattern differently: no gate
         return None
     if parsed.state.flags & re.IGNORECASE:
         return None
