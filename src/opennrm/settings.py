@@ -288,6 +288,9 @@ OPENNRM_CAMPAIGN_INDEX: bool = env.bool("OPENNRM_CAMPAIGN_INDEX", default=True)
 # new run (at most OPENNRM_IMPORT_MAX_ATTEMPTS tries in all), else marked failed.
 OPENNRM_IMPORT_STALE_SECONDS: int = env.int("OPENNRM_IMPORT_STALE_SECONDS", default=600)
 OPENNRM_IMPORT_MAX_ATTEMPTS: int = env.int("OPENNRM_IMPORT_MAX_ATTEMPTS", default=3)
+# An import's write that finds the database locked (SQLite under many writers) is tried
+# again for this many seconds before the import gives up (below the stale time above).
+OPENNRM_IMPORT_LOCK_PATIENCE: int = env.int("OPENNRM_IMPORT_LOCK_PATIENCE", default=300)
 
 # Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
 # all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 
 import numpy as np
@@ -142,7 +143,6 @@ def test_state_survives_serialisation_and_keeps_growing_the_same_way() -> None:
 
 
 def test_serialised_state_is_not_a_pickle() -> None:
-    import io
     import zipfile
 
     blob = CampaignIndex().to_bytes()
@@ -268,7 +268,6 @@ def test_a_post_alone_until_a_later_add_is_reported_as_joined() -> None:
 
 def test_an_index_written_with_string_arrays_still_reads() -> None:
     """Stored indexes of the first form (JSON in numpy string arrays) load as before."""
-    import io
 
     rng = np.random.default_rng(0)
     sig = rng.integers(0, 2**32, size=(5, 64), dtype=np.uint32)
@@ -287,3 +286,65 @@ def test_an_index_written_with_string_arrays_still_reads() -> None:
     again = CampaignIndex.from_bytes(old.getvalue())
     assert again.campaign_ids() == index.campaign_ids() == ["k0"]
     assert again.template("k0") == index.template("k0") == "привіт світ"
+
+
+def test_an_index_without_texts_builds_templates_from_the_callers_texts() -> None:
+    keys, sig, valid, contacts = _signed([0, 1, 2, 3, 5])
+    texts = dict(zip(keys, (POOL[c] for c in [0, 1, 2, 3, 5]), strict=True))
+    full = CampaignIndex()
+    full.add_signatures(keys, sig, valid, snippets=list(texts.values()), contacts=contacts)
+    lean = CampaignIndex(template_chars=0)
+    lean.add_signatures(keys, sig, valid, snippets=list(texts.values()), contacts=contacts)
+    assert lean.campaign_ids() == full.campaign_ids() and lean.campaign_ids()
+    for cid in full.campaign_ids():
+        members = lean.template_members(cid)
+        assert members == full.members(cid)
+        assert lean.template(cid, {k: texts[k] for k in members}) == full.template(cid)
+        assert "зарплата" in full.template(cid)
+        with pytest.raises(ValueError, match="texts"):
+            lean.template(cid)
+    # nothing of the texts is kept or stored
+    assert lean._snippets == []
+    with np.load(io.BytesIO(lean.to_bytes()), allow_pickle=False) as npz:
+        assert npz["snippets"].tobytes() == b"[]"
+    with np.load(io.BytesIO(full.to_bytes()), allow_pickle=False) as npz:
+        assert "зарплата" in npz["snippets"].tobytes().decode()
+
+
+def test_chunks_with_and_without_texts_read_together_and_texts_can_be_dropped() -> None:
+    keys, sig, valid, contacts = _signed([0, 1, 2, 3, 5, 6])
+    texts = [POOL[c] for c in [0, 1, 2, 3, 5, 6]]
+    old = CampaignIndex()
+    old.add_signatures(keys[:3], sig[:3], valid[:3], snippets=texts[:3], contacts=contacts[:3])
+    first = old.to_bytes()  # written when the store kept texts
+    lean = CampaignIndex.from_bytes(first, template_chars=0)
+    assert lean._snippets == [] and len(lean) == 3
+    lean.add_signatures(keys[3:], sig[3:], valid[3:], contacts=contacts[3:])
+    second = lean.to_bytes(3)
+    both = CampaignIndex.from_chunks([first, second], template_chars=0)
+    assert both.campaign_ids() == lean.campaign_ids()
+    assert [both.campaign_of(k) for k in keys] == [lean.campaign_of(k) for k in keys]
+    # read keeping texts: the old chunk's come back, the lean chunk's are empty
+    kept = CampaignIndex.from_chunks([first, second])
+    assert kept._snippets == [*texts[:3], "", "", ""]
+
+
+def test_updates_name_the_known_posts_whose_network_changed() -> None:
+    index = CampaignIndex(ClusterConfig(max_contact_posts=3))
+    sig, valid = minhash_signatures([POOL[5], POOL[6], POOL[7]])
+    index.add_signatures(["a", "b", "c"], sig, valid, contacts=[["x", "y"], ["x", "y"], ["z"]])
+    sig, valid = minhash_signatures([POOL[0]])
+    # a new post with z joins the known post c, alone so far
+    update = index.add_signatures(["d"], sig, valid, contacts=[["z"]])
+    assert update.joined_networks == ("c",) and not update.networks_rebuilt
+    assert index.network_of("c") == index.network_of("d") == "c"
+    # x on 4 posts: it links none; a and b stay linked by y; c and d by z
+    sig, valid = minhash_signatures([POOL[1], POOL[2]])
+    update = index.add_signatures(["e", "f"], sig, valid, contacts=[["x"], ["x"]])
+    assert update.networks_rebuilt and update.moved_networks == {}
+    assert index.shared_contacts("a") == ["y"]
+    # y on 4 posts as well: a and b are alone now
+    sig, valid = minhash_signatures([POOL[3], POOL[4]])
+    update = index.add_signatures(["g", "h"], sig, valid, contacts=[["y"], ["y"]])
+    assert update.networks_rebuilt and update.moved_networks == {"a": None, "b": None}
+    assert index.network_of("a") is None and index.network_ids() == ["c"]

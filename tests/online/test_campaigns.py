@@ -258,21 +258,48 @@ def test_two_imports_of_one_agency_at_once_end_in_one_campaign(world, tmp_path, 
 
 
 @pytest.mark.django_db
-def test_each_batch_stores_only_its_posts_and_chunks_are_compacted(world, tmp_path, monkeypatch):
+def test_each_batch_stores_only_its_posts_and_small_chunks_are_merged(world, tmp_path, monkeypatch):
     from opennrm.online import campaigns
 
-    monkeypatch.setattr(campaigns, "COMPACT_AFTER", 3)
+    monkeypatch.setattr(campaigns, "MAX_CHUNK_POSTS", 4)
     monkeypatch.setattr(settings, "OPENNRM_IMPORT_BATCH_POSTS", 2)
     texts = [TEMPLATE.format(n=i) for i in range(7)] + [OTHER.format(n=i) for i in range(3)]
     _import(world.officer, _file(tmp_path, "p.jsonl", texts))  # 5 batches of 2
     chunks = list(CampaignChunk.objects.filter(agency=world.police).order_by("seq"))
-    # batches 1-3 appended 2 posts each, batch 4 replaced them by one chunk of 8, batch 5 appended
-    assert [(c.seq, c.start, c.posts) for c in chunks] == [(4, 0, 8), (5, 8, 2)]
+    # 2 | 2+2 merged | 4, 2 | 4, 2+2 merged | 4, 4, 2: no chunk above the cap of 4
+    assert [(c.seq, c.start, c.posts) for c in chunks] == [(2, 0, 4), (4, 4, 4), (5, 8, 2)]
     assert CampaignState.objects.get(agency=world.police).version == 5
     index = _stored_index(world.police)
     assert len(index) == 10
     assert sorted(len(index.members(c)) for c in index.campaign_ids()) == [3, 7]
     assert sorted(c.size for c in _campaigns(world.police)) == [3, 7]
+
+
+def test_merged_chunks_stay_few_and_never_exceed_the_cap():
+    from opennrm.online.campaigns import MAX_CHUNK_POSTS, _merge_tail
+
+    sizes: list[tuple[int, int]] = []
+    total = written = biggest = 0
+    for batch in [1000] * 400 + [1] * 300 + [7000] * 20:
+        start = _merge_tail(sizes, total, batch)
+        sizes = [(s, n) for s, n in sizes if s < start]
+        sizes.append((start, total + batch - start))
+        written += total + batch - start
+        biggest = max(biggest, total + batch - start)
+        total += batch
+        # the chunks cover every post once, in order
+        assert [s for s, _ in sizes] == [0, *(s + n for s, n in sizes[:-1])]
+        assert sizes[-1][0] + sizes[-1][1] == total
+    assert biggest <= MAX_CHUNK_POSTS
+    assert len(sizes) <= total // MAX_CHUNK_POSTS + 2 * 17  # whole chunks + a log tail
+    assert written <= total * 20  # each post rewritten a logarithmic number of times
+
+
+def test_an_add_larger_than_the_cap_is_one_chunk_of_its_own():
+    from opennrm.online.campaigns import MAX_CHUNK_POSTS, _merge_tail
+
+    assert _merge_tail([(0, 10)], 10, MAX_CHUNK_POSTS + 1) == 10
+    assert _merge_tail([(0, 10)], 10, 10) == 0
 
 
 @pytest.mark.django_db
@@ -289,10 +316,9 @@ def test_a_post_alone_in_its_import_joins_when_its_template_comes_back(world, tm
 @pytest.mark.django_db
 def test_a_changed_clustering_configuration_starts_a_new_index(world, tmp_path):
     from opennrm.monitoring import ClusterConfig
-    from opennrm.online import campaigns
 
     _import(world.officer, _file(tmp_path, "a.jsonl", [TEMPLATE.format(n=i) for i in (1, 2)]))
     holder = IndexHolder(world.police.pk, PipelineConfig(cluster=ClusterConfig(num_perm=32)))
     index = holder.sync()
     assert len(index) == 0 and index.config.num_perm == 32
-    assert holder.chunks == campaigns.COMPACT_AFTER  # the next write replaces the old chunks
+    assert holder.sizes == [(0, 0)]  # the next write replaces the old chunks

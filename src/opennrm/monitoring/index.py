@@ -6,9 +6,11 @@ post that repeats last week's template joins last week's campaign, a phone numbe
 March links the new post to March's network. :class:`CampaignIndex` is that state, kept
 by the caller between imports (``to_bytes`` / ``from_bytes``; no pickle):
 
-* it stores per post the MinHash signature, the contacts and the first characters of the
-  normalised text (for templates), plus the LSH buckets and two union-find forests
-  (campaigns, networks);
+* it stores per post the MinHash signature, the contacts and the first ``template_chars``
+  characters of the normalised text (for templates; with ``template_chars=0`` none, and
+  :meth:`CampaignIndex.template` takes the texts from the caller, who may have them
+  stored already: about 0.95 KB per post in memory instead of 2.1 KB for typical posts,
+  measured with ``tracemalloc`` over 200,000 posts), plus the LSH buckets and two union-find forests (campaigns, networks);
 * :meth:`CampaignIndex.add` takes the per-post results of a batch
   (:class:`~opennrm.monitoring.pipeline.BatchResult`, as :func:`process_batch` makes them,
   on this process or on Dask workers) and returns an :class:`IndexUpdate`: each new post's
@@ -61,7 +63,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -97,10 +99,22 @@ class IndexUpdate:
     # posts known before the add, alone until now, that the add put into a campaign (a
     # store that links posts to campaigns must link these too, besides ``assignments``)
     joined_campaigns: tuple[str, ...] = ()
+    # the same for networks
+    joined_networks: tuple[str, ...] = ()
+    # when a contact crossed ``max_contact_posts`` the networks were rebuilt and may have
+    # split: every post known before whose network id changed, with its new id (``None``:
+    # alone now); ``renamed_networks`` then only tells which ids were continued by which
+    networks_rebuilt: bool = False
+    moved_networks: dict[str, str | None] = field(default_factory=dict)
 
 
 def _json_bytes(value: Any) -> np.ndarray:
     return np.frombuffer(json.dumps(value, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+
+
+def _shape(meta: dict[str, Any]) -> dict[str, Any]:
+    """What chunks of one index must share (not their start, nor the texts they kept)."""
+    return {k: v for k, v in meta.items() if k not in ("start", "template_chars")}
 
 
 def _json_read(array: np.ndarray) -> Any:
@@ -175,12 +189,12 @@ class CampaignIndex:
         # hash of a whole signature -> the first post with it (equality checked on use)
         self._full: dict[int, int] = {}
         # LSH buckets, one pair of arrays per band: band keys sorted, with the post of each
-        # anchor beside it (16 bytes per anchor; dicts of lists took about 150)
+        # anchor beside it (12 bytes per anchor; dicts of lists took about 150)
         self._bucket_keys: list[np.ndarray] = [
             np.zeros(0, dtype=np.uint64) for _ in range(self._bands)
         ]
         self._bucket_posts: list[np.ndarray] = [
-            np.zeros(0, dtype=np.int64) for _ in range(self._bands)
+            np.zeros(0, dtype=np.int32) for _ in range(self._bands)
         ]
         self._owners: dict[str, list[int]] = {}
         self._campaigns = _Forest()
@@ -220,12 +234,27 @@ class CampaignIndex:
             return []
         return sorted(self._keys[i] for i in forest.members[root])
 
-    def template(self, campaign_id: str) -> str:
-        """The campaign's template (as :func:`~opennrm.monitoring.cluster.build_template`)."""
-        ids = self.members(campaign_id)[: self.config.template_members]
-        return build_template(
-            [self._snippets[self._pos[k]] for k in ids], support=self.config.template_support
-        )
+    def template_members(self, campaign_id: str) -> list[str]:
+        """The post ids whose texts make the campaign's template (its first
+        ``template_members`` members in key order)."""
+        return self.members(campaign_id)[: self.config.template_members]
+
+    def template(self, campaign_id: str, texts: Mapping[str, str] | None = None) -> str:
+        """The campaign's template (as :func:`~opennrm.monitoring.cluster.build_template`).
+
+        ``texts`` maps the ids of :meth:`template_members` to their *normalised* texts
+        (:func:`~opennrm.monitoring.normalize.normalize`); it is needed when the index keeps
+        no texts (``template_chars=0``) and otherwise replaces the kept ones.
+        """
+        ids = self.template_members(campaign_id)
+        if texts is None:
+            if not self.template_chars:
+                raise ValueError("this index keeps no texts: pass the members' texts")
+            snippets = [self._snippets[self._pos[k]] for k in ids]
+        else:
+            limit = self.template_chars or None
+            snippets = [texts[k][:limit] for k in ids]
+        return build_template(snippets, support=self.config.template_support)
 
     def shared_contacts(self, network_id: str) -> list[str]:
         """Contacts that link the network's posts (on two or more of them)."""
@@ -233,7 +262,8 @@ class CampaignIndex:
         for k in self.members(network_id, kind="network"):
             for c in self._contacts[self._pos[k]]:
                 counts[c] = counts.get(c, 0) + 1
-        return sorted(c for c, n in counts.items() if n >= 2)
+        limit = self.config.max_contact_posts  # a contact on more posts links none
+        return sorted(c for c, n in counts.items() if n >= 2 and len(self._owners[c]) <= limit)
 
     def posts_with_contact(self, contact: str) -> list[str]:
         """Post ids that carry a contact (``"phone:+380…"``), sorted."""
@@ -253,7 +283,7 @@ class CampaignIndex:
             else np.zeros((0, self.config.num_perm), dtype=np.uint32)
         )
         valid = np.concatenate([b.has_text for b in parts]) if parts else np.zeros(0, bool)
-        snippets = [s for b in parts for s in b.snippets]
+        snippets = [s for b in parts for s in b.snippets] if self.template_chars else None
         contacts = [p.contacts for b in parts for p in b.posts]
         return self.add_signatures(keys, sig, valid, snippets=snippets, contacts=contacts)
 
@@ -272,7 +302,7 @@ class CampaignIndex:
             raise ValueError("signatures must be (len(keys), num_perm)")
         if valid is None:
             valid = np.ones(n, dtype=bool)
-        snippets = list(snippets) if snippets is not None else [""] * n
+        keep = self.template_chars
         contacts = list(contacts) if contacts is not None else [()] * n
         # new posts only, each once, in key order (the add does not depend on input order)
         first: dict[str, int] = {}
@@ -289,7 +319,11 @@ class CampaignIndex:
         new_sig = np.ascontiguousarray(signatures[idx].astype(np.uint32, copy=False))
         self._sig = np.concatenate([self._sig, new_sig]) if n_old else new_sig
         self._valid.extend(bool(v) for v in valid[idx])
-        self._snippets.extend(snippets[i][: self.template_chars] for i in order)
+        if keep:
+            if snippets is None:
+                self._snippets.extend("" for _ in order)
+            else:
+                self._snippets.extend(snippets[i][:keep] for i in order)
         self._contacts.extend(tuple(sorted(set(contacts[i]))) for i in order)
         self._campaigns.extend(new_keys)
         self._networks.extend(new_keys)
@@ -300,14 +334,16 @@ class CampaignIndex:
         self._link_campaigns(n_old, touched_c, grown_c)
         rebuilt = self._link_networks(n_old, touched_n, grown_n)
         renamed_c = self._renamed(self._campaigns, touched_c)
-        joined_c = tuple(
-            sorted(self._keys[r] for r, old in touched_c.items() if old is None and r < n_old)
-        )
+        joined_c = self._joined(touched_c, n_old)
+        moved_n: dict[str, str | None] = {}
         if rebuilt is None:
             renamed_n = self._renamed(self._networks, touched_n)
+            joined_n = self._joined(touched_n, n_old)
         else:
-            renamed_n = rebuilt
+            renamed_n, moved_n = rebuilt
+            joined_n = ()
             grown_n = set(range(n_old, len(self._keys)))
+            grown_n.update(self._pos[k] for k, v in moved_n.items() if v is not None)
         assignments = []
         for k in keys:
             pos = self._pos[k]
@@ -326,6 +362,15 @@ class CampaignIndex:
             renamed_campaigns=renamed_c,
             joined_campaigns=joined_c,
             renamed_networks=renamed_n,
+            joined_networks=joined_n,
+            networks_rebuilt=rebuilt is not None,
+            moved_networks=moved_n,
+        )
+
+    def _joined(self, touched: dict[int, str | None], n_old: int) -> tuple[str, ...]:
+        """Posts known before the add, alone until it, that it put into a group."""
+        return tuple(
+            sorted(self._keys[r] for r, old in touched.items() if old is None and r < n_old)
         )
 
     @staticmethod
@@ -405,17 +450,18 @@ class CampaignIndex:
             new_keys = np.fromiter(
                 (k for k, posts in added.items() for _ in posts), dtype=np.uint64
             )
-            new_posts = np.fromiter((p for posts in added.values() for p in posts), dtype=np.int64)
+            new_posts = np.fromiter((p for posts in added.values() for p in posts), dtype=np.int32)
             at = np.searchsorted(self._bucket_keys[b], new_keys, side="right")
             self._bucket_keys[b] = np.insert(self._bucket_keys[b], at, new_keys)
             self._bucket_posts[b] = np.insert(self._bucket_posts[b], at, new_posts)
 
     def _link_networks(
         self, n_old: int, touched: dict[int, str | None], grown: set[int]
-    ) -> dict[str, str] | None:
+    ) -> tuple[dict[str, str], dict[str, str | None]] | None:
         """Union new posts through shared contacts; rebuild when a contact crosses the cap.
 
-        Returns the renamed networks when it rebuilt (else ``None``).
+        Returns, when it rebuilt, the renamed networks and the earlier posts whose network
+        changed (else ``None``).
         """
         limit = self.config.max_contact_posts
         crossed = False
@@ -442,11 +488,14 @@ class CampaignIndex:
                 for other in owners[1:]:
                     self._networks.union(owners[0], other, scratch, 0)
         renamed: dict[str, str] = {}
+        moved: dict[str, str | None] = {}
         for p, old in enumerate(before):
             new = self._networks.group_id(self._networks.find(p))
             if old is not None and new is not None and new != old:
                 renamed[old] = new
-        return renamed
+            if new != old:
+                moved[self._keys[p]] = new
+        return renamed, moved
 
     # ------------------------------------------------------------------ storage
 
@@ -471,7 +520,7 @@ class CampaignIndex:
             meta=np.array(json.dumps(meta)),
             # JSON as UTF-8 bytes: a numpy string array would hold 4 bytes per character
             keys=_json_bytes(self._keys[start:]),
-            snippets=_json_bytes(self._snippets[start:]),
+            snippets=_json_bytes(self._snippets[start:] if self.template_chars else []),
             contacts=_json_bytes(self._contacts[start:]),
             signatures=self._sig[start:],
             valid=np.array(self._valid[start:], dtype=bool),
@@ -479,15 +528,22 @@ class CampaignIndex:
         return buffer.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> CampaignIndex:
+    def from_bytes(cls, data: bytes, *, template_chars: int | None = None) -> CampaignIndex:
         """The state written by :meth:`to_bytes` (the links are rebuilt from the posts)."""
-        return cls.from_chunks([data])
+        return cls.from_chunks([data], template_chars=template_chars)
 
     @classmethod
-    def from_chunks(cls, chunks: Sequence[bytes]) -> CampaignIndex:
+    def from_chunks(
+        cls, chunks: Iterable[bytes], *, template_chars: int | None = None
+    ) -> CampaignIndex:
         """The state written as a whole and/or deltas (:meth:`to_bytes` with ``start``), in
         the order written: each chunk must start where the ones before it end, and all
-        share one configuration. The result equals the index that wrote them."""
+        share one clustering configuration. The result equals the index that wrote them.
+
+        ``template_chars`` (default: the first chunk's) says how many characters of each
+        text to keep; ``0`` reads no texts at all (posts of chunks written without texts
+        have empty ones).
+        """
         keys: list[str] = []
         snippets: list[str] = []
         contacts: list[tuple[str, ...]] = []
@@ -503,18 +559,23 @@ class CampaignIndex:
                     raise ValueError("campaign index chunks are missing or out of order")
                 if first is None:
                     first = meta
-                elif {k: v for k, v in meta.items() if k != "start"} != {
-                    k: v for k, v in first.items() if k != "start"
-                }:
+                elif _shape(meta) != _shape(first):
                     raise ValueError("campaign index chunks of different configurations")
-                keys.extend(_json_read(npz["keys"]))
-                snippets.extend(_json_read(npz["snippets"]))
+                keep = first["template_chars"] if template_chars is None else template_chars
+                added = _json_read(npz["keys"])
+                keys.extend(added)
+                if keep:
+                    texts = _json_read(npz["snippets"]) if meta["template_chars"] else []
+                    if len(texts) != len(added):
+                        texts = [""] * len(added)
+                    snippets.extend(t[:keep] for t in texts)
                 contacts.extend(tuple(c) for c in _json_read(npz["contacts"]))
                 sigs.append(npz["signatures"])
                 valids.append(npz["valid"])
         if first is None:
             return cls()
-        index = cls(ClusterConfig(**first["config"]), template_chars=first["template_chars"])
+        keep = first["template_chars"] if template_chars is None else template_chars
+        index = cls(ClusterConfig(**first["config"]), template_chars=keep)
         index.bucket_anchors = first["bucket_anchors"]
         num_perm = index.config.num_perm
         sig = np.concatenate([s.reshape(-1, num_perm) for s in sigs])

@@ -8,9 +8,9 @@ one campaign, whichever import or batch brought each post.
 
 How two imports of one agency stay consistent: the index is kept in memory by the import
 (:class:`IndexHolder`) at a known stored ``version``; the posts are added and serialised
-(only the posts this batch added: a chunk the size of the batch, not of the index; every
-``COMPACT_AFTER`` chunks one write replaces them all) *before* the write transaction (the
-slow part, no lock held); in the
+(only the posts this batch added: a chunk the size of the batch, not of the index; see
+:func:`_merge_tail` for how small chunks are merged without ever rewriting the whole
+index) *before* the write transaction (the slow part, no lock held); in the
 transaction the ``CampaignState`` row is locked (``select_for_update``; on SQLite the
 transaction holds the write lock from its start) and its version compared: if another
 import wrote in between, :class:`IndexMoved` rolls the transaction back and the job
@@ -20,19 +20,26 @@ row updates and the blob write, never for loading or linking the index.
 Campaign rows of the index have ``across_imports=True`` and the index's campaign id
 (its smallest post id) as ``key``; when the index joins two known campaigns, their rows
 are merged into one (the posts move, the other row is deleted).
+
+Memory: the index in the worker keeps no post texts (``template_chars=0``: about 0.95 KB
+per post instead of 2.1); a campaign's template is built from the texts of its first
+members as stored in ``MonitoredPost``, and only when those members changed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from django.db.models import Avg, Count, Max, Min, Q
 
 from opennrm.monitoring import BatchResult, CampaignIndex, IndexUpdate, PipelineConfig, Post
 from opennrm.monitoring import process_batch as _process_batch
+from opennrm.monitoring.normalize import normalize
 from opennrm.online.models import (
     CampaignChunk,
     CampaignState,
@@ -46,14 +53,32 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class IndexMoved(Exception):
     """Another import stored a newer index since this one was loaded: reload and retry."""
 
 
-COMPACT_AFTER = 32
-"""Chunks of an agency's index before one write replaces them all (the next batch's)."""
+MAX_CHUNK_POSTS = 50_000
+"""Chunks are merged up to this many posts (about 13 MB of signatures): no write of
+the index is larger, however many posts the agency has."""
+
+
+def _merge_tail(sizes: Sequence[tuple[int, int]], start: int, posts: int) -> int:
+    """Where the chunk to write starts: a new chunk of ``posts`` from ``start`` absorbs the
+    stored chunks before it (``sizes``: (start, posts) in order) while each is no larger
+    than what it absorbed so far and the sum stays within :data:`MAX_CHUNK_POSTS`.
+
+    Like a binary counter: the stored chunks' sizes decrease towards the end, so an
+    agency has about ``total / MAX_CHUNK_POSTS + log2(MAX_CHUNK_POSTS / batch)`` chunks,
+    each post is rewritten a logarithmic number of times, and no write exceeds the cap.
+    """
+    i = len(sizes)
+    while i > 0 and sizes[i - 1][1] <= posts and sizes[i - 1][1] + posts <= MAX_CHUNK_POSTS:
+        i -= 1
+        start, posts = sizes[i][0], posts + sizes[i][1]
+    return start
 
 
 @dataclass
@@ -62,10 +87,10 @@ class Staged:
 
     update: IndexUpdate
     blob: bytes
-    start: int  # the chunk holds the posts from this position on (0 and ``full``: all)
+    start: int  # the chunk holds the posts from this position on; stored ones from it go
     size: int
-    full: bool
     base_version: int
+    write: bool  # False: nothing new and nothing to replace
 
 
 class IndexHolder:
@@ -76,7 +101,7 @@ class IndexHolder:
         self.config = config
         self.index: CampaignIndex | None = None
         self.version = -1  # the stored version ``index`` reflects; -1: load before use
-        self.chunks = 0  # chunks stored for that version
+        self.sizes: list[tuple[int, int]] = []  # (start, posts) of the chunks stored for it
 
     def invalidate(self) -> None:
         """The in-memory index may be ahead of the stored one: reload before the next add."""
@@ -93,27 +118,32 @@ class IndexHolder:
         )
         if self.index is None or version != self.version:
             # one query: the chunks of one committed version (a write replaces them whole)
-            rows = list(
-                CampaignChunk.objects.filter(agency_id=self.agency_id)
-                .order_by("seq")
-                .values_list("seq", "blob")
-            )
-            self.index = (
-                CampaignIndex.from_chunks([bytes(blob) for _seq, blob in rows])
-                if rows
-                else CampaignIndex(self.config.cluster, template_chars=self.config.template_chars)
-            )
+            for attempt in range(5):
+                rows = list(
+                    CampaignChunk.objects.filter(agency_id=self.agency_id)
+                    .order_by("seq")
+                    .values_list("seq", "start", "posts")
+                )
+                try:
+                    self.index = (
+                        CampaignIndex.from_chunks(_blobs(self.agency_id, rows), template_chars=0)
+                        if rows
+                        else CampaignIndex(self.config.cluster, template_chars=0)
+                    )
+                    break
+                except CampaignChunk.DoesNotExist:
+                    # another import replaced chunks between the two reads: list again
+                    if attempt == 4:
+                        raise
             self.version = rows[-1][0] if rows else 0
-            self.chunks = len(rows)
+            self.sizes = [(start, posts) for _seq, start, posts in rows]
             if self.index.config != self.config.cluster:
                 # signatures of another clustering configuration cannot be compared with
                 # this one's: start again (the next write replaces every stored chunk)
                 log.warning("campaign index of agency %s restarted: configuration changed",
                             self.agency_id)  # fmt: skip
-                self.index = CampaignIndex(
-                    self.config.cluster, template_chars=self.config.template_chars
-                )
-                self.chunks = COMPACT_AFTER
+                self.index = CampaignIndex(self.config.cluster, template_chars=0)
+                self.sizes = [(0, 0)]  # the next write starts at 0: it replaces them all
         return self.index
 
     def stage(self, parts: Sequence[BatchResult], stored: Sequence[Post]) -> Staged:
@@ -129,9 +159,11 @@ class IndexHolder:
         self.version, base = -1, self.version  # ahead of the stored one until committed
         before = len(index)
         update = index.add([*parts, *extra])
-        full = self.chunks >= COMPACT_AFTER
-        start = 0 if full else before
-        return Staged(update, index.to_bytes(start), start, len(index), full, base)
+        replace_all = self.sizes == [(0, 0)]
+        start = 0 if replace_all else _merge_tail(self.sizes, before, len(index) - before)
+        write = replace_all or len(index) > before
+        blob = index.to_bytes(start) if write else b""
+        return Staged(update, blob, start, len(index), base, write)
 
     def commit(self, staged: Staged, run: ImportRun) -> None:
         """Inside the batch's transaction: write the campaigns and the index, or raise
@@ -140,12 +172,12 @@ class IndexHolder:
         if state.version != staged.base_version:
             raise IndexMoved
         assert self.index is not None  # noqa: S101 - staged means synced
-        _apply(self.index, staged.update, run, self.agency_id)
-        chunks = self.chunks
-        if staged.update.added or staged.full:
-            if staged.full:
-                CampaignChunk.objects.filter(agency_id=self.agency_id).delete()
-                chunks = 0
+        _apply(self.index, staged.update, run, self.agency_id, self.config.template_chars)
+        _apply_networks(self.index, staged.update, run, self.agency_id)
+        sizes = self.sizes
+        if staged.write:
+            CampaignChunk.objects.filter(agency_id=self.agency_id, start__gte=staged.start).delete()
+            sizes = [(s, n) for s, n in sizes if s < staged.start and n]
             CampaignChunk.objects.create(
                 agency_id=self.agency_id,
                 seq=state.version + 1,
@@ -156,11 +188,28 @@ class IndexHolder:
             state.version += 1
             state.posts = staged.size
             state.save(update_fields=["version", "posts", "updated_at"])
-            chunks += 1
-        self.version, self.chunks = state.version, chunks  # reset if the transaction fails
+            sizes = [*sizes, (staged.start, staged.size - staged.start)]
+        self.version, self.sizes = state.version, sizes  # reset if the transaction fails
 
 
-def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id: int) -> None:
+def _blobs(agency_id: int, rows: Sequence[tuple[int, int, int]]) -> Iterator[bytes]:
+    """The chunks' blobs one query at a time: only one is held while the index is read."""
+    for seq, _start, _posts in rows:
+        blob = (
+            CampaignChunk.objects.filter(agency_id=agency_id, seq=seq)
+            .values_list("blob", flat=True)
+            .get()
+        )
+        yield bytes(blob)
+
+
+def _apply(
+    index: CampaignIndex,
+    update: IndexUpdate,
+    run: ImportRun,
+    agency_id: int,
+    template_chars: int,
+) -> None:
     """Campaign rows and post links after an add: merge joined rows, create new ones,
     point the batch's posts at their campaign and grow the statistics of each campaign by
     the posts that joined it. The work is in proportion to the batch (and the number of
@@ -222,7 +271,7 @@ def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id:
     for g in changed:
         if g.pk in grown:
             _merge(g, grown[g.pk])
-        g.template = index.template(g.key)
+    _templates(index, changed, update, agency_id, template_chars)
     PostGroup.objects.bulk_update(
         changed,
         [
@@ -231,6 +280,161 @@ def _apply(index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id:
         ],
         batch_size=200,
     )  # fmt: skip
+
+
+def _templates(
+    index: CampaignIndex,
+    changed: list[PostGroup],
+    update: IndexUpdate,
+    agency_id: int,
+    template_chars: int,
+) -> None:
+    """Rebuild the template of each changed campaign whose first members (those the
+    template is made of) changed, from their stored texts: one query per 500 texts."""
+    newcomers = {a.post_id for a in update.assignments if a.campaign_id is not None}
+    newcomers.update(update.joined_campaigns)
+    merged = set(update.renamed_campaigns.values())
+    todo: dict[str, list[str]] = {}
+    for g in changed:
+        ids = index.template_members(g.key)
+        if not g.template or g.key in merged or newcomers.intersection(ids):
+            todo[g.key] = ids
+    wanted = sorted({k for ids in todo.values() for k in ids})
+    texts: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        for post_id, text in MonitoredPost.objects.filter(
+            agency_id=agency_id, post_id__in=wanted[start : start + 500]
+        ).values_list("post_id", "text"):
+            texts[post_id] = normalize(text)[:template_chars]
+    for g in changed:
+        ids = todo.get(g.key)
+        if ids is not None:
+            g.template = index.template(g.key, {k: texts.get(k, "") for k in ids})
+
+
+def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _apply_networks(
+    index: CampaignIndex, update: IndexUpdate, run: ImportRun, agency_id: int
+) -> None:
+    """Network rows after an add, as :func:`_apply` does for campaigns: the index's
+    networks (posts sharing a contact, across every import of the agency) become rows with
+    ``across_imports=True``; joined networks merge into one row; when the index rebuilt
+    its networks (a contact crossed ``max_contact_posts`` and stopped linking) the posts
+    that moved are moved and rows left empty are deleted. The statistics of every row that
+    changed are recomputed in the database (three grouped queries per 500 rows)."""
+    renamed = {} if update.networks_rebuilt else update.renamed_networks
+    target: dict[str, str | None] = {a.post_id: a.network_id for a in update.assignments}
+    target.update((k, index.network_of(k)) for k in update.joined_networks)
+    target.update(update.moved_networks)
+    wanted = sorted(
+        set(update.networks) | set(renamed) | set(renamed.values())
+        | {v for v in target.values() if v is not None}
+    )  # fmt: skip
+    rows: dict[str, PostGroup] = {}
+    for part in _chunks(wanted):
+        rows.update(
+            (g.key, g)
+            for g in PostGroup.objects.select_for_update().filter(
+                agency_id=agency_id, kind=GroupKind.NETWORK, across_imports=True, key__in=part
+            )
+        )
+    touched: set[int] = set()
+    for old, new in sorted(renamed.items()):
+        source = rows.pop(old, None)
+        if source is None:
+            continue
+        kept = rows.get(new)
+        if kept is None:  # the joined network keeps this row, under its new id
+            source.key = new
+            source.save(update_fields=["key"])
+            rows[new] = source
+        else:
+            MonitoredPost.objects.filter(network=source).update(network=kept)
+            source.delete()
+        touched.add(rows[new].pk)
+    for key in wanted:
+        if key not in rows and key not in renamed:
+            rows[key] = PostGroup.objects.create(
+                run=run, agency_id=agency_id, key=key, kind=GroupKind.NETWORK, size=0,
+                across_imports=True,
+            )  # fmt: skip
+    moved = sorted(update.moved_networks)
+    for part in _chunks(moved):  # rows the rebuild may have emptied or split
+        touched.update(
+            pk
+            for pk in MonitoredPost.objects.filter(agency_id=agency_id, post_id__in=part)
+            .values_list("network_id", flat=True)
+            .distinct()
+            if pk is not None
+        )
+    by_row: dict[int | None, list[str]] = defaultdict(list)
+    for post_id, key in target.items():
+        by_row[rows[key].pk if key is not None else None].append(post_id)
+    for pk, post_ids in by_row.items():
+        for part in _chunks(sorted(post_ids)):
+            MonitoredPost.objects.filter(agency_id=agency_id, post_id__in=part).update(
+                network_id=pk
+            )
+    touched.update(rows[k].pk for k in update.networks if k in rows)
+    touched.update(pk for pk in by_row if pk is not None)
+    _network_stats(index, sorted(touched))
+
+
+def _network_stats(index: CampaignIndex, pks: list[int]) -> None:
+    """Size, dates, risk, channels, languages and shared contacts of network rows, counted
+    from their posts; rows left without posts are deleted."""
+    for part in _chunks(pks):
+        groups = {g.pk: g for g in PostGroup.objects.filter(pk__in=part)}
+        stats = {
+            row["network_id"]: row
+            for row in MonitoredPost.objects.filter(network_id__in=part)
+            .values("network_id")
+            .annotate(
+                n=Count("id"),
+                first=Min("posted_at"),
+                last=Max("posted_at"),
+                mean=Avg("risk"),
+                top=Max("risk"),
+                flags=Count("id", filter=Q(flagged=True)),
+            )
+        }
+        counts: dict[str, dict[int, Counter[str]]] = {"channel": {}, "language": {}}
+        for field, per_row in counts.items():
+            for row in (
+                MonitoredPost.objects.filter(network_id__in=part)
+                .exclude(**{field: ""})
+                .values("network_id", field)
+                .annotate(n=Count("id"))
+            ):
+                per_row.setdefault(row["network_id"], Counter())[row[field]] = row["n"]
+        empty = [pk for pk in groups if pk not in stats]
+        if empty:
+            PostGroup.objects.filter(pk__in=empty).delete()
+        changed = []
+        for pk, row in stats.items():
+            g = groups[pk]
+            g.size, g.first_seen, g.last_seen = row["n"], row["first"], row["last"]
+            g.mean_risk, g.max_risk, g.flagged = row["mean"] or 0.0, row["top"] or 0.0, row["flags"]
+            g.channels = _ordered(counts["channel"].get(pk, Counter()))
+            g.languages = _ordered(counts["language"].get(pk, Counter()))
+            g.contacts = index.shared_contacts(g.key)
+            changed.append(g)
+        PostGroup.objects.bulk_update(
+            changed,
+            [
+                "size", "first_seen", "last_seen", "mean_risk", "max_risk", "flagged",
+                "channels", "languages", "contacts",
+            ],
+            batch_size=200,
+        )  # fmt: skip
+
+
+def _ordered(counts: Counter[str]) -> list[list[object]]:
+    return [[k, n] for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 class _Stats:
@@ -284,8 +488,5 @@ def _merge(g: PostGroup, more: _Stats) -> None:
     g.first_seen = min(firsts) if firsts else None
     g.last_seen = max(lasts) if lasts else None
 
-    def ordered(counts: Counter[str]) -> list[list[object]]:
-        return [[k, n] for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-
-    g.channels = ordered(total.channels + more.channels)
-    g.languages = ordered(total.languages + more.languages)
+    g.channels = _ordered(total.channels + more.channels)
+    g.languages = _ordered(total.languages + more.languages)

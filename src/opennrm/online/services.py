@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import os
 import tempfile
@@ -245,8 +246,8 @@ def import_process(*, run_id: int) -> ImportRun:
     and written in one short transaction (with the run's counters), so memory stays
     constant and other writers wait at most one batch's write. Campaigns grow across
     batches and imports through the agency's campaign index (``online/campaigns.py``),
-    updated in the transaction that ends the batch; networks are found within each batch;
-    contacts join the agency's persistent store across batches and imports. A run that is not
+    updated in the transaction that ends the batch; so do networks (posts that share a
+    contact); contacts join the agency's persistent store across batches and imports. A run that is not
     queued (already taken, done or failed) is returned unchanged, so a job delivered
     twice imports once.
     """
@@ -290,7 +291,8 @@ def import_process(*, run_id: int) -> ImportRun:
             _remove_upload(path)
     if reclaimed:
         return ImportRun.objects.get(pk=run.pk)
-    for attempt in range(4):  # the end must be recorded even on a busy database
+    waited = time.monotonic()
+    for attempt in itertools.count():  # the end must be recorded even on a busy database
         try:
             with transaction.atomic():
                 if not _still_mine(run):
@@ -316,11 +318,26 @@ def import_process(*, run_id: int) -> ImportRun:
                     },
                 )
             break
-        except OperationalError:
-            if attempt == 3:
+        except OperationalError as exc:
+            if not _wait_to_retry(exc, attempt, waited, tries=4):
                 raise
-            time.sleep(1.0 * (attempt + 1))
     return run
+
+
+def _wait_to_retry(exc: Exception, attempt: int, since: float, *, tries: int) -> bool:
+    """After a write of the import job failed with ``exc``: sleep and return True to try
+    again, or False to give up. A database that stays locked (SQLite under many writers:
+    its waiting is not first come, first served, so a long transaction can lose the lock
+    again and again) is tried again for ``OPENNRM_IMPORT_LOCK_PATIENCE`` seconds from
+    ``since``; any other failure ``tries`` times in all."""
+    locked = isinstance(exc, OperationalError) and "locked" in str(exc)
+    if locked and time.monotonic() - since < settings.OPENNRM_IMPORT_LOCK_PATIENCE:
+        time.sleep(min(5.0, 0.2 * (attempt + 1)))
+        return True
+    if attempt + 1 >= tries:
+        return False
+    time.sleep(0.2 * (attempt + 1))
+    return True
 
 
 class _Reclaimed(Exception):
@@ -462,7 +479,8 @@ def _import_batch(
         parts, result = score(fresh)
     # Written in short transactions of OPENNRM_IMPORT_WRITE_POSTS posts: the write lock
     # (SQLite has one) is held for a fraction of a second at a time.
-    groups = result.networks if holder is not None else (*result.campaigns, *result.networks)
+    # with the agency's index, campaigns and networks are its (across imports), not the batch's
+    groups = () if holder is not None else (*result.campaigns, *result.networks)
     found = {(g.kind, g.id): g for g in groups}
     already = [p for p in batch if p.id in stored]
     made: dict[tuple[str, str], PostGroup] = {}
@@ -472,7 +490,8 @@ def _import_batch(
         end = min(start + step, len(fresh))
         last = start == starts[-1]
         before = counts["stored"], counts["db_duplicates"], run.batches, dict(made)
-        for attempt in range(6):
+        waited = time.monotonic()
+        for attempt in itertools.count():
             try:
                 # the index grows outside the transaction; only its write is inside
                 staged = holder.stage(parts, already) if holder is not None and last else None
@@ -500,16 +519,15 @@ def _import_batch(
                         ]
                     )  # fmt: skip
                 break
-            except (OperationalError, IntegrityError, IndexMoved):
-                # a deadlock or a lock wait past the timeout with a concurrent import, or
-                # its newer campaign index: the transaction rolled back whole, so it can
-                # simply be written again (the index reloaded)
+            except (OperationalError, IntegrityError, IndexMoved) as exc:
+                # a deadlock or a lock wait past the timeout with a concurrent import or
+                # other writers, or a newer campaign index: the transaction rolled back
+                # whole, so it can simply be written again (the index reloaded)
                 counts["stored"], counts["db_duplicates"], run.batches, made = before
                 if holder is not None:
                     holder.invalidate()
-                if attempt == 5:
+                if not _wait_to_retry(exc, attempt, waited, tries=6):
                     raise
-                time.sleep(0.2 * (attempt + 1))
     return result.flags_version
 
 
