@@ -15,7 +15,10 @@ are raw regular expressions over the normalised text (write them lower-case).
 Speed: most posts match nothing, so a rare, expensive ``regex`` group names a ``gate``
 (word stems) and is searched only in a window around a word that starts with one of them;
 ``absent`` groups without terms, and later groups marked ``lazy``, are searched only once
-the flag's other groups matched.
+the flag's other groups matched. Every pattern searched directly in the whole text (a
+``regex`` entry without a ``gate``, a term that starts with a non-word character) gets a
+character gate (:func:`pattern_gate`: a class every match contains, such as a digit or
+``@``) and is searched only in texts that contain one of those characters.
 
 :meth:`FlagSet.evaluate` returns the hits with their evidence (the matched words), which
 is the explanation shown to an analyst. The flag score combines hits by noisy-OR,
@@ -24,6 +27,7 @@ is the explanation shown to an analyst. The flag score combines hits by noisy-OR
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -110,6 +114,118 @@ class Flag:
 
 
 _TOKEN_RE = re.compile(r"\w+")
+
+# --- gates for the directly searched patterns ----------------------------------------
+# Most posts contain none of the few characters one of these patterns needs (a digit,
+# "@", "/", "+"), so each pattern gets a *gate*: a one-character class such that every
+# match of the pattern contains one of its characters, read off the parsed pattern.
+# A text without any of them cannot match, and the pattern is not searched.
+
+_CLASS_CATEGORIES = {"CATEGORY_DIGIT": r"\d", "CATEGORY_SPACE": r"\s", "CATEGORY_WORD": r"\w"}
+_COMMON_PUNCTUATION = frozenset(" .,!?:;-'\"()")
+
+
+def _atom_cost(atom: tuple[str, int, int]) -> int:
+    """How often a class item is expected in a post (lower: a better gate)."""
+    kind, lo, hi = atom
+    if kind == "category":
+        return 10 if lo == 0 else 1000  # \d, else \s or \w
+    if lo != hi:
+        return 3 * (hi - lo + 1)
+    ch = chr(lo)
+    return 3 if ch.isalnum() else 2 if ch in _COMMON_PUNCTUATION else 1
+
+
+_CATEGORY_ORDER = ("CATEGORY_DIGIT", "CATEGORY_SPACE", "CATEGORY_WORD")
+
+
+def _required(items: Any) -> frozenset[tuple[str, int, int]] | None:
+    r"""Class items one of which every match of the parsed sequence ``items`` contains.
+
+    Items: ``("char", lo, hi)`` (a code point range) or ``("category", i, i)`` (``\d``,
+    ``\s``, ``\w``). ``None`` when no such set is known (the pattern is always searched).
+    """
+    best: frozenset[tuple[str, int, int]] | None = None
+    best_cost = 0
+    for op, av in items:
+        found = _required_one(str(op), av)
+        if found is None:
+            continue
+        cost = sum(_atom_cost(a) for a in found)
+        if best is None or cost < best_cost:
+            best, best_cost = found, cost
+    return best
+
+
+def _required_one(op: str, av: Any) -> frozenset[tuple[str, int, int]] | None:
+    if op == "LITERAL":
+        return frozenset({("char", av, av)})
+    if op == "IN":
+        out: set[tuple[str, int, int]] = set()
+        for iop, iav in av:
+            name = str(iop)
+            if name == "LITERAL":
+                out.add(("char", iav, iav))
+            elif name == "RANGE":
+                out.add(("char", iav[0], iav[1]))
+            elif name == "CATEGORY" and str(iav) in _CLASS_CATEGORIES:
+                out.add(("category", _CATEGORY_ORDER.index(str(iav)), 0))
+            else:  # NEGATE, other categories, case-insensitive ranges: unknown
+                return None
+        return frozenset(out)
+    if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        low, _high, body = av
+        return _required(body) if low >= 1 else None
+    if op == "SUBPATTERN":
+        _group, add_flags, _del_flags, body = av
+        return None if add_flags & re.IGNORECASE else _required(body)
+    if op == "ATOMIC_GROUP":
+        return _required(av)
+    if op == "BRANCH":
+        union: set[tuple[str, int, int]] = set()
+        for alternative in av[1]:
+            found = _required(alternative)
+            if found is None:
+                return None
+            union |= found
+        return frozenset(union)
+    return None  # anchors, look-arounds, "." and the rest: no requirement taken from them
+
+
+def _class_source(items: frozenset[tuple[str, int, int]]) -> str:
+    parts = []
+    for kind, lo, hi in sorted(items):
+        if kind == "category":
+            parts.append(_CLASS_CATEGORIES[_CATEGORY_ORDER[lo]])
+        elif lo == hi:
+            parts.append(re.escape(chr(lo)))
+        else:
+            parts.append(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}")
+    return "[" + "".join(parts) + "]"
+
+
+def pattern_gate(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """A one-character class that every match of ``pattern`` contains, or ``None``.
+
+    Only case-sensitive ``str`` patterns are analysed (the flags file's patterns run on
+    normalised, lower-case text); anything else gets ``None`` and is always searched.
+    """
+    if not isinstance(pattern.pattern, str) or pattern.flags & re.IGNORECASE:
+        return None
+    try:  # the standard library's own parser (re._parser since Python 3.11)
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # no parser, or one that reads the pattern differently: no gate
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    found = _required(list(parsed))
+    if not found:
+        return None
+    return re.compile(_class_source(found))
+
+
 # characters searched on each side of a gate word (a gated phrase spans at most this)
 _GATE_WINDOW = 160
 
@@ -140,6 +256,9 @@ class _Matcher:
         self.gated: dict[int, list[re.Pattern[str]]] = {}
         self.gate_stems: dict[str, list[tuple[str, int]]] = {}
         self.lazy: dict[int, list[re.Pattern[str]]] = {}
+        # per pattern of ``searched``: its gate (see pattern_gate), set by _compile
+        self.gates: list[re.Pattern[str] | None] = []
+        self.any_gate: re.Pattern[str] | None = None  # the union of the gates, when all have one
 
     def _add_lazy(self, spec: Mapping[str, Any], where: str) -> int:
         gid = -1 - len(self.lazy)  # negative ids never collide with searched groups
@@ -228,6 +347,14 @@ class _Matcher:
         return gid
 
     def _compile(self) -> tuple[re.Pattern[str], re.Pattern[str]]:
+        gates = [pattern_gate(p) for _, p in self.searched]
+        # one compiled object per distinct gate (several patterns share "[12]" or "[/]")
+        distinct = {g.pattern: g for g in gates if g is not None}
+        self.gates = [None if g is None else distinct[g.pattern] for g in gates]
+        # all gated: one search of the union rules them all out in most posts
+        self.any_gate = (
+            re.compile("|".join(distinct)) if gates and all(g is not None for g in gates) else None
+        )
         from opennrm.monitoring.extract import _WORD_END, _trie_regex
 
         stems = sorted(
@@ -278,13 +405,26 @@ class _Matcher:
                     if hit is not None:
                         found[gid] = hit.group().strip()
                         break
-        if not self.searched or searched_any.search(text) is None:
+        if not self.searched:
+            return found
+        if self.any_gate is not None:
+            if self.any_gate.search(text) is None:
+                return found  # no character any directly searched pattern needs
+        elif searched_any.search(text) is None:
             return found  # one search rules out every directly searched pattern
-        for gid, pattern in self.searched:
-            if gid not in found:
-                hit = pattern.search(text)
-                if hit is not None:
-                    found[gid] = hit.group().strip()
+        passed: dict[re.Pattern[str], bool] = {}
+        for (gid, pattern), gate in zip(self.searched, self.gates, strict=True):
+            if gid in found:
+                continue
+            if gate is not None:
+                ok = passed.get(gate)
+                if ok is None:
+                    ok = passed[gate] = gate.search(text) is not None
+                if not ok:
+                    continue
+            hit = pattern.search(text)
+            if hit is not None:
+                found[gid] = hit.group().strip()
         return found
 
     @staticmethod
@@ -355,7 +495,7 @@ class FlagSet:
     sources: Mapping[str, str] = field(default_factory=dict)
     matcher: _Matcher = field(default_factory=_Matcher, repr=False)
 
-    @property
+    @functools.cached_property
     def by_id(self) -> dict[str, Flag]:
         return {f.id: f for f in self.flags}
 
@@ -363,14 +503,31 @@ class FlagSet:
         """All flags that fire on a post (``normalized`` = ``normalize(raw_text)``)."""
         norm = (normalize(raw_text) if normalized is None else normalized).replace("ё", "е")
         found = self.matcher.find(norm)
+        detectors, by_first_group = self._candidates
+        if found:
+            # only flags with a detector or whose first group matched, in file order
+            candidates = sorted(
+                [*detectors, *(i for g in found for i in by_first_group.get(g, ()))]
+            )
+        else:
+            candidates = detectors
         hits = []
-        for flag in self.flags:
-            if flag.detector is None and (not found or flag.groups[0] not in found):
-                continue  # fast path: its first group did not match
-            hit = flag.match(raw_text, found, norm, self.matcher)
+        flags = self.flags
+        for i in candidates:
+            hit = flags[i].match(raw_text, found, norm, self.matcher)
             if hit is not None:
                 hits.append(hit)
         return tuple(hits)
+
+    @functools.cached_property
+    def _candidates(self) -> tuple[list[int], dict[int, tuple[int, ...]]]:
+        """Indexes of the flags with a detector, and of the flags by their first group."""
+        detectors = [i for i, f in enumerate(self.flags) if f.detector is not None]
+        by_first: dict[int, list[int]] = {}
+        for i, f in enumerate(self.flags):
+            if f.detector is None and f.groups:
+                by_first.setdefault(f.groups[0], []).append(i)
+        return detectors, {g: tuple(ids) for g, ids in by_first.items()}
 
 
 def flag_score(hits: Iterable[FlagHit]) -> float:

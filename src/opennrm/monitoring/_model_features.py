@@ -36,6 +36,21 @@ CHUNK = 4096  # texts per internal chunk in fit/transform
 UK_FOLD = str.maketrans({"і": "и", "ї": "и", "є": "е", "ґ": "г"})
 
 
+_FOLD_FROM = np.array([ord(c) for c in "іїєґ"], dtype=np.uint32)
+_FOLD_TO = np.array([ord(UK_FOLD[ord(c)]) for c in "іїєґ"], dtype=np.uint32)  # type: ignore[arg-type]
+
+
+def _fold_codes(codes: np.ndarray) -> np.ndarray:
+    """``UK_FOLD`` applied to an array of code points (a copy where anything changes)."""
+    hit = (codes >= _FOLD_FROM.min()) & (codes <= _FOLD_FROM.max())
+    if not hit.any():
+        return codes
+    out = codes.copy()
+    for src, dst in zip(_FOLD_FROM.tolist(), _FOLD_TO.tolist(), strict=True):
+        out[codes == src] = dst
+    return out
+
+
 _P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
 _WORD_SALT = (np.uint64(0xD6E8FEB86659FD93), np.uint64(0xA0761D6478BD642F))
 _WORD_CHAR_CACHE: list[np.ndarray] = []
@@ -86,30 +101,46 @@ class CharNgramHasher:
     def n_features(self) -> int:
         return 1 << self.bits
 
+    def _pieces(self, texts: Sequence[str]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+        """The padded batch ``joined``, its code points as hashed (``UK_FOLD`` applied
+        with ``fold_letters``), and each code point's word and document number.
+
+        Every word is padded with one space on each side, ``" w1  w2 "``; words never
+        hold a space, so in ``joined`` the spaces come in pairs and the 1st, 3rd, … of
+        them begin the words (no per-word Python work)."""
+        padded = [f" {'  '.join(words)} " if (words := text.split()) else "" for text in texts]
+        joined = "".join(padded)
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        word_start = np.zeros(len(joined), dtype=np.int64)
+        word_start[np.flatnonzero(codes == 32)[0::2]] = 1
+        word_id = np.cumsum(word_start) - 1
+        if getattr(self, "fold_letters", False):
+            codes = _fold_codes(codes)
+        doc_id = np.repeat(np.arange(len(padded)), [len(d) for d in padded])
+        return joined, codes, word_id, doc_id
+
     def _entries(
         self, texts: Sequence[str]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
         """Unique (doc, column) entries with term counts, first position and length.
 
         Word entries (``word_weight > 0``) carry a negative length: ``-size``."""
-        padded: list[str] = []
-        word_lengths: list[int] = []
-        doc_lengths: list[int] = []
-        for text in texts:
-            words = text.split()
-            doc = "".join(f" {w} " for w in words)
-            padded.append(doc)
-            word_lengths.extend(len(w) + 2 for w in words)
-            doc_lengths.append(len(doc))
-        joined = "".join(padded)
+        return self._hash_entries(len(texts), *self._pieces(texts))
+
+    def _hash_entries(
+        self,
+        n_texts: int,
+        joined: str,
+        codes32: np.ndarray,
+        word_id: np.ndarray,
+        doc_id: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+        """:meth:`_entries` from :meth:`_pieces`."""
         total = len(joined)
         empty = np.zeros(0, dtype=np.int64)
         if total == 0:
             return empty, empty, empty, empty, empty, joined
-        hashed = joined.translate(UK_FOLD) if getattr(self, "fold_letters", False) else joined
-        codes = np.frombuffer(hashed.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        word_id = np.repeat(np.arange(len(word_lengths)), word_lengths)
-        doc_id = np.repeat(np.arange(len(doc_lengths)), doc_lengths)
+        codes = codes32.astype(np.uint64)
         shift = np.uint64(64 - self.bits)
         keys: list[np.ndarray] = []
         starts: list[np.ndarray] = []
@@ -134,7 +165,7 @@ class CharNgramHasher:
             return empty, empty, empty, empty, empty, joined
         key = np.concatenate(keys)
         wbits = max(1, len(key).bit_length())
-        if (len(texts) * self.n_features) < (1 << (63 - wbits)):
+        if (n_texts * self.n_features) < (1 << (63 - wbits)):
             # pack (key, window index) into one integer: a plain sort then gives each
             # entry's windows together, its first window first (faster than np.unique)
             packed = np.sort((key << wbits) | np.arange(len(key), dtype=np.int64))

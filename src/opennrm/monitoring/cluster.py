@@ -36,6 +36,7 @@ are the connected components with at least two posts. Contacts shared by more th
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Hashable, Sequence
@@ -179,15 +180,18 @@ def minhash_signatures(
                 h = np.zeros(total, dtype=np.uint64)
                 for j in range(k):
                     h += codes[pos + j] * powers[j]
-                # (a * h + b) >> 32 in place, in one (windows x num_perm) buffer: the
-                # minimum of the 32-bit results is taken before narrowing to uint32
-                hashed = np.multiply(h[:, None], a[None, :])
-                hashed += b[None, :]
-                hashed >>= shift
+                # a * h + b in place, in one (num_perm x windows) buffer: each permutation's
+                # windows are contiguous, so the per-document minimum below runs along rows
+                # (several times faster than reducing down the columns of the transpose)
+                hashed = np.multiply(a[:, None], h[None, :])
+                hashed += b[:, None]
             nonempty = chunk_counts > 0
             bounds = (np.cumsum(chunk_counts) - chunk_counts)[nonempty]
-            mins = np.minimum.reduceat(hashed, bounds, axis=0)
-            sig[doc:end][nonempty] = mins.astype(np.uint32)
+            # ">> 32" is monotone, so min((a*h+b) >> 32) == min(a*h+b) >> 32: shift only
+            # the minima, then narrow to uint32
+            mins = np.minimum.reduceat(hashed, bounds, axis=1)
+            mins >>= shift
+            sig[doc:end][nonempty] = mins.T.astype(np.uint32)
         doc = end
     return sig, valid
 
@@ -408,9 +412,11 @@ def build_template(member_texts: Sequence[str], *, support: float = 0.6) -> str:
     median = lengths[len(lengths) // 2]
     rep = min(tokenised, key=lambda t: (abs(len(t) - median), " ".join(t)))
     needed = support * len(tokenised)
+    # in how many members each token occurs (counted once per member, in C)
+    members_with = Counter(itertools.chain.from_iterable(sets))
     out: list[str] = []
     for token in rep:
-        shared = sum(1 for s in sets if token in s)
+        shared = members_with[token]
         word = token if shared >= needed else SLOT
         if not (word == SLOT and out and out[-1] == SLOT):
             out.append(word)

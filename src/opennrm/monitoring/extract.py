@@ -368,6 +368,11 @@ def _places(norm: str) -> list[Place]:
 # --------------------------------------------------------------------------- extract
 
 
+@functools.lru_cache(maxsize=64)
+def _cyrillic_last(regions: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(regions, key=lambda r: r in _CYRILLIC_REGIONS))
+
+
 def extract(
     text: str,
     *,
@@ -388,11 +393,13 @@ def extract(
     :data:`UNVERIFIED_MIN_CONFIDENCE`).
     """
     norm = normalize(text) if normalized is None and not contacts_only else normalized
-    region_tuple = tuple(r.upper() for r in regions)
+    region_tuple = (
+        DEFAULT_REGIONS if regions is DEFAULT_REGIONS else tuple(r.upper() for r in regions)
+    )
     if _CYRILLIC_RE.search(text) is None:
         # a national number valid in two regions (UA and RO 07x mobiles): in text without
         # Cyrillic, the Cyrillic-writing countries go last
-        region_tuple = tuple(sorted(region_tuple, key=lambda r: r in _CYRILLIC_REGIONS))
+        region_tuple = _cyrillic_last(region_tuple)
 
     lower = text.lower()
     prepared = prepare_digits(text, lower)

@@ -35,6 +35,7 @@ __all__ = ["DEFAULT_LANGUAGES", "FAST_PATH_SCRIPT_SHARE", "UNIQUE_LETTERS", "det
 
 DEFAULT_LANGUAGES = ("uk", "ru", "pl", "ro", "en", "de")
 _FAST_OK = frozenset(DEFAULT_LANGUAGES)
+_DEFAULT_CODES = tuple(sorted(DEFAULT_LANGUAGES))  # what the default argument sorts to
 _NON_LETTERS_RE = re.compile(r"[\W\d_]+")  # removing these leaves the letters
 _URLISH_RE = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\S+@\S+|@\w+|t\.me/\S+")
 # every alternative of _URLISH_RE contains one of these (a cheap gate before the sub)
@@ -57,9 +58,11 @@ _LETTER_LANGUAGE = {
     if len(ch) == 1  # "ß".upper() is "SS"
 }
 _UNIQUE_RE = re.compile("[" + "".join(_LETTER_LANGUAGE) + "]")
-_CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
-_LATIN_RE = re.compile("[a-zA-Z\u00c0-\u024f]")
-_SCRIPT_RE = {"uk": _CYRILLIC_RE, "ru": _CYRILLIC_RE}  # the others: _LATIN_RE
+# what is *not* a letter of the script: removing it leaves that script's letters, so the
+# length of what is left counts them (cheaper than a list of one-letter matches)
+_NOT_CYRILLIC_RE = re.compile("[^\u0400-\u04ff]+")
+_NOT_LATIN_RE = re.compile("[^a-zA-Z\u00c0-\u024f]+")
+_SCRIPT_RE = {"uk": _NOT_CYRILLIC_RE, "ru": _NOT_CYRILLIC_RE}  # the others: _NOT_LATIN_RE
 
 
 def fast_language(cleaned: str, n_letters: int, languages: tuple[str, ...]) -> str | None:
@@ -74,8 +77,8 @@ def fast_language(cleaned: str, n_letters: int, languages: tuple[str, ...]) -> s
     (code,) = found
     if code not in languages:
         return None
-    script = _SCRIPT_RE.get(code, _LATIN_RE)
-    if len(script.findall(cleaned)) < FAST_PATH_SCRIPT_SHARE * n_letters:
+    not_script = _SCRIPT_RE.get(code, _NOT_LATIN_RE)
+    if len(not_script.sub("", cleaned)) < FAST_PATH_SCRIPT_SHARE * n_letters:
         return None
     return code
 
@@ -110,7 +113,11 @@ def detect_language(
     n_letters = len(_NON_LETTERS_RE.sub("", cleaned))
     if n_letters < min_letters:
         return None
-    codes = tuple(sorted(code.lower() for code in languages))
+    codes = (
+        _DEFAULT_CODES
+        if languages is DEFAULT_LANGUAGES
+        else tuple(sorted(code.lower() for code in languages))
+    )
     if fast and _FAST_OK.issuperset(codes):
         code = fast_language(cleaned, n_letters, codes)
         if code is not None:

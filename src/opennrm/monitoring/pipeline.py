@@ -18,9 +18,11 @@ is order-independent and seeded, :func:`run_pipeline` and
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -167,10 +169,37 @@ def _contacts(extraction: Any) -> tuple[str, ...]:
     return tuple(sorted(values))
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one stage, then restore it.
+
+    A batch allocates several objects per post (results, reasons, tuples) and frees none
+    of them in cycles; while the results of earlier batches pile up, the collector would
+    walk all of them again and again (about 5 % of the pipeline's CPU time on 20,000
+    posts). Reference counting still frees everything as usual; the collector is
+    re-enabled afterwards if it was enabled before (concurrent batches in threads leave
+    it enabled at the end: only the first to pause it re-enables it).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def process_batch(
     posts: Sequence[Post], *, model: RiskModel | None, config: PipelineConfig
 ) -> BatchResult:
     """The per-post stage for one batch (pure; safe to run on a Dask worker)."""
+    with _collector_paused():
+        return _process_batch(posts, model=model, config=config)
+
+
+def _process_batch(
+    posts: Sequence[Post], *, model: RiskModel | None, config: PipelineConfig
+) -> BatchResult:
     flags = _flags(config.flags_path)
     raw = [p.text for p in posts]
     norm = [normalize(t) for t in raw]
@@ -186,7 +215,10 @@ def process_batch(
     if config.extract:
         from opennrm.monitoring.extract import extract
 
-        contacts = [_contacts(extract(t, contacts_only=True)) for t in raw]
+        contacts = [
+            _contacts(extract(t, contacts_only=True, normalized=n))
+            for t, n in zip(raw, norm, strict=True)
+        ]
     else:
         contacts = [()] * len(raw)
     if config.detect_language:
@@ -225,10 +257,20 @@ def batched(items: Iterable[Post], size: int) -> Iterator[list[Post]]:
 
 
 def _summarise(
-    kind: str, gid: str, members: Sequence[int], posts: Sequence[PostResult]
+    kind: str,
+    gid: str,
+    members: Sequence[int],
+    posts: Sequence[PostResult],
+    all_risks: np.ndarray | None = None,
 ) -> dict[str, Any]:
+    """Statistics of a group; ``all_risks`` (every post's risk, in order) saves turning
+    each group's risks into an array (the same values in the same order: same result)."""
     times = [t for i in members if (t := posts[i].posted_at) is not None]
-    risks = [posts[i].risk for i in members]
+    risks = (
+        all_risks[np.asarray(members, dtype=np.int64)]
+        if all_risks is not None
+        else np.array([posts[i].risk for i in members], dtype=np.float64)
+    )
     channels = Counter(posts[i].channel for i in members if posts[i].channel)
     languages = Counter(posts[i].language for i in members if posts[i].language)
     return {
@@ -239,8 +281,8 @@ def _summarise(
         "last_seen": max(times) if times else None,
         "channels": tuple(sorted(channels.items(), key=lambda kv: (-kv[1], kv[0]))),
         "languages": tuple(sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))),
-        "mean_risk": float(np.mean(risks)),
-        "max_risk": float(np.max(risks)),
+        "mean_risk": float(risks.mean()),
+        "max_risk": float(risks.max()),
         "flagged": sum(1 for i in members if posts[i].flagged),
     }
 
@@ -256,6 +298,19 @@ def assemble(
     With ``index`` (a :class:`~opennrm.monitoring.index.CampaignIndex`), the posts are also
     added to it and ``result.update`` says how they link to the posts it already held.
     """
+    # the batches first (in run_pipeline that runs the per-post stage and the caller's
+    # progress callback), so that the collector is paused only for the central stage
+    done = list(batches)
+    with _collector_paused():
+        return _assemble(done, config=config, index=index)
+
+
+def _assemble(
+    batches: Iterable[BatchResult],
+    *,
+    config: PipelineConfig,
+    index: CampaignIndex | None,
+) -> PipelineResult:
     posts: list[PostResult] = []
     sigs: list[np.ndarray] = []
     valid: list[np.ndarray] = []
@@ -280,6 +335,7 @@ def assemble(
     network_ids = contact_networks(
         [p.contacts for p in posts], keys, max_contact_posts=cfg.max_contact_posts
     )
+    all_risks = np.array([p.risk for p in posts], dtype=np.float64)
     by_cluster: dict[str, list[int]] = defaultdict(list)
     by_network: dict[str, list[int]] = defaultdict(list)
     for i, (cid, nid) in enumerate(zip(cluster_ids, network_ids, strict=True)):
@@ -294,7 +350,11 @@ def assemble(
         template = build_template([snippets[i] for i in ordered], support=cfg.template_support)
         linked = tuple(sorted({n for i in members if (n := network_ids[i]) is not None}))
         campaigns.append(
-            Group(**_summarise("campaign", cid, members, posts), template=template, linked=linked)
+            Group(
+                **_summarise("campaign", cid, members, posts, all_risks),
+                template=template,
+                linked=linked,
+            )
         )
     networks = []
     for nid, members in sorted(by_network.items()):
@@ -304,7 +364,11 @@ def assemble(
             sorted({cluster_ids[i] for i in members if len(by_cluster[cluster_ids[i]]) > 1})
         )
         networks.append(
-            Group(**_summarise("network", nid, members, posts), contacts=shared, linked=linked)
+            Group(
+                **_summarise("network", nid, members, posts, all_risks),
+                contacts=shared,
+                linked=linked,
+            )
         )
     campaigns.sort(key=lambda g: (-g.size, g.id))
     networks.sort(key=lambda g: (-g.size, g.id))

@@ -152,16 +152,14 @@ def score_texts(
         reasons = _flag_reasons(hits, language, flagset)
         if top:
             words = text.split()
-            reasons.extend(
-                Reason(
-                    "model",
-                    c.ngram,
-                    "model: " + c.describe(words),
-                    c.contribution,
-                    next((w for w in words if c.ngram.strip() in w), ""),
+            for c in top:
+                # the word holding the n-gram, found once for the text and the evidence
+                # (what ``c.describe(words)`` looks up: the same word)
+                fragment = c.ngram.strip()
+                word = next((w for w in words if fragment in w), "")
+                reasons.append(
+                    Reason("model", c.ngram, "model: " + c.describe_in(word), c.contribution, word)
                 )
-                for c in top
-            )
         flagged = risk >= threshold
         out.append(
             Score(
