@@ -169,3 +169,10 @@ def test_the_command_line_says_the_reason_without_the_path(world, tmp_path):
     assert result.exit_code == 1, result.output
     assert "The file could not be imported: the CSV file has no text column" in result.output
     assert str(tmp_path) not in result.output and NAME not in result.output
+
+
+@pytest.mark.django_db
+def test_a_missing_import_is_said_in_the_request_language(world, api):
+    answer = api(world.officer).get("/online/imports/999999", headers={"Accept-Language": "uk"})
+    assert answer.status_code == 404
+    assert answer.json()["message"] == "Такого імпорту немає або у вас немає до нього доступу."

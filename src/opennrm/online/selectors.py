@@ -83,7 +83,7 @@ def import_run_get_for(actor: User, pk: int) -> ImportRun:
     """An import of the actor's agency (its progress page); others look missing."""
     run = import_runs(actor).filter(pk=pk).first()
     if run is None:
-        raise NotFound("No such import, or you do not have access to it.")
+        raise NotFound(_("No such import, or you do not have access to it."))
     return run
 
 

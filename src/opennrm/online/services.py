@@ -231,13 +231,12 @@ def online_import(
         reason = (
             _("The file could not be imported: %(reason)s") % {"reason": run.error_text}
             if run.error
-            else str(_UNEXPECTED)
+            else str(UNEXPECTED)
         )
         raise ValidationFailed(reason, field="file")
     return run
 
 
-_UNEXPECTED = UNEXPECTED
 _PROBLEMS_KEPT = 200
 
 
