@@ -321,4 +321,16 @@ def test_a_changed_clustering_configuration_starts_a_new_index(world, tmp_path):
     holder = IndexHolder(world.police.pk, PipelineConfig(cluster=ClusterConfig(num_perm=32)))
     index = holder.sync()
     assert len(index) == 0 and index.config.num_perm == 32
-    assert holder.sizes == [(0, 0)]  # the next write replaces the old chunks
+    assert holder.replace_all  # the next write replaces the old chunks
+    from django.db import transaction
+
+    from opennrm.monitoring import Post, process_batch
+    from opennrm.online.models import ImportRun
+
+    part = process_batch([Post.create("t", TEMPLATE.format(n=9))], model=None, config=holder.config)
+    with transaction.atomic():
+        holder.commit(
+            holder.stage([part], []), ImportRun.objects.filter(agency=world.police).first()
+        )
+    chunks = CampaignChunk.objects.filter(agency=world.police)
+    assert [(c.start, c.posts) for c in chunks] == [(0, 1)] and not holder.replace_all

@@ -102,6 +102,7 @@ class IndexHolder:
         self.index: CampaignIndex | None = None
         self.version = -1  # the stored version ``index`` reflects; -1: load before use
         self.sizes: list[tuple[int, int]] = []  # (start, posts) of the chunks stored for it
+        self.replace_all = False  # the stored chunks are of another configuration
 
     def invalidate(self) -> None:
         """The in-memory index may be ahead of the stored one: reload before the next add."""
@@ -117,7 +118,7 @@ class IndexHolder:
             agency_id=self.agency_id
         )
         if self.index is None or version != self.version:
-            # one query: the chunks of one committed version (a write replaces them whole)
+            # the chunks of one committed version, their blobs read one at a time
             for attempt in range(5):
                 rows = list(
                     CampaignChunk.objects.filter(agency_id=self.agency_id)
@@ -137,13 +138,14 @@ class IndexHolder:
                         raise
             self.version = rows[-1][0] if rows else 0
             self.sizes = [(start, posts) for _seq, start, posts in rows]
+            self.replace_all = False
             if self.index.config != self.config.cluster:
                 # signatures of another clustering configuration cannot be compared with
                 # this one's: start again (the next write replaces every stored chunk)
                 log.warning("campaign index of agency %s restarted: configuration changed",
                             self.agency_id)  # fmt: skip
                 self.index = CampaignIndex(self.config.cluster, template_chars=0)
-                self.sizes = [(0, 0)]  # the next write starts at 0: it replaces them all
+                self.replace_all = True  # the next write starts at 0: it replaces them all
         return self.index
 
     def stage(self, parts: Sequence[BatchResult], stored: Sequence[Post]) -> Staged:
@@ -159,9 +161,8 @@ class IndexHolder:
         self.version, base = -1, self.version  # ahead of the stored one until committed
         before = len(index)
         update = index.add([*parts, *extra])
-        replace_all = self.sizes == [(0, 0)]
-        start = 0 if replace_all else _merge_tail(self.sizes, before, len(index) - before)
-        write = replace_all or len(index) > before
+        start = 0 if self.replace_all else _merge_tail(self.sizes, before, len(index) - before)
+        write = self.replace_all or len(index) > before
         blob = index.to_bytes(start) if write else b""
         return Staged(update, blob, start, len(index), base, write)
 
@@ -177,7 +178,7 @@ class IndexHolder:
         sizes = self.sizes
         if staged.write:
             CampaignChunk.objects.filter(agency_id=self.agency_id, start__gte=staged.start).delete()
-            sizes = [(s, n) for s, n in sizes if s < staged.start and n]
+            sizes = [(s, n) for s, n in sizes if s < staged.start]
             CampaignChunk.objects.create(
                 agency_id=self.agency_id,
                 seq=state.version + 1,
@@ -189,7 +190,9 @@ class IndexHolder:
             state.posts = staged.size
             state.save(update_fields=["version", "posts", "updated_at"])
             sizes = [*sizes, (staged.start, staged.size - staged.start)]
-        self.version, self.sizes = state.version, sizes  # reset if the transaction fails
+        # all reset by ``invalidate`` if the transaction fails
+        self.version, self.sizes = state.version, sizes
+        self.replace_all = self.replace_all and not staged.write
 
 
 def _blobs(agency_id: int, rows: Sequence[tuple[int, int, int]]) -> Iterator[bytes]:
