@@ -7,6 +7,8 @@ against it on generated input (hypothesis) and on hand-picked edge cases.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -404,3 +406,49 @@ def test_fast_language_counts_letters_as_before(text: str, languages: tuple[str,
     n_letters = len(language._NON_LETTERS_RE.sub("", text))
     codes = tuple(sorted(languages))
     assert language.fast_language(text, n_letters, codes) == reference(text, n_letters)
+
+
+# --- the look-alike folding's suspect tokens -------------------------------------------
+
+
+def reference_suspect_spans(text: str) -> list[tuple[int, int]]:
+    """``_suspect_spans`` as it was: every position found walks out to its token's ends."""
+    nm = importlib.import_module("opennrm.monitoring.normalize")
+
+    def token_span(i: int) -> tuple[int, int]:
+        start = i
+        while start > 0 and text[start - 1].isalnum():
+            start -= 1
+        end = i
+        while end < len(text) and text[end].isalnum():
+            end += 1
+        return start, end
+
+    patterns = [nm._LAT_THEN_OTHER_RE, nm._OTHER_THEN_LAT_RE, nm._CYR_THEN_GRK_RE]
+    spans = {token_span(m.start()) for p in patterns for m in p.finditer(text)}
+    for m in nm._DIGIT_RUN_RE.finditer(text):
+        start, end = m.span()
+        if start > 0 and end < len(text) and text[start - 1].isalpha() and text[end].isalpha():
+            spans.add(token_span(start))
+    return sorted(spans)
+
+
+# letters of the three scripts, digits, look-alikes, and the few non-letters inside the
+# script ranges ("×", "÷", Greek ";" and numeral signs, "҂")
+_SCRIPT_SOUP = st.text(
+    alphabet=st.sampled_from(list("aboxpceкорвсеαβοε0134567 ._-×÷;͵͂҂ΐ\u0375\u0482ǅ_")),
+    max_size=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_SCRIPT_SOUP, st.text(max_size=40)))
+def test_suspect_spans_equal_walking_out_from_every_position(text: str) -> None:
+    nm = importlib.import_module("opennrm.monitoring.normalize")
+    assert nm._suspect_spans(text) == reference_suspect_spans(text)
+
+
+def test_suspect_spans_examples() -> None:
+    nm = importlib.import_module("opennrm.monitoring.normalize")
+    for text in ("раб0та w0rk", "pаботa", "ab×пр", "×п", "тeлeгpaм и ещё pабота", "αβгд;x", ""):
+        assert nm._suspect_spans(text) == reference_suspect_spans(text), text

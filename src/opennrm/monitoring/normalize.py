@@ -125,20 +125,10 @@ _OTHER_THEN_LAT_RE = re.compile(rf"[{_CYR_CHARS}{_GRK_CHARS}]\d*[{_LAT_CHARS}]")
 _HAS_DIGIT_RE = re.compile(r"\d")
 _DIGIT_RUN_RE = re.compile(r"\d+")
 _TRIPLE_RE = re.compile(r"(.)\1\1")
+_ALNUM_RUN_RE = re.compile(r"[^\W_]+")
 
 
 _CYR_THEN_GRK_RE = re.compile(rf"[{_CYR_CHARS}]\d*[{_GRK_CHARS}]|[{_GRK_CHARS}]\d*[{_CYR_CHARS}]")
-
-
-def _token_span(text: str, i: int) -> tuple[int, int]:
-    start = i
-    while start > 0 and text[start - 1].isalnum():  # isalnum() is re's [^\W_]
-        start -= 1
-    end = i
-    n = len(text)
-    while end < n and text[end].isalnum():
-        end += 1
-    return start, end
 
 
 def _suspect_spans(text: str) -> list[tuple[int, int]]:
@@ -146,7 +136,9 @@ def _suspect_spans(text: str) -> list[tuple[int, int]]:
 
     A token with letters of two scripts always has two letters of different scripts
     next to each other (or with only digits between), so cheap two-class patterns find
-    every such token without scanning each word with look-aheads.
+    every such token without scanning each word with look-aheads. A token is a run of
+    ``str.isalnum()`` characters (what re calls a word character, less ``_``); the positions found are visited in
+    order and those inside the token just found are skipped.
     """
     has_lat = _HAS_LAT_RE.search(text) is not None
     has_cyr = _HAS_CYR_RE.search(text) is not None
@@ -156,14 +148,31 @@ def _suspect_spans(text: str) -> list[tuple[int, int]]:
         patterns += (_LAT_THEN_OTHER_RE, _OTHER_THEN_LAT_RE)
     if has_cyr and has_grk:
         patterns.append(_CYR_THEN_GRK_RE)
-    spans = {_token_span(text, m.start()) for p in patterns for m in p.finditer(text)}
+    found = [m.start() for p in patterns for m in p.finditer(text)]
     if _HAS_DIGIT_RE.search(text) is not None:
         n = len(text)
         for m in _DIGIT_RUN_RE.finditer(text):  # a digit run between two letters
             start, end = m.span()
             if start > 0 and end < n and text[start - 1].isalpha() and text[end].isalpha():
-                spans.add(_token_span(text, start))
-    return sorted(spans)
+                found.append(start)
+    if not found:
+        return []
+    spans: list[tuple[int, int]] = []
+    end = -1
+    token_end = _ALNUM_RUN_RE.match
+    for i in sorted(found):
+        if i < end:  # inside the token just found
+            continue
+        start = i
+        while start > 0 and text[start - 1].isalnum():
+            start -= 1
+        # a few characters of the script ranges are no letters ("×", Greek ";"): the
+        # token then ends there
+        m = token_end(text, i)
+        end = i if m is None else m.end()
+        if not spans or spans[-1] != (start, end):
+            spans.append((start, end))
+    return spans
 
 
 _SCRIPT_RANGES = (
