@@ -176,3 +176,29 @@ def test_a_missing_import_is_said_in_the_request_language(world, api):
     answer = api(world.officer).get("/online/imports/999999", headers={"Accept-Language": "uk"})
     assert answer.status_code == 404
     assert answer.json()["message"] == "Такого імпорту немає або у вас немає до нього доступу."
+
+
+@pytest.mark.django_db
+def test_the_command_line_reports_in_the_users_language(world, tmp_path):
+    from click.testing import CliRunner
+
+    from opennrm.cli import main
+
+    rows = ["text,date"] + [f"Робота в Польщі {i},2026-11-0{i % 9 + 1}" for i in range(3)]
+    rows += ["Робота в Польщі без дати,не дата", "зайве,поле,тут", *([",a,b"] * 21)]
+    path = _csv(tmp_path, ("\n".join(rows) + "\n").encode())
+    world.officer.preferred_language = "uk"
+    world.officer.save(update_fields=["preferred_language"])
+    args = ["online", "import", str(path), "--user", "officer"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "прочитано 26, збережено 4, пропущено 22, повторів 0" in result.output
+    assert f"{NAME}.csv:5: Нечитабельна дата" in result.output  # kept, its date unknown
+    assert "Неправильна кількість полів: 3, у заголовку 2; пропущено." in result.output
+    assert "… і ще 3: див. сторінку імпорту." in result.output  # 23 problems, 20 shown
+    assert "skipped" not in result.output and "read " not in result.output
+    result = CliRunner().invoke(main, [*args, "--language", "en"])
+    assert "read 26, stored 0, skipped 22, duplicates 4" in result.output
+    assert "Wrong number of fields: 3, the header has 2; skipped." in result.output
+    result = CliRunner().invoke(main, [*args[:3], "--user", "nobody", "--language", "ru"])
+    assert result.exit_code == 1 and "Нет активного пользователя nobody." in result.output

@@ -530,36 +530,65 @@ def online() -> None:
 @click.option(
     "--time-zone", default=None, help="Read times without an offset in this zone (Europe/Kyiv)."
 )
+@click.option(
+    "--language",
+    type=click.Choice(["en", "uk", "ru"]),
+    default=None,
+    help="Language of the report (default: the user's own language, else the site's).",
+)
 def online_import(
-    path: str, username: str, fmt: str, text_column: str | None, time_zone: str | None
+    path: str,
+    username: str,
+    fmt: str,
+    text_column: str | None,
+    time_zone: str | None,
+    language: str | None,
 ) -> None:
     """Ingest, score and cluster a file into the alert queue of USER's agency."""
     _setup()
     from pathlib import Path
 
+    from django.conf import settings
+    from django.utils import translation
+
     from opennrm.accounts.models import User
     from opennrm.core.errors import DomainError
+    from opennrm.online import problems as said
     from opennrm.online.services import online_import as do_import
 
     user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise click.ClickException(f"No active user {username!r}.")
-    try:
-        run = do_import(
-            actor=user,
-            path=Path(path),
-            source_name=Path(path).name,
-            fmt=fmt,
-            text_column=text_column,
-            time_zone=time_zone,
+    codes = {code for code, _ in settings.LANGUAGES}
+    if language is None:
+        own = user.preferred_language if user is not None else ""
+        language = own if own in codes else settings.LANGUAGE_CODE
+    with translation.override(language):
+        if user is None:
+            raise click.ClickException(str(said.NO_USER) % {"name": username})
+        try:
+            run = do_import(
+                actor=user,
+                path=Path(path),
+                source_name=Path(path).name,
+                fmt=fmt,
+                text_column=text_column,
+                time_zone=time_zone,
+            )
+        except DomainError as exc:
+            raise click.ClickException(str(exc.message)) from exc
+        click.echo(
+            str(said.IMPORT_SUMMARY)
+            % {
+                "read": run.read,
+                "stored": run.stored,
+                "skipped": run.skipped,
+                "duplicates": run.duplicates,
+            }
         )
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
-    click.echo(
-        f"read {run.read}, stored {run.stored}, skipped {run.skipped}, duplicates {run.duplicates}"
-    )
-    for problem in run.problems[:20]:
-        click.echo(f"  skipped {problem['where']}: {problem['why']}", err=True)
+        problems = run.problem_list  # each sentence says whether the record was skipped
+        for problem in problems[:20]:
+            click.echo(f"  {problem['where']}: {problem['why']}", err=True)
+        if len(problems) > 20:
+            click.echo("  " + str(said.MORE_PROBLEMS) % {"count": len(problems) - 20}, err=True)
 
 
 @online.command("retrain")

@@ -61,6 +61,14 @@ def describe_problem(problem: Mapping[str, Any]) -> str:
         return str(problem.get("why", ""))
 
 
+#: what ``opennrm online import`` says when it ends (the command line, in the user's language)
+IMPORT_SUMMARY = _(
+    "read %(read)s, stored %(stored)s, skipped %(skipped)s, duplicates %(duplicates)s"
+)
+MORE_PROBLEMS = _("… and %(count)s more: see the import's page.")
+NO_USER = _("No active user %(name)s.")
+
+
 #: why a whole file could not be imported: the ingest library's ``IngestError.code`` (and
 #: ``time_zone``), with its values; never the file's name or anything read from it
 FILE_ERRORS: dict[str, Promise] = {
