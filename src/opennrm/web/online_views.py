@@ -42,7 +42,14 @@ class QueueFilter(django_forms.Form):
     )
     language = django_forms.CharField(label=gettext_lazy("Language"), required=False, max_length=8)
     channel = django_forms.CharField(label=gettext_lazy("Channel"), required=False, max_length=255)
-    category = django_forms.ChoiceField(label=queue_label, required=False, choices=queue_choices)
+    # radio buttons, not a select: a select cuts its chosen option ("Вербування з ризиком
+    # торгівлі людьми") on a phone; each choice here wraps and reads whole at any width
+    category = django_forms.ChoiceField(
+        label=queue_label,
+        required=False,
+        choices=queue_choices,
+        widget=django_forms.RadioSelect,
+    )
 
 
 class ImportForm(django_forms.Form):
