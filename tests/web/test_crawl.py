@@ -9,6 +9,7 @@ same-origin links, and on each page (one per URL shape and role) checks:
   phrase; codes such as ``presumed_victim`` are not, they must be shown as words);
 - in all three languages at 360 × 740: nothing is wider than the screen;
 - touch targets (buttons, fields, menu and action links) are at least 44 px high;
+- no option of a select is cut when chosen (a select shows its choice on one line);
 - axe-core (bundled by axe-playwright-python) finds no WCAG 2.1 A/AA violation.
 
 Pages that other parts of the application add are found the same way: through the menu,
@@ -189,10 +190,36 @@ _TARGETS_JS = """
 """
 
 
+# A select shows its chosen option on one line and cuts what does not fit. Every option's
+# text, measured in the select's font, must fit the room inside it (padding and the
+# native arrow, about 20 px, excluded) — whichever one the user picks.
+_CUT_SELECT_JS = """
+() => {
+  const cut = [];
+  const ctx = document.createElement('canvas').getContext('2d');
+  for (const select of document.querySelectorAll('select')) {
+    if (!select.checkVisibility()) continue;
+    const style = getComputedStyle(select);
+    ctx.font = style.font;
+    const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+    for (const option of select.options) {
+      const width = ctx.measureText(option.text).width;
+      if (width > room + 0.5) {
+        cut.push((select.name || select.id) + ': "' + option.text.trim().slice(0, 40) + '" ' + Math.round(width) + '/' + Math.round(room) + 'px');
+        break;
+      }
+    }
+  }
+  return cut;
+}
+"""
+
+
 @dataclass
 class Report:
     untranslated: dict[str, set[str]] = field(default_factory=dict)
     overflow: dict[str, str] = field(default_factory=dict)
+    cut: dict[str, list[str]] = field(default_factory=dict)
     targets: dict[str, list[str]] = field(default_factory=dict)
     axe: dict[str, list[str]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -204,6 +231,7 @@ class Report:
         for key, words in sorted(self.untranslated.items()):
             out.append(f"untranslated {key}: {sorted(words)[:12]}")
         out += [f"overflow {k}: {v}" for k, v in sorted(self.overflow.items())]
+        out += [f"cut select {k}: {v}" for k, v in sorted(self.cut.items())]
         out += [f"small targets {k}: {v[:6]}" for k, v in sorted(self.targets.items())]
         out += [f"axe {k}: {v}" for k, v in sorted(self.axe.items())]
         out += [f"error {k}: {v}" for k, v in sorted(self.errors.items())]
@@ -256,6 +284,8 @@ def _english_words(texts: Iterable[str], phrases: list[str], usernames: set[str]
     for text in texts:
         if not LATIN_WORD.search(text):
             continue
+        # case references first: a short stored phrase ("UA") must not cut one in two
+        text = REFERENCE.sub(" ", text)
         for phrase in phrases:
             if phrase in text:
                 text = text.replace(phrase, " ")
@@ -403,6 +433,9 @@ class Crawler:
         overflow = page.evaluate(_OVERFLOW_JS)
         if overflow:
             self.report.overflow[key] = json.dumps(overflow)
+        cut = page.evaluate(_CUT_SELECT_JS)
+        if cut:
+            self.report.cut[key] = cut
         if language != "en":
             words = _english_words(page.evaluate(_TEXTS_JS), self.phrases, self.usernames)
             if words:
@@ -518,7 +551,8 @@ def test_english_left_in_a_translated_page_is_found_and_data_is_not():
         "No such case, or you do not have access to it.",
         "police",  # a user name
     ]
-    found = _english_words(texts, phrases, {"police"})
+    texts.append("C-ZYP6UAMQ · Safe Harbour NGO (DEMO) · Притулок")  # holds a phrase ("UA")
+    found = _english_words(texts, ["UA", *phrases], {"police"})
     assert len(found) == 2
     assert any("presumed_victim" in f for f in found)
     assert any("No such case" in f for f in found)
@@ -532,6 +566,18 @@ def test_overflow_small_targets_and_axe_are_detected(browser):
         '<input id="q"><button style="height:20px">Go</button></main></body></html>'
     )
     assert page.evaluate(_OVERFLOW_JS)["scrollWidth"] >= 500
+    assert page.evaluate(_CUT_SELECT_JS) == []
+    page.set_content(
+        '<html lang="uk"><body><main><select name="queue" style="width:200px">'
+        "<option>Так</option>"
+        "<option>Вербування з ризиком торгівлі людьми, спершу найновіші дописи</option>"
+        "</select></main></body></html>"
+    )
+    assert [c.split(":")[0] for c in page.evaluate(_CUT_SELECT_JS)] == ["queue"]
+    page.set_content(
+        '<html lang="en"><body><main><div style="width:500px">wide</div>'
+        '<input id="q"><button style="height:20px">Go</button></main></body></html>'
+    )
     assert any(s.startswith("button") for s in page.evaluate(_TARGETS_JS, MIN_TARGET))
     page.evaluate(_axe_script())
     result = page.evaluate(

@@ -21,7 +21,7 @@ WIDTHS = (320, 360, 400, 440, 464, 472, 480, 520, 640, 800, 1280)
 # against the form's (nothing cut, nothing outside the card)
 _CHOICES = """(form) => {
   const card = form.getBoundingClientRect();
-  return [...form.querySelectorAll("fieldset.choices label.choice")].map((label) => {
+  return [...form.querySelectorAll(".wide fieldset.choices label.choice")].map((label) => {
     const box = label.getBoundingClientRect();
     const range = document.createRange();
     range.selectNodeContents(label);
@@ -74,7 +74,7 @@ def test_the_chosen_queue_reads_whole_at_every_width(
                 assert choice["inside"] and choice["textInside"], (width, choice)
                 assert choice["height"] >= 44, (width, choice)  # a finger's target
             if width in (360, 1280):
-                page.locator("form.queue-filters fieldset.choices").screenshot(
+                page.locator("form.queue-filters .wide fieldset.choices").screenshot(
                     path=str(artifacts / f"online-queue-filters-{width}-{language}.png")
                 )
         # choosing another queue and filtering shows it chosen

@@ -70,7 +70,7 @@ def test_referral_journey_in_ukrainian_on_a_phone(browser, live_server, world, a
         inspector.goto(f"/cases/{case.reference}/person/")
         inspector.fill("#id_given_name", "Олена")
         inspector.fill("#id_family_name", "Демченко")
-        inspector.select_option("#id_gender", "female")
+        inspector.check("input[name=gender][value=female]")
         inspector.fill("#id_languages", "uk")
         inspector.fill("#id_documents", "Паспорт FA123456")
         inspector.fill("#id_contact", "Телефон сестри")

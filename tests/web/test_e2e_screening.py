@@ -24,7 +24,7 @@ def test_screening_in_ukrainian_to_referred_case(page, world, artifacts):
     choose_language(page, "uk")
 
     page.goto("/screenings/new/")
-    page.select_option("#id_set_id", "adult_labour")
+    page.check("input[name=set_id][value=adult_labour]")
     page.fill("#id_age", "31")
     page.select_option("#id_interviewee_language", "uk")
     page.check('input[name=mode][value="full"]')  # the formal interview, topic by topic
@@ -85,7 +85,7 @@ def test_short_screening_on_a_phone_in_ukrainian(page, world, artifacts):
     choose_language(page, "uk")
 
     page.goto("/screenings/new/")
-    page.select_option("#id_set_id", "adult_labour")
+    page.check("input[name=set_id][value=adult_labour]")
     page.fill("#id_age", "31")
     expect(page.locator('input[name=mode][value="short"]')).to_be_checked()
     _no_horizontal_overflow(page)
@@ -131,7 +131,7 @@ def test_long_section_keeps_its_primary_action_in_reach_on_a_phone(page, world, 
     _second_factor(page, world.inspector)
     choose_language(page, "ru")
     page.goto("/screenings/new/")
-    page.select_option("#id_set_id", "adult_labour")
+    page.check("input[name=set_id][value=adult_labour]")
     page.check('input[name=mode][value="full"]')
     page.click("button.primary")
     expect(page).to_have_url(re.compile(r"/q/0/$"))

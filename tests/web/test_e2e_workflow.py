@@ -81,7 +81,7 @@ def test_case_through_the_workflow_with_audit(page, world, artifacts):
 
     # 2. opens a case, with a hostile summary that must stay text
     page.click("text=Open a case")
-    page.select_option("#id_exploitation_type", "labour")
+    page.check("input[name=exploitation_type][value=labour]")
     page.fill("#id_region", "Kyiv")
     page.fill(
         "#id_summary", "Met at bus station <img src=x onerror=alert(1)><script>alert(2)</script>"
@@ -106,7 +106,7 @@ def test_case_through_the_workflow_with_audit(page, world, artifacts):
     page.locator("#consent summary").first.click()
     consent = page.locator("#consent details[open] form")
     consent.locator("select[name=recipient_agency]").select_option(str(world.coordination.pk))
-    consent.locator("select[name=purpose]").select_option("nrm_referral")
+    consent.locator("input[name=purpose][value=nrm_referral]").check()
     consent.locator("select[name=interpreter_language]").select_option("uk")
     consent.locator("button").click()
     expect(page.locator("#consent li").first).to_contain_text(world.coordination.name)

@@ -18,6 +18,19 @@ from opennrm.cases.workflow import ScreeningOutcome, State
 from opennrm.casework import forms as casework_forms
 
 
+class CollapsedRadioSelect(forms.RadioSelect):
+    """Radio buttons folded under their label (``<details>``), open when one other than the
+    first ("any") is chosen: a long list of filter values that does not push the results
+    off a phone's screen. Radio buttons and not a select, because a select shows its choice
+    on one line and cuts long ones ("Період відновлення та роздумів") on a phone."""
+
+    collapsed = True
+
+
+# Choices are radio buttons wherever a select would cut its labels on a 360 px phone (the
+# crawler in tests/web/test_crawl.py measures every select's options)
+
+
 class OtpTokenForm(forms.Form):
     token = forms.CharField(
         label=_("Six-digit code from your authenticator app"),
@@ -32,7 +45,10 @@ class OtpTokenForm(forms.Form):
 class CaseFilterForm(forms.Form):
     q = forms.CharField(label=_("Reference"), required=False, max_length=16)
     state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("Any state")), *State.choices]
+        label=_("State"),
+        required=False,
+        choices=[("", _("Any state")), *State.choices],
+        widget=CollapsedRadioSelect,
     )
     region = forms.CharField(label=_("Region"), required=False, max_length=100)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
@@ -45,6 +61,7 @@ class CaseCreateForm(forms.Form):
         label=_("Form of exploitation"),
         choices=ExploitationType.choices,
         initial=ExploitationType.UNKNOWN,
+        widget=forms.RadioSelect,
     )
     region = forms.CharField(label=_("Region"), required=False, max_length=100)
     is_child = forms.BooleanField(label=_("The person is a child (under 18)"), required=False)
@@ -83,6 +100,7 @@ class TransitionForm(forms.Form):
         label=_("Without consent, on a legal basis (needs the permission)"),
         choices=[("", _("No: the person consented")), *LegalBasis.choices],
         required=False,
+        widget=forms.RadioSelect,
     )
     legal_basis_note = forms.CharField(
         label=_("Written legal basis"),
@@ -109,13 +127,14 @@ _GRANTABLE = [(code, label) for code, label in AccessPurpose.choices if code in 
 
 class GrantForm(forms.Form):
     agency = forms.ModelChoiceField(label=_("Agency"), queryset=Agency.objects.order_by("name"))
-    purpose = forms.ChoiceField(label=_("Purpose"), choices=_GRANTABLE)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=_GRANTABLE, widget=forms.RadioSelect)
     note = forms.CharField(label=_("Note (no personal data)"), max_length=500, required=False)
     days = forms.IntegerField(label=_("Days of access"), min_value=1, max_value=365, initial=30)
     legal_basis = forms.ChoiceField(
         label=_("Without consent, on a legal basis (needs the permission)"),
         choices=[("", _("No: the person consented")), *LegalBasis.choices],
         required=False,
+        widget=forms.RadioSelect,
     )
     legal_basis_note = forms.CharField(
         label=_("Written legal basis"),
@@ -137,7 +156,7 @@ class ConsentForm(forms.Form):
     recipient_agency = forms.ModelChoiceField(
         label=_("Agency that may receive the data"), queryset=Agency.objects.order_by("name")
     )
-    purpose = forms.ChoiceField(label=_("Purpose"), choices=_GRANTABLE)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=_GRANTABLE, widget=forms.RadioSelect)
     fields = forms.MultipleChoiceField(
         label=_("Personal data the person agrees to share"),
         choices=[(f, PersonForm_labels[f]) for f in PERSON_FIELDS],
@@ -180,7 +199,7 @@ class AnswerForm(forms.Form):
 
 class AccessRequestForm(forms.Form):
     reference = forms.CharField(label=_("Case reference"), max_length=32)
-    purpose = forms.ChoiceField(label=_("Purpose"), choices=_GRANTABLE)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=_GRANTABLE, widget=forms.RadioSelect)
     reason = forms.CharField(
         label=_("Why you need the case (no personal data)"),
         max_length=1000,
@@ -219,6 +238,7 @@ class PersonForm(forms.Form):
             ("other", _("Other / self-described")),
             ("not_stated", _("Prefers not to say")),
         ],
+        widget=forms.RadioSelect,
     )
     citizenship = forms.CharField(label=_("Citizenship"), required=False, max_length=100)
     languages = forms.CharField(label=_("Languages"), required=False, max_length=200)

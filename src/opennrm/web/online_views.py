@@ -28,6 +28,7 @@ from opennrm.online.reasons import (
     time_zone_help,
     time_zone_label,
 )
+from opennrm.web.forms import CollapsedRadioSelect
 from opennrm.web.views import page
 
 
@@ -36,6 +37,7 @@ class QueueFilter(django_forms.Form):
         label=gettext_lazy("Status"),
         required=False,
         choices=[("", gettext_lazy("Any")), *PostStatus.choices],
+        widget=CollapsedRadioSelect,
     )
     min_risk = django_forms.FloatField(
         label=gettext_lazy("Minimum risk"), required=False, min_value=0, max_value=1

@@ -36,7 +36,10 @@ ANSWER_CHOICES = [
 
 
 class StartForm(django_forms.Form):
-    set_id = django_forms.ChoiceField(label=gettext_lazy("Situation"))
+    # radio buttons: a select cuts "Діти (до 18 років) — трудова експлуатація" on a phone
+    set_id = django_forms.ChoiceField(
+        label=gettext_lazy("Situation"), widget=django_forms.RadioSelect
+    )
     age = django_forms.IntegerField(
         label=gettext_lazy("Age (approximate; leave empty if unknown)"),
         required=False,

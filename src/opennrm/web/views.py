@@ -262,17 +262,18 @@ def case_list(request: HttpRequest) -> HttpResponse:
     page_obj.object_list = case_selectors.cases_hide_unseen(
         request.user, list(page_obj.object_list)
     )  # type: ignore[arg-type]
-    template = "web/_case_rows.html" if request.headers.get("HX-Request") else "web/case_list.html"
+    partial = bool(request.headers.get("HX-Request"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
-        template,
+        "web/_case_rows.html" if partial else "web/case_list.html",
         {
             "form": form,
             "page": page_obj,
             "query": query.urlencode(),
             "today": case_selectors.local_today(),
+            "partial": partial,
         },
     )
 
