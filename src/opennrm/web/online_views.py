@@ -20,7 +20,7 @@ from opennrm.core.errors import DomainError, ValidationFailed
 from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
 from opennrm.online.model import model_status
-from opennrm.online.models import MonitoredPost, PostGroup, PostStatus
+from opennrm.online.models import Contact, MonitoredPost, PostGroup, PostStatus
 from opennrm.online.reasons import (
     localized_reasons,
     queue_choices,
@@ -135,7 +135,9 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "online/contact.html", context)
 
 
-def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]:
+def _network_svg(
+    group: PostGroup, posts: list[MonitoredPost], known: dict[str, Contact]
+) -> dict[str, Any]:
     """A ring layout: shared contacts inside, the posts that use them outside."""
     size, centre = 520, 260
     contacts = list(group.contacts)[:40]
@@ -161,7 +163,9 @@ def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]
     edges = [(outer[p.pk], inner[c]) for p in posts for c in p.contacts if c in inner]
     return {
         "size": size,
-        "contacts": [(c, x, y) for c, (x, y) in inner.items()],
+        # a contact node shows the value alone (never the stored "phone:" code) and opens
+        # the contact's page when the store knows it
+        "contacts": [(known.get(c), c.partition(":")[2] or c, x, y) for c, (x, y) in inner.items()],
         "posts": [(p, x, y) for p in posts for x, y in [outer[p.pk]]],
         "edges": edges,
     }
@@ -170,10 +174,17 @@ def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]
 @page(MONITORING_ROLES)
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     group = selectors.group_get_for(request.user, pk)  # type: ignore[arg-type]
+    services.group_view_audit(actor=request.user, group=group)  # type: ignore[arg-type]
     posts = list(selectors.group_posts(group)[:60])
-    context: dict[str, Any] = {"group": group, "items": [_item(p) for p in posts]}
+    contacts = selectors.contacts_of_group(group)
+    context: dict[str, Any] = {
+        "group": group,
+        "contacts": contacts,
+        "items": [_item(p) for p in posts],
+    }
     if group.kind == "network":
-        context["graph"] = _network_svg(group, posts)
+        known = {f"{c.kind}:{c.value}": c for c in contacts}
+        context["graph"] = _network_svg(group, posts, known)
     return render(request, "online/group.html", context)
 
 
