@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape as html_unescape
+
 import pytest
 from django.conf import settings
+from django.http import QueryDict
 
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.models import Case
@@ -97,3 +101,39 @@ def test_opening_a_campaign_or_network_page_is_audited(world, tmp_path):
         "group",
         str(group.pk),
     )
+
+
+def test_marking_a_false_positive_returns_to_the_queue_as_the_officer_left_it(world, tmp_path):
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    client = _client(world.officer, "uk")
+    queue = client.get("/online/", {"category": "", "channel": "test-channel", "status": "new"})
+    post = MonitoredPost.objects.filter(channel="test-channel").order_by("-risk", "id").first()
+    html = queue.content.decode()
+    link = re.search(rf'href="(/online/posts/{post.pk}/[^"]*)"', html).group(1)
+    page = client.get(link.replace("&amp;", "&"))
+    assert page.status_code == 200
+    form = re.search(
+        rf'<form method="post" action="/online/posts/{post.pk}/false-positive/">(.*?)</form>',
+        page.content.decode(),
+        re.S,
+    ).group(1)
+    fields = {k: html_unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
+    fields.pop("csrfmiddlewaretoken", None)
+    response = client.post(f"/online/posts/{post.pk}/false-positive/", fields)
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith("/online/?"), location
+    assert QueryDict(location.split("?", 1)[1]).dict() == {
+        "category": "",
+        "channel": "test-channel",
+        "status": "new",
+    }
+
+
+def test_the_way_back_to_the_queue_stays_on_the_queue(world, tmp_path):
+    post = _risky_post(world, tmp_path)
+    client = _client(world.officer, "uk")
+    for back in ("https://evil.example/", "//evil.example/x", "a=1\r\nSet-Cookie: x=1"):
+        response = client.post(f"/online/posts/{post.pk}/false-positive/", {"back": back})
+        assert response["Location"].startswith("/online/"), response["Location"]
+        assert "\n" not in response["Location"] and "//" not in response["Location"]

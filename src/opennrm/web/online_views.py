@@ -9,8 +9,9 @@ from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -107,6 +108,9 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             "page": page_obj,
             "items": [_item(p) for p in page_obj.object_list],
             "query": query.urlencode(),
+            # the queue as the officer left it (filters and page): a post opened from here
+            # returns to it after a review
+            "back": request.GET.urlencode(),
             "runs": selectors.import_runs(request.user)[:5],  # type: ignore[arg-type]
             "model": model_status(),
         },
@@ -117,7 +121,10 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
     services.post_view_audit(actor=request.user, post=post)  # type: ignore[arg-type]
-    context = _item(post) | {"known_contacts": list(selectors.contacts_of_post(post))}
+    context = _item(post) | {
+        "known_contacts": list(selectors.contacts_of_post(post)),
+        "back": _back(request.GET.get("back", "")),
+    }
     return render(request, "online/post.html", context)
 
 
@@ -211,7 +218,15 @@ def post_false_positive(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Marked as a false positive; kept as feedback for retraining."))
-    return redirect("web:online_queue")
+    back = _back(request.POST.get("back", ""))
+    return redirect(reverse("web:online_queue") + (f"?{back}" if back else ""))
+
+
+def _back(raw: str) -> str:
+    """The alert queue's filters, re-encoded: only ever a query string for the queue."""
+    if len(raw) > 2000:
+        return ""
+    return QueryDict(raw).urlencode()
 
 
 @page(MONITORING_ROLES)
