@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape as html_unescape
 
@@ -137,3 +138,43 @@ def test_the_way_back_to_the_queue_stays_on_the_queue(world, tmp_path):
         response = client.post(f"/online/posts/{post.pk}/false-positive/", {"back": back})
         assert response["Location"].startswith("/online/"), response["Location"]
         assert "\n" not in response["Location"] and "//" not in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("uk", "Записи без тексту"), ("ru", "Записи без текста"), ("en", "Records without text")],
+)
+def test_an_import_page_accounts_for_every_record_it_read(world, tmp_path, language, words):
+    # a Telegram export: a join message and an empty message are read but hold no post
+    export = {
+        "name": "Вакансії",
+        "type": "public_channel",
+        "id": 1,
+        "messages": [
+            {
+                "id": 1,
+                "type": "message",
+                "date": "2026-11-03T12:00:00",
+                "from": "X",
+                "text": [
+                    "Робота в Польщі, 4000 злотих, пишіть ",
+                    {"type": "mention", "text": "@x_job"},
+                ],
+            },
+            {
+                "id": 2,
+                "type": "service",
+                "date": "2026-11-03T12:01:00",
+                "action": "join_group_by_link",
+            },
+            {"id": 3, "type": "message", "date": "2026-11-03T12:02:00", "from": "Y", "text": ""},
+        ],
+    }
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    run = online_import(actor=world.officer, path=path, source_name="result.json")
+    assert (run.read, run.stored, run.skipped, run.duplicates) == (3, 1, 0, 0)
+    html = _client(world.officer, language).get(f"/online/imports/{run.pk}/").content.decode()
+    # read 3 = stored 1 + skipped 0 + duplicates 0 + 2 without text: the page says so
+    assert words in html
+    assert re.search(r'id="import-ignored">\s*2\s*<', html), html

@@ -298,6 +298,11 @@ def _recent_runs(request: HttpRequest) -> list[Any]:
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress of one import; the page polls its own status block while it runs."""
     run = selectors.import_run_get_for(request.user, pk)  # type: ignore[arg-type]
+    context = {"run": run, "ignored": 0}
+    if not run.in_progress:
+        # records read that hold no post (Telegram service messages, empty rows): without
+        # them "read 3, stored 1, skipped 0, duplicates 0" leaves the reader guessing
+        context["ignored"] = max(0, run.read - run.stored - run.skipped - run.duplicates)
     if request.headers.get("HX-Request"):
-        return render(request, "online/_import_status.html", {"run": run})
-    return render(request, "online/import_run.html", {"run": run})
+        return render(request, "online/_import_status.html", context)
+    return render(request, "online/import_run.html", context)
