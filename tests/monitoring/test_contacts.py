@@ -194,6 +194,9 @@ def test_not_phones(text: str) -> None:
         # a country code that is an everyday word: counted with a path or "www."
         ("see smsg.it/fCVbD now", None, "smsg.it"),
         ("www.studio.me", "www.studio.me", "studio.me"),
+        ("Register on stake777.us and get a bonus", None, "stake777.us"),  # a name, not a word
+        ("у кого есть аккаунт в repack.me?", None, "repack.me"),  # nothing follows
+        ("канал prokyratyra.t.me - пишите", None, "prokyratyra.t.me"),
     ],
 )
 def test_web_forms(text: str, url: str | None, host: str) -> None:
@@ -218,6 +221,7 @@ def test_web_forms(text: str, url: str | None, host: str) -> None:
         "Dhoni have luck to win some big title.so we will win:)",
         "i will ask my mom and send you.my mom is out of reach now.",
         "Take care c u soon.xxx",
+        "Sorry da thangam.it's my mistake.",
         "see http://site. Then go",  # after a scheme, joined only into a real name
     ],
 )

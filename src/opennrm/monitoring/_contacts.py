@@ -458,10 +458,11 @@ _AMBIGUOUS_SUFFIXES = frozenset(
     ]
 )
 # country codes that are also everyday short words in the languages monitored (en "me",
-# "it", "so", "my", "is", "to"; ro/pl "de", "la", "nu", "si", "do"; and "xxx", kisses at
-# the end of an English text message): chat that leaves out the space after a full stop
-# ("Stupid.it is not possible", "message.it k da", "lar. Me watching tv") reads as a bare
-# domain. Bare, such a name needs "www.", a scheme or a path to count as an address.
+# "it", "so", "my", "is", "to"; ro/pl "de", "la", "nu", "si", "do"): chat that leaves out
+# the space after a full stop ("Stupid.it is not possible", "message.it k da", "lar. Me
+# watching tv") reads as a bare domain. Bare, such a name followed by more of the sentence
+# needs "www.", a scheme or a path to count ("repack.me?", "stake777.us and" still count);
+# bare ".xxx" (kisses at the end of an English text message) always does.
 _WORDLIKE_SUFFIXES = frozenset(
     [
         "am",
@@ -484,6 +485,7 @@ _WORDLIKE_SUFFIXES = frozenset(
         "na",
         "no",
         "nu",
+        "pa",
         "pe",
         "re",
         "se",
@@ -496,6 +498,19 @@ _WORDLIKE_SUFFIXES = frozenset(
         "xxx",
     ]
 )
+_WORD_AFTER_RE = re.compile(r"(?:\s+|['’])[^\W\d_]")
+
+
+def _sentence_goes_on(host: str, text: str, end: int) -> bool:
+    """A bare "name.it" that reads as two words of a sentence: one plain word (no digit, no
+    hyphen) before the dot, and the sentence going on after it ("Stupid.it is not",
+    "thangam.it's my")."""
+    first, _, rest = host.partition(".")
+    if "." in rest or any(c.isdigit() or c == "-" for c in first):
+        return False  # "x.t.me", "stake777.us and": names
+    return _WORD_AFTER_RE.match(text, end) is not None
+
+
 # suffixes accepted bare (common generic ones and every two-letter country code)
 _COMMON_SUFFIXES = frozenset(
     [
@@ -688,7 +703,9 @@ def find_web(text: str) -> list[WebAddress]:
         top = suffix.rsplit(".", 1)[-1]
         strong = bool(scheme) or www or len(path) > 1
         if not strong:
-            if top in _AMBIGUOUS_SUFFIXES or suffix in _WORDLIKE_SUFFIXES:
+            if top in _AMBIGUOUS_SUFFIXES or suffix == "xxx":
+                continue
+            if suffix in _WORDLIKE_SUFFIXES and _sentence_goes_on(bare_host, text, end):
                 continue
             if not (len(top) == 2 or top in _COMMON_SUFFIXES or "." in suffix):
                 continue
