@@ -393,7 +393,9 @@ def extract(
     Phone numbers that no region in ``regions`` validates are tried again with the
     countries the text names ("... in India, call 9891943823"); those still invalid are kept
     in ``phone_candidates`` with a confidence (and in ``unverified_phones`` from
-    :data:`UNVERIFIED_MIN_CONFIDENCE`).
+    :data:`UNVERIFIED_MIN_CONFIDENCE`). Service short codes a message asks to text or call
+    ("Send STOP to 62468", "надішліть ТАК на 5533") are unverified candidates too
+    (:func:`~opennrm.monitoring._contacts.find_short_codes`).
     """
     norm = normalize(text) if normalized is None and not contacts_only else normalized
     region_tuple = (
