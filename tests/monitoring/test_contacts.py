@@ -96,6 +96,59 @@ def test_unverified_numbers_are_kept_with_a_confidence() -> None:
     assert ex.unverified_phones == ("9891943823",)
 
 
+def test_a_short_number_after_a_word_for_calling_is_kept_and_after_number_not() -> None:
+    assert extract("call 67441233 look for irene", regions=("UA",)).unverified_phones == (
+        "67441233",
+    )
+    assert extract("Номер зачётки 20191234, группа ИДБ-19-07").unverified_phones == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Send STOP FRND to 62468", "62468"),
+        ("txt MUSIC to 87066 TnCs www.Ldew.com", "87066"),
+        ("Txt word: COLLECT to No: 83355!", "83355"),
+        ("claim your prize text money 2 88600 over", "88600"),
+        ("Text 82277 now", "82277"),
+        ("Отправьте SMS с текстом ДА на номер 7132", "7132"),
+        ("Надішліть слово ТАК на 5533, щоб отримати виграш", "5533"),
+        ("Wyślij SMS o treści PRACA na numer 7155", "7155"),
+        ("Trimite mesajul DA la 1234 acum", "1234"),
+    ],
+)
+def test_service_short_codes_are_kept_unverified(text: str, code: str) -> None:
+    ex = extract(text)
+    assert code in ex.unverified_phones
+    cand = next(c for c in ex.phone_candidates if c.digits == code)
+    assert cand.e164 is None and cand.confidence == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "send 50 to 1234 £",  # an amount between
+        "напиши мне на 2000 рублей больше",
+        "в 2023 году на 1500 человек",
+        "Reply YES-910 or NO-910",
+        "I paid 2000 to him",
+        "Пиши на 2024 год планы",  # a year
+        "text me on 1999",
+        "Send the report to 2025-01-15",
+    ],
+)
+def test_not_short_codes(text: str) -> None:
+    assert extract(text).unverified_phones == ()
+
+
+@given(st.text(max_size=80))
+def test_short_codes_are_4_to_6_digit_runs_of_the_text(text: str) -> None:
+    from opennrm.monitoring._contacts import find_short_codes
+
+    for cand in find_short_codes(text):
+        assert cand.digits.isdigit() and 4 <= len(cand.digits) <= 6 and cand.digits in text
+
+
 def test_countries_named_in_the_text_verify_numbers() -> None:
     assert extract("Робота в Італії, тел 333 123 4567", regions=("UA",)).phones == (
         "+393331234567",
@@ -134,6 +187,16 @@ def test_not_phones(text: str) -> None:
         ("PocketBabe.co.uk", None, "pocketbabe.co.uk"),
         ("icicibank.com", None, "icicibank.com"),
         ("999.md", None, "999.md"),
+        # spaced dots after an explicit scheme; text glued to an explicit address
+        ("Goto http://doit. mymoby. tv/ to collect", "http://doit.mymoby.tv/", "doit.mymoby.tv"),
+        ("http://img. sms. ac/W/icmb3", "http://img.sms.ac/W/icmb3", "img.sms.ac"),
+        ("T&Cs www.Ldew.com.subs16+1win150ppmx3", "www.ldew.com", "ldew.com"),
+        # a country code that is an everyday word: counted with a path or "www."
+        ("see smsg.it/fCVbD now", None, "smsg.it"),
+        ("www.studio.me", "www.studio.me", "studio.me"),
+        ("Register on stake777.us and get a bonus", None, "stake777.us"),  # a name, not a word
+        ("у кого есть аккаунт в repack.me?", None, "repack.me"),  # nothing follows
+        ("канал prokyratyra.t.me - пишите", None, "prokyratyra.t.me"),
     ],
 )
 def test_web_forms(text: str, url: str | None, host: str) -> None:
@@ -151,6 +214,15 @@ def test_web_forms(text: str, url: str | None, host: str) -> None:
         "Sorry.I will call later.ok?",
         "т.е. и т.д.",
         "hr.agency (at) mail.ru",  # an e-mail, not two sites
+        # chat without a space after the full stop: country codes that are words
+        "Stupid.it is not possible",
+        "Not sad already lar. Me watching tv now.",
+        "Loosu go to hospital. De dont let it careless.",
+        "Dhoni have luck to win some big title.so we will win:)",
+        "i will ask my mom and send you.my mom is out of reach now.",
+        "Take care c u soon.xxx",
+        "Sorry da thangam.it's my mistake.",
+        "see http://site. Then go",  # after a scheme, joined only into a real name
     ],
 )
 def test_not_domains(text: str) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "WebAddress",
     "find_emails",
     "find_phones",
+    "find_short_codes",
     "find_web",
     "might_have_web",
     "prepare_digits",
@@ -227,6 +228,11 @@ _ID_BEFORE_RE = re.compile(
     r"(?i)(?:инн|кпп|огрн|бик|єдрпоу|едрпоу|р/с|рахун|счет|счёт|nip|regon|pesel|krs|iban|cui"
     r"|cnp|order|invoice|faktur|заказ|замовлен|zamówien|№|#)\W{0,3}(?:\w+\W{1,3}){0,1}$"
 )
+# words that say the number is a phone (not "номер", "nr", "no": a number of anything)
+_PHONE_WORD_RE = re.compile(
+    r"(?i)(?:тел|phone|call|tel\b|mob|моб|звон|дзвон|viber|вайбер|вібер|whats|ватсап|вотсап"
+    r"|sms|смс|text|txt|telefon|sun[aă]|dzwo|ring)[^\d]{0,20}$"
+)
 _MONEY_BEFORE_RE = re.compile(r"(?i)(?:[$€£₴₽]|usd|eur|uah|pln|rub)\s?$")
 _CONTEXT_RE = re.compile(
     r"(?i)(?:тел|phone|call|tel|mob|моб|звон|дзвон|номер|numer|număr|numar|nr\b|no\b|viber|вайбер|вібер|whats|"
@@ -341,6 +347,41 @@ def find_phones(
     return found
 
 
+# A service short code (4-6 digits) that a message asks to text or call: "Send STOP to
+# 62468", "txt MUSIC to 87066", "Txt word: COLLECT to No: 83355", "text money 2 88600",
+# "отправьте SMS на номер 7132", "надішліть на 5533", "wyślij SMS
+# na 7155", "trimite la 1234". A premium-rate line is the sender's contact as much as a
+# phone number is. Kept unverified (no region validates it), confidence 0.6.
+_SHORT_CODE_RE = re.compile(
+    r"(?i)\b(?:send|text\w*|txt\w*|reply|sms|смс|отправ\w*|надішл\w*|надсил\w*|пиш\w*|напиш\w*"
+    r"|wyślij|wyslij|napisz|trimite)\b[^\n.!?\d]{0,40}?\b(?:to|на|na|la|2)\s?"
+    r"(?:(?:номер\w*|number|numer\w*|număr\w*|numar\w*|nr\.?|no\.?)\s?)?:?\s?(\d{4,6})(?![\d.,:/-]?\d)"
+    r"|(?i:\b(?:call|dial|ring|text|txt|sms|смс|звони\w*|дзвони\w*|sunați|sunati)\s?:?\s?)"
+    r"(\d{4,6})(?![\d.,:/-]?\d)"
+)
+SHORT_CODE_CONFIDENCE = 0.6
+
+
+def find_short_codes(text: str, *, masked: Iterable[tuple[int, int]] = ()) -> list[PhoneCandidate]:
+    """Service short codes the text asks to text or call (see ``_SHORT_CODE_RE``), not an
+    amount ("send 50 to 1234 £" is cut by the currency check) nor inside an address."""
+    spans = list(masked)
+    out: list[PhoneCandidate] = []
+    for m in _SHORT_CODE_RE.finditer(text):
+        group = 1 if m.group(1) else 2
+        start, end = m.span(group)
+        if any(a <= start < b for a, b in spans):
+            continue
+        after = text[end : end + 8]
+        if _MONEY_AFTER_RE.match(after) or _MONEY_BEFORE_RE.search(text[max(0, start - 6) : start]):
+            continue
+        digits = m.group(group)
+        if len(digits) == 4 and 1950 <= int(digits) <= 2049:
+            continue  # a year ("пиши на 2024 год")
+        out.append(PhoneCandidate(digits, digits, None, SHORT_CODE_CONFIDENCE))
+    return out
+
+
 def _candidate(
     raw: str, before: str, after: str, context: bool, regions: tuple[str, ...]
 ) -> PhoneCandidate | None:
@@ -364,8 +405,10 @@ def _candidate(
     if e164 is not None:
         return PhoneCandidate(raw, digits, e164, 1.0)
     if len(digits) <= 8:
-        # short numbers are mostly something else (ids, counts) unless written as a phone
-        confidence = 0.3 + (0.15 if context else 0.0)
+        # short numbers are mostly something else (ids, counts) unless written as a phone:
+        # after a word for calling or a phone ("call 67441233", "тел. 2345678") one is kept,
+        # after a word for any number ("номер зачётки 20191234") not
+        confidence = 0.3 + (0.2 if _PHONE_WORD_RE.search(before) else 0.15 if context else 0.0)
     else:
         confidence = 0.5 + (0.1 if len(digits) <= 13 else 0.0) + (0.3 if context else 0.0)
         if _NATIONAL_GROUPING_RE.match(raw) and raw != digits:
@@ -414,6 +457,60 @@ _AMBIGUOUS_SUFFIXES = frozenset(
         "tel",
     ]
 )
+# country codes that are also everyday short words in the languages monitored (en "me",
+# "it", "so", "my", "is", "to"; ro/pl "de", "la", "nu", "si", "do"): chat that leaves out
+# the space after a full stop ("Stupid.it is not possible", "message.it k da", "lar. Me
+# watching tv") reads as a bare domain. Bare, such a name followed by more of the sentence
+# needs "www.", a scheme or a path to count ("repack.me?", "stake777.us and" still count);
+# bare ".xxx" (kisses at the end of an English text message) always does.
+_WORDLIKE_SUFFIXES = frozenset(
+    [
+        "am",
+        "as",
+        "at",
+        "be",
+        "by",
+        "cu",
+        "de",
+        "do",
+        "go",
+        "id",
+        "in",
+        "is",
+        "it",
+        "la",
+        "ma",
+        "me",
+        "my",
+        "na",
+        "no",
+        "nu",
+        "pa",
+        "pe",
+        "re",
+        "se",
+        "si",
+        "so",
+        "st",
+        "to",
+        "tv",
+        "us",
+        "xxx",
+    ]
+)
+_WORD_AFTER_RE = re.compile(r"(?:\s+|['’])[^\W\d_]")
+
+
+def _sentence_goes_on(host: str, text: str, end: int) -> bool:
+    """A bare "name.it" that reads as two words of a sentence: one plain word (no digit, no
+    hyphen) before the dot, and the sentence going on after it ("Stupid.it is not",
+    "thangam.it's my")."""
+    first, _, rest = host.partition(".")
+    if "." in rest or any(c.isdigit() or c == "-" for c in first):
+        return False  # "x.t.me", "stake777.us and": names
+    return _WORD_AFTER_RE.match(text, end) is not None
+
+
 # suffixes accepted bare (common generic ones and every two-letter country code)
 _COMMON_SUFFIXES = frozenset(
     [
@@ -528,14 +625,28 @@ class WebAddress:
     bare: bool = False  # a bare domain: no scheme, no "www.", not an IP address
 
 
+# after an explicit scheme, labels with a space after their dots ("http://img. sms. ac/W/")
+_SCHEME_SPACED_RE = re.compile(
+    r"(?i)(?<=://)(?:[a-z0-9][a-z0-9-]{0,62}\.\s)+[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]+)*(?=[/\s]|$)"
+)
+
+
 def repair_spacing(text: str) -> str:
-    """Join addresses written with spaced or spelled-out dots ("wap. mobsi.com")."""
+    """Join addresses written with spaced or spelled-out dots ("wap. mobsi.com",
+    "http://doit. mymoby. tv/"; after a scheme only when the joined name ends in a public
+    suffix, so "http://site. Then" stays as it is)."""
 
     def join(m: re.Match[str]) -> str:
         if m.group(1):
             return m.group(1) + "."
         return m.group(2) + "."
 
+    def join_after_scheme(m: re.Match[str]) -> str:
+        host = re.sub(r"\s+", "", m.group())
+        return host if public_suffix(host.lower()) is not None else m.group()
+
+    if "://" in text:
+        text = _SCHEME_SPACED_RE.sub(join_after_scheme, text)
     return _SPACED_DOT_RE.sub(join, text)
 
 
@@ -563,10 +674,20 @@ def find_web(text: str) -> list[WebAddress]:
         if _IP_OCTETS_RE.fullmatch(host):
             out.append(WebAddress(f"http://{host}{port}{path}", host, (start, end)))
             continue
+        www = host.startswith("www.")
+        if (www or scheme) and not _TLD_RE.fullmatch(host.rsplit(".", 1)[-1]):
+            # text glued to an explicit address ("www.Ldew.com.subs16+1win"): the longest
+            # start of it that is a name under a public suffix
+            labels = host.split(".")
+            for cut in range(len(labels) - 1, 1, -1):
+                shorter = ".".join(labels[:cut])
+                if public_suffix(shorter.removeprefix("www.")) is not None:
+                    host, token = shorter, token[: len(shorter)]
+                    end, port, path = start + len(token), "", ""
+                    break
         last = host.rsplit(".", 1)[-1]
         if not _TLD_RE.fullmatch(last):
             continue
-        www = host.startswith("www.")
         bare_host = host.removeprefix("www.")
         if _EMAIL_HOST_BEFORE_RE.search(text, max(0, start - 10), start):
             continue  # the host of an e-mail address
@@ -582,7 +703,9 @@ def find_web(text: str) -> list[WebAddress]:
         top = suffix.rsplit(".", 1)[-1]
         strong = bool(scheme) or www or len(path) > 1
         if not strong:
-            if top in _AMBIGUOUS_SUFFIXES:
+            if top in _AMBIGUOUS_SUFFIXES or suffix == "xxx":
+                continue
+            if suffix in _WORDLIKE_SUFFIXES and _sentence_goes_on(bare_host, text, end):
                 continue
             if not (len(top) == 2 or top in _COMMON_SUFFIXES or "." in suffix):
                 continue

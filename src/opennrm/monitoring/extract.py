@@ -32,6 +32,7 @@ from opennrm.monitoring._contacts import (
     PhoneCandidate,
     find_emails,
     find_phones,
+    find_short_codes,
     find_web,
     might_have_web,
     parse_phone,
@@ -136,6 +137,8 @@ _MESSENGER_DOMAINS = frozenset(
     {"t.me", "telegram.me", "wa.me", "api.whatsapp.com", "chat.whatsapp.com"}
 )
 _AT_TOKEN_RE = re.compile(r"\S*@\S*")
+# a run of 4-6 digits: the cheap test before looking for service short codes
+_SHORT_CODE_HINT_RE = re.compile(r"(?<!\d)\d{4,6}(?!\d)")
 _TG_LINK_RE = re.compile(
     r"(?i)\b(?:https?://)?(?:t|telegram)\.me/(?:s/)?(\+[\w-]+|joinchat/[\w-]+|[a-z]\w{3,31})"
 )
@@ -390,7 +393,9 @@ def extract(
     Phone numbers that no region in ``regions`` validates are tried again with the
     countries the text names ("... in India, call 9891943823"); those still invalid are kept
     in ``phone_candidates`` with a confidence (and in ``unverified_phones`` from
-    :data:`UNVERIFIED_MIN_CONFIDENCE`).
+    :data:`UNVERIFIED_MIN_CONFIDENCE`). Service short codes a message asks to text or call
+    ("Send STOP to 62468", "надішліть ТАК на 5533") are unverified candidates too
+    (:func:`~opennrm.monitoring._contacts.find_short_codes`).
     """
     norm = normalize(text) if normalized is None and not contacts_only else normalized
     region_tuple = (
@@ -450,6 +455,11 @@ def extract(
         named = tuple(p.country for p in _places(norm if norm is not None else normalize(text)))
         if any(r not in region_tuple for r in named):
             candidates = find_phones(prepared, region_tuple, masked=masked, extra_regions=named)
+    if _SHORT_CODE_HINT_RE.search(prepared) is not None:
+        known = {c.digits for c in candidates}
+        candidates += [
+            c for c in find_short_codes(prepared, masked=masked) if c.digits not in known
+        ]
     phones = [c.e164 for c in candidates if c.e164 is not None]
     phones.extend(w for w in whatsapp if w.startswith("+") and _parse_phone(w[1:], True, ()))
     unverified = [

@@ -17,18 +17,18 @@ from opennrm.cases.policy import GRANTABLE_PURPOSES, PERSON_FIELDS
 from opennrm.cases.workflow import ScreeningOutcome, State
 from opennrm.casework import forms as casework_forms
 
+# Choices are radio buttons wherever a select would cut its labels on a 360 px phone (the
+# crawler in tests/web/test_crawl.py measures every select's options).
+
 
 class CollapsedRadioSelect(forms.RadioSelect):
-    """Radio buttons folded under their label (``<details>``), open when one other than the
-    first ("any") is chosen: a long list of filter values that does not push the results
-    off a phone's screen. Radio buttons and not a select, because a select shows its choice
-    on one line and cuts long ones ("Період відновлення та роздумів") on a phone."""
+    """Radio buttons folded under their label (``<details>``, the chosen value beside the
+    label), open when the value differs from the field's initial one: a long list of filter
+    values that does not push the results off a phone's screen. Radio buttons and not a
+    select, because a select shows its choice on one line and cuts long ones ("Період
+    відновлення та роздумів") on a phone (``web/_field.html`` renders it)."""
 
     collapsed = True
-
-
-# Choices are radio buttons wherever a select would cut its labels on a 360 px phone (the
-# crawler in tests/web/test_crawl.py measures every select's options)
 
 
 class OtpTokenForm(forms.Form):
