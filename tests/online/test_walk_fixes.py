@@ -178,3 +178,20 @@ def test_an_import_page_accounts_for_every_record_it_read(world, tmp_path, langu
     # read 3 = stored 1 + skipped 0 + duplicates 0 + 2 without text: the page says so
     assert words in html
     assert re.search(r'id="import-ignored">\s*2\s*<', html), html
+
+
+def test_exporting_nothing_says_so_on_the_queue_as_the_analyst_left_it(world, tmp_path):
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    client = _client(world.officer, "ru")
+    html = client.get("/online/", {"category": "spam", "channel": "test-channel"}).content.decode()
+    form = re.search(r'<form id="stix-form"(.*?)</form>', html, re.S).group(1)
+    fields = {k: html_unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
+    fields.pop("csrfmiddlewaretoken", None)
+    response = client.post("/online/export/stix/", fields)  # no post ticked
+    assert response.status_code == 302
+    location = response["Location"]
+    assert QueryDict(location.partition("?")[2]).dict() == {
+        "category": "spam",
+        "channel": "test-channel",
+    }, location
+    assert "Выберите хотя бы одно объявление" in client.get(location).content.decode()

@@ -242,7 +242,8 @@ def export_stix(request: HttpRequest) -> HttpResponse:
         bundle = services.posts_stix_bundle(actor=request.user, posts=posts)  # type: ignore[arg-type]
     except DomainError as error:
         messages.error(request, error.message)
-        return redirect("web:online_queue")
+        back = _back(request.POST.get("back", ""))
+        return redirect(reverse("web:online_queue") + (f"?{back}" if back else ""))
     response = HttpResponse(bundle, content_type="application/stix+json;version=2.1")
     response["Content-Disposition"] = 'attachment; filename="opennrm-stix-bundle.json"'
     return response
