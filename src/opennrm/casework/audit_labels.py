@@ -48,7 +48,11 @@ ACTION_LABELS = {
     "handover.request": _("Hand-over requested"),
     "online.export_stix": _("Online alerts exported (STIX)"),
     "online.false_positive": _("Online alert marked false positive"),
+    "online.contact_view": _("Online contact page viewed"),
+    "online.group_view": _("Online campaign or network viewed"),
     "online.import": _("Online posts imported"),
+    "online.import_queue": _("File of online posts queued for import"),
+    "online.import_reclaim": _("Online import taken back from a stopped worker"),
     "online.lead": _("Lead opened from an online alert"),
     "online.post_view": _("Online post viewed"),
     "otp.enrol": _("Second factor set up"),
@@ -92,6 +96,8 @@ OBJECT_LABELS = {
     "directory": _("service directory"),
     "api_token": _("API token"),
     "import": _("import"),
+    "contact": _("online contact"),
+    "group": _("online campaign or network"),
 }
 
 
@@ -183,6 +189,12 @@ _PART_LABELS = {
     "attachments": _("files"),
 }
 
+#: codes in online-monitoring import entries (``online.import``, ``online.import_reclaim``)
+_IMPORT_LABELS = {
+    "auto": _("recognised from the content"),
+    "resumed": _("resumed by another worker"),
+}
+
 
 def _code_labels() -> dict[str, str]:
     """Every code a detail may hold (states, purposes, kinds, fields) with its label."""
@@ -191,13 +203,16 @@ def _code_labels() -> dict[str, str]:
     from opennrm.cases.policy import AccessPurpose
     from opennrm.cases.workflow import ScreeningOutcome, State
     from opennrm.casework.models import ContactChannel, NoteKind, PlanItemKind
+    from opennrm.online.models import ImportState
     from opennrm.referrals.models import ReferralStatus
 
     labels: dict[str, str] = {}
     for model in (Case, Person):
         for f in model._meta.concrete_fields:
             labels.setdefault(f.name, str(f.verbose_name))
+    labels.update({k: str(v) for k, v in _IMPORT_LABELS.items()})
     for choices in (
+        ImportState,  # first: a code of the case workflow wins over an import state
         State,
         ScreeningOutcome,
         AccessPurpose,
@@ -252,5 +267,13 @@ DETAIL_LABELS.update(
         "size": _("size (bytes)"),
         "service_type": _("type of service"),
         "channel": _("channel"),
+        # a queued import of online posts
+        "bytes": _("size (bytes)"),
+        "format": _("format"),
+        "file_type": _("file type"),
+        "sha256": _("content digest (SHA-256)"),
+        "state": _("state"),
+        "attempt": _("attempt"),
+        "continued_as": _("continued as import no."),
     }
 )

@@ -121,3 +121,15 @@ def contacts_of_post(post: MonitoredPost) -> QuerySet[Contact]:
     return Contact.objects.filter(agency_id=post.agency_id, mentions__post=post).order_by(
         "kind", "value"
     )
+
+
+def contacts_of_group(group: PostGroup) -> list[Contact]:
+    """The contacts a campaign or network shares, as the agency's stored contacts (their
+    kind in words, their own page), in the group's order; a key not in the store is left out."""
+    wanted = [tuple(key.partition(":")[::2]) for key in group.contacts]
+    values = sorted({value for _kind, value in wanted})
+    found = {
+        (c.kind, c.value): c
+        for c in Contact.objects.filter(agency_id=group.agency_id, value__in=values)
+    }
+    return [found[key] for key in wanted if key in found]

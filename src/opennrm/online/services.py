@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -53,6 +53,7 @@ from opennrm.online.models import (
     PostStatus,
 )
 from opennrm.online.problems import UNEXPECTED
+from opennrm.online.reasons import describe_reason
 
 log = logging.getLogger(__name__)
 
@@ -745,7 +746,8 @@ def post_open_case(*, actor: User, post: MonitoredPost) -> Case:
     post = MonitoredPost.objects.select_for_update().get(pk=post.pk)  # two reviewers, one case
     if post.case_id is not None:
         raise Conflict(_("A case was already opened from this post."))
-    reasons = "; ".join(r["text"] for r in post.reasons[:5]) or "—"
+    # said in the officer's language, as the page showed them (never the stored "flag: …")
+    reasons = "; ".join(describe_reason(r) for r in post.reasons[:5]) or "—"
     case = case_create(
         actor=actor,
         exploitation_type=ExploitationType.UNKNOWN,
@@ -779,6 +781,8 @@ def post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPo
     post = MonitoredPost.objects.select_for_update().get(pk=post.pk)
     if post.status == PostStatus.LEAD:
         raise Conflict(_("A case was opened from this post; close the case instead."))
+    if post.status == PostStatus.FALSE_POSITIVE:
+        return post  # a double tap or a second press: one label for retraining, one entry
     _review(post, actor, PostStatus.FALSE_POSITIVE)
     post.save(update_fields=["status", "reviewed_by", "reviewed_at"])
     Feedback.objects.create(post=post, label=0, given_by=actor)
@@ -792,6 +796,13 @@ def contact_view_audit(*, actor: User, contact: Contact) -> None:
     """A contact page names a person's phone or account: opening one is recorded."""
     audit_record(
         actor=actor, action="online.contact_view", object_type="contact", object_ref=str(contact.pk)
+    )
+
+
+def group_view_audit(*, actor: User, group: PostGroup) -> None:
+    """A campaign or network page lists the phones and accounts its posts share."""
+    audit_record(
+        actor=actor, action="online.group_view", object_type="group", object_ref=str(group.pk)
     )
 
 
@@ -840,5 +851,8 @@ def feedback_rows(*, agency_id: int | None = None) -> Iterator[dict[str, Any]]:
     qs = Feedback.objects.select_related("post").order_by("id")
     if agency_id is not None:
         qs = qs.filter(post__agency_id=agency_id)
-    for fb in qs.iterator():
+    # a reviewer may change their mind (a false positive later opened as a case): the last
+    # label of a post is its label; both would teach the model the same text two ways
+    last = Feedback.objects.filter(post_id=OuterRef("post_id")).order_by("-id").values("id")[:1]
+    for fb in qs.filter(id=Subquery(last)).iterator():
         yield {"message": fb.post.text, "label": fb.label}

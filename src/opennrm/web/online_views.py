@@ -9,8 +9,9 @@ from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +21,7 @@ from opennrm.core.errors import DomainError, ValidationFailed
 from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
 from opennrm.online.model import model_status
-from opennrm.online.models import MonitoredPost, PostGroup, PostStatus
+from opennrm.online.models import Contact, MonitoredPost, PostGroup, PostStatus
 from opennrm.online.reasons import (
     localized_reasons,
     queue_choices,
@@ -107,6 +108,9 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             "page": page_obj,
             "items": [_item(p) for p in page_obj.object_list],
             "query": query.urlencode(),
+            # the queue as the officer left it (filters and page): a post opened from here
+            # returns to it after a review
+            "back": request.GET.urlencode(),
             "runs": selectors.import_runs(request.user)[:5],  # type: ignore[arg-type]
             "model": model_status(),
         },
@@ -117,7 +121,10 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
     services.post_view_audit(actor=request.user, post=post)  # type: ignore[arg-type]
-    context = _item(post) | {"known_contacts": list(selectors.contacts_of_post(post))}
+    context = _item(post) | {
+        "known_contacts": list(selectors.contacts_of_post(post)),
+        "back": _back(request.GET.get("back", "")),
+    }
     return render(request, "online/post.html", context)
 
 
@@ -135,7 +142,9 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "online/contact.html", context)
 
 
-def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]:
+def _network_svg(
+    group: PostGroup, posts: list[MonitoredPost], known: dict[str, Contact]
+) -> dict[str, Any]:
     """A ring layout: shared contacts inside, the posts that use them outside."""
     size, centre = 520, 260
     contacts = list(group.contacts)[:40]
@@ -161,7 +170,9 @@ def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]
     edges = [(outer[p.pk], inner[c]) for p in posts for c in p.contacts if c in inner]
     return {
         "size": size,
-        "contacts": [(c, x, y) for c, (x, y) in inner.items()],
+        # a contact node shows the value alone (never the stored "phone:" code) and opens
+        # the contact's page when the store knows it
+        "contacts": [(known.get(c), c.partition(":")[2] or c, x, y) for c, (x, y) in inner.items()],
         "posts": [(p, x, y) for p in posts for x, y in [outer[p.pk]]],
         "edges": edges,
     }
@@ -170,10 +181,17 @@ def _network_svg(group: PostGroup, posts: list[MonitoredPost]) -> dict[str, Any]
 @page(MONITORING_ROLES)
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     group = selectors.group_get_for(request.user, pk)  # type: ignore[arg-type]
+    services.group_view_audit(actor=request.user, group=group)  # type: ignore[arg-type]
     posts = list(selectors.group_posts(group)[:60])
-    context: dict[str, Any] = {"group": group, "items": [_item(p) for p in posts]}
+    contacts = selectors.contacts_of_group(group)
+    context: dict[str, Any] = {
+        "group": group,
+        "contacts": contacts,
+        "items": [_item(p) for p in posts],
+    }
     if group.kind == "network":
-        context["graph"] = _network_svg(group, posts)
+        known = {f"{c.kind}:{c.value}": c for c in contacts}
+        context["graph"] = _network_svg(group, posts, known)
     return render(request, "online/group.html", context)
 
 
@@ -200,7 +218,15 @@ def post_false_positive(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Marked as a false positive; kept as feedback for retraining."))
-    return redirect("web:online_queue")
+    back = _back(request.POST.get("back", ""))
+    return redirect(reverse("web:online_queue") + (f"?{back}" if back else ""))
+
+
+def _back(raw: str) -> str:
+    """The alert queue's filters, re-encoded: only ever a query string for the queue."""
+    if len(raw) > 2000:
+        return ""
+    return QueryDict(raw).urlencode()
 
 
 @page(MONITORING_ROLES)
@@ -216,7 +242,8 @@ def export_stix(request: HttpRequest) -> HttpResponse:
         bundle = services.posts_stix_bundle(actor=request.user, posts=posts)  # type: ignore[arg-type]
     except DomainError as error:
         messages.error(request, error.message)
-        return redirect("web:online_queue")
+        back = _back(request.POST.get("back", ""))
+        return redirect(reverse("web:online_queue") + (f"?{back}" if back else ""))
     response = HttpResponse(bundle, content_type="application/stix+json;version=2.1")
     response["Content-Disposition"] = 'attachment; filename="opennrm-stix-bundle.json"'
     return response
@@ -272,6 +299,11 @@ def _recent_runs(request: HttpRequest) -> list[Any]:
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress of one import; the page polls its own status block while it runs."""
     run = selectors.import_run_get_for(request.user, pk)  # type: ignore[arg-type]
+    context = {"run": run, "ignored": 0}
+    if not run.in_progress:
+        # records read that hold no post (Telegram service messages, empty rows): without
+        # them "read 3, stored 1, skipped 0, duplicates 0" leaves the reader guessing
+        context["ignored"] = max(0, run.read - run.stored - run.skipped - run.duplicates)
     if request.headers.get("HX-Request"):
-        return render(request, "online/_import_status.html", {"run": run})
-    return render(request, "online/import_run.html", {"run": run})
+        return render(request, "online/_import_status.html", context)
+    return render(request, "online/import_run.html", context)

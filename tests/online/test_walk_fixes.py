@@ -1,0 +1,197 @@
+"""What an officer met walking the online pages in Ukrainian and Russian on a phone."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape as html_unescape
+
+import pytest
+from django.conf import settings
+from django.http import QueryDict
+
+from opennrm.audit.models import AuditEntry
+from opennrm.cases.models import Case
+from opennrm.online.models import Contact, Feedback, MonitoredPost, PostGroup, PostStatus
+from opennrm.online.services import feedback_rows, online_import
+from tests.conftest import verified_client
+from tests.online.posts import write_jsonl
+
+pytestmark = pytest.mark.django_db
+
+RISKY = (
+    '{"text": "Паспорт оставите нам, долг за дорогу отработаете. Девушки 18-25, '
+    'пишите @demo_rabota_pl", "channel": "c"}\n'
+)
+
+
+def _client(user, language: str):
+    client = verified_client(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client
+
+
+def _risky_post(world, tmp_path) -> MonitoredPost:
+    path = tmp_path / "p.jsonl"
+    path.write_text(RISKY, encoding="utf-8")
+    online_import(actor=world.officer, path=path, source_name="p.jsonl")
+    return MonitoredPost.objects.get()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("uk", "Документи забирає роботодавець"), ("ru", "Документы забирает работодатель")],
+)
+def test_a_case_opened_from_a_post_states_its_reasons_in_the_officers_language(
+    world, tmp_path, language, words
+):
+    post = _risky_post(world, tmp_path)
+    response = _client(world.officer, language).post(f"/online/posts/{post.pk}/case/")
+    assert response.status_code == 302
+    summary = Case.objects.get().summary
+    assert words in summary, summary
+    assert "flag:" not in summary and "Identity documents" not in summary, summary
+
+
+def test_marking_a_false_positive_twice_gives_one_label_and_one_audit_entry(world, tmp_path):
+    post = _risky_post(world, tmp_path)
+    client = _client(world.officer, "uk")
+    for _ in range(2):  # a double tap on a phone, or the button pressed again later
+        assert client.post(f"/online/posts/{post.pk}/false-positive/").status_code == 302
+    assert Feedback.objects.filter(post=post).count() == 1
+    assert AuditEntry.objects.filter(action="online.false_positive").count() == 1
+    assert list(feedback_rows()) == [{"message": post.text, "label": 0}]
+    # the post page no longer offers to mark it again
+    html = client.get(f"/online/posts/{post.pk}/").content.decode()
+    assert f"/online/posts/{post.pk}/false-positive/" not in html
+
+
+def test_a_false_positive_later_opened_as_a_case_trains_as_recruitment_only(world, tmp_path):
+    post = _risky_post(world, tmp_path)
+    client = _client(world.officer, "uk")
+    client.post(f"/online/posts/{post.pk}/false-positive/")
+    client.post(f"/online/posts/{post.pk}/case/")
+    post.refresh_from_db()
+    assert post.status == PostStatus.LEAD
+    # the reviewer changed their mind: the retraining set holds the last word, not both
+    assert list(feedback_rows()) == [{"message": post.text, "label": 1}]
+
+
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_a_network_page_names_its_contacts_in_words_and_links_them(world, tmp_path, language):
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    group = PostGroup.objects.filter(kind="network").first()
+    assert group is not None and group.contacts
+    html = _client(world.officer, language).get(f"/online/groups/{group.pk}/").content.decode()
+    for key in group.contacts:
+        kind, _sep, value = key.partition(":")
+        contact = Contact.objects.get(agency=world.police, kind=kind, value=value)
+        assert key not in html  # never the stored code "phone:+380…"
+        assert f'href="/online/contacts/{contact.pk}/"' in html
+        assert str(contact.get_kind_display()) in html
+
+
+def test_opening_a_campaign_or_network_page_is_audited(world, tmp_path):
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    group = PostGroup.objects.filter(kind="network").first()
+    assert group is not None
+    assert _client(world.officer, "uk").get(f"/online/groups/{group.pk}/").status_code == 200
+    entry = AuditEntry.objects.get(action="online.group_view")
+    assert (entry.user_id, entry.object_type, entry.object_ref) == (
+        world.officer.pk,
+        "group",
+        str(group.pk),
+    )
+
+
+def test_marking_a_false_positive_returns_to_the_queue_as_the_officer_left_it(world, tmp_path):
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    client = _client(world.officer, "uk")
+    queue = client.get("/online/", {"category": "", "channel": "test-channel", "status": "new"})
+    post = MonitoredPost.objects.filter(channel="test-channel").order_by("-risk", "id").first()
+    html = queue.content.decode()
+    link = re.search(rf'href="(/online/posts/{post.pk}/[^"]*)"', html).group(1)
+    page = client.get(link.replace("&amp;", "&"))
+    assert page.status_code == 200
+    form = re.search(
+        rf'<form method="post" action="/online/posts/{post.pk}/false-positive/">(.*?)</form>',
+        page.content.decode(),
+        re.S,
+    ).group(1)
+    fields = {k: html_unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
+    fields.pop("csrfmiddlewaretoken", None)
+    response = client.post(f"/online/posts/{post.pk}/false-positive/", fields)
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith("/online/?"), location
+    assert QueryDict(location.split("?", 1)[1]).dict() == {
+        "category": "",
+        "channel": "test-channel",
+        "status": "new",
+    }
+
+
+def test_the_way_back_to_the_queue_stays_on_the_queue(world, tmp_path):
+    post = _risky_post(world, tmp_path)
+    client = _client(world.officer, "uk")
+    for back in ("https://evil.example/", "//evil.example/x", "a=1\r\nSet-Cookie: x=1"):
+        response = client.post(f"/online/posts/{post.pk}/false-positive/", {"back": back})
+        assert response["Location"].startswith("/online/"), response["Location"]
+        assert "\n" not in response["Location"] and "//" not in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("uk", "Записи без тексту"), ("ru", "Записи без текста"), ("en", "Records without text")],
+)
+def test_an_import_page_accounts_for_every_record_it_read(world, tmp_path, language, words):
+    # a Telegram export: a join message and an empty message are read but hold no post
+    export = {
+        "name": "Вакансії",
+        "type": "public_channel",
+        "id": 1,
+        "messages": [
+            {
+                "id": 1,
+                "type": "message",
+                "date": "2026-11-03T12:00:00",
+                "from": "X",
+                "text": [
+                    "Робота в Польщі, 4000 злотих, пишіть ",
+                    {"type": "mention", "text": "@x_job"},
+                ],
+            },
+            {
+                "id": 2,
+                "type": "service",
+                "date": "2026-11-03T12:01:00",
+                "action": "join_group_by_link",
+            },
+            {"id": 3, "type": "message", "date": "2026-11-03T12:02:00", "from": "Y", "text": ""},
+        ],
+    }
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    run = online_import(actor=world.officer, path=path, source_name="result.json")
+    assert (run.read, run.stored, run.skipped, run.duplicates) == (3, 1, 0, 0)
+    html = _client(world.officer, language).get(f"/online/imports/{run.pk}/").content.decode()
+    # read 3 = stored 1 + skipped 0 + duplicates 0 + 2 without text: the page says so
+    assert words in html
+    assert re.search(r'id="import-ignored">\s*2\s*<', html), html
+
+
+def test_exporting_nothing_says_so_on_the_queue_as_the_analyst_left_it(world, tmp_path):
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    client = _client(world.officer, "ru")
+    html = client.get("/online/", {"category": "spam", "channel": "test-channel"}).content.decode()
+    form = re.search(r'<form id="stix-form"(.*?)</form>', html, re.S).group(1)
+    fields = {k: html_unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
+    fields.pop("csrfmiddlewaretoken", None)
+    response = client.post("/online/export/stix/", fields)  # no post ticked
+    assert response.status_code == 302
+    location = response["Location"]
+    assert QueryDict(location.partition("?")[2]).dict() == {
+        "category": "spam",
+        "channel": "test-channel",
+    }, location
+    assert "Выберите хотя бы одно объявление" in client.get(location).content.decode()
