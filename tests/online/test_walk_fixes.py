@@ -195,3 +195,33 @@ def test_exporting_nothing_says_so_on_the_queue_as_the_analyst_left_it(world, tm
         "channel": "test-channel",
     }, location
     assert "Выберите хотя бы одно объявление" in client.get(location).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_import_form_back_with_an_error_says_to_choose_the_file_again(world, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from opennrm.online.models import ImportRun, ImportState
+
+    ImportRun.objects.create(
+        agency_id=world.officer.agency_id,
+        imported_by=world.officer,
+        source_name="earlier.jsonl",
+        state=ImportState.DONE,
+    )
+    client = verified_client(world.officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "uk"
+    url = "/online/import/"
+    assert "choose-again" not in client.get(url).content.decode()
+    upload = SimpleUploadedFile("posts.csv", "text\nРобота\n".encode())
+    page = client.post(
+        url, {"file": upload, "text_column": "message", "time_zone": "Mars/Olympus"}
+    ).content.decode()
+    assert "Виберіть файл ще раз" in page
+    assert 'value="message"' in page and 'value="Mars/Olympus"' in page  # the rest kept
+    settings.OPENNRM_MAX_UPLOAD_BYTES = 1000
+    big = SimpleUploadedFile("big.jsonl", b"x" * 5000)
+    response = client.post(url, {"file": big, "text_column": "message"})
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert "Виберіть файл ще раз" in page and "earlier.jsonl" in page  # recent imports shown

@@ -261,8 +261,13 @@ def import_file(request: HttpRequest) -> HttpResponse:
             % {"mb": limit // 1_000_000},
             field="file",
         )
+        # the body is not read (that is the point), so the other fields cannot come back
+        # either: the page says so, and still lists the recent imports
         return render(
-            request, "online/import.html", {"form": ImportForm(), "error": error}, status=413
+            request,
+            "online/import.html",
+            {"form": ImportForm(), "error": error, "runs": _recent_runs(request)},
+            status=413,
         )
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
