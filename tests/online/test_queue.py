@@ -112,3 +112,14 @@ def test_the_switch_shows_the_queue_it_filters(world):
     html = _client(world.officer, "en").get("/online/", {"category": "spam"}).content.decode()
     assert re.search(r'<input type="radio" name="category" value="spam"[^>]* checked>', html)
     assert "Казино" in html
+
+
+def test_a_link_without_a_status_shows_new_posts_as_the_page_without_filters_does(world):
+    p = _posts(world)
+    MonitoredPost.objects.filter(pk=p["recruitment"].pk).update(status="false_positive")
+    client = _client(world.officer, "en")
+    assert RECRUITMENT not in client.get("/online/", {"category": "recruitment"}).content.decode()
+    assert RECRUITMENT not in client.get("/online/").content.decode()
+    # "any status", chosen in the form, still shows it
+    html = client.get("/online/", {"category": "recruitment", "status": ""}).content.decode()
+    assert RECRUITMENT in html

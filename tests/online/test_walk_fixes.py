@@ -225,3 +225,16 @@ def test_an_import_form_back_with_an_error_says_to_choose_the_file_again(world, 
     assert response.status_code == 413
     page = response.content.decode()
     assert "Виберіть файл ще раз" in page and "earlier.jsonl" in page  # recent imports shown
+
+
+@pytest.mark.parametrize(
+    ("language", "one"),
+    [("ru", "Проблема (файл:строка и причина):"), ("uk", "Проблема (файл:рядок і причина):")],
+)
+def test_one_problem_is_not_the_first_one_of_one(world, tmp_path, language, one):
+    path = tmp_path / "p.jsonl"
+    path.write_text(RISKY + "{not json\n", encoding="utf-8")
+    run = online_import(actor=world.officer, path=path, source_name="p.jsonl")
+    assert len(run.problems) == 1
+    html = _client(world.officer, language).get(f"/online/imports/{run.pk}/").content.decode()
+    assert one in html and "1 пробл" not in html

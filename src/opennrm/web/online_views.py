@@ -83,8 +83,10 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     bound = None
     if request.GET:
         bound = request.GET.copy()
-        # a link without the switch (an old bookmark, a page link) opens the recruitment queue
+        # a link without the switch or the status (an old bookmark, a page link) opens the
+        # recruitment queue of new posts, as the page without filters does
         bound.setdefault("category", "recruitment")
+        bound.setdefault("status", "new")
     form = QueueFilter(bound, initial={"status": "new", "category": "recruitment"})
     filters: dict[str, Any] = {"status": "new", "category": "recruitment"}
     if form.is_valid():
