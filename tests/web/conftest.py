@@ -49,3 +49,23 @@ def page(browser, live_server):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+def signed_in_context(browser, live_server, user, language: str = "uk", width: int = 360):
+    """A browser context signed in as ``user`` (both factors given) with the interface in
+    ``language``, ``width`` pixels wide (a phone by default). The caller closes it."""
+    from django.conf import settings
+
+    from tests.conftest import verified_client
+
+    session = verified_client(user).cookies[settings.SESSION_COOKIE_NAME].value
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": 740 if width < 600 else 900}
+    )
+    context.add_cookies(
+        [
+            {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url},
+            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
+        ]
+    )
+    return context

@@ -5,24 +5,16 @@ current when htmx updates the rows."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
 from opennrm.cases.models import Case
 from tests.cases.helpers import open_case
-from tests.conftest import verified_client
+from tests.web.conftest import signed_in_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _page(browser, live_server, user, language="uk"):
-    session = verified_client(user).cookies[settings.SESSION_COOKIE_NAME].value
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740})
-    context.add_cookies(
-        [
-            {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url},
-            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
-        ]
-    )
+    context = signed_in_context(browser, live_server, user, language)
     return context, context.new_page()
 
 

@@ -9,9 +9,8 @@ choices are radio buttons now; their labels wrap.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
-from tests.conftest import verified_client
+from tests.web.conftest import signed_in_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,14 +47,7 @@ _WIDE = """(wide) => {
 def test_the_chosen_queue_reads_whole_at_every_width(
     browser, live_server, world, artifacts, language
 ):
-    session = verified_client(world.officer).cookies[settings.SESSION_COOKIE_NAME].value
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.add_cookies(
-        [
-            {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url},
-            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
-        ]
-    )
+    context = signed_in_context(browser, live_server, world.officer, language, width=1280)
     page = context.new_page()
     try:
         for width in WIDTHS:

@@ -4,26 +4,17 @@ graph can be read and tapped, and a post can be picked for export with a finger.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 
 from opennrm.online.models import Contact, PostGroup
 from opennrm.online.services import online_import
-from tests.conftest import verified_client
 from tests.online.posts import write_jsonl
+from tests.web.conftest import signed_in_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _phone(browser, live_server, user, language="uk"):
-    session = verified_client(user).cookies[settings.SESSION_COOKIE_NAME].value
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740})
-    context.add_cookies(
-        [
-            {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url},
-            {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
-        ]
-    )
-    return context
+    return signed_in_context(browser, live_server, user, language)
 
 
 _BOXES = """(svg) => ({
