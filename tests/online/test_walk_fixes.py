@@ -51,6 +51,8 @@ def test_a_case_opened_from_a_post_states_its_reasons_in_the_officers_language(
     summary = Case.objects.get().summary
     assert words in summary, summary
     assert "flag:" not in summary and "Identity documents" not in summary, summary
+    # the risk as the pages write it in that language ("0,85"), not "0.85"
+    assert f"{post.risk:.2f}".replace(".", ",") in summary, summary
 
 
 def test_marking_a_false_positive_twice_gives_one_label_and_one_audit_entry(world, tmp_path):

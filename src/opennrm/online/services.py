@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -752,12 +753,12 @@ def post_open_case(*, actor: User, post: MonitoredPost) -> Case:
         actor=actor,
         exploitation_type=ExploitationType.UNKNOWN,
         summary=_(
-            "Lead from online monitoring (post %(id)s, channel %(channel)s, risk %(risk).2f). Reasons: %(reasons)s"
+            "Lead from online monitoring (post %(id)s, channel %(channel)s, risk %(risk)s). Reasons: %(reasons)s"
         )
         % {
             "id": post.post_id[:12],
             "channel": post.channel or "—",
-            "risk": post.risk,
+            "risk": floatformat(post.risk, 2),  # "0,80" in uk/ru, as the pages write it
             "reasons": reasons,
         },
     )
