@@ -240,3 +240,14 @@ def test_one_problem_is_not_the_first_one_of_one(world, tmp_path, language, one)
     assert len(run.problems) == 1
     html = _client(world.officer, language).get(f"/online/imports/{run.pk}/").content.decode()
     assert one in html and "1 пробл" not in html
+
+
+def test_the_recent_imports_write_times_as_the_queue_does(world):
+    from opennrm.online.models import ImportRun
+
+    ImportRun.objects.create(
+        agency_id=world.officer.agency_id, imported_by=world.officer, source_name="a.jsonl"
+    )
+    html = _client(world.officer, "uk").get("/online/import/").content.decode()
+    listed = html[html.index('id="import-runs"') :]
+    assert re.search(r'<span class="muted">\d{4}-\d{2}-\d{2} \d{2}:\d{2}</span>', listed), listed
