@@ -112,15 +112,20 @@ def test_the_command_line_import_raises_the_reason_in_the_active_language(world,
         online_import(actor=world.officer, path=path, source_name=path.name, text_column="body")
 
 
-@pytest.mark.django_db
-def test_a_reason_stored_before_codes_still_shows(world):
-    run = ImportRun.objects.create(
+def _legacy_failed_run(world, error: str) -> ImportRun:
+    """A failed run stored before codes existed: its reason an English sentence."""
+    return ImportRun.objects.create(
         agency_id=world.officer.agency_id,
         imported_by=world.officer,
         source_name="old.csv",
         state=ImportState.FAILED,
-        error="old.csv: no text column 'text/message'; columns are: a, b",
+        error=error,
     )
+
+
+@pytest.mark.django_db
+def test_a_reason_stored_before_codes_still_shows(world):
+    run = _legacy_failed_run(world, "old.csv: no text column 'text/message'; columns are: a, b")
     page = verified_client(world.officer).get(
         reverse("web:online_import_run", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="uk"
     )
@@ -137,13 +142,7 @@ def test_a_code_with_missing_values_says_a_general_reason():
 @pytest.mark.django_db(transaction=True)
 def test_the_api_gives_the_code_and_the_reason_in_the_request_language(world, tmp_path, api):
     run = _failed_run(world, tmp_path, "no_text_column")
-    legacy = ImportRun.objects.create(
-        agency_id=world.officer.agency_id,
-        imported_by=world.officer,
-        source_name="old.csv",
-        state=ImportState.FAILED,
-        error="old.csv: no text column 'text'; columns are: a, b",
-    )
+    legacy = _legacy_failed_run(world, "old.csv: no text column 'text'; columns are: a, b")
     client = api(world.officer)
     body = client.get(f"/online/imports/{run.pk}", headers={"Accept-Language": "uk"}).json()
     assert body["state"] == "failed" and body["error_code"] == "csv.no_text_column"
