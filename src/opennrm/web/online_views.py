@@ -100,6 +100,8 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
         }
     posts = selectors.alert_queue(request.user, **filters)  # type: ignore[arg-type]
     page_obj = Paginator(posts, 20).get_page(request.GET.get("page"))
+    shown = list(page_obj.object_list)
+    services.queue_view_audit(actor=request.user, posts=shown)  # type: ignore[arg-type]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -108,7 +110,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page_obj,
-            "items": [_item(p) for p in page_obj.object_list],
+            "items": [_item(p) for p in shown],
             "query": query.urlencode(),
             # the queue as the officer left it (filters and page): a post opened from here
             # returns to it after a review
@@ -133,8 +135,8 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @page(MONITORING_ROLES)
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get_for(request.user, pk)  # type: ignore[arg-type]
-    services.contact_view_audit(actor=request.user, contact=contact)  # type: ignore[arg-type]
     posts = list(selectors.contact_posts(contact)[:100])
+    services.contact_view_audit(actor=request.user, contact=contact, posts=posts)  # type: ignore[arg-type]
     context = {
         "contact": contact,
         "channels": selectors.contact_channels(contact),
@@ -183,8 +185,8 @@ def _network_svg(
 @page(MONITORING_ROLES)
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     group = selectors.group_get_for(request.user, pk)  # type: ignore[arg-type]
-    services.group_view_audit(actor=request.user, group=group)  # type: ignore[arg-type]
     posts = list(selectors.group_posts(group)[:60])
+    services.group_view_audit(actor=request.user, group=group, posts=posts)  # type: ignore[arg-type]
     contacts = selectors.contacts_of_group(group)
     context: dict[str, Any] = {
         "group": group,
