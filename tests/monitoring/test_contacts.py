@@ -156,6 +156,19 @@ def test_countries_named_in_the_text_verify_numbers() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Hiring for top BPOs with good sal.DAYSHIFT av.Tanvi/9953921288", "919953921288"),
+        ("SMS or Call MS @9717470558", "919717470558"),
+        ("Вакансія в Польщі, пишіть @0501234567 у вайбер", "380501234567"),
+        ("Робота/0671234567 — житло надаємо", "380671234567"),
+    ],
+)
+def test_a_number_after_a_words_slash_or_an_at_sign(text: str, number: str) -> None:
+    assert any(_same_number(found, number) for found in _phones(text)), _phones(text)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Встреча 15.01.2025 в 18:30",
@@ -165,6 +178,10 @@ def test_countries_named_in_the_text_verify_numbers() -> None:
         "3.14159265 — это пи",
         "https://example.com/item?id=123456789",
         "ivan1234567@gmail.com",
+        # versions and invoice numbers after a word's slash are not one number
+        "Администрирование Win2000/XP/Vista/7/2003/2008",
+        "Numer faktury FV/2024/11/0012345, kwota 1 234,56 zł",
+        "пишіть на пошту olena@0501234567.com.ua",
     ],
 )
 def test_not_phones(text: str) -> None:

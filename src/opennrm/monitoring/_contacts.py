@@ -178,8 +178,12 @@ def prepare_digits(text: str, lower: str | None = None) -> str:
 # --------------------------------------------------------------------------- phones
 
 # a digit run of 7+ digits with separators; letters may touch it ("No-6200992462")
+# Not after "/" or "@" (a path, a user name), except one plain run of digits after a word's
+# slash ("Tanvi/9953921288"; not "Vista/7/2003/2008", not "FV/2024/11/0012345") or after an
+# "@" that starts a word ("Call MS @9717470558": a handle never starts with a digit).
 _PHONE_RUN_RE = re.compile(
     r"(?<![\d/=&#?%_@])(?:\+\s?|00)?(?:\(\s?)?\d(?:(?:[ \u00a0\-.()/\\]|\s){0,3}\d){6,}"
+    r"|(?:(?<=[^\W\d_]/)|(?<=\s@)|(?<=^@))\d{7,15}(?![\d/])"
 )
 _PHONE_HINT_RE = re.compile(r"\d(?:\D{0,3}\d){6}")
 _NON_DIGIT_RE = re.compile(r"\D")
