@@ -137,7 +137,7 @@ _MESSENGER_DOMAINS = frozenset(
     {"t.me", "telegram.me", "wa.me", "api.whatsapp.com", "chat.whatsapp.com"}
 )
 _AT_TOKEN_RE = re.compile(r"\S*@\S*")
-_AT_NUMBER_RE = re.compile(r"@\d{7,15}[.,;:!?)]*")
+_AT_NUMBER_RE = re.compile(r"[^\W\d_]{0,12}@\d{7,15}[.,;:!?)]*")
 # a run of 4-6 digits: the cheap test before looking for service short codes
 _SHORT_CODE_HINT_RE = re.compile(r"(?<!\d)\d{4,6}(?!\d)")
 _TG_LINK_RE = re.compile(
