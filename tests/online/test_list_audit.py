@@ -81,3 +81,35 @@ def test_a_post_pages_channel_leads_to_that_channels_posts(world, imported):
     same_channel = set(imported.filter(channel=post.channel).values_list("pk", flat=True))
     assert ids and ids <= same_channel
     assert post.pk in ids or len(same_channel) > 20
+
+
+def test_a_case_handed_over_to_another_agency_is_not_offered_as_a_link(world, imported):
+    from opennrm.cases.models import Handover
+    from opennrm.cases.services import handover_decide, handover_request
+    from opennrm.online.services import post_open_case
+
+    contact = Contact.objects.filter(agency=world.police).first()
+    post = imported.filter(mentions__contact=contact).first()
+    case = post_open_case(actor=world.officer, post=post)
+    client = _client(world.officer, "uk")
+    assert (
+        f'href="/cases/{case.reference}/"'
+        in client.get(f"/online/posts/{post.pk}/").content.decode()
+    )
+    assert (
+        f'href="/cases/{case.reference}/"'
+        in client.get(f"/online/contacts/{contact.pk}/").content.decode()
+    )
+
+    handover = handover_request(
+        actor=world.officer, case=case, to_agency=world.coordination, reason="their remit"
+    )
+    handover_decide(actor=world.coordinator, handover=handover, accept=True)
+    assert Handover.objects.get(pk=handover.pk).status == Handover.Status.ACCEPTED
+
+    page = client.get(f"/online/posts/{post.pk}/").content.decode()
+    assert case.reference not in page
+    assert "справа, яку тепер веде інша організація" in page
+    page = client.get(f"/online/contacts/{contact.pk}/").content.decode()
+    assert case.reference not in page
+    assert "1 справа іншої організації" in page

@@ -126,10 +126,22 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
     services.post_view_audit(actor=request.user, post=post)  # type: ignore[arg-type]
     context = _item(post) | {
+        "case_openable": bool(selectors.cases_openable(request.user, [post.case_id or 0])),  # type: ignore[arg-type]
         "known_contacts": list(selectors.contacts_of_post(post)),
         "back": _back(request.GET.get("back", "")),
     }
     return render(request, "online/post.html", context)
+
+
+def _cases_of(user: Any, posts: list[MonitoredPost]) -> dict[str, Any]:
+    """The cases opened from these posts: those the user may open, linked; how many others
+    (handed over to another agency since) without their references."""
+    linked = {p.case_id: p.case.reference for p in posts if p.case_id}
+    openable = selectors.cases_openable(user, linked)
+    return {
+        "cases": sorted(ref for pk, ref in linked.items() if pk in openable),
+        "other_cases": len(linked) - len(openable),
+    }
 
 
 @page(MONITORING_ROLES)
@@ -140,7 +152,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "contact": contact,
         "channels": selectors.contact_channels(contact),
-        "cases": sorted({p.case.reference for p in posts if p.case_id}),
+        **_cases_of(request.user, posts),  # type: ignore[arg-type]
         "items": [_item(p) for p in posts],
     }
     return render(request, "online/contact.html", context)
