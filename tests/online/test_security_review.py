@@ -444,3 +444,36 @@ def test_a_running_import_polled_every_two_seconds_is_recorded_once(world, victi
     for _ in range(3):
         client.get(f"/online/imports/{run.pk}/", headers={"HX-Request": "true"})
     assert AuditEntry.objects.filter(action="online.import_view").count() == 1
+
+
+def test_the_import_page_records_which_files_it_listed(world, victim):
+    """The import page lists the agency's recent files by name (here a person's name)."""
+    html = verified_client(world.officer).get("/online/import/").content.decode()
+    assert "Ivanenko" in html
+    entry = AuditEntry.objects.get(action="online.import_view", user_id=world.officer.pk)
+    assert entry.detail == {"imports": [victim["run"].pk]}
+
+
+def test_pages_and_exports_with_personal_data_are_never_cached(world, victim):
+    client = verified_client(world.officer)
+    for response in (
+        client.get(f"/online/posts/{victim['post'].pk}/"),
+        client.get(f"/online/contacts/{victim['contact'].pk}/"),
+        client.post("/online/export/stix/", {"group": victim["campaign"].pk}),
+    ):
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+
+
+def test_the_queued_job_holds_the_run_id_only(world):
+    """The job table (read by administrators, kept after the run) never holds the file's
+    name, its path or anything read from it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django_tasks_db.models import DBTaskResult
+
+    body = json.dumps({"text": "Робота в Польщі, +380671234567"}).encode() + b"\n"
+    upload = SimpleUploadedFile("Ivanenko +380671234567.jsonl", body)
+    verified_client(world.officer).post("/online/import/", {"file": upload})
+    run = ImportRun.objects.get()
+    job = DBTaskResult.objects.get()
+    assert job.args_kwargs == {"args": [], "kwargs": {"run_id": run.pk}}

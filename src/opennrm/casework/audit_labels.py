@@ -277,5 +277,6 @@ DETAIL_LABELS.update(
         "state": _("state"),
         "attempt": _("attempt"),
         "continued_as": _("continued as import no."),
+        "imports": _("imports"),
     }
 )

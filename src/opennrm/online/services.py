@@ -894,6 +894,20 @@ def import_view_audit(*, actor: User, run: ImportRun) -> None:
     )
 
 
+def import_list_audit(*, actor: User, runs: Iterable[ImportRun]) -> None:
+    """The import page lists the agency's recent files by name: which were listed is
+    recorded (nothing when none was)."""
+    ids = [r.pk for r in runs]
+    if ids:
+        audit_record(
+            actor=actor,
+            action="online.import_view",
+            object_type="import",
+            object_ref="",
+            detail={"imports": ids},
+        )
+
+
 def post_view_audit(*, actor: User, post: MonitoredPost) -> None:
     """Posts can name people (a phone number, a handle): opening one is recorded."""
     audit_record(

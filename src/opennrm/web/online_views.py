@@ -115,7 +115,6 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             # the queue as the officer left it (filters and page): a post opened from here
             # returns to it after a review
             "back": request.GET.urlencode(),
-            "runs": selectors.import_runs(request.user)[:5],  # type: ignore[arg-type]
             "model": model_status(),
         },
     )
@@ -314,7 +313,9 @@ def import_file(request: HttpRequest) -> HttpResponse:
 
 
 def _recent_runs(request: HttpRequest) -> list[Any]:
-    return list(selectors.import_runs(request.user)[:10])  # type: ignore[arg-type]
+    runs = list(selectors.import_runs(request.user)[:10])  # type: ignore[arg-type]
+    services.import_list_audit(actor=request.user, runs=runs)  # type: ignore[arg-type]
+    return runs
 
 
 @page(MONITORING_ROLES)
