@@ -54,7 +54,13 @@ def posts_get_for(actor: User, ids: Iterable[int], *, what: str) -> list[Monitor
     """The posts of ``ids`` the actor may see; the others (another agency's, missing) are
     left out as if missing, and the attempt on them is audited."""
     wanted = {int(i) for i in ids}
-    posts = list(posts_visible_to(actor).filter(pk__in=wanted).order_by("pk"))
+    ordered = sorted(wanted)
+    posts = [  # in slices: a large campaign stays under SQLite's limit of query parameters
+        post
+        for start in range(0, len(ordered), 500)
+        for post in posts_visible_to(actor).filter(pk__in=ordered[start : start + 500])
+    ]
+    posts.sort(key=lambda p: p.pk)
     refused = wanted - {p.pk for p in posts}
     if refused:
         access_refused_audit(actor, object_type="post", what=what, ids=refused)
