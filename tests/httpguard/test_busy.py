@@ -31,7 +31,7 @@ def _locked_audit():
 
 
 @pytest.mark.django_db
-def test_a_page_whose_write_meets_a_locked_database_answers_503_busy_in_ukrainian(world):
+def test_a_page_whose_write_meets_a_locked_database_answers_503_busy_in_ukrainian(world, caplog):
     client = verified_client(world.officer)
     before = Case.objects.count()
     with _locked_audit():
@@ -45,6 +45,8 @@ def test_a_page_whose_write_meets_a_locked_database_answers_503_busy_in_ukrainia
     assert UK_BUSY in page and "нічого не збережено" in page
     assert "database" not in page  # the technical text stays out of the page
     assert Case.objects.count() == before  # the inserted case was rolled back
+    # the operator is told, by the route's pattern (a path can name a case)
+    assert "database busy: 503 for POST cases/new/" in caplog.text
 
 
 @pytest.mark.django_db

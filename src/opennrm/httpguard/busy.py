@@ -12,6 +12,7 @@ save); the API: its exception handler for ``OperationalError`` calls :func:`busy
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 
@@ -20,6 +21,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
+
+logger = logging.getLogger("opennrm.busy")
 
 #: seconds after which trying again is worth it (the queue moves in well under that)
 RETRY_AFTER = 5
@@ -39,6 +42,10 @@ def busy_message() -> str:
 
 def busy_response(request: HttpRequest) -> HttpResponse:
     """503 in the API's error shape under ``/api/``, else a page; with ``Retry-After``."""
+    # for the operator (many of these: a transaction held open, or too many writers for
+    # SQLite); the route's pattern, never the path, which can name a case
+    route = request.resolver_match.route if request.resolver_match else "?"
+    logger.warning("database busy: 503 for %s %s", request.method, route)
     message = busy_message()
     response: HttpResponse
     if request.path_info.startswith("/api/"):
