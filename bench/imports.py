@@ -282,9 +282,11 @@ def main() -> None:
         result: dict[str, object] = {}
 
         def work() -> None:
-            rss, took = measured([*OPENNRM, "worker", "--batch", "--interval", "0.2"], env)
-            result.update(rss=rss, took=took)
-            done.set()
+            try:
+                rss, took = measured([*OPENNRM, "worker", "--batch", "--interval", "0.2"], env)
+                result.update(rss=rss, took=took)
+            finally:
+                done.set()  # the writers stop even when the worker failed
 
         worker = threading.Thread(target=work)
         worker.start()
@@ -303,6 +305,8 @@ def main() -> None:
             t.join()
         from django.db import connections
 
+        if not result:
+            raise SystemExit("the worker failed (its error is above)")
         run = ImportRun.objects.get(pk=run_id)
         connections.close_all()
         figures.update(
