@@ -57,7 +57,11 @@ class _Waiter:
         self.error: OSError | None = None
         self._dup = os.dup(fd)  # same open file description: the same lock; not inherited
         self._thread = threading.Thread(target=self._wait, name="sqlite-write-queue", daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except BaseException:  # no thread to close it
+            os.close(self._dup)
+            raise
 
     def _wait(self) -> None:
         error: OSError | None = None
