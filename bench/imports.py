@@ -14,6 +14,12 @@ On a throwaway SQLite database (WAL, busy timeout, as shipped) it:
    the services (``case_create``: a case plus its audit entry) with a think time, until the
    import has finished; counts "database is locked" errors and any other error, and
    reports the write latency (p50/p95/p99/max).
+4. ``--stuck SECONDS``: a transaction held open (a stuck request, a process stopped with
+   SIGSTOP): ``--stuck-after`` seconds into the import, this script takes the SQLite write
+   queue's lock (the ``flock`` on ``<database>-writers.lock``) and keeps it that long. Every
+   writer then waits for it: for at most ``OPENNRM_SQLITE_WRITE_WAIT`` seconds (then
+   "database is locked"), or, without that limit, as long as the lock is held. Reports how
+   many writes failed and how long the longest write, failed or not, took.
 
 Prints the figures (and ``--json OUT`` writes them). Leaves nothing behind unless --keep.
 """
@@ -152,6 +158,10 @@ def main() -> None:
         default=0,
         help="seconds of the same writers without an import, first",
     )
+    parser.add_argument(
+        "--stuck", type=float, default=0, help="seconds a stuck transaction holds the lock"
+    )
+    parser.add_argument("--stuck-after", type=float, default=5, help="seconds into the import")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", dest="json_out")
     parser.add_argument("--keep", action="store_true")
@@ -209,6 +219,7 @@ def main() -> None:
         done = threading.Event()
         lock = threading.Lock()
         latencies: list[float] = []
+        failed: list[float] = []  # how long each failed write took before it failed
         errors = {"locked": 0, "other": 0}
 
         def writer(seed: int) -> None:
@@ -224,6 +235,7 @@ def main() -> None:
                     except OperationalError as exc:
                         with lock:
                             errors["locked" if "locked" in str(exc) else "other"] += 1
+                            failed.append(time.perf_counter() - start)
                         continue
                     except Exception:
                         with lock:
@@ -262,6 +274,7 @@ def main() -> None:
             )
             done.clear()
             latencies.clear()
+            failed.clear()
             errors.update(locked=0, other=0)
         threads = [threading.Thread(target=writer, args=(i + 1000,)) for i in range(args.writers)]
         for t in threads:
@@ -269,17 +282,31 @@ def main() -> None:
         result: dict[str, object] = {}
 
         def work() -> None:
-            rss, took = measured([*OPENNRM, "worker", "--batch", "--interval", "0.2"], env)
-            result.update(rss=rss, took=took)
-            done.set()
+            try:
+                rss, took = measured([*OPENNRM, "worker", "--batch", "--interval", "0.2"], env)
+                result.update(rss=rss, took=took)
+            finally:
+                done.set()  # the writers stop even when the worker failed
 
         worker = threading.Thread(target=work)
         worker.start()
+        if args.stuck:
+            import fcntl
+
+            stuck = os.open(f"{tmp / 'bench.sqlite3'}-writers.lock", os.O_RDWR | os.O_CREAT)
+            time.sleep(args.stuck_after)
+            fcntl.flock(stuck, fcntl.LOCK_EX)  # waits its turn, then holds it
+            print(f"stuck transaction: holding the write lock for {args.stuck:g} s")
+            time.sleep(args.stuck)
+            fcntl.flock(stuck, fcntl.LOCK_UN)
+            os.close(stuck)
         worker.join()
         for t in threads:
             t.join()
         from django.db import connections
 
+        if not result:
+            raise SystemExit("the worker failed (its error is above)")
         run = ImportRun.objects.get(pk=run_id)
         connections.close_all()
         figures.update(
@@ -297,6 +324,9 @@ def main() -> None:
             write_p99_ms=round(percentile(latencies, 0.99) * 1000, 1),
             write_max_ms=round(max(latencies, default=float("nan")) * 1000, 1),
             write_mean_ms=round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
+            failed_max_ms=round(max(failed, default=float("nan")) * 1000, 1),
+            stuck_seconds=args.stuck,
+            write_wait_limit=os.environ.get("OPENNRM_SQLITE_WRITE_WAIT", "default"),
         )
         figures["worker_rss_over_file"] = round(figures["worker_rss_mb"] / size_mb, 2)  # type: ignore[operator]
         print(
@@ -311,6 +341,7 @@ def main() -> None:
             f"{errors['other']} other errors; latency p50 {figures['write_p50_ms']} ms, "
             f"p95 {figures['write_p95_ms']} ms, p99 {figures['write_p99_ms']} ms, "
             f"max {figures['write_max_ms']} ms"
+            + (f"; the longest failed write took {figures['failed_max_ms']} ms" if failed else "")
         )
         if args.json_out:
             Path(args.json_out).write_text(json.dumps(figures, indent=2) + "\n")

@@ -13,6 +13,7 @@ import traceback
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
@@ -31,6 +32,7 @@ from opennrm.dataprotection.api import router as subject_router
 from opennrm.directory.api import router as directory_router
 from opennrm.exchange.api import router as exchange_router
 from opennrm.httpguard.api_messages import api_message, validation_message
+from opennrm.httpguard.busy import busy_response, database_busy
 from opennrm.notifications.api import router as notifications_router
 from opennrm.online.api import router as online_router
 from opennrm.referrals.api import router as referrals_router
@@ -68,6 +70,8 @@ _COMMON_ERRORS = {
     404: "No such object, or one you may not see (indistinguishable).",
     413: "The request body is too large.",
     422: "A field is invalid (the field is named), or the request holds NUL or broken characters.",
+    503: "The database is busy (error `busy`): nothing was saved; try again after `Retry-After`"
+    " seconds.",
 }
 
 
@@ -175,6 +179,15 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
     body = {"error": "server_error", "message": api_message("server_error")}
     return api.create_response(request, body, status=500)
+
+
+@api.exception_handler(OperationalError)
+def _database_error(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    """A database locked by other writers: 503 "busy, nothing saved" (the transaction was
+    rolled back); any other database failure is a server error."""
+    if database_busy(exc):
+        return busy_response(request)
+    return _server_error(request, exc)
 
 
 @api.exception_handler(MultiPartParserError)

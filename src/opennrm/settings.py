@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "opennrm.httpguard.body.BodyTooLargeMiddleware",  # chunked body past the limit -> 413
+    "opennrm.httpguard.busy.DatabaseBusyMiddleware",  # "database is locked" -> 503, nothing saved
     "opennrm.accounts.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -114,6 +115,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # (``opennrm/core/db_sqlite/base.py``)
     DATABASES["default"]["ENGINE"] = "opennrm.core.db_sqlite"
     DATABASES["default"]["WRITE_QUEUE"] = env.bool("OPENNRM_SQLITE_WRITE_QUEUE", default=True)
+    # ... for at most this many seconds, then the transaction fails with "database is locked"
+    # (a page answers 503 "busy, nothing saved"; an import retries): a transaction held open
+    # for ever (a stuck or stopped process) must not freeze every writer. 20 s: as SQLite's
+    # own busy timeout below; far above the longest wait measured with the queue (1.03 s,
+    # 50 writers beside a 200,000-post import; 13.6 s without it: bench/README.md "Imports");
+    # below gunicorn's 30 s worker timeout, so a user gets an answer, not a killed worker.
+    # 0: no limit.
+    DATABASES["default"]["WRITE_WAIT"] = env.float("OPENNRM_SQLITE_WRITE_WAIT", default=20.0)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # writers take the lock at BEGIN, so concurrent requests queue instead of failing

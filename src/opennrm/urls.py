@@ -17,3 +17,6 @@ urlpatterns = [
     path("data-subject/", include("opennrm.dataprotection.urls")),
     path("", include("opennrm.web.urls")),
 ]
+
+# "database is locked" raised outside a view (in a middleware) -> 503, else Django's 500
+handler500 = "opennrm.httpguard.busy.server_error"

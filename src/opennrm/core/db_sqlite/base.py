@@ -15,6 +15,21 @@ systematically, across threads and processes alike (each connection has its own 
 file). Statements outside a transaction (autocommit) do not take it and still use the
 busy timeout. In-memory databases (the tests) do not need it.
 
+The wait has a time limit (``WRITE_WAIT`` seconds, ``OPENNRM_SQLITE_WRITE_WAIT``): a
+transaction held open for ever (a stuck request, a process stopped with SIGSTOP or in a
+debugger) must not freeze every other writer. ``flock`` itself has no timeout, and polling
+with ``LOCK_NB`` would bring back the unfairness above, so a writer that finds the lock
+taken waits for it in the kernel from a helper thread, on its own ``os.dup`` of the
+connection's file (the same open file description, hence the same lock), while the
+connection waits on an event for at most the limit. If the limit passes first, the attempt
+is cancelled and the transaction fails with ``OperationalError("database is locked ...")``
+before anything was written (what SQLite's own busy timeout raises, so the import job's
+retry and the pages' "busy" answer treat both alike); the helper thread, once it gets the
+lock, gives it straight back. A connection that starts a transaction again while its
+cancelled helper still waits takes that helper over (keeping its place in the queue)
+instead of starting a second one: two waiters on one open file description would both be
+granted the one lock, and the cancelled one would release it under the other.
+
 Configured in ``settings.py`` for SQLite; ``OPENNRM_SQLITE_WRITE_QUEUE=0`` turns it off.
 """
 
@@ -22,9 +37,67 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from typing import Any
 
+from django.db import OperationalError
 from django.db.backends.sqlite3 import base
+
+#: seconds a transaction waits for the queue when the settings name no limit
+DEFAULT_WRITE_WAIT = 20.0
+
+
+class _Waiter:
+    """One wait for the lock in the kernel, by a helper thread on a duplicate of the fd."""
+
+    def __init__(self, fd: int) -> None:
+        self.lock = threading.Lock()  # guards ``cancelled`` against the grant
+        self.granted = threading.Event()
+        self.cancelled = False
+        self.error: OSError | None = None
+        self._dup = os.dup(fd)  # same open file description: the same lock; not inherited
+        self._thread = threading.Thread(target=self._wait, name="sqlite-write-queue", daemon=True)
+        try:
+            self._thread.start()
+        except BaseException:  # no thread to close it
+            os.close(self._dup)
+            raise
+
+    def _wait(self) -> None:
+        error: OSError | None = None
+        try:
+            fcntl.flock(self._dup, fcntl.LOCK_EX)  # blocks in the kernel, GIL released
+        except OSError as exc:
+            error = exc
+        with self.lock:
+            if error is None and self.cancelled:
+                # nobody wants it any more: give it back at once. Through the duplicate,
+                # never the connection's fd number, which may be closed or reused by now.
+                fcntl.flock(self._dup, fcntl.LOCK_UN)
+            self.error = error
+            self.granted.set()
+        # the lock (when kept) stays with the connection's fd: closing one duplicate does
+        # not release a flock while another fd of the same open file is open
+        os.close(self._dup)
+
+    def wait(self, timeout: float | None) -> bool:
+        """True once the lock is the connection's; False (and cancelled) after ``timeout``."""
+        if not self.granted.wait(timeout):
+            with self.lock:
+                if not self.granted.is_set():
+                    self.cancelled = True
+                    return False
+        if self.error is not None:
+            raise self.error
+        return True
+
+    def resume(self) -> bool:
+        """Take a cancelled wait over again; False if it has ended meanwhile."""
+        with self.lock:
+            if self.granted.is_set():
+                return False
+            self.cancelled = False
+            return True
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -35,6 +108,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._queue_fd: int | None = None
         self._queue_pid = 0
         self._queue_held = False
+        self._queue_waiter: _Waiter | None = None  # a cancelled wait still in the queue
 
     def _queue_path(self) -> str | None:
         if self.is_in_memory_db() or not self.settings_dict.get("WRITE_QUEUE", True):
@@ -50,7 +124,25 @@ class DatabaseWrapper(base.DatabaseWrapper):
             # the child opens its own
             self._queue_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._queue_pid = os.getpid()
-        fcntl.flock(self._queue_fd, fcntl.LOCK_EX)  # blocks in the kernel (GIL released)
+            self._queue_waiter = None  # a parent's helper thread does not exist here
+        limit = float(self.settings_dict.get("WRITE_WAIT", DEFAULT_WRITE_WAIT))
+        waiter, self._queue_waiter = self._queue_waiter, None
+        if waiter is not None and not waiter.resume():
+            waiter = None  # it got the lock after all and gave it back
+        if waiter is None:
+            try:
+                fcntl.flock(self._queue_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if limit <= 0:  # no limit: wait as long as it takes
+                    fcntl.flock(self._queue_fd, fcntl.LOCK_EX)
+                else:
+                    waiter = _Waiter(self._queue_fd)
+        if waiter is not None and not waiter.wait(limit if limit > 0 else None):
+            self._queue_waiter = waiter
+            raise OperationalError(
+                f"database is locked: waited {limit:g} s for another transaction to end "
+                "(OPENNRM_SQLITE_WRITE_WAIT); nothing was written"
+            )
         self._queue_held = True
 
     def _queue_release(self) -> None:
@@ -88,3 +180,4 @@ class DatabaseWrapper(base.DatabaseWrapper):
             if self._queue_fd is not None and self._queue_pid == os.getpid():
                 os.close(self._queue_fd)
             self._queue_fd = None
+            self._queue_waiter = None  # it waits on its own duplicate and lets go when granted
