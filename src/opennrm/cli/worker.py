@@ -7,6 +7,8 @@ import logging
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 
 import click
 
@@ -38,9 +40,30 @@ def worker(interval: float, batch: bool, max_tasks: int | None) -> None:
     if max_tasks is not None:
         args += ["--max-tasks", str(max_tasks)]
     try:
-        call_command("db_worker", *args, verbosity=1)
+        _run_through_busy_database(lambda: call_command("db_worker", *args, verbosity=1), interval)
     finally:
         stop.set()
+
+
+def _run_through_busy_database(run: Callable[[], object], interval: float) -> None:
+    """Run the job loop; when a transaction of its own (claiming the next job) waits past
+    the SQLite write queue's limit (``OPENNRM_SQLITE_WRITE_WAIT``), start it again after
+    ``interval`` instead of exiting: a busy database is a reason to wait, not to stop
+    importing. Any other database error still ends the worker."""
+    from django.db import OperationalError, connection
+
+    while True:
+        try:
+            run()
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            logging.getLogger(__name__).warning(
+                "database busy (%s); the worker looks again in %.1f s", type(exc).__name__, interval
+            )
+            connection.close()
+            time.sleep(interval)
 
 
 def _reclaim_lost_imports() -> None:
