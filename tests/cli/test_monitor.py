@@ -60,7 +60,7 @@ def model(data: Path) -> Path:
     result = CliRunner().invoke(
         main,
         ["monitor", "train", "--input", str(data), "--text-column", "body",
-         "--label-column", "is_spam", "--model", str(out)],
+     "--label-column", "is_spam", "--model", str(out)],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return out
@@ -126,41 +126,51 @@ def test_bad_csv_rows_are_said_in_ukrainian(tmp_path: Path) -> None:
     assert "записано 1 рядок у " in result.stderr
 
 
+ERRORS = [
+    ("uk", ["extract", "-i", "{tmp}/missing.csv", "-o", "{tmp}/o.csv"],
+     "Помилка: {tmp}/missing.csv: такого файлу немає"),
+    ("ru", ["extract", "-i", "{ads}", "-o", "{tmp}/o.csv", "--text-column", "nope"],
+     "Ошибка: {ads}: нет столбца 'nope' (столбцы: id, message)"),
+    ("uk", ["extract", "-i", "{ads}", "-o", "{tmp}/o.csv", "--regions", "Ukraine"],
+     "Помилка: --regions: очікуються коди країн ISO, як-от UA,PL,MD; отримано 'Ukraine'"),
+    ("uk", ["extract", "-i", "{ads}", "-o", "{tmp}/o.csv", "--encoding", "klingon"],
+     "Помилка: {ads}: невідоме кодування 'klingon'"),
+    ("ru", ["ingest", "{tmp}/missing.json", "-o", "{tmp}/o.jsonl"],
+     "Ошибка: {tmp}/missing.json: такого файла нет"),
+    ("uk", ["ingest", "{ads}", "-o", "{tmp}/o.jsonl", "--text-column", "nope"],
+     "Помилка: {ads}: немає текстового стовпця nope (стовпців у файлі: 2); "
+     "вкажіть --text-column"),
+    ("uk", ["train", "--input", "{ads}", "--text-column", "message", "--label-column",
+            "id", "--model", "{tmp}/m"],
+     "Помилка: {ads}: стовпець 'id', рядок 3: мітка '2' — не 0/1"),
+    ("ru", ["train", "--input", "{ads}", "--text-column", "message", "--label-column",
+            "message", "--model", "{tmp}/m"],
+     "Ошибка: {ads}: столбец 'message', строка 2: метка"),
+    ("uk", ["score", "--model", "{tmp}", "--input", "{ads}", "--text-column", "message",
+            "--output", "{tmp}/o.csv"],
+     "Помилка: {tmp}: це не тека моделі (потрібні manifest.json і model.joblib)"),
+    ("ru", ["cluster", "--input", "{ads}", "--text-column", "text", "--output", "{tmp}/o.csv"],
+     "Ошибка: {ads}: нет столбца 'text' (столбцы: id, message)"),
+    ("uk", ["ingest", "{ads}", "-o", "{tmp}/no/such/folder.jsonl"],
+     "Помилка: {tmp}/no/such/folder.jsonl: такого файлу або теки немає"),
+    ("ru", ["cluster", "--input", "{bad}", "--text-column", "text", "--output", "{tmp}/o.csv"],
+     "Ошибка: {bad}: не удаётся прочитать CSV (не текст UTF-8)"),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("language", "args", "said"),
-    [
-        ("uk", ["extract", "-i", "{tmp}/missing.csv", "-o", "{tmp}/o.csv"],
-         "Помилка: {tmp}/missing.csv: такого файлу немає"),
-        ("ru", ["extract", "-i", "{ads}", "-o", "{tmp}/o.csv", "--text-column", "nope"],
-         "Ошибка: {ads}: нет столбца 'nope' (столбцы: id, message)"),
-        ("uk", ["extract", "-i", "{ads}", "-o", "{tmp}/o.csv", "--regions", "Ukraine"],
-         "Помилка: --regions: очікуються коди країн ISO, як-от UA,PL,MD; отримано 'Ukraine'"),
-        ("uk", ["extract", "-i", "{ads}", "-o", "{tmp}/o.csv", "--encoding", "klingon"],
-         "Помилка: {ads}: невідоме кодування 'klingon'"),
-        ("ru", ["ingest", "{tmp}/missing.json", "-o", "{tmp}/o.jsonl"],
-         "Ошибка: {tmp}/missing.json: такого файла нет"),
-        ("uk", ["ingest", "{ads}", "-o", "{tmp}/o.jsonl", "--text-column", "nope"],
-         "Помилка: {ads}: немає текстового стовпця nope (стовпців у файлі: 2); "
-         "вкажіть --text-column"),
-        ("uk", ["train", "--input", "{ads}", "--text-column", "message", "--label-column",
-                "id", "--model", "{tmp}/m"],
-         "Помилка: {ads}: стовпець 'id', рядок 3: мітка '2' — не 0/1"),
-        ("ru", ["train", "--input", "{ads}", "--text-column", "message", "--label-column",
-                "message", "--model", "{tmp}/m"],
-         "Ошибка: {ads}: столбец 'message', строка 2: метка"),
-        ("uk", ["score", "--model", "{tmp}", "--input", "{ads}", "--text-column", "message",
-                "--output", "{tmp}/o.csv"],
-         "Помилка: {tmp}: це не тека моделі (потрібні manifest.json і model.joblib)"),
-        ("ru", ["cluster", "--input", "{ads}", "--text-column", "text", "--output", "{tmp}/o.csv"],
-         "Ошибка: {ads}: нет столбца 'text' (столбцы: id, message)"),
-    ],
-)  # fmt: skip
+    ERRORS,
+    ids=[f"{i}-{language}-{args[0]}" for i, (language, args, _) in enumerate(ERRORS)],
+)
 def test_input_errors_are_said_in_the_language(
     tmp_path: Path, language: str, args: list[str], said: str
 ) -> None:
     ads = tmp_path / "ads.csv"
     ads.write_text("id,message\n1,Робота в Польщі\n2,Praca w Niemczech\n", encoding="utf-8")
-    fill = {"tmp": tmp_path, "ads": ads}
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"text\n\xff\xfe\xfa broken\n")
+    fill = {"tmp": tmp_path, "ads": ads, "bad": bad}
     result = run(*(a.format(**fill) for a in args), "--language", language)
     assert result.exit_code == 2, result.output
     assert said.format(**fill) in result.stderr

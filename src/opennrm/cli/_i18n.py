@@ -13,6 +13,7 @@ JSON on standard output stay the same in every language.
 
 from __future__ import annotations
 
+import errno
 import functools
 import gettext as _gettext
 import os
@@ -32,6 +33,11 @@ _GIVEN_KEY = "opennrm.language.given"  # named with --language (not from the env
 _DECIMAL_COMMA = frozenset({"uk", "ru"})
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def gettext_noop(message: str) -> str:
+    """Mark ``message`` for the catalogue; translate it later with :func:`gettext`."""
+    return message
 
 
 def language_code(value: str) -> str | None:
@@ -128,6 +134,26 @@ def chosen_language() -> str | None:
     return None if ctx is None else ctx.meta.get(_GIVEN_KEY)
 
 
+_OS_REASONS = {
+    errno.ENOENT: gettext_noop("no such file or directory"),
+    errno.EACCES: gettext_noop("permission denied"),
+    errno.EPERM: gettext_noop("permission denied"),
+    errno.EISDIR: gettext_noop("is a directory"),
+    errno.ENOTDIR: gettext_noop("not a directory"),
+    errno.ENOSPC: gettext_noop("no space left on the disk"),
+    errno.EROFS: gettext_noop("the file system is read-only"),
+}
+
+
+def os_reason(error: BaseException) -> str:
+    """Why an operating-system call failed, in the current language (the system's words
+    for a reason this catalogue does not know)."""
+    reason = _OS_REASONS.get(getattr(error, "errno", None) or -1)
+    if reason is not None:
+        return gettext(reason)
+    return str(getattr(error, "strerror", None) or error)
+
+
 class CommandError(click.ClickException):
     """A command cannot go on; said in the command's language, ``Error:`` included.
 
@@ -148,8 +174,3 @@ class InputError(CommandError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, exit_code=2)
-
-
-def gettext_noop(message: str) -> str:
-    """Mark ``message`` for the catalogue; translate it later with :func:`gettext`."""
-    return message

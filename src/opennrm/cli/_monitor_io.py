@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import click
 
-from opennrm.cli._i18n import InputError, gettext, language_option, ngettext
+from opennrm.cli._i18n import InputError, gettext, language_option, ngettext, os_reason
 from opennrm.cli._monitor_problems import describe_file_error, describe_problem
 from opennrm.cli.monitor import monitor
 
@@ -138,7 +138,7 @@ def ingest(
     except (LookupError, UnicodeError) as exc:
         raise InputError(_("encoding problem: %(error)s") % {"error": exc}) from exc
     except OSError as exc:
-        raise InputError(f"{exc.filename or output}: {exc.strerror or exc}") from exc
+        raise InputError(f"{exc.filename or output}: {os_reason(exc)}") from exc
     _summary(report)
     wrote = ngettext(
         "wrote %(count)s post to %(path)s", "wrote %(count)s posts to %(path)s", report.ok
@@ -167,7 +167,7 @@ def _read_table(
     try:
         fmt = detect_format(path)
     except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from exc
+        raise InputError(f"{path}: {os_reason(exc)}") from exc
     skipped = [0]
     raw = path.open("rb")
     try:
@@ -293,7 +293,7 @@ def extract_command(
                 writer.writerow([row.get(c, "") for c in columns] + [";".join(v) for v in values])
                 count += 1
     except OSError as exc:
-        raise InputError(f"{exc.filename or output}: {exc.strerror or exc}") from exc
+        raise InputError(f"{exc.filename or output}: {os_reason(exc)}") from exc
     wrote = ngettext(
         "wrote %(count)s row to %(path)s; skipped %(skipped)s",
         "wrote %(count)s rows to %(path)s; skipped %(skipped)s",
@@ -361,7 +361,7 @@ def export(
         with output.open("w", encoding="utf-8") as out:
             _write(out, bundle.serialize(pretty=True))
     except OSError as exc:
-        raise InputError(f"{output}: {exc.strerror or exc}") from exc
+        raise InputError(f"{output}: {os_reason(exc)}") from exc
     indicators = sum(1 for o in bundle.objects if o.type == "indicator")
     wrote = ngettext(
         "wrote %(count)s indicator from %(posts)s posts to %(path)s",

@@ -32,6 +32,7 @@ from opennrm.cli._i18n import (
     language_option,
     ngettext,
     number,
+    os_reason,
     percent,
 )
 from opennrm.cli.monitor import monitor
@@ -59,8 +60,16 @@ def _delimiter(path: Path) -> str:
     return best if counts[best] else ","
 
 
+def _why(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return _("not UTF-8 text")
+    return os_reason(exc) if isinstance(exc, OSError) else str(exc)
+
+
 def _unreadable(path: Path, exc: Exception) -> InputError:
-    return InputError(_("%(path)s: cannot read CSV (%(error)s)") % {"path": path, "error": exc})
+    return InputError(
+        _("%(path)s: cannot read CSV (%(error)s)") % {"path": path, "error": _why(exc)}
+    )
 
 
 def _open_csv(path: Path, column: str, *extra: str) -> tuple[list[str], Iterator[dict[str, str]]]:
@@ -88,7 +97,7 @@ def _open_csv(path: Path, column: str, *extra: str) -> tuple[list[str], Iterator
             except (UnicodeDecodeError, csv.Error) as exc:
                 raise InputError(
                     _("%(path)s: cannot read CSV near line %(line)s (%(error)s)")
-                    % {"path": path, "line": reader.line_num, "error": exc}
+                    % {"path": path, "line": reader.line_num, "error": _why(exc)}
                 ) from exc
 
     return header, rows()
@@ -153,7 +162,7 @@ def _write(path: Path, column: str, out: Path, new: list[str], values: Iterator[
                 writer.writerow(row)
     except OSError as exc:
         raise InputError(
-            _("%(path)s: cannot write (%(error)s)") % {"path": out, "error": exc}
+            _("%(path)s: cannot write (%(error)s)") % {"path": out, "error": os_reason(exc)}
         ) from exc
 
 
@@ -517,7 +526,8 @@ def cluster(
             templates.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
         except OSError as exc:
             raise InputError(
-                _("%(path)s: cannot write (%(error)s)") % {"path": templates, "error": exc}
+                _("%(path)s: cannot write (%(error)s)")
+                % {"path": templates, "error": os_reason(exc)}
             ) from exc
     in_campaigns = sum(g.size for g in result.campaigns)
     clustered = ngettext(
