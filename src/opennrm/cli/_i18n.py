@@ -160,9 +160,8 @@ class CommandError(click.ClickException):
     The prefix is translated when the error is made: click shows it after the command's
     context has ended."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
         self._line = gettext("Error: {message}")
 
     def show(self, file: IO[Any] | None = None) -> None:
@@ -172,5 +171,4 @@ class CommandError(click.ClickException):
 class InputError(CommandError):
     """A whole input cannot be used (exit status 2)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, exit_code=2)
+    exit_code = 2
