@@ -115,6 +115,12 @@ def test_a_short_number_after_a_word_for_calling_is_kept_and_after_number_not() 
         ("Надішліть слово ТАК на 5533, щоб отримати виграш", "5533"),
         ("Wyślij SMS o treści PRACA na numer 7155", "7155"),
         ("Trimite mesajul DA la 1234 acum", "1234"),
+        # a keyword with a digit, an opt-out, text-speak
+        ("to maximize ur cash-in now send HMV1 to 86688 only 150p/msg", "86688"),
+        ("Just txt PT2 to 87575. so get txtin now", "87575"),
+        ("register now!SKY OPT OUT to 88088", "88088"),
+        ("rply with POLY TITLE to 8007 eg POLY BREATHE1", "8007"),
+        ("Надішліть КОД2 на 5533", "5533"),
     ],
 )
 def test_service_short_codes_are_kept_unverified(text: str, code: str) -> None:
@@ -135,6 +141,8 @@ def test_service_short_codes_are_kept_unverified(text: str, code: str) -> None:
         "Пиши на 2024 год планы",  # a year
         "text me on 1999",
         "Send the report to 2025-01-15",
+        "send v2 to 1980 people",  # a year again, after a keyword with a digit
+        "Send 3 boxes to 4500 people",  # a count, not a keyword with a digit
     ],
 )
 def test_not_short_codes(text: str) -> None:
@@ -156,6 +164,22 @@ def test_countries_named_in_the_text_verify_numbers() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Hiring for top BPOs with good sal.DAYSHIFT av.Tanvi/9953921288", "919953921288"),
+        ("SMS or Call MS @9717470558", "919717470558"),
+        ("Вакансія в Польщі, пишіть @0501234567 у вайбер", "380501234567"),
+        ("Робота/0671234567 — житло надаємо", "380671234567"),
+        ("For Query call@9250230534", "9250230534"),
+        # "camcorder" holds "order", which is not an order number
+        ("HALF PRICE Rental camcorder call 08000930705 or reply", "8000930705"),
+    ],
+)
+def test_a_number_after_a_words_slash_or_an_at_sign(text: str, number: str) -> None:
+    assert any(_same_number(found, number) for found in _phones(text)), _phones(text)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Встреча 15.01.2025 в 18:30",
@@ -165,6 +189,10 @@ def test_countries_named_in_the_text_verify_numbers() -> None:
         "3.14159265 — это пи",
         "https://example.com/item?id=123456789",
         "ivan1234567@gmail.com",
+        # versions and invoice numbers after a word's slash are not one number
+        "Администрирование Win2000/XP/Vista/7/2003/2008",
+        "Numer faktury FV/2024/11/0012345, kwota 1 234,56 zł",
+        "пишіть на пошту olena@0501234567.com.ua",
     ],
 )
 def test_not_phones(text: str) -> None:
@@ -191,6 +219,8 @@ def test_not_phones(text: str) -> None:
         ("Goto http://doit. mymoby. tv/ to collect", "http://doit.mymoby.tv/", "doit.mymoby.tv"),
         ("http://img. sms. ac/W/icmb3", "http://img.sms.ac/W/icmb3", "img.sms.ac"),
         ("T&Cs www.Ldew.com.subs16+1win150ppmx3", "www.ldew.com", "ldew.com"),
+        ("TnCs www.Ldew.com1win150ppmx3age16", "www.ldew.com", "ldew.com"),
+        ("заходьте на www.robota.com.uaТЕРМІНОВО", "www.robota.com.ua", "robota.com.ua"),
         # a country code that is an everyday word: counted with a path or "www."
         ("see smsg.it/fCVbD now", None, "smsg.it"),
         ("www.studio.me", "www.studio.me", "studio.me"),

@@ -43,7 +43,7 @@ def test_the_same_phone_in_two_imports_is_one_contact(world, tmp_path):
     html = client.get(f"/online/contacts/{phone.pk}/").content.decode()
     for post in MonitoredPost.objects.all():
         assert f"/online/posts/{post.pk}/" in html
-    assert "chan-a (1)" in html and "chan-b (2)" in html
+    assert ">chan-a</a> (1)" in html and ">chan-b</a> (2)" in html  # each leads to its posts
     assert AuditEntry.objects.filter(action="online.contact_view").count() == 1
     # the post page links its contacts to their pages
     post = MonitoredPost.objects.order_by("id").first()

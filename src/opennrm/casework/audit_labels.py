@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "online.import_reclaim": _("Online import taken back from a stopped worker"),
     "online.lead": _("Lead opened from an online alert"),
     "online.post_view": _("Online post viewed"),
+    "online.queue_view": _("Online alert queue viewed"),
     "otp.enrol": _("Second factor set up"),
     "person.view": _("Personal data viewed"),
     "person.update": _("Personal data changed"),

@@ -178,8 +178,13 @@ def prepare_digits(text: str, lower: str | None = None) -> str:
 # --------------------------------------------------------------------------- phones
 
 # a digit run of 7+ digits with separators; letters may touch it ("No-6200992462")
+# Not after "/" or "@" (a path, a user name), except one plain run of digits after a word's
+# slash ("Tanvi/9953921288"; not "Vista/7/2003/2008", not "FV/2024/11/0012345") or after an
+# "@" with no e-mail domain after it ("Call MS @9717470558", "call@9250230534": a handle never
+# starts with a digit).
 _PHONE_RUN_RE = re.compile(
     r"(?<![\d/=&#?%_@])(?:\+\s?|00)?(?:\(\s?)?\d(?:(?:[ \u00a0\-.()/\\]|\s){0,3}\d){6,}"
+    r"|(?:(?<=[^\W\d_]/)|(?<=@))\d{7,15}(?![\d/]|\.[^\W\d_])"
 )
 _PHONE_HINT_RE = re.compile(r"\d(?:\D{0,3}\d){6}")
 _NON_DIGIT_RE = re.compile(r"\D")
@@ -223,9 +228,10 @@ _MONEY_AFTER_RE = re.compile(
     r"(?i)^\s?(?:[$€£₴₽]|k\b|к\b|тыс|тис|tys|руб|р\.|грн|гривен|гривень|uah|usd|eur|евро|євро"
     r"|zł|zl\b|pln|lei|ron|dol|дол|бакс|mln|млн|шт|pcs|km|км|кг|kg|m2|м2)"
 )
-# identifiers that look like phones: tax and company numbers, bank accounts, orders
+# identifiers that look like phones: tax and company numbers, bank accounts, orders (each a
+# word of its own: "camcorder call 0800…" is not an order number)
 _ID_BEFORE_RE = re.compile(
-    r"(?i)(?:инн|кпп|огрн|бик|єдрпоу|едрпоу|р/с|рахун|счет|счёт|nip|regon|pesel|krs|iban|cui"
+    r"(?i)(?<![^\W\d_])(?:инн|кпп|огрн|бик|єдрпоу|едрпоу|р/с|рахун|счет|счёт|nip|regon|pesel|krs|iban|cui"
     r"|cnp|order|invoice|faktur|заказ|замовлен|zamówien|№|#)\W{0,3}(?:\w+\W{1,3}){0,1}$"
 )
 # words that say the number is a phone (not "номер", "nr", "no": a number of anything)
@@ -353,8 +359,9 @@ def find_phones(
 # na 7155", "trimite la 1234". A premium-rate line is the sender's contact as much as a
 # phone number is. Kept unverified (no region validates it), confidence 0.6.
 _SHORT_CODE_RE = re.compile(
-    r"(?i)\b(?:send|text\w*|txt\w*|reply|sms|смс|отправ\w*|надішл\w*|надсил\w*|пиш\w*|напиш\w*"
-    r"|wyślij|wyslij|napisz|trimite)\b[^\n.!?\d]{0,40}?\b(?:to|на|na|la|2)\s?"
+    r"(?i)\b(?:send|text\w*|txt\w*|reply|rply|opt\s?out|sms|смс|отправ\w*|надішл\w*|надсил\w*"
+    r"|пиш\w*|напиш\w*|wyślij|wyslij|napisz|trimite)\b(?:[^\n.!?\d]|(?<=[^\W\d_])\d){0,40}?"
+    r"\b(?:to|на|na|la|2)\s?"
     r"(?:(?:номер\w*|number|numer\w*|număr\w*|numar\w*|nr\.?|no\.?)\s?)?:?\s?(\d{4,6})(?![\d.,:/-]?\d)"
     r"|(?i:\b(?:call|dial|ring|text|txt|sms|смс|звони\w*|дзвони\w*|sunați|sunati)\s?:?\s?)"
     r"(\d{4,6})(?![\d.,:/-]?\d)"
@@ -658,6 +665,22 @@ def might_have_web(text: str, lower: str | None = None) -> bool:
     return any(w in low for w in _WEB_WORDS)
 
 
+def _glued_suffix_cut(token: str) -> str | None:
+    """An explicit address with text glued to its last label: the longest start of that label
+    after which a digit or a capital begins ("com|1win", "net|UN") and that makes a name under
+    a public suffix; None if there is none."""
+    name, _dot, last = token.rpartition(".")
+    for k in range(min(len(last) - 1, 24), 1, -1):
+        head, nxt = last[:k], last[k]
+        if not head.isalpha():
+            continue
+        if nxt.isdigit() or (nxt.isupper() and head[-1].islower()):
+            cut = f"{name}.{head}"
+            if public_suffix(cut.lower().removeprefix("www.")) is not None:
+                return cut
+    return None
+
+
 def find_web(text: str) -> list[WebAddress]:
     """Web addresses and bare domains in ``text`` (after :func:`repair_spacing`)."""
     out: list[WebAddress] = []
@@ -676,15 +699,22 @@ def find_web(text: str) -> list[WebAddress]:
             continue
         www = host.startswith("www.")
         if (www or scheme) and not _TLD_RE.fullmatch(host.rsplit(".", 1)[-1]):
-            # text glued to an explicit address ("www.Ldew.com.subs16+1win"): the longest
-            # start of it that is a name under a public suffix
-            labels = host.split(".")
-            for cut in range(len(labels) - 1, 1, -1):
-                shorter = ".".join(labels[:cut])
-                if public_suffix(shorter.removeprefix("www.")) is not None:
-                    host, token = shorter, token[: len(shorter)]
-                    end, port, path = start + len(token), "", ""
-                    break
+            # text glued to an explicit address: without a dot ("www.Ldew.com1win150",
+            # "robota.com.uaТЕРМІНОВО"), the longest start of its last label after which a
+            # digit or a capital begins; else ("www.Ldew.com.subs16+1win") the longest start
+            # of it that is a name under a public suffix
+            glued = _glued_suffix_cut(token)
+            if glued is not None:
+                host, token = glued.lower(), glued
+                end, port, path = start + len(token), "", ""
+            else:
+                labels = host.split(".")
+                for cut in range(len(labels) - 1, 1, -1):
+                    shorter = ".".join(labels[:cut])
+                    if public_suffix(shorter.removeprefix("www.")) is not None:
+                        host, token = shorter, token[: len(shorter)]
+                        end, port, path = start + len(token), "", ""
+                        break
         last = host.rsplit(".", 1)[-1]
         if not _TLD_RE.fullmatch(last):
             continue

@@ -137,6 +137,7 @@ _MESSENGER_DOMAINS = frozenset(
     {"t.me", "telegram.me", "wa.me", "api.whatsapp.com", "chat.whatsapp.com"}
 )
 _AT_TOKEN_RE = re.compile(r"\S*@\S*")
+_AT_NUMBER_RE = re.compile(r"[^\W\d_]{0,12}@\d{7,15}[.,;:!?)]*")
 # a run of 4-6 digits: the cheap test before looking for service short codes
 _SHORT_CODE_HINT_RE = re.compile(r"(?<!\d)\d{4,6}(?!\d)")
 _TG_LINK_RE = re.compile(
@@ -422,7 +423,12 @@ def extract(
     emails = find_emails(prepared)
     masked = [w.span for w in web]
     if "@" in prepared:
-        masked.extend(m.span() for m in _AT_TOKEN_RE.finditer(prepared))
+        masked.extend(
+            m.span()
+            for m in _AT_TOKEN_RE.finditer(prepared)
+            # "@9717470558" is a number, not a name: a handle never starts with a digit
+            if _AT_NUMBER_RE.fullmatch(m.group()) is None
+        )
     if "@" in text:
         for m in _AT_RE.finditer(text):
             handle = "@" + m.group(1).lower()

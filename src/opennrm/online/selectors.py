@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Case, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
@@ -133,3 +135,14 @@ def contacts_of_group(group: PostGroup) -> list[Contact]:
         for c in Contact.objects.filter(agency_id=group.agency_id, value__in=values)
     }
     return [found[key] for key in wanted if key in found]
+
+
+def cases_openable(actor: User, case_ids: Iterable[int]) -> set[int]:
+    """Of these cases (opened from posts), the ones ``actor`` may open now: a case handed
+    over to another agency stays linked to its posts but is no longer this agency's."""
+    from opennrm.cases.selectors import cases_visible_to
+
+    ids = {i for i in case_ids if i}
+    if not ids:
+        return set()
+    return set(cases_visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))

@@ -793,17 +793,45 @@ def post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPo
     return post
 
 
-def contact_view_audit(*, actor: User, contact: Contact) -> None:
+def _shown(posts: Iterable[MonitoredPost]) -> dict[str, Any] | None:
+    # which posts a page put in front of the reader: their texts can name people, and an
+    # auditor after a leak asks "who saw post 123", not only "who opened the campaign"
+    ids = [p.pk for p in posts]
+    return {"posts": ids} if ids else None
+
+
+def contact_view_audit(
+    *, actor: User, contact: Contact, posts: Iterable[MonitoredPost] = ()
+) -> None:
     """A contact page names a person's phone or account: opening one is recorded."""
     audit_record(
-        actor=actor, action="online.contact_view", object_type="contact", object_ref=str(contact.pk)
+        actor=actor,
+        action="online.contact_view",
+        object_type="contact",
+        object_ref=str(contact.pk),
+        detail=_shown(posts),
     )
 
 
-def group_view_audit(*, actor: User, group: PostGroup) -> None:
+def group_view_audit(*, actor: User, group: PostGroup, posts: Iterable[MonitoredPost] = ()) -> None:
     """A campaign or network page lists the phones and accounts its posts share."""
     audit_record(
-        actor=actor, action="online.group_view", object_type="group", object_ref=str(group.pk)
+        actor=actor,
+        action="online.group_view",
+        object_type="group",
+        object_ref=str(group.pk),
+        detail=_shown(posts),
+    )
+
+
+def queue_view_audit(*, actor: User, posts: Iterable[MonitoredPost]) -> None:
+    """A page of the alert queue shows posts' texts, phones and handles highlighted: which
+    posts were shown is recorded (nothing when the page is empty)."""
+    detail = _shown(posts)
+    if detail is None:
+        return
+    audit_record(
+        actor=actor, action="online.queue_view", object_type="post", object_ref="", detail=detail
     )
 
 

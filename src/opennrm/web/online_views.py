@@ -100,6 +100,8 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
         }
     posts = selectors.alert_queue(request.user, **filters)  # type: ignore[arg-type]
     page_obj = Paginator(posts, 20).get_page(request.GET.get("page"))
+    shown = list(page_obj.object_list)
+    services.queue_view_audit(actor=request.user, posts=shown)  # type: ignore[arg-type]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -108,7 +110,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page_obj,
-            "items": [_item(p) for p in page_obj.object_list],
+            "items": [_item(p) for p in shown],
             "query": query.urlencode(),
             # the queue as the officer left it (filters and page): a post opened from here
             # returns to it after a review
@@ -124,21 +126,33 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
     services.post_view_audit(actor=request.user, post=post)  # type: ignore[arg-type]
     context = _item(post) | {
+        "case_openable": bool(selectors.cases_openable(request.user, [post.case_id or 0])),  # type: ignore[arg-type]
         "known_contacts": list(selectors.contacts_of_post(post)),
         "back": _back(request.GET.get("back", "")),
     }
     return render(request, "online/post.html", context)
 
 
+def _cases_of(user: Any, posts: list[MonitoredPost]) -> dict[str, Any]:
+    """The cases opened from these posts: those the user may open, linked; how many others
+    (handed over to another agency since) without their references."""
+    linked = {p.case_id: p.case.reference for p in posts if p.case_id}
+    openable = selectors.cases_openable(user, linked)
+    return {
+        "cases": sorted(ref for pk, ref in linked.items() if pk in openable),
+        "other_cases": len(linked) - len(openable),
+    }
+
+
 @page(MONITORING_ROLES)
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get_for(request.user, pk)  # type: ignore[arg-type]
-    services.contact_view_audit(actor=request.user, contact=contact)  # type: ignore[arg-type]
     posts = list(selectors.contact_posts(contact)[:100])
+    services.contact_view_audit(actor=request.user, contact=contact, posts=posts)  # type: ignore[arg-type]
     context = {
         "contact": contact,
         "channels": selectors.contact_channels(contact),
-        "cases": sorted({p.case.reference for p in posts if p.case_id}),
+        **_cases_of(request.user, posts),  # type: ignore[arg-type]
         "items": [_item(p) for p in posts],
     }
     return render(request, "online/contact.html", context)
@@ -183,8 +197,8 @@ def _network_svg(
 @page(MONITORING_ROLES)
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     group = selectors.group_get_for(request.user, pk)  # type: ignore[arg-type]
-    services.group_view_audit(actor=request.user, group=group)  # type: ignore[arg-type]
     posts = list(selectors.group_posts(group)[:60])
+    services.group_view_audit(actor=request.user, group=group, posts=posts)  # type: ignore[arg-type]
     contacts = selectors.contacts_of_group(group)
     context: dict[str, Any] = {
         "group": group,
