@@ -155,6 +155,12 @@ ERRORS = [
      "Помилка: {tmp}/no/such/folder.jsonl: такого файлу або теки немає"),
     ("ru", ["cluster", "--input", "{bad}", "--text-column", "text", "--output", "{tmp}/o.csv"],
      "Ошибка: {bad}: не удаётся прочитать CSV (не текст UTF-8)"),
+    ("uk", ["train", "--input", "{ads}", "--text-column", "message", "--label-column", "id",
+            "--model", "{tmp}/m", "--flags", "{bad}"],
+     "Помилка: {bad}: це не файл ознак ("),
+    ("ru", ["score", "--input", "{ads}", "--text-column", "message", "--output", "{tmp}/o.csv",
+            "--flags", "{tmp}/flags.json"],
+     "Ошибка: {tmp}/flags.json: такого файла или каталога нет"),
 ]  # fmt: skip
 
 

@@ -166,6 +166,21 @@ def _write(path: Path, column: str, out: Path, new: list[str], values: Iterator[
         ) from exc
 
 
+def _load_flags(path: Path | None) -> Any:
+    """The indicator flags of ``--flags`` (default: the packaged ones); InputError (exit 2)
+    for a file that is missing or not a flags file."""
+    from opennrm.monitoring._flags import load_flags
+
+    try:
+        return load_flags(path)
+    except OSError as exc:
+        raise InputError(f"{path}: {os_reason(exc)}") from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # FlagDataError, JSON
+        raise InputError(
+            _("%(path)s: not a flags file (%(error)s)") % {"path": path, "error": exc}
+        ) from exc
+
+
 def _load_model(directory: Path | None) -> Any:
     if directory is None:
         return None
@@ -257,10 +272,10 @@ def train(
     false_alarm_rate: float | None,
 ) -> None:
     """Train the calibrated risk model on one or more labelled CSV files; print CV metrics."""
-    from opennrm.monitoring._flags import load_flags
     from opennrm.monitoring._model import ModelConfig, save_model
     from opennrm.monitoring.scoring import train_risk_model
 
+    flags = _load_flags(flags_path)  # fail early, before reading the data
     texts: list[str] = []
     labels: list[int] = []
     sources: list[str] = []
@@ -310,7 +325,7 @@ def train(
     report = train_risk_model(
         texts,
         labels,
-        flags=load_flags(flags_path),
+        flags=flags,
         config=ModelConfig(cv_folds=folds, seed=seed),
         data_sha256=digest.hexdigest(),
         false_alarm_rate=false_alarm_rate,
@@ -400,6 +415,7 @@ def score(
     from opennrm.monitoring.pipeline import PipelineConfig
 
     model = _load_model(model_dir)
+    flags = _load_flags(flags_path)
     _open_csv(input_path, text_column)  # fail early, before loading anything heavy
     config = PipelineConfig(
         batch_size=batch_size,
@@ -442,24 +458,11 @@ def score(
             "path": output,
         }
     )
-    labels = _flag_labels(flags_path) if top else {}
-    for flag_id, n in top.most_common(5):
-        click.echo(f"  {labels.get(flag_id, flag_id)}: {n}")
-
-
-def _flag_labels(flags_path: Path | None) -> dict[str, str]:
-    """Each flag's label in the command's language (its id where it has none)."""
-    from opennrm.monitoring._flags import FlagDataError, load_flags
-
     language = current_language()
-    try:
-        flags = load_flags(flags_path)
-    except (FlagDataError, OSError):
-        return {}
-    return {
-        fid: flag.label.get(language) or flag.label.get("en") or fid
-        for fid, flag in flags.by_id.items()
-    }
+    for flag_id, n in top.most_common(5):  # each flag by its label in the command's language
+        flag = flags.by_id.get(flag_id)
+        label = (flag.label.get(language) or flag.label.get("en")) if flag else None
+        click.echo(f"  {label or flag_id}: {n}")
 
 
 @monitor.command()
