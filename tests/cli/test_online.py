@@ -112,6 +112,12 @@ def test_feedback_says_how_many_in_ukrainian_and_writes_the_same_csv(world, fres
     assert result.output == f"3 labelled posts written to {fresh / 'en.csv'}\n"
     same = {(fresh / f"{lang}.csv").read_bytes() for lang in ("uk", "ru", "en")}
     assert len(same) == 1 and next(iter(same)).startswith(b"message,label\r\n")
+    result = run("feedback", "--output", fresh / "no" / "folder.csv", "--language", "uk")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Помилка: {fresh / 'no' / 'folder.csv'}: не вдається записати (такого файлу або теки "
+        "немає)\n"
+    )
 
 
 def test_import_the_users_language_wins_over_the_environment(world, tmp_path) -> None:

@@ -107,8 +107,12 @@ def _remember(ctx: click.Context, _param: click.Parameter, value: str | None) ->
         ctx.meta[_META_KEY] = environment_language()
 
 
-def language_option(f: F) -> F:
-    """``--language [en|uk|ru]`` for a group or a command (a command's wins over its group's)."""
+_DEFAULT_HELP = f"Language of the messages (default: ${ENV_VARIABLE}, else the locale, else en)."
+
+
+def language_option(f: F | None = None, *, help: str = _DEFAULT_HELP) -> Any:
+    """``--language [en|uk|ru]`` for a group or a command (a command's wins over its group's);
+    ``@language_option`` or ``@language_option(help=...)``."""
     option = click.option(
         "--language",
         type=click.Choice(LANGUAGES),
@@ -116,9 +120,9 @@ def language_option(f: F) -> F:
         expose_value=False,
         is_eager=True,
         callback=_remember,
-        help=f"Language of the messages (default: ${ENV_VARIABLE}, else the locale, else en).",
+        help=help,
     )
-    return option(f)
+    return option if f is None else option(f)
 
 
 def set_language(language: str) -> None:

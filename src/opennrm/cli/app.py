@@ -547,7 +547,10 @@ def online() -> None:
 @click.option(
     "--time-zone", default=None, help="Read times without an offset in this zone (Europe/Kyiv)."
 )
-@language_option
+@language_option(
+    help="Language of the report (default: the user's own language, else $OPENNRM_LANGUAGE, "
+    "else the locale, else en)."
+)
 def online_import(
     path: str,
     username: str,
@@ -642,15 +645,21 @@ def online_feedback(output: str) -> None:
 
     from django.utils import translation
 
+    from opennrm.cli._i18n import gettext, os_reason
     from opennrm.online import problems as said
     from opennrm.online.services import feedback_rows
 
+    language = _online_language()
     count = 0
-    with open(output, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["message", "label"])
-        writer.writeheader()
-        for row in feedback_rows():
-            writer.writerow(row)
-            count += 1
-    with translation.override(_online_language()):
+    try:
+        with open(output, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["message", "label"])
+            writer.writeheader()
+            for row in feedback_rows():
+                writer.writerow(row)
+                count += 1
+    except OSError as exc:
+        said_why = {"path": output, "error": os_reason(exc)}
+        raise CommandError(gettext("%(path)s: cannot write (%(error)s)") % said_why) from exc
+    with translation.override(language):
         click.echo(str(said.FEEDBACK_WRITTEN % {"count": count, "path": output}))
