@@ -284,3 +284,18 @@ def test_any_formatting_of_a_valid_mobile_is_found(
     digits = f"0{operator}{rest}"
     text = before + sep.join([digits[:3], digits[3:6], digits[6:8], digits[8:]]) + " ok"
     assert f"+380{digits[1:]}" in extract(text, regions=("UA",)).phones
+
+
+_WEB_PIECES = st.sampled_from(
+    ["www.", "http://", "https://", "robota", "Ldew", ".com", ".ua", ".co.uk", ".net", "1win",
+     "UN", "ТЕРМІНОВО", "16", "/", "?", " ", ".", "@", "0501234567", "Tanvi", "call"]
+)  # fmt: skip
+
+
+@given(st.lists(_WEB_PIECES, max_size=20).map("".join))
+def test_a_found_host_is_written_in_the_text(text: str) -> None:
+    # cutting glued text off an address never invents a name: the host is in the text
+    # (spacing repaired: "http://doit. mymoby. tv" reads "doit.mymoby.tv")
+    squeezed = "".join(text.lower().split())
+    for host in extract(text).domains:
+        assert host in squeezed, (text, host)

@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "online.import": _("Online posts imported"),
     "online.import_queue": _("File of online posts queued for import"),
     "online.import_reclaim": _("Online import taken back from a stopped worker"),
+    "online.import_view": _("Online import viewed"),
     "online.lead": _("Lead opened from an online alert"),
     "online.post_view": _("Online post viewed"),
     "online.queue_view": _("Online alert queue viewed"),
@@ -276,5 +277,6 @@ DETAIL_LABELS.update(
         "state": _("state"),
         "attempt": _("attempt"),
         "continued_as": _("continued as import no."),
+        "imports": _("imports"),
     }
 )

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from opennrm.accounts.models import User
-from opennrm.online import selectors
+from opennrm.online import selectors, services
 from opennrm.online.models import IMPORT_ERRORS, ImportRun, ImportState
 from opennrm.online.problems import FILE_ERRORS, UNEXPECTED, describe_problem
 
@@ -65,6 +65,7 @@ def import_run(request: HttpRequest, run_id: int) -> ImportRunOut:
     """One import of the caller's agency: its state, counts, why it failed and the first
     records it skipped, each reason in the request's language (Accept-Language)."""
     run = selectors.import_run_get_for(_actor(request), run_id)
+    services.import_view_audit(actor=_actor(request), run=run)
     code, text = _reason(run)
     return ImportRunOut(
         id=run.pk,

@@ -11,10 +11,60 @@ from opennrm.core.errors import NotFound
 from opennrm.online.models import Contact, ImportRun, MonitoredPost, PostCategory, PostGroup
 
 
+def _may_monitor(actor: User) -> bool:
+    """The one rule: a monitoring role in an agency sees that agency's posts, contacts,
+    campaigns, networks and imports, and nothing of any other agency."""
+    return actor.role in MONITORING_ROLES and actor.agency_id is not None
+
+
+def access_refused_audit(
+    actor: User, *, object_type: str, ref: object = "", what: str = "", ids: Iterable[int] = ()
+) -> None:
+    """An attempt on something the actor may not see (another agency's post, a guessed id)
+    is recorded, while the answer still looks like "missing": ids and codes only."""
+    from opennrm.audit.services import audit_record
+
+    if not actor.is_authenticated:
+        return
+    detail: dict[str, object] = {"what": (what or object_type)[:64]}
+    refused = sorted(set(ids))
+    if refused:
+        detail["posts"] = refused
+    audit_record(
+        actor=actor,
+        action="access.refused",
+        object_type=object_type,
+        object_ref=str(ref)[:64],
+        detail=detail,
+    )
+
+
+def _missing(actor: User, object_type: str, pk: int, what: str, message: str) -> NotFound:
+    access_refused_audit(actor, object_type=object_type, ref=pk, what=what)
+    return NotFound(message)
+
+
 def posts_visible_to(actor: User) -> QuerySet[MonitoredPost]:
-    if actor.role not in MONITORING_ROLES or actor.agency_id is None:
+    if not _may_monitor(actor):
         return MonitoredPost.objects.none()
     return MonitoredPost.objects.filter(agency_id=actor.agency_id)
+
+
+def posts_get_for(actor: User, ids: Iterable[int], *, what: str) -> list[MonitoredPost]:
+    """The posts of ``ids`` the actor may see; the others (another agency's, missing) are
+    left out as if missing, and the attempt on them is audited."""
+    wanted = {int(i) for i in ids}
+    ordered = sorted(wanted)
+    posts = [  # in slices: a large campaign stays under SQLite's limit of query parameters
+        post
+        for start in range(0, len(ordered), 500)
+        for post in posts_visible_to(actor).filter(pk__in=ordered[start : start + 500])
+    ]
+    posts.sort(key=lambda p: p.pk)
+    refused = wanted - {p.pk for p in posts}
+    if refused:
+        access_refused_audit(actor, object_type="post", what=what, ids=refused)
+    return posts
 
 
 def alert_queue(
@@ -52,21 +102,27 @@ def alert_queue(
     return qs.order_by("-risk", "-id")
 
 
-def post_get_for(actor: User, pk: int) -> MonitoredPost:
+def post_get_for(actor: User, pk: int, *, what: str = "post") -> MonitoredPost:
+    """A post of the actor's agency; any other looks missing (and the attempt is audited,
+    ``what`` naming the page or action it was for)."""
     post = (
         posts_visible_to(actor).select_related("campaign", "network", "case").filter(pk=pk).first()
     )
     if post is None:
-        raise NotFound(_("No such post, or you do not have access to it."))
+        raise _missing(actor, "post", pk, what, _("No such post, or you do not have access to it."))
     return post
 
 
-def group_get_for(actor: User, pk: int) -> PostGroup:
-    if actor.role not in MONITORING_ROLES:
-        raise NotFound(_("No such group, or you do not have access to it."))
-    group = PostGroup.objects.filter(pk=pk, agency_id=actor.agency_id).first()
+def group_get_for(actor: User, pk: int, *, what: str = "group") -> PostGroup:
+    group = (
+        PostGroup.objects.filter(pk=pk, agency_id=actor.agency_id).first()
+        if _may_monitor(actor)
+        else None
+    )
     if group is None:
-        raise NotFound(_("No such group, or you do not have access to it."))
+        raise _missing(
+            actor, "group", pk, what, _("No such group, or you do not have access to it.")
+        )
     return group
 
 
@@ -76,7 +132,7 @@ def group_posts(group: PostGroup) -> QuerySet[MonitoredPost]:
 
 
 def import_runs(actor: User) -> QuerySet[ImportRun]:
-    if actor.role not in MONITORING_ROLES:
+    if not _may_monitor(actor):
         return ImportRun.objects.none()
     return ImportRun.objects.filter(agency_id=actor.agency_id).order_by("-at")
 
@@ -85,16 +141,22 @@ def import_run_get_for(actor: User, pk: int) -> ImportRun:
     """An import of the actor's agency (its progress page); others look missing."""
     run = import_runs(actor).filter(pk=pk).first()
     if run is None:
-        raise NotFound(_("No such import, or you do not have access to it."))
+        raise _missing(
+            actor, "import", pk, "import", _("No such import, or you do not have access to it.")
+        )
     return run
 
 
 def contact_get_for(actor: User, pk: int) -> Contact:
-    if actor.role not in MONITORING_ROLES or actor.agency_id is None:
-        raise NotFound(_("No such contact, or you do not have access to it."))
-    contact = Contact.objects.filter(pk=pk, agency_id=actor.agency_id).first()
+    contact = (
+        Contact.objects.filter(pk=pk, agency_id=actor.agency_id).first()
+        if _may_monitor(actor)
+        else None
+    )
     if contact is None:
-        raise NotFound(_("No such contact, or you do not have access to it."))
+        raise _missing(
+            actor, "contact", pk, "contact", _("No such contact, or you do not have access to it.")
+        )
     return contact
 
 

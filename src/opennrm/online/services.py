@@ -28,7 +28,7 @@ from opennrm.accounts.roles import MONITORING_ROLES
 from opennrm.audit.services import audit_record
 from opennrm.cases.models import Case, ExploitationType
 from opennrm.cases.services import case_create
-from opennrm.core.errors import Conflict, Forbidden, ValidationFailed
+from opennrm.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from opennrm.monitoring import (
     IngestError,
     IngestReport,
@@ -442,9 +442,24 @@ def _counters(run: ImportRun, report: IngestReport, counts: dict[str, int]) -> N
     run.stored = counts["stored"]
     run.duplicates = report.duplicates + counts["db_duplicates"]
     run.problems = [
-        {"where": d.where, "why": d.text, "code": d.code, "params": dict(d.params)}
+        {
+            "where": d.where[:300],
+            "why": _clip(d.text, 200),
+            "code": d.code,
+            "params": {str(k)[:32]: _clip(v, 40) for k, v in dict(d.params).items()},
+        }
         for d in report.details[:_PROBLEMS_KEPT]
     ]  # the code is said in the reader's language (online/problems.py), "why" in English
+
+
+def _clip(value: Any, limit: int) -> Any:
+    """A value quoted from a record (a "date" that holds a whole message, thousands of
+    digits) kept to its first characters: the problem list names the record, it is no
+    copy of it."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _import_batch(
@@ -740,11 +755,42 @@ def _review(post: MonitoredPost, actor: User, status: str) -> None:
     post.reviewed_at = timezone.now()
 
 
-@transaction.atomic
+def _no_post() -> NotFound:
+    return NotFound(_("No such post, or you do not have access to it."))
+
+
+def _visible(actor: User, posts: Iterable[MonitoredPost], what: str) -> list[MonitoredPost]:
+    """``posts`` as the one access selector gives them to ``actor``, or ``NotFound`` when
+    any is another agency's (the attempt audited): whoever calls a service (a page, an
+    API handler, a command) cannot act on or export what the actor may not see."""
+    from opennrm.online import selectors
+
+    wanted = {p.pk for p in posts}
+    seen = selectors.posts_get_for(actor, wanted, what=what)
+    if len(seen) != len(wanted):
+        raise _no_post()
+    return seen
+
+
+def _locked(actor: User, post: MonitoredPost) -> MonitoredPost:
+    from opennrm.online import selectors
+
+    locked = selectors.posts_visible_to(actor).select_for_update().filter(pk=post.pk).first()
+    if locked is None:
+        raise _no_post()
+    return locked
+
+
 def post_open_case(*, actor: User, post: MonitoredPost) -> Case:
     """Turn an alert into a case (a lead, in the flagged state) linked to the post."""
     _require(actor)
-    post = MonitoredPost.objects.select_for_update().get(pk=post.pk)  # two reviewers, one case
+    _visible(actor, [post], "online.lead")  # a refusal is audited outside the transaction
+    return _post_open_case(actor=actor, post=post)
+
+
+@transaction.atomic
+def _post_open_case(*, actor: User, post: MonitoredPost) -> Case:
+    post = _locked(actor, post)  # two reviewers, one case
     if post.case_id is not None:
         raise Conflict(_("A case was already opened from this post."))
     # said in the officer's language, as the page showed them (never the stored "flag: …")
@@ -776,10 +822,15 @@ def post_open_case(*, actor: User, post: MonitoredPost) -> Case:
     return case
 
 
-@transaction.atomic
 def post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPost:
     _require(actor)
-    post = MonitoredPost.objects.select_for_update().get(pk=post.pk)
+    _visible(actor, [post], "online.false_positive")  # refusal audited outside the transaction
+    return _post_mark_false_positive(actor=actor, post=post)
+
+
+@transaction.atomic
+def _post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPost:
+    post = _locked(actor, post)
     if post.status == PostStatus.LEAD:
         raise Conflict(_("A case was opened from this post; close the case instead."))
     if post.status == PostStatus.FALSE_POSITIVE:
@@ -835,6 +886,28 @@ def queue_view_audit(*, actor: User, posts: Iterable[MonitoredPost]) -> None:
     )
 
 
+def import_view_audit(*, actor: User, run: ImportRun) -> None:
+    """An import's page and API answer show the file's name (which may name someone) and
+    its problems, which quote a few characters of the records they skipped."""
+    audit_record(
+        actor=actor, action="online.import_view", object_type="import", object_ref=str(run.pk)
+    )
+
+
+def import_list_audit(*, actor: User, runs: Iterable[ImportRun]) -> None:
+    """The import page lists the agency's recent files by name: which were listed is
+    recorded (nothing when none was)."""
+    ids = [r.pk for r in runs]
+    if ids:
+        audit_record(
+            actor=actor,
+            action="online.import_view",
+            object_type="import",
+            object_ref="",
+            detail={"imports": ids},
+        )
+
+
 def post_view_audit(*, actor: User, post: MonitoredPost) -> None:
     """Posts can name people (a phone number, a handle): opening one is recorded."""
     audit_record(
@@ -842,12 +915,22 @@ def post_view_audit(*, actor: User, post: MonitoredPost) -> None:
     )
 
 
-def posts_stix_bundle(*, actor: User, posts: Iterable[MonitoredPost]) -> str:
-    """A STIX 2.1 bundle (JSON) of the contacts in these posts, for partners and MISP."""
+def posts_stix_bundle(
+    *, actor: User, posts: Iterable[MonitoredPost], group: PostGroup | None = None
+) -> str:
+    """A STIX 2.1 bundle (JSON) of the contacts in these posts (of ``group``, when the
+    export is a campaign's or network's), for partners and MISP. Every exported post is
+    named in the audit entry, however many."""
     _require(actor)
     chosen = list(posts)
     if not chosen:
         raise ValidationFailed(_("Choose at least one post to export."), field="posts")
+    chosen = _visible(actor, chosen, "online.export_stix")
+    if group is not None and (
+        group.agency_id != actor.agency_id
+        or any(group.pk not in (p.campaign_id, p.network_id) for p in chosen)
+    ):
+        raise NotFound(_("No such group, or you do not have access to it."))
     as_posts = [
         Post(
             source=p.source,
@@ -868,9 +951,9 @@ def posts_stix_bundle(*, actor: User, posts: Iterable[MonitoredPost]) -> str:
     audit_record(
         actor=actor,
         action="online.export_stix",
-        object_type="import",
-        object_ref="-",
-        detail={"posts": [p.pk for p in chosen][:500]},
+        object_type="group" if group is not None else "post",
+        object_ref=str(group.pk) if group is not None else "",
+        detail={"posts": [p.pk for p in chosen]},
     )
     return str(bundle.serialize(pretty=True))
 

@@ -115,7 +115,6 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             # the queue as the officer left it (filters and page): a post opened from here
             # returns to it after a review
             "back": request.GET.urlencode(),
-            "runs": selectors.import_runs(request.user)[:5],  # type: ignore[arg-type]
             "model": model_status(),
         },
     )
@@ -214,7 +213,7 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @page(MONITORING_ROLES)
 @require_POST
 def post_open_case(request: HttpRequest, pk: int) -> HttpResponse:
-    post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
+    post = selectors.post_get_for(request.user, pk, what="online.lead")  # type: ignore[arg-type]
     try:
         case = services.post_open_case(actor=request.user, post=post)  # type: ignore[arg-type]
     except DomainError as error:
@@ -227,7 +226,7 @@ def post_open_case(request: HttpRequest, pk: int) -> HttpResponse:
 @page(MONITORING_ROLES)
 @require_POST
 def post_false_positive(request: HttpRequest, pk: int) -> HttpResponse:
-    post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
+    post = selectors.post_get_for(request.user, pk, what="online.false_positive")  # type: ignore[arg-type]
     try:
         services.post_mark_false_positive(actor=request.user, post=post)  # type: ignore[arg-type]
     except DomainError as error:
@@ -250,12 +249,14 @@ def _back(raw: str) -> str:
 def export_stix(request: HttpRequest) -> HttpResponse:
     ids = [int(i) for i in request.POST.getlist("post") if i.isdigit()][:1000]
     group_id = request.POST.get("group", "")
+    group = None
     if group_id.isdigit():
-        posts = list(selectors.group_posts(selectors.group_get_for(request.user, int(group_id))))  # type: ignore[arg-type]
+        group = selectors.group_get_for(request.user, int(group_id), what="online.export_stix")  # type: ignore[arg-type]
+        posts = list(selectors.group_posts(group))
     else:
-        posts = list(selectors.posts_visible_to(request.user).filter(pk__in=ids))  # type: ignore[arg-type]
+        posts = selectors.posts_get_for(request.user, ids, what="online.export_stix")  # type: ignore[arg-type]
     try:
-        bundle = services.posts_stix_bundle(actor=request.user, posts=posts)  # type: ignore[arg-type]
+        bundle = services.posts_stix_bundle(actor=request.user, posts=posts, group=group)  # type: ignore[arg-type]
     except DomainError as error:
         messages.error(request, error.message)
         back = _back(request.POST.get("back", ""))
@@ -312,7 +313,9 @@ def import_file(request: HttpRequest) -> HttpResponse:
 
 
 def _recent_runs(request: HttpRequest) -> list[Any]:
-    return list(selectors.import_runs(request.user)[:10])  # type: ignore[arg-type]
+    runs = list(selectors.import_runs(request.user)[:10])  # type: ignore[arg-type]
+    services.import_list_audit(actor=request.user, runs=runs)  # type: ignore[arg-type]
+    return runs
 
 
 @page(MONITORING_ROLES)
@@ -326,5 +329,10 @@ def import_run(request: HttpRequest, pk: int) -> HttpResponse:
         # them "read 3, stored 1, skipped 0, duplicates 0" leaves the reader guessing
         context["ignored"] = max(0, run.read - run.stored - run.skipped - run.duplicates)
     if request.headers.get("HX-Request"):
+        # the block polls every 2 s while the file is read: recorded once, when it shows
+        # the finished run with all its problems (the full page was recorded on opening)
+        if not run.in_progress:
+            services.import_view_audit(actor=request.user, run=run)  # type: ignore[arg-type]
         return render(request, "online/_import_status.html", context)
+    services.import_view_audit(actor=request.user, run=run)  # type: ignore[arg-type]
     return render(request, "online/import_run.html", context)
