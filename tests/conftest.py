@@ -28,6 +28,12 @@ hypothesis_settings.load_profile("opennrm")
 
 
 @pytest.fixture(autouse=True)
+def _english_command_line(monkeypatch):
+    # the command-line tools speak the locale's language; tests that want another say so
+    monkeypatch.setenv("OPENNRM_LANGUAGE", "en")
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     # Argon2 still, with a small cost so that a suite of hundreds of logins stays fast.
     settings.PASSWORD_HASHERS = ["tests.hashers.CheapArgon2PasswordHasher"]

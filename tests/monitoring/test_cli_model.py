@@ -188,7 +188,7 @@ def test_train_takes_several_files_and_a_directory(data: Path, tmp_path: Path) -
          "--false-alarm-rate", "0.05"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "from 3 file(s)" in result.output
+    assert "from 3 files" in result.output
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["n_samples"] == 120
     assert "at most 5.00% of ordinary rows" in manifest["threshold_rule"]

@@ -2,7 +2,8 @@
 
 Errors about the input (missing file or column, unknown format, unreadable encoding)
 exit with status 2 and a message naming the file and column; bad *records* inside a
-file are reported and skipped, not fatal.
+file are reported and skipped, not fatal. Everything printed is in the command's
+language (``--language``, see :mod:`opennrm.cli._i18n`); the files written are not.
 """
 
 from __future__ import annotations
@@ -18,22 +19,26 @@ from typing import IO, Any
 
 import click
 
+from opennrm.cli._i18n import InputError, gettext, language_option, ngettext, os_reason
+from opennrm.cli._monitor_problems import describe_file_error, describe_problem
 from opennrm.cli.monitor import monitor
 
+_ = gettext
 _SHOW_PROBLEMS = 10
 
 
-class InputError(click.ClickException):
-    """A whole input cannot be used (exit status 2)."""
-
-    exit_code = 2
+def _no_file(path: object) -> InputError:
+    return InputError(_("%(path)s: no such file") % {"path": path})
 
 
 def _regions(value: str) -> tuple[str, ...]:
     regions = tuple(r.strip().upper() for r in value.split(",") if r.strip())
     bad = [r for r in regions if len(r) != 2 or not r.isalpha()]
     if bad or not regions:
-        raise click.BadParameter(f"expected ISO country codes like UA,PL,MD; got {value!r}")
+        raise InputError(
+            _("--regions: expected ISO country codes like UA,PL,MD; got %(value)r")
+            % {"value": value}
+        )
     return regions
 
 
@@ -44,21 +49,30 @@ def _progress(items: Any, desc: str) -> Any:
 
 
 def _summary(report: Any) -> None:
-    click.echo(
-        f"read {report.read}, ok {report.ok}, skipped {report.skipped}, "
-        f"duplicates {report.duplicates}, ignored {report.ignored}",
-        err=True,
+    counts = {
+        "read": report.read,
+        "ok": report.ok,
+        "skipped": report.skipped,
+        "duplicates": report.duplicates,
+        "ignored": report.ignored,
+    }
+    line = _(
+        "read %(read)s, ok %(ok)s, skipped %(skipped)s, duplicates %(duplicates)s, "
+        "ignored %(ignored)s"
     )
-    for location, reason in report.problems[:_SHOW_PROBLEMS]:
-        click.echo(f"  {location}: {reason}", err=True)
+    click.echo(line % counts, err=True)
+    for problem in report.details[:_SHOW_PROBLEMS]:
+        click.echo(f"  {problem.where}: {describe_problem(problem)}", err=True)
     if report.skipped > _SHOW_PROBLEMS:
-        click.echo(f"  ... and {report.skipped - _SHOW_PROBLEMS} more", err=True)
+        more = _("  ... and %(count)s more") % {"count": report.skipped - _SHOW_PROBLEMS}
+        click.echo(more, err=True)
 
 
 # --------------------------------------------------------------------------- ingest
 
 
 @monitor.command()
+@language_option
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
     "--format",
@@ -96,7 +110,7 @@ def ingest(
 
     for name in inputs:
         if not Path(name).is_file():
-            raise InputError(f"{name}: no such file")
+            raise _no_file(name)
     seen = load_checkpoint(checkpoint) if checkpoint else set()
     report = IngestReport()
     pending: list[str] = []
@@ -120,13 +134,16 @@ def ingest(
                 append_checkpoint(checkpoint, pending)
     except IngestError as exc:
         _summary(report)
-        raise InputError(str(exc)) from exc
+        raise InputError(describe_file_error(name, exc)) from exc
     except (LookupError, UnicodeError) as exc:
-        raise InputError(f"encoding problem: {exc}") from exc
+        raise InputError(_("encoding problem: %(error)s") % {"error": exc}) from exc
     except OSError as exc:
-        raise InputError(f"{exc.filename or output}: {exc.strerror or exc}") from exc
+        raise InputError(f"{exc.filename or output}: {os_reason(exc)}") from exc
     _summary(report)
-    click.echo(f"wrote {report.ok} posts to {output}", err=True)
+    wrote = ngettext(
+        "wrote %(count)s post to %(path)s", "wrote %(count)s posts to %(path)s", report.ok
+    )
+    click.echo(wrote % {"count": report.ok, "path": output}, err=True)
 
 
 # --------------------------------------------------------------------------- tables
@@ -146,18 +163,20 @@ def _read_table(
     )
 
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise _no_file(path)
     try:
         fmt = detect_format(path)
     except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from exc
+        raise InputError(f"{path}: {os_reason(exc)}") from exc
     skipped = [0]
     raw = path.open("rb")
     try:
         stream, enc = open_text(raw, encoding)
     except LookupError as exc:
         raw.close()
-        raise InputError(f"{path}: unknown encoding {encoding!r}") from exc
+        raise InputError(
+            _("%(path)s: unknown encoding %(encoding)r") % {"path": path, "encoding": encoding}
+        ) from exc
     if fmt == "jsonl":
         key = text_column or "text"
         columns = ["id", "source", "channel", "author", "posted_at", "url", "record", "text"]
@@ -174,14 +193,18 @@ def _read_table(
                         obj = None
                     if not isinstance(obj, dict) or not isinstance(obj.get(key), str):
                         skipped[0] += 1
-                        click.echo(f"  {path.name}:{lineno}: no {key!r} text, skipped", err=True)
+                        said = _("no %(key)r text, skipped") % {"key": key}
+                        click.echo(f"  {path.name}:{lineno}: {said}", err=True)
                         continue
                     yield {k: "" if v is None else str(v) for k, v in obj.items()}
 
         return columns, key, jsonl_rows(), skipped
     if fmt != "csv":
         raw.close()
-        raise InputError(f"{path}: expected a CSV or JSON Lines file, found {fmt}")
+        raise InputError(
+            _("%(path)s: expected a CSV or JSON Lines file, found %(format)s")
+            % {"path": path, "format": fmt}
+        )
     allow_huge_csv_fields()
     head = stream.read(16384)
     head += stream.readline()  # finish the line the sample may have cut
@@ -190,19 +213,25 @@ def _read_table(
         header = [h.lstrip("\ufeff").strip() for h in next(reader)]
     except StopIteration:
         raw.close()
-        raise InputError(f"{path}: empty file") from None
+        raise InputError(_("%(path)s: empty file") % {"path": path}) from None
     except csv.Error as exc:
         raw.close()
-        raise InputError(f"{path}: unreadable CSV header ({exc})") from exc
+        raise InputError(
+            _("%(path)s: unreadable CSV header (%(error)s)") % {"path": path, "error": exc}
+        ) from exc
     if any(undecodable(h) for h in header):
         raw.close()
-        raise InputError(f"{path}: does not decode as {enc}; use --encoding")
+        raise InputError(
+            _("%(path)s: does not decode as %(encoding)s; use --encoding")
+            % {"path": path, "encoding": enc}
+        )
     found = text_column or next((h for h in header if h.lower() in TEXT_COLUMNS), None)
     if found is None or found not in header:
         raw.close()
+        wanted = text_column or "/".join(TEXT_COLUMNS)
         raise InputError(
-            f"{path}: no column {text_column or '/'.join(TEXT_COLUMNS)!r} "
-            f"(columns: {', '.join(header)})"
+            _("%(path)s: no column %(column)r (columns: %(columns)s)")
+            % {"path": path, "column": wanted, "columns": ", ".join(header)}
         )
     col: str = found
 
@@ -215,14 +244,18 @@ def _read_table(
                     return
                 except csv.Error as exc:
                     skipped[0] += 1
-                    click.echo(f"  {path.name}:{reader.line_num}: {exc}, skipped", err=True)
+                    said = _("%(error)s, skipped") % {"error": exc}
+                    click.echo(f"  {path.name}:{reader.line_num}: {said}", err=True)
                     continue
                 if not row:
                     continue
                 if len(row) != len(header) or any(undecodable(v) for v in row):
                     skipped[0] += 1
-                    reason = "undecodable" if len(row) == len(header) else "wrong field count"
-                    click.echo(f"  {path.name}:{reader.line_num}: {reason}, skipped", err=True)
+                    if len(row) == len(header):
+                        said = _("undecodable, skipped")
+                    else:
+                        said = _("wrong field count, skipped")
+                    click.echo(f"  {path.name}:{reader.line_num}: {said}", err=True)
                     continue
                 yield dict(zip(header, row, strict=True))
 
@@ -230,6 +263,7 @@ def _read_table(
 
 
 @monitor.command(name="extract")
+@language_option
 @click.option("--input", "-i", "input_path", required=True, type=click.Path(path_type=Path))
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--text-column", help="Column with the text (default: text/message/content).")
@@ -259,28 +293,37 @@ def extract_command(
                 writer.writerow([row.get(c, "") for c in columns] + [";".join(v) for v in values])
                 count += 1
     except OSError as exc:
-        raise InputError(f"{exc.filename or output}: {exc.strerror or exc}") from exc
-    click.echo(f"wrote {count} rows to {output}; skipped {skipped[0]}", err=True)
+        raise InputError(f"{exc.filename or output}: {os_reason(exc)}") from exc
+    wrote = ngettext(
+        "wrote %(count)s row to %(path)s; skipped %(skipped)s",
+        "wrote %(count)s rows to %(path)s; skipped %(skipped)s",
+        count,
+    )
+    click.echo(wrote % {"count": count, "path": output, "skipped": skipped[0]}, err=True)
 
 
 def _posts_from(path: Path, text_column: str | None, encoding: str | None) -> Iterator[Any]:
     from opennrm.monitoring.ingest import IngestError, IngestReport, detect_format, iter_posts
 
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise _no_file(path)
     fmt = detect_format(path)
     if fmt not in ("jsonl", "csv"):
-        raise InputError(f"{path}: expected posts.jsonl or a CSV file, found {fmt}")
+        raise InputError(
+            _("%(path)s: expected posts.jsonl or a CSV file, found %(format)s")
+            % {"path": path, "format": fmt}
+        )
     report = IngestReport()
     try:
         yield from iter_posts(path, fmt, report=report, text_column=text_column, encoding=encoding)
     except IngestError as exc:
-        raise InputError(str(exc)) from exc
+        raise InputError(describe_file_error(path, exc)) from exc
     if report.skipped:
         _summary(report)
 
 
 @monitor.command()
+@language_option
 @click.option("--input", "-i", "input_path", required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", default="stix", type=click.Choice(["stix"]), show_default=True)
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path))
@@ -318,9 +361,14 @@ def export(
         with output.open("w", encoding="utf-8") as out:
             _write(out, bundle.serialize(pretty=True))
     except OSError as exc:
-        raise InputError(f"{output}: {exc.strerror or exc}") from exc
+        raise InputError(f"{output}: {os_reason(exc)}") from exc
     indicators = sum(1 for o in bundle.objects if o.type == "indicator")
-    click.echo(f"wrote {indicators} indicators from {len(posts)} posts to {output}", err=True)
+    wrote = ngettext(
+        "wrote %(count)s indicator from %(posts)s posts to %(path)s",
+        "wrote %(count)s indicators from %(posts)s posts to %(path)s",
+        indicators,
+    )
+    click.echo(wrote % {"count": indicators, "posts": len(posts), "path": output}, err=True)
 
 
 def _write(out: IO[str], text: str) -> None:

@@ -2,9 +2,10 @@
 
 Every command reads a CSV with a header row and needs only the name of the text column
 (and, for ``train``, of a 0/1 label column), so anyone can evaluate the pipeline on their
-own labelled data. Progress bars go to stderr; a summary is printed at the end. Input
-problems (missing file or column, bad labels, undecodable bytes) end with exit status 2
-and a message naming the file and column. Heavy libraries are imported inside commands.
+own labelled data. Progress bars go to stderr; a summary is printed at the end, in the
+command's language (``--language``; the CSV files written are the same in every language).
+Input problems (missing file or column, bad labels, undecodable bytes) end with exit
+status 2 and a message naming the file and column. Heavy libraries are imported inside commands.
 
 Model directories are trusted input (they contain a pickle): see
 :mod:`opennrm.monitoring._model`.
@@ -24,6 +25,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from opennrm.cli._i18n import (
+    InputError,
+    current_language,
+    gettext,
+    language_option,
+    ngettext,
+    number,
+    os_reason,
+    percent,
+)
 from opennrm.cli.monitor import monitor
 
 if TYPE_CHECKING:
@@ -32,6 +43,7 @@ if TYPE_CHECKING:
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
+_ = gettext
 _TRUE = {"1", "true", "yes", "y", "spam", "risk", "positive"}
 _FALSE = {"0", "false", "no", "n", "ham", "normal", "negative"}
 
@@ -42,34 +54,50 @@ def _delimiter(path: Path) -> str:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             first = fh.readline()
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.UsageError(f"{path}: cannot read CSV ({exc})") from exc
+        raise _unreadable(path, exc) from exc
     counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
 
+def _why(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return _("not UTF-8 text")
+    return os_reason(exc) if isinstance(exc, OSError) else str(exc)
+
+
+def _unreadable(path: Path, exc: Exception) -> InputError:
+    return InputError(
+        _("%(path)s: cannot read CSV (%(error)s)") % {"path": path, "error": _why(exc)}
+    )
+
+
 def _open_csv(path: Path, column: str, *extra: str) -> tuple[list[str], Iterator[dict[str, str]]]:
-    """Header and row iterator; UsageError (exit 2) for unreadable files or missing columns."""
+    """Header and row iterator; InputError (exit 2) for unreadable files or missing columns."""
     delimiter = _delimiter(path)
     try:
         fh = path.open(encoding="utf-8-sig", newline="")
         reader = csv.DictReader(fh, delimiter=delimiter)
         header = list(reader.fieldnames or [])
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise click.UsageError(f"{path}: cannot read CSV ({exc})") from exc
+        raise _unreadable(path, exc) from exc
     for name in (column, *extra):
         if name not in header:
             fh.close()
-            shown = ", ".join(header) if header else "none"
-            raise click.UsageError(f"{path}: no column {name!r} (columns: {shown})")
+            shown = ", ".join(header) if header else _("none")
+            raise InputError(
+                _("%(path)s: no column %(column)r (columns: %(columns)s)")
+                % {"path": path, "column": name, "columns": shown}
+            )
 
     def rows() -> Iterator[dict[str, str]]:
         with fh:
             try:
                 yield from reader
             except (UnicodeDecodeError, csv.Error) as exc:
-                raise click.UsageError(
-                    f"{path}: cannot read CSV near line {reader.line_num} ({exc})"
+                raise InputError(
+                    _("%(path)s: cannot read CSV near line %(line)s (%(error)s)")
+                    % {"path": path, "line": reader.line_num, "error": _why(exc)}
                 ) from exc
 
     return header, rows()
@@ -78,7 +106,7 @@ def _open_csv(path: Path, column: str, *extra: str) -> tuple[list[str], Iterator
 def _posts(path: Path, column: str) -> Iterator[Post]:
     from opennrm.monitoring._post import Post
 
-    _, rows = _open_csv(path, column)
+    _header, rows = _open_csv(path, column)
     for i, row in enumerate(rows):
         yield Post.create("csv", row.get(column) or "", record=f"{path.name}:{i + 2}")
 
@@ -86,7 +114,9 @@ def _posts(path: Path, column: str) -> Iterator[Post]:
 def _progress(label: str) -> Any:
     from tqdm import tqdm  # type: ignore[import-untyped]
 
-    return tqdm(desc=label, unit=" posts", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+    return tqdm(
+        desc=label, unit=" " + _("posts"), file=sys.stderr, dynamic_ncols=True, mininterval=0.5
+    )
 
 
 def _run(
@@ -131,7 +161,24 @@ def _write(path: Path, column: str, out: Path, new: list[str], values: Iterator[
                 row.update(zip(new, extra, strict=True))
                 writer.writerow(row)
     except OSError as exc:
-        raise click.UsageError(f"{out}: cannot write ({exc})") from exc
+        raise InputError(
+            _("%(path)s: cannot write (%(error)s)") % {"path": out, "error": os_reason(exc)}
+        ) from exc
+
+
+def _load_flags(path: Path | None) -> Any:
+    """The indicator flags of ``--flags`` (default: the packaged ones); InputError (exit 2)
+    for a file that is missing or not a flags file."""
+    from opennrm.monitoring._flags import load_flags
+
+    try:
+        return load_flags(path)
+    except OSError as exc:
+        raise InputError(f"{path}: {os_reason(exc)}") from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # FlagDataError, JSON
+        raise InputError(
+            _("%(path)s: not a flags file (%(error)s)") % {"path": path, "error": exc}
+        ) from exc
 
 
 def _load_model(directory: Path | None) -> Any:
@@ -142,7 +189,17 @@ def _load_model(directory: Path | None) -> Any:
     try:
         return load_model(directory)
     except ModelError as exc:
-        raise click.UsageError(str(exc)) from exc
+        said = {
+            "model.missing": _(
+                "%(path)s: not a model directory (needs manifest.json and model.joblib)"
+            ),
+            "model.manifest": _("%(path)s: unreadable manifest"),
+            "model.format": _("%(path)s: unsupported format_version"),
+            "model.checksum": _("%(path)s: SHA-256 does not match the manifest; refusing to load"),
+        }.get(exc.code)
+        if said is None or current_language() == "en":
+            raise InputError(str(exc)) from exc
+        raise InputError(said % {"path": exc.path}) from exc
 
 
 _dask_options = [
@@ -175,7 +232,7 @@ def _training_files(inputs: tuple[Path, ...]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*.csv") if p.is_file())
             if not found:
-                raise click.UsageError(f"{path}: no .csv file in this directory")
+                raise InputError(_("%(path)s: no .csv file in this directory") % {"path": path})
             files.extend(found)
         else:
             files.append(path)
@@ -183,6 +240,7 @@ def _training_files(inputs: tuple[Path, ...]) -> list[Path]:
 
 
 @monitor.command()
+@language_option
 @click.option(
     "--input",
     "inputs",
@@ -214,17 +272,17 @@ def train(
     false_alarm_rate: float | None,
 ) -> None:
     """Train the calibrated risk model on one or more labelled CSV files; print CV metrics."""
-    from opennrm.monitoring._flags import load_flags
     from opennrm.monitoring._model import ModelConfig, save_model
     from opennrm.monitoring.scoring import train_risk_model
 
+    flags = _load_flags(flags_path)  # fail early, before reading the data
     texts: list[str] = []
     labels: list[int] = []
     sources: list[str] = []
     digest = hashlib.sha256()
     files = _training_files(inputs)
     for input_path in files:
-        _, rows = _open_csv(input_path, text_column, label_column)
+        _header, rows = _open_csv(input_path, text_column, label_column)
         for i, row in enumerate(rows):
             raw = (row.get(label_column) or "").strip().lower()
             if raw in _TRUE:
@@ -232,30 +290,42 @@ def train(
             elif raw in _FALSE:
                 labels.append(0)
             else:
-                raise click.UsageError(
-                    f"{input_path}: column {label_column!r} line {i + 2}: label {raw!r} is not 0/1"
+                raise InputError(
+                    _("%(path)s: column %(column)r line %(line)s: label %(label)r is not 0/1")
+                    % {"path": input_path, "column": label_column, "line": i + 2, "label": raw}
                 )
             text = row.get(text_column) or ""
             texts.append(text)
             sources.append(str(input_path))
             digest.update(f"{labels[-1]}\x1f{text}\x1e".encode())
-    input_path = files[0] if len(files) == 1 else Path(f"{len(files)} files")
+    where = files[0] if len(files) == 1 else _("%(count)s files") % {"count": len(files)}
     counts = Counter(labels)
     if min(counts[0], counts[1]) < folds:
-        raise click.UsageError(
-            f"{input_path}: column {label_column!r} needs at least {folds} rows of each label "
-            f"(has {counts[1]} positive, {counts[0]} negative)"
+        raise InputError(
+            _(
+                "%(path)s: column %(column)r needs at least %(folds)s rows of each label "
+                "(has %(positive)s positive, %(negative)s negative)"
+            )
+            % {
+                "path": where,
+                "column": label_column,
+                "folds": folds,
+                "positive": counts[1],
+                "negative": counts[0],
+            }
         )
-    click.echo(
-        f"training on {len(labels)} rows ({counts[1]} positive) from {len(files)} file(s), "
-        f"{folds}-fold CV",
-        err=True,
+    training = ngettext(
+        "training on %(rows)s rows (%(positive)s positive) from %(count)s file, %(folds)s-fold CV",
+        "training on %(rows)s rows (%(positive)s positive) from %(count)s files, %(folds)s-fold CV",
+        len(files),
     )
+    values = {"rows": len(labels), "positive": counts[1], "count": len(files), "folds": folds}
+    click.echo(training % values, err=True)
     started = time.process_time()
     report = train_risk_model(
         texts,
         labels,
-        flags=load_flags(flags_path),
+        flags=flags,
         config=ModelConfig(cv_folds=folds, seed=seed),
         data_sha256=digest.hexdigest(),
         false_alarm_rate=false_alarm_rate,
@@ -263,36 +333,62 @@ def train(
     )
     cpu = time.process_time() - started
     save_model(report.model, model_dir)
+    _training_report(report, model_dir, cpu, false_alarm_rate)
+
+
+def _training_report(
+    report: Any, model_dir: Path, cpu: float, false_alarm_rate: float | None
+) -> None:
+    """The cross-validated metrics of ``monitor train``, in the command's language."""
+    heads = [_("scorer"), _("thr"), _("prec"), _("recall"), "F1", "AUC", "Brier"]
     click.echo(
-        f"{'scorer':<10} {'thr':>5} {'prec':>6} {'recall':>6} {'F1':>6} {'AUC':>6} {'Brier':>6}"
+        f"{heads[0]:<10} " + " ".join(f"{h:>{5 if i == 0 else 6}}" for i, h in enumerate(heads[1:]))
     )
     for name, m in (
-        ("model", report.model_metrics),
-        ("combined", report.combined_metrics),
-        ("flags", report.flags_metrics),
+        (_("model"), report.model_metrics),
+        (_("combined"), report.combined_metrics),
+        (_("flags"), report.flags_metrics),
     ):
-        click.echo(
-            f"{name:<10} {m.threshold:5.2f} {m.precision:6.3f} {m.recall:6.3f} {m.f1:6.3f} "
-            f"{m.roc_auc:6.3f} {m.brier:6.3f}"
-        )
+        cells = [number(m.threshold, 2).rjust(5)]
+        cells += [number(v, 3).rjust(6) for v in (m.precision, m.recall, m.f1, m.roc_auc, m.brier)]
+        click.echo(f"{name:<10} " + " ".join(cells))
     click.echo(
-        f"any flag: precision {report.flags_any_precision:.3f} recall {report.flags_any_recall:.3f}"
+        _("any flag: precision %(precision)s recall %(recall)s")
+        % {
+            "precision": number(report.flags_any_precision, 3),
+            "recall": number(report.flags_any_recall, 3),
+        }
     )
-    click.echo("reliability (combined, out-of-fold): predicted -> observed (n)")
+    click.echo(_("reliability (combined, out-of-fold): predicted -> observed (n)"))
     for b in report.combined_metrics.reliability:
         click.echo(
-            f"  {b.lower:.1f}-{b.upper:.1f}: {b.mean_predicted:.3f} -> "
-            f"{b.observed_rate:.3f} ({b.count})"
+            f"  {number(b.lower, 1)}-{number(b.upper, 1)}: {number(b.mean_predicted, 3)} -> "
+            f"{number(b.observed_rate, 3)} ({b.count})"
         )
     for name, rate in report.model.manifest.get("false_alarms_by_source", {}).items():
-        click.echo(f"ordinary rows flagged (out-of-fold), {name}: {rate:.2%}")
+        click.echo(
+            _("ordinary rows flagged (out-of-fold), %(source)s: %(rate)s")
+            % {"source": name, "rate": percent(rate)}
+        )
+    if false_alarm_rate is None:
+        rule = _("max F1 (out-of-fold)")
+    else:
+        rule = _("at most %(rate)s of ordinary rows flagged in each source (out-of-fold)") % {
+            "rate": percent(false_alarm_rate)
+        }
     click.echo(
-        f"model saved to {model_dir} (threshold {report.model.threshold:.3f}, "
-        f"{report.model.manifest['threshold_rule']}; trained in {cpu:.1f} CPU-s)"
+        _("model saved to %(path)s (threshold %(threshold)s, %(rule)s; trained in %(cpu)s CPU-s)")
+        % {
+            "path": model_dir,
+            "threshold": number(report.model.threshold, 3),
+            "rule": rule,
+            "cpu": number(cpu, 1),
+        }
     )
 
 
 @monitor.command()
+@language_option
 @click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Model directory "
               "(trusted input). Without it, only the indicator flags score.")  # fmt: skip
 @_input
@@ -319,6 +415,7 @@ def score(
     from opennrm.monitoring.pipeline import PipelineConfig
 
     model = _load_model(model_dir)
+    flags = _load_flags(flags_path)
     _open_csv(input_path, text_column)  # fail early, before loading anything heavy
     config = PipelineConfig(
         batch_size=batch_size,
@@ -335,7 +432,7 @@ def score(
         config=config,
         dask_scheduler=dask_scheduler,
         dask_workers=dask_workers,
-        label="scoring",
+        label=_("scoring"),
     )
     values = (
         [f"{p.risk:.4f}", int(p.flagged), p.category or "", p.explain()] for p in result.posts
@@ -344,15 +441,32 @@ def score(
     flagged = sum(p.flagged for p in result.posts)
     top = Counter(r.id for p in result.posts for r in p.reasons if r.kind == "flag")
     recruitment = sum(p.category == "recruitment" for p in result.posts)
-    click.echo(
-        f"scored {len(result.posts)} posts: {flagged} flagged ({recruitment} recruitment, "
-        f"{flagged - recruitment} other spam) -> {output}"
+    scored = ngettext(
+        "scored %(count)s post: %(flagged)s flagged (%(recruitment)s recruitment, "
+        "%(other)s other spam) -> %(path)s",
+        "scored %(count)s posts: %(flagged)s flagged (%(recruitment)s recruitment, "
+        "%(other)s other spam) -> %(path)s",
+        len(result.posts),
     )
-    for flag_id, n in top.most_common(5):
-        click.echo(f"  {flag_id}: {n}")
+    click.echo(
+        scored
+        % {
+            "count": len(result.posts),
+            "flagged": flagged,
+            "recruitment": recruitment,
+            "other": flagged - recruitment,
+            "path": output,
+        }
+    )
+    language = current_language()
+    for flag_id, n in top.most_common(5):  # each flag by its label in the command's language
+        flag = flags.by_id.get(flag_id)
+        label = (flag.label.get(language) or flag.label.get("en")) if flag else None
+        click.echo(f"  {label or flag_id}: {n}")
 
 
 @monitor.command()
+@language_option
 @_input
 @_text
 @click.option("--output", required=True, type=click.Path(path_type=Path, dir_okay=False))
@@ -397,7 +511,7 @@ def cluster(
         config=config,
         dask_scheduler=dask_scheduler,
         dask_workers=dask_workers,
-        label="clustering",
+        label=_("clustering"),
     )
     sizes = Counter(result.cluster_ids)
     values = (
@@ -414,11 +528,27 @@ def cluster(
         try:
             templates.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
         except OSError as exc:
-            raise click.UsageError(f"{templates}: cannot write ({exc})") from exc
+            raise InputError(
+                _("%(path)s: cannot write (%(error)s)")
+                % {"path": templates, "error": os_reason(exc)}
+            ) from exc
     in_campaigns = sum(g.size for g in result.campaigns)
+    clustered = ngettext(
+        "clustered %(count)s post: %(campaigns)s campaigns (%(in_campaigns)s posts), "
+        "%(networks)s contact networks -> %(path)s",
+        "clustered %(count)s posts: %(campaigns)s campaigns (%(in_campaigns)s posts), "
+        "%(networks)s contact networks -> %(path)s",
+        len(result.posts),
+    )
     click.echo(
-        f"clustered {len(result.posts)} posts: {len(result.campaigns)} campaigns "
-        f"({in_campaigns} posts), {len(result.networks)} contact networks -> {output}"
+        clustered
+        % {
+            "count": len(result.posts),
+            "campaigns": len(result.campaigns),
+            "in_campaigns": in_campaigns,
+            "networks": len(result.networks),
+            "path": output,
+        }
     )
     for g in result.campaigns[:5]:
         click.echo(f"  {g.id[:12]} x{g.size}: {g.template[:90]}")

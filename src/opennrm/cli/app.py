@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from opennrm.cli._i18n import CommandError, language_option
+
 
 def _setup(**env_defaults: str) -> None:
     for key, value in env_defaults.items():
@@ -515,9 +517,24 @@ def manage(args: tuple[str, ...]) -> None:
     execute_from_command_line(["opennrm manage", *args])
 
 
+def _online_language(own: str = "") -> str:
+    """The language ``opennrm online ...`` speaks: ``--language`` (the command's, else the
+    group's), else the named user's own (``own``), else the environment's (see
+    :mod:`opennrm.cli._i18n`). It becomes the command's current language."""
+    from opennrm.cli._i18n import LANGUAGES, chosen_language, environment_language, set_language
+
+    language = chosen_language() or (own if own in LANGUAGES else environment_language())
+    set_language(language)
+    return language
+
+
 @click.group()
+@language_option
 def online() -> None:
-    """Online monitoring inside the app (imports into an agency's alert queue)."""
+    """Online monitoring inside the app (imports into an agency's alert queue).
+
+    Messages are in English, Ukrainian or Russian (--language, here or after the command;
+    default: the named user's language, else $OPENNRM_LANGUAGE, else the locale)."""
 
 
 @online.command("import")
@@ -530,11 +547,9 @@ def online() -> None:
 @click.option(
     "--time-zone", default=None, help="Read times without an offset in this zone (Europe/Kyiv)."
 )
-@click.option(
-    "--language",
-    type=click.Choice(["en", "uk", "ru"]),
-    default=None,
-    help="Language of the report (default: the user's own language, else the site's).",
+@language_option(
+    help="Language of the report (default: the user's own language, else $OPENNRM_LANGUAGE, "
+    "else the locale, else en)."
 )
 def online_import(
     path: str,
@@ -542,13 +557,11 @@ def online_import(
     fmt: str,
     text_column: str | None,
     time_zone: str | None,
-    language: str | None,
 ) -> None:
     """Ingest, score and cluster a file into the alert queue of USER's agency."""
     _setup()
     from pathlib import Path
 
-    from django.conf import settings
     from django.utils import translation
 
     from opennrm.accounts.models import User
@@ -557,13 +570,10 @@ def online_import(
     from opennrm.online.services import online_import as do_import
 
     user = User.objects.filter(username=username, is_active=True).first()
-    codes = {code for code, _ in settings.LANGUAGES}
-    if language is None:
-        own = user.preferred_language if user is not None else ""
-        language = own if own in codes else settings.LANGUAGE_CODE
+    language = _online_language(user.preferred_language if user is not None else "")
     with translation.override(language):
         if user is None:
-            raise click.ClickException(str(said.NO_USER) % {"name": username})
+            raise CommandError(str(said.NO_USER) % {"name": username})
         try:
             run = do_import(
                 actor=user,
@@ -574,7 +584,7 @@ def online_import(
                 time_zone=time_zone,
             )
         except DomainError as exc:
-            raise click.ClickException(str(exc.message)) from exc
+            raise CommandError(str(exc.message)) from exc
         click.echo(
             str(said.IMPORT_SUMMARY)
             % {
@@ -594,37 +604,62 @@ def online_import(
 @online.command("retrain")
 @click.option("--shared/--no-shared", default=True, help="Also train on the shared data sets.")
 @click.option("--false-alarm-rate", default=0.02, show_default=True, type=click.FloatRange(0, 0.5))
+@language_option
 def online_retrain(shared: bool, false_alarm_rate: float) -> None:
     """Retrain the app's model from reviewers' labels (and the shared data sets)."""
     _setup()
+    from django.utils import translation
+    from django.utils.formats import number_format
+
+    from opennrm.online import problems as said
     from opennrm.online.model import NotEnoughData, model_dir, model_train
 
-    try:
-        report = model_train(shared=shared, false_alarm_rate=false_alarm_rate)
-    except NotEnoughData as exc:
-        raise click.ClickException(str(exc)) from exc
-    m = report.combined_metrics
-    click.echo(
-        f"trained on {report.model.manifest['n_samples']} posts "
-        f"({', '.join(report.model.manifest['training_sources'])}); out-of-fold precision "
-        f"{m.precision:.3f}, recall {m.recall:.3f}; saved to {model_dir()}"
-    )
+    with translation.override(_online_language()):
+        try:
+            report = model_train(shared=shared, false_alarm_rate=false_alarm_rate)
+        except NotEnoughData as exc:
+            counts = {"count": exc.count, "positive": exc.positive, "needed": exc.needed}
+            raise CommandError(str(said.NOT_ENOUGH_DATA) % counts) from exc
+        m = report.combined_metrics
+        sources = report.model.manifest["training_sources"]
+        said_sources = ", ".join(said.describe_training_source(s) for s in sources)
+        click.echo(
+            str(said.RETRAINED)
+            % {
+                "count": report.model.manifest["n_samples"],
+                "sources": said_sources,
+                "precision": number_format(m.precision, 3),
+                "recall": number_format(m.recall, 3),
+                "path": model_dir(),
+            }
+        )
 
 
 @online.command("feedback")
 @click.option("--output", type=click.Path(dir_okay=False), required=True)
+@language_option
 def online_feedback(output: str) -> None:
     """Write reviewers' labels as message,label CSV for `opennrm monitor train`."""
     _setup()
     import csv
 
+    from django.utils import translation
+
+    from opennrm.cli._i18n import gettext, os_reason
+    from opennrm.online import problems as said
     from opennrm.online.services import feedback_rows
 
+    language = _online_language()
     count = 0
-    with open(output, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["message", "label"])
-        writer.writeheader()
-        for row in feedback_rows():
-            writer.writerow(row)
-            count += 1
-    click.echo(f"{count} labelled posts written to {output}")
+    try:
+        with open(output, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["message", "label"])
+            writer.writeheader()
+            for row in feedback_rows():
+                writer.writerow(row)
+                count += 1
+    except OSError as exc:
+        said_why = {"path": output, "error": os_reason(exc)}
+        raise CommandError(gettext("%(path)s: cannot write (%(error)s)") % said_why) from exc
+    with translation.override(language):
+        click.echo(str(said.FEEDBACK_WRITTEN % {"count": count, "path": output}))

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import click
 
+from opennrm.cli._i18n import language_option
+
 
 @click.group()
+@language_option
 def monitor() -> None:
-    """Ingest, extract, score, cluster and export online posts."""
+    """Ingest, extract, score, cluster and export online posts.
+
+    Messages are in English, Ukrainian or Russian (--language, here or after the command;
+    default: $OPENNRM_LANGUAGE, else the locale); the files written are the same in all."""
 
 
 # Commands are defined in two modules that register themselves on the group above.

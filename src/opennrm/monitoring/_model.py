@@ -42,7 +42,16 @@ MANIFEST_FILE = "manifest.json"
 
 
 class ModelError(Exception):
-    """A model directory that is missing, incomplete or does not match its manifest."""
+    """A model directory that is missing, incomplete or does not match its manifest.
+
+    ``str()`` is an English sentence; ``code`` (``model.missing``, ``model.manifest``,
+    ``model.format``, ``model.checksum``) and ``path`` let a caller say it in its reader's
+    language."""
+
+    def __init__(self, message: str, code: str = "model.error", path: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.path = path
 
 
 @dataclass(frozen=True)
@@ -435,15 +444,27 @@ def load_model(directory: str | Path) -> RiskModel:
     manifest_path = src / MANIFEST_FILE
     model_path = src / MODEL_FILE
     if not manifest_path.is_file() or not model_path.is_file():
-        raise ModelError(f"{src}: not a model directory (needs {MANIFEST_FILE} and {MODEL_FILE})")
+        raise ModelError(
+            f"{src}: not a model directory (needs {MANIFEST_FILE} and {MODEL_FILE})",
+            "model.missing",
+            str(src),
+        )
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{manifest_path}: unreadable manifest ({exc})") from exc
+        raise ModelError(
+            f"{manifest_path}: unreadable manifest ({exc})", "model.manifest", str(manifest_path)
+        ) from exc
     if manifest.get("format_version") != MODEL_FORMAT_VERSION:
-        raise ModelError(f"{manifest_path}: unsupported format_version")
+        raise ModelError(
+            f"{manifest_path}: unsupported format_version", "model.format", str(manifest_path)
+        )
     if _sha256_file(model_path) != manifest.get("model_sha256"):
-        raise ModelError(f"{model_path}: SHA-256 does not match the manifest; refusing to load")
+        raise ModelError(
+            f"{model_path}: SHA-256 does not match the manifest; refusing to load",
+            "model.checksum",
+            str(model_path),
+        )
     payload = joblib.load(model_path)  # trusted: hash checked above
     return RiskModel(
         vectorizer=payload["vectorizer"],

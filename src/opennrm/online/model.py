@@ -147,7 +147,15 @@ def training_rows(
 
 
 class NotEnoughData(Exception):
-    """Too few labelled rows of one class to train and calibrate a model."""
+    """Too few labelled rows of one class to train and calibrate a model.
+
+    ``count``, ``positive`` and ``needed`` let a caller say it in its reader's language."""
+
+    def __init__(self, message: str, *, count: int = 0, positive: int = 0, needed: int = 0):
+        super().__init__(message)
+        self.count = count
+        self.positive = positive
+        self.needed = needed
 
 
 def model_train(
@@ -165,9 +173,14 @@ def model_train(
         shared=shared, feedback=feedback, row_sources=row_sources
     )
     positives = sum(labels)
-    if min(positives, len(labels) - positives) < max(folds, 10):
+    needed = max(folds, 10)
+    if min(positives, len(labels) - positives) < needed:
         raise NotEnoughData(
-            f"{len(labels)} labelled posts ({positives} positive): at least 10 of each are needed"
+            f"{len(labels)} labelled posts ({positives} positive): at least {needed} of each "
+            "are needed",
+            count=len(labels),
+            positive=positives,
+            needed=needed,
         )
     report = train_risk_model(texts, labels, false_alarm_rate=false_alarm_rate, sources=row_sources)
     model = report.model

@@ -8,11 +8,13 @@ before codes existed, and codes this catalogue does not know, are shown as writt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 SENTENCES: dict[str, Promise] = {
     "record.oversized": _("The record is too large; skipped."),
@@ -67,6 +69,38 @@ IMPORT_SUMMARY = _(
 )
 MORE_PROBLEMS = _("… and %(count)s more: see the import's page.")
 NO_USER = _("No active user %(name)s.")
+
+#: what ``opennrm online retrain`` and ``opennrm online feedback`` say
+RETRAINED = _(
+    "trained on %(count)s posts (%(sources)s); out-of-fold precision %(precision)s, "
+    "recall %(recall)s; saved to %(path)s"
+)
+NOT_ENOUGH_DATA = _(
+    "labelled posts: %(count)s, of them positive: %(positive)s; training needs at least "
+    "%(needed)s of each kind. Label more posts in the queue, or train with the shared data."
+)
+FEEDBACK_WRITTEN = ngettext_lazy(
+    "%(count)s labelled post written to %(path)s",
+    "%(count)s labelled posts written to %(path)s",
+    "count",
+)
+#: the sources a model was trained on, as ``online.model.training_rows`` names them
+_TRAINING_SOURCES: tuple[tuple[re.Pattern[str], Promise], ...] = (
+    (re.compile(r"reviewers' feedback \((?P<count>\d+)\)"), _("reviewers' feedback (%(count)s)")),
+    (
+        re.compile(r"ua-gec \((?P<count>\d+) ordinary Ukrainian paragraphs\)"),
+        _("ua-gec (%(count)s ordinary Ukrainian paragraphs)"),
+    ),
+)
+
+
+def describe_training_source(source: str) -> str:
+    """One of a model's training sources in the active language (a data set's name as is)."""
+    for pattern, sentence in _TRAINING_SOURCES:
+        match = pattern.fullmatch(source)
+        if match is not None:
+            return str(sentence) % match.groupdict()
+    return source
 
 
 #: why a whole file could not be imported: the ingest library's ``IngestError.code`` (and

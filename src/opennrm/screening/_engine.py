@@ -202,18 +202,29 @@ def _norm(value: str) -> str:
 _ID_RE: Final = re.compile(r"[a-z0-9_]{1,60}(\.[a-z0-9_]{1,80})?\Z")
 
 
-def _json_type(value: object) -> str:
+_KIND_TEXT: Final = {
+    "null": "null",
+    "boolean": "true/false",
+    "number": "a number",
+    "text": "other text",
+    "object": "an object",
+    "list": "a list",
+    "other": "an unsupported value",
+}
+
+
+def _json_kind(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "true/false"
+        return "boolean"
     if isinstance(value, int | float):
-        return "a number"
+        return "number"
     if isinstance(value, str):
-        return "other text"
+        return "text"
     if isinstance(value, Mapping):
-        return "an object"
-    return "a list" if isinstance(value, list | tuple) else "an unsupported value"
+        return "object"
+    return "list" if isinstance(value, list | tuple) else "other"
 
 
 def _validate(
@@ -222,49 +233,77 @@ def _validate(
     errors: list[FieldError] = []
     sid: str | None = None
     if not isinstance(set_id, str):
-        errors.append(FieldError("set", f"must be one of {', '.join(catalogue.set_ids)}"))
+        choices = ", ".join(catalogue.set_ids)
+        errors.append(
+            FieldError("set", f"must be one of {choices}", "set.type", {"choices": choices})
+        )
     else:
         candidate = _norm(set_id)
         if candidate in catalogue.set_ids:
             sid = candidate
         else:
-            shown = f" {candidate!r}" if _ID_RE.match(candidate) else ""
+            shown = candidate if _ID_RE.match(candidate) else ""
+            choices = ", ".join(catalogue.set_ids)
             errors.append(
-                FieldError("set", f"unknown set{shown}; use one of {', '.join(catalogue.set_ids)}")
+                FieldError(
+                    "set",
+                    f"unknown set{f' {shown!r}' if shown else ''}; use one of {choices}",
+                    "set.unknown",
+                    {"set": shown, "choices": choices},
+                )
             )
 
     age_: int | None = None
     if age is not None:
         if isinstance(age, bool) or not isinstance(age, int):
-            errors.append(FieldError("age", "must be a whole number of years, or null if unknown"))
+            errors.append(
+                FieldError("age", "must be a whole number of years, or null if unknown", "age.type")
+            )
         elif not 0 <= age <= MAX_AGE:
-            errors.append(FieldError("age", f"must be between 0 and {MAX_AGE}"))
+            errors.append(
+                FieldError("age", f"must be between 0 and {MAX_AGE}", "age.range", {"max": MAX_AGE})
+            )
         else:
             age_ = age
     if sid is not None and age_ is not None:
         child_set = catalogue.indicator_set(sid).child
         if child_set and age_ >= 18:
             errors.append(
-                FieldError("age", f"is 18 or over, but set {sid} is for persons under 18")
+                FieldError(
+                    "age",
+                    f"is 18 or over, but set {sid} is for persons under 18",
+                    "age.adult_in_child_set",
+                    {"set": sid},
+                )
             )
         elif not child_set and age_ < 18:
             errors.append(
                 FieldError(
                     "age",
                     f"is under 18: use a child set (child_labour or child_sexual), not {sid}",
+                    "age.child_in_adult_set",
+                    {"set": sid},
                 )
             )
 
     normalized: dict[str, Answer] = {}
     if not isinstance(answers, Mapping):
         errors.append(
-            FieldError("answers", "must be an object mapping indicator ids to yes, no or unknown")
+            FieldError(
+                "answers",
+                "must be an object mapping indicator ids to yes, no or unknown",
+                "answers.type",
+            )
         )
     else:
         members = catalogue.set_index(sid).strengths if sid is not None else None
         for position, (raw_key, raw_value) in enumerate(answers.items(), start=1):
             if not isinstance(raw_key, str):
-                errors.append(FieldError(f"answers[#{position}]", "indicator ids must be strings"))
+                errors.append(
+                    FieldError(
+                        f"answers[#{position}]", "indicator ids must be strings", "answers.key_type"
+                    )
+                )
                 continue
             key = _norm(raw_key)
             if not _ID_RE.match(key):
@@ -274,6 +313,8 @@ def _validate(
                         f"answers[#{position}]",
                         "is not an indicator id (only a-z, 0-9, '_' and '.')"
                         + (f"; did you mean {close[0]}?" if close else ""),
+                        "answers.key_format",
+                        {"suggestion": close[0] if close else ""},
                     )
                 )
                 continue
@@ -283,21 +324,28 @@ def _validate(
                     msg = (
                         "is a derived ILO forced-labour indicator; answer the indicators it maps to"
                     )
+                    errors.append(FieldError(fname, msg, "answers.derived"))
                 else:
                     close = difflib.get_close_matches(
                         key, [i.id for i in catalogue.indicators], n=1
                     )
                     msg = "unknown indicator id" + (f"; did you mean {close[0]}?" if close else "")
-                errors.append(FieldError(fname, msg))
+                    suggestion = {"suggestion": close[0] if close else ""}
+                    errors.append(FieldError(fname, msg, "answers.unknown", suggestion))
                 continue
             if members is not None and key not in members:
                 owner = ", ".join(sorted(catalogue.indicator(key).strengths))
                 errors.append(
-                    FieldError(fname, f"is not part of set {sid} (it belongs to {owner})")
+                    FieldError(
+                        fname,
+                        f"is not part of set {sid} (it belongs to {owner})",
+                        "answers.other_set",
+                        {"set": str(sid), "sets": owner},
+                    )
                 )
                 continue
             if key in normalized:
-                errors.append(FieldError(fname, "answered twice"))
+                errors.append(FieldError(fname, "answered twice", "answers.twice"))
                 continue
             value: Answer | None = None
             if isinstance(raw_value, Answer):
@@ -308,9 +356,13 @@ def _validate(
                 except ValueError:
                     value = None
             if value is None:
+                kind = _json_kind(raw_value)
                 errors.append(
                     FieldError(
-                        fname, f"invalid answer ({_json_type(raw_value)}); use yes, no or unknown"
+                        fname,
+                        f"invalid answer ({_KIND_TEXT[kind]}); use yes, no or unknown",
+                        "answers.value",
+                        {"kind": kind},
                     )
                 )
                 continue
@@ -629,13 +681,26 @@ def evaluate_payload(catalogue: Catalogue, payload: object) -> ScreeningResult:
     """Validate the JSON shape ``{"set": ..., "age": ..., "answers": {...}}`` and evaluate it."""
     if not isinstance(payload, Mapping):
         raise ScreeningInputError(
-            [FieldError("payload", "must be a JSON object with keys set, age and answers")]
+            [
+                FieldError(
+                    "payload",
+                    "must be a JSON object with keys set, age and answers",
+                    "payload.type",
+                )
+            ]
         )
     errors = [
-        FieldError(f"payload.{k}", "unexpected key") for k in payload if k not in _PAYLOAD_KEYS
+        FieldError(f"payload.{k}", "unexpected key", "payload.unexpected")
+        for k in payload
+        if k not in _PAYLOAD_KEYS
     ]
     errors += [
-        FieldError(k, "is required" + (" (use null if unknown)" if k == "age" else ""))
+        FieldError(
+            k,
+            "is required" + (" (use null if unknown)" if k == "age" else ""),
+            "payload.required",
+            {"field": k},
+        )
         for k in sorted(_PAYLOAD_KEYS)
         if k not in payload
     ]

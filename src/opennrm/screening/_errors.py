@@ -2,19 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as _field
 
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    """One problem with the input: the offending ``field`` (e.g. ``answers.<id>``) and why."""
+    """One problem with the input: the offending ``field`` (e.g. ``answers.<id>``) and why.
+
+    ``message`` is English; ``code`` (``age.range``, ``answers.unknown``, … ; see
+    :data:`FIELD_ERROR_CODES`) and ``params`` (ids and numbers only) say the same as data,
+    so a caller can say it in its reader's language."""
 
     field: str
     message: str
+    code: str = ""
+    params: Mapping[str, str | int] = _field(default_factory=dict)
 
     def to_dict(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message}
+
+
+FIELD_ERROR_CODES = (
+    "set.type",  # choices
+    "set.unknown",  # set (may be empty: not shaped like an id), choices
+    "age.type",
+    "age.range",  # max
+    "age.adult_in_child_set",  # set
+    "age.child_in_adult_set",  # set
+    "answers.type",
+    "answers.key_type",
+    "answers.key_format",  # suggestion (may be empty)
+    "answers.derived",
+    "answers.unknown",  # suggestion (may be empty)
+    "answers.other_set",  # set, sets
+    "answers.twice",
+    "answers.value",  # kind: null, boolean, number, text, object, list, other
+    "payload.type",
+    "payload.unexpected",
+    "payload.required",  # field
+)
+"""Every code a :class:`FieldError` can carry."""
 
 
 class ScreeningInputError(ValueError):
