@@ -135,8 +135,10 @@ def test_upload_returns_at_once_and_the_job_finishes_it(world, tmp_path, setting
 
 
 @pytest.mark.django_db
-def test_oversized_upload_is_refused_and_nothing_is_kept(world, settings):
+def test_oversized_upload_is_refused_and_nothing_is_kept(world, settings, tmp_path):
     settings.OPENNRM_MAX_UPLOAD_BYTES = 1000
+    # a folder of its own: other tests' queued uploads (never imported) stay in the shared one
+    settings.OPENNRM_IMPORT_DIR = tmp_path / "imports"
     client = verified_client(world.officer)
     response = client.post(
         reverse("web:online_import"), {"file": SimpleUploadedFile("big.jsonl", b"x" * 5000)}
