@@ -103,16 +103,48 @@ def test_feedback_says_how_many_in_ukrainian_and_writes_the_same_csv(world, fres
     online_import(actor=world.officer, path=path, source_name="p")
     for post in MonitoredPost.objects.all():
         Feedback.objects.create(post=post, label=1, given_by=world.officer)
-    result = run("feedback", "--output", fresh / "uk.csv", "--language", "uk")
+    result = run(
+        "feedback",
+        "--user",
+        world.officer.username,
+        "--output",
+        fresh / "uk.csv",
+        "--language",
+        "uk",
+    )
     assert result.exit_code == 0, result.output
     assert result.output == f"3 позначені дописи записано в {fresh / 'uk.csv'}\n"
-    result = run("--language", "ru", "feedback", "--output", fresh / "ru.csv")
+    result = run(
+        "--language",
+        "ru",
+        "feedback",
+        "--user",
+        world.officer.username,
+        "--output",
+        fresh / "ru.csv",
+    )
     assert result.output == f"3 размеченных сообщения записано в {fresh / 'ru.csv'}\n"
-    result = run("feedback", "--output", fresh / "en.csv")
+    result = run(
+        "feedback",
+        "--user",
+        world.officer.username,
+        "--output",
+        fresh / "en.csv",
+        "--language",
+        "en",
+    )
     assert result.output == f"3 labelled posts written to {fresh / 'en.csv'}\n"
     same = {(fresh / f"{lang}.csv").read_bytes() for lang in ("uk", "ru", "en")}
     assert len(same) == 1 and next(iter(same)).startswith(b"message,label\r\n")
-    result = run("feedback", "--output", fresh / "no" / "folder.csv", "--language", "uk")
+    result = run(
+        "feedback",
+        "--user",
+        world.officer.username,
+        "--output",
+        fresh / "no" / "folder.csv",
+        "--language",
+        "uk",
+    )
     assert result.exit_code == 1
     assert result.output == (
         f"Помилка: {fresh / 'no' / 'folder.csv'}: не вдається записати (такого файлу або теки "
@@ -144,3 +176,37 @@ def test_import_the_users_language_wins_over_the_environment(world, tmp_path) ->
     result = run("import", path, "--user", "nobody", env={"OPENNRM_LANGUAGE": "uk"})
     assert result.exit_code == 1
     assert result.output == "Помилка: Немає активного користувача nobody.\n"
+
+
+def test_feedback_is_one_agencys_labels_in_a_file_of_its_owner_and_audited(world, fresh) -> None:
+    import os
+    import stat
+
+    from opennrm.audit.models import AuditEntry
+
+    for actor, text in ((world.officer, SPAM), (world.border_guard, HAM)):
+        path = fresh / f"{actor.username}.jsonl"
+        path.write_text(
+            "".join(f'{{"text": "{text.format(n=i)}"}}\n' for i in range(2)), encoding="utf-8"
+        )
+        online_import(actor=actor, path=path, source_name="p")
+    for post in MonitoredPost.objects.all():
+        Feedback.objects.create(post=post, label=1, given_by=world.officer)
+    out = fresh / "labels.csv"
+    out.write_text("old", encoding="utf-8")
+    os.chmod(out, 0o644)
+    result = run("feedback", "--user", world.officer.username, "--output", out, "--language", "en")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == 2 and all("@job" in r["message"] for r in rows)  # not the other agency's
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    entry = AuditEntry.objects.get(action="online.feedback_export")
+    mine = MonitoredPost.objects.filter(agency=world.officer.agency)
+    assert entry.user_id == world.officer.pk
+    assert sorted(entry.detail["posts"]) == sorted(mine.values_list("pk", flat=True))
+    assert "@job" not in str(entry.detail)
+    # an analyst (no monitoring role) gets nothing, and no file
+    result = run("feedback", "--user", world.analyst.username, "--output", fresh / "a.csv")
+    assert result.exit_code == 1 and not (fresh / "a.csv").exists()
+    result = run("feedback", "--user", "nobody", "--output", fresh / "b.csv", "--language", "uk")
+    assert result.exit_code == 1 and "nobody" in result.output

@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "handover.request": _("Hand-over requested"),
     "online.export_stix": _("Online alerts exported (STIX)"),
     "online.false_positive": _("Online alert marked false positive"),
+    "online.feedback_export": _("Reviewers' labels of online posts exported for training"),
     "online.contact_view": _("Online contact page viewed"),
     "online.group_view": _("Online campaign or network viewed"),
     "online.import": _("Online posts imported"),

@@ -637,25 +637,43 @@ def online_retrain(shared: bool, false_alarm_rate: float) -> None:
 
 @online.command("feedback")
 @click.option("--output", type=click.Path(dir_okay=False), required=True)
+@click.option(
+    "--user", "username", required=True, help="Whose agency's labels (a reviewer's username)."
+)
 @language_option
-def online_feedback(output: str) -> None:
-    """Write reviewers' labels as message,label CSV for `opennrm monitor train`."""
+def online_feedback(output: str, username: str) -> None:
+    """Write USER's agency's reviewer labels as message,label CSV for `opennrm monitor
+    train` (a file only its owner may read; the export is recorded in the audit log)."""
     _setup()
     import csv
+    import os
 
     from django.utils import translation
 
+    from opennrm.accounts.models import User
     from opennrm.cli._i18n import gettext, os_reason
+    from opennrm.core.errors import DomainError
     from opennrm.online import problems as said
-    from opennrm.online.services import feedback_rows
+    from opennrm.online.services import feedback_export
 
-    language = _online_language()
+    user = User.objects.filter(username=username, is_active=True).first()
+    language = _online_language(user.preferred_language if user is not None else "")
+    with translation.override(language):
+        if user is None:
+            raise click.ClickException(str(said.NO_USER) % {"name": username})
+        try:
+            rows = feedback_export(actor=user)
+        except DomainError as exc:
+            raise click.ClickException(str(exc.message)) from exc
     count = 0
     try:
-        with open(output, "w", newline="", encoding="utf-8") as handle:
+        # post texts name people: the file is the owner's alone, even if it existed before
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with open(fd, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=["message", "label"])
             writer.writeheader()
-            for row in feedback_rows():
+            for row in rows:
                 writer.writerow(row)
                 count += 1
     except OSError as exc:

@@ -958,7 +958,25 @@ def posts_stix_bundle(
     return str(bundle.serialize(pretty=True))
 
 
-def feedback_rows(*, agency_id: int | None = None) -> Iterator[dict[str, Any]]:
+def feedback_export(*, actor: User) -> list[dict[str, Any]]:
+    """The reviewers' labels of ``actor``'s agency as (text, label) rows, for a file an
+    analyst trains with (`opennrm online feedback`). The texts leave the application:
+    which posts went out, and to whom, is recorded (ids only)."""
+    _require(actor)
+    rows = list(feedback_rows(agency_id=actor.agency_id, with_post_ids=True))
+    audit_record(
+        actor=actor,
+        action="online.feedback_export",
+        object_type="post",
+        object_ref="",
+        detail={"posts": [row.pop("post_id") for row in rows]},
+    )
+    return rows
+
+
+def feedback_rows(
+    *, agency_id: int | None = None, with_post_ids: bool = False
+) -> Iterator[dict[str, Any]]:
     """Reviewer labels as (text, label) rows, the CSV shape `opennrm monitor train` reads."""
     qs = Feedback.objects.select_related("post").order_by("id")
     if agency_id is not None:
@@ -967,4 +985,7 @@ def feedback_rows(*, agency_id: int | None = None) -> Iterator[dict[str, Any]]:
     # label of a post is its label; both would teach the model the same text two ways
     last = Feedback.objects.filter(post_id=OuterRef("post_id")).order_by("-id").values("id")[:1]
     for fb in qs.filter(id=Subquery(last)).iterator():
-        yield {"message": fb.post.text, "label": fb.label}
+        row: dict[str, Any] = {"message": fb.post.text, "label": fb.label}
+        if with_post_ids:
+            row["post_id"] = fb.post_id
+        yield row
