@@ -844,11 +844,22 @@ def _post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredP
     return post
 
 
-def _shown(posts: Iterable[MonitoredPost]) -> dict[str, Any] | None:
-    # which posts a page put in front of the reader: their texts can name people, and an
-    # auditor after a leak asks "who saw post 123", not only "who opened the campaign"
-    ids = [p.pk for p in posts]
-    return {"posts": ids} if ids else None
+def _shown(objects: Iterable[Any], key: str = "posts") -> dict[str, Any] | None:
+    # which posts (or imports) a page put in front of the reader: their texts can name
+    # people, and an auditor after a leak asks "who saw post 123", not only "who opened
+    # the campaign"
+    ids = [o.pk for o in objects]
+    return {key: ids} if ids else None
+
+
+def _list_audit(
+    *, actor: User, action: str, object_type: str, detail: dict[str, Any] | None
+) -> None:
+    """A list page's entry: nothing when it listed nothing."""
+    if detail is not None:
+        audit_record(
+            actor=actor, action=action, object_type=object_type, object_ref="", detail=detail
+        )
 
 
 def contact_view_audit(
@@ -878,12 +889,7 @@ def group_view_audit(*, actor: User, group: PostGroup, posts: Iterable[Monitored
 def queue_view_audit(*, actor: User, posts: Iterable[MonitoredPost]) -> None:
     """A page of the alert queue shows posts' texts, phones and handles highlighted: which
     posts were shown is recorded (nothing when the page is empty)."""
-    detail = _shown(posts)
-    if detail is None:
-        return
-    audit_record(
-        actor=actor, action="online.queue_view", object_type="post", object_ref="", detail=detail
-    )
+    _list_audit(actor=actor, action="online.queue_view", object_type="post", detail=_shown(posts))
 
 
 def import_view_audit(*, actor: User, run: ImportRun) -> None:
@@ -897,15 +903,12 @@ def import_view_audit(*, actor: User, run: ImportRun) -> None:
 def import_list_audit(*, actor: User, runs: Iterable[ImportRun]) -> None:
     """The import page lists the agency's recent files by name: which were listed is
     recorded (nothing when none was)."""
-    ids = [r.pk for r in runs]
-    if ids:
-        audit_record(
-            actor=actor,
-            action="online.import_view",
-            object_type="import",
-            object_ref="",
-            detail={"imports": ids},
-        )
+    _list_audit(
+        actor=actor,
+        action="online.import_view",
+        object_type="import",
+        detail=_shown(runs, key="imports"),
+    )
 
 
 def post_view_audit(*, actor: User, post: MonitoredPost) -> None:
