@@ -11,6 +11,8 @@ import importlib
 
 import click
 
+from opennrm.cli._i18n import LocalizedGroup, language_option, localize
+
 # command name -> "module:attribute"
 _LAZY_COMMANDS: dict[str, str] = {
     "screening": "opennrm.cli.screening:screening",
@@ -37,7 +39,7 @@ _LAZY_COMMANDS: dict[str, str] = {
 }
 
 
-class _LazyGroup(click.Group):
+class _LazyGroup(LocalizedGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_LAZY_COMMANDS)
 
@@ -54,10 +56,16 @@ class _LazyGroup(click.Group):
             raise
         command = getattr(module, attr)
         assert isinstance(command, click.Command)  # noqa: S101 - programming error guard
+        # `manage` hands every option to Django's own command line: no --language there
+        localize(command, ctx, add_option=cmd_name != "manage")
         return command
 
 
 @click.group(cls=_LazyGroup)
 @click.version_option(package_name="opennrm")
+@language_option
 def main() -> None:
-    """OpenNRM: National Referral Mechanism for victims of trafficking."""
+    """OpenNRM: National Referral Mechanism for victims of trafficking.
+
+    Messages are in English, Ukrainian or Russian: --language (here or after any command),
+    else $OPENNRM_LANGUAGE, else the locale."""

@@ -16,7 +16,9 @@ from __future__ import annotations
 import errno
 import functools
 import gettext as _gettext
+import inspect
 import os
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -59,6 +61,34 @@ def environment_language(environ: Mapping[str, str] | None = None) -> str:
     return "en"
 
 
+# The language ``--language`` names anywhere on the command line of ``opennrm`` (read before
+# click parses it): click's usage errors are made before the option is processed, and shown
+# after the command's context has ended.
+_named_on_command_line: str | None = None
+
+
+def language_in_args(args: list[str]) -> str | None:
+    """The last ``--language X`` (or ``--language=X``) before ``--`` that names a language."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        value = None
+        if arg == "--language" and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--language="):
+            value = arg.partition("=")[2]
+        if value in LANGUAGES:
+            found = value
+    return found
+
+
+def default_language() -> str:
+    """The command line's ``--language`` (see :func:`language_in_args`), else the
+    environment's."""
+    return _named_on_command_line or environment_language()
+
+
 def current_language() -> str:
     """The language of the command now running (the environment's outside a command)."""
     ctx = click.get_current_context(silent=True)
@@ -66,7 +96,7 @@ def current_language() -> str:
         chosen = ctx.meta.get(_META_KEY)
         if chosen in LANGUAGES:
             return str(chosen)
-    return environment_language()
+    return default_language()
 
 
 @functools.cache
@@ -104,7 +134,7 @@ def _remember(ctx: click.Context, _param: click.Parameter, value: str | None) ->
     if value is not None:
         ctx.meta[_META_KEY] = ctx.meta[_GIVEN_KEY] = value
     elif _META_KEY not in ctx.meta:
-        ctx.meta[_META_KEY] = environment_language()
+        ctx.meta[_META_KEY] = default_language()
 
 
 _DEFAULT_HELP = f"Language of the messages (default: ${ENV_VARIABLE}, else the locale, else en)."
@@ -176,3 +206,103 @@ class InputError(CommandError):
     """A whole input cannot be used (exit status 2)."""
 
     exit_code = 2
+
+
+# Commands defined outside ``opennrm/cli`` (crypto/cli.py, stats/cli.py, ...) mark their
+# sentences with these names: Django's makemessages does not collect them into the app's
+# catalogue, ``scripts/cli-sentences`` copies them into ``cli/_sentences.py`` for this one.
+cli_gettext = gettext
+cli_ngettext = ngettext
+
+
+def _click_modules() -> list[Any]:
+    # not click.decorators: its sentences are the help of --help and --version, made once
+    # per command; :func:`localize` says those in the language of each run
+    import click.core
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.termui
+    import click.types
+
+    return [click.core, click.exceptions, click.formatting, click.parser, click.termui, click.types]
+
+
+def _speak_for_click() -> None:
+    """click's own sentences ("Usage:", "Missing option", "No such option", "Invalid value
+    for ...") through this catalogue. click looks them up with the standard library's
+    process-wide ``gettext``, which knows neither ``--language`` nor ``OPENNRM_LANGUAGE``; its
+    modules' lookup functions are replaced by this module's (English stays click's own)."""
+    for module in _click_modules():
+        if getattr(module, "_", None) is _gettext.gettext:
+            module._ = gettext
+        if getattr(module, "ngettext", None) is _gettext.ngettext:
+            module.ngettext = ngettext
+
+
+_speak_for_click()
+
+_ENGLISH = "_opennrm_english"  # the texts as written, kept on each command and option
+
+
+def _as_written(thing: object, attr: str) -> Any:
+    kept: dict[str, Any] = thing.__dict__.setdefault(_ENGLISH, {})
+    if attr not in kept:
+        kept[attr] = getattr(thing, attr)
+    return kept[attr]
+
+
+def _localize_texts(thing: object, attrs: tuple[str, ...]) -> None:
+    for attr in attrs:
+        text = _as_written(thing, attr)
+        if isinstance(text, str) and text:
+            setattr(thing, attr, gettext(inspect.cleandoc(text)))
+
+
+def _path_kind(kind: click.Path) -> str:
+    """What click calls a path in its errors ("file 'x' does not exist"): it names it once,
+    when the command is defined, in the language of that moment."""
+    if kind.file_okay and not kind.dir_okay:
+        return gettext("file")
+    if kind.dir_okay and not kind.file_okay:
+        return gettext("directory")
+    return gettext("path")
+
+
+def localize(command: click.Command, ctx: click.Context, *, add_option: bool = True) -> None:
+    """Say ``command``'s help (its own, its options', its sub-commands') in the current
+    language, and give every command that lacks one a ``--language`` option.
+
+    The texts are looked up as written in the source (``scripts/cli-sentences`` copies them
+    into this catalogue); the English ones are kept, so the next call can say them in
+    another language."""
+    if add_option and not any("--language" in p.opts for p in command.params):
+        language_option(command)
+    _localize_texts(command, ("help", "short_help", "epilog"))
+    params = [*command.params, command.get_help_option(ctx)]
+    for param in params:
+        if isinstance(param, click.Option):
+            _localize_texts(param, ("help", "prompt"))
+        if param is not None and isinstance(param.type, click.Path):
+            param.type.name = _path_kind(param.type)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            localize(sub, ctx, add_option=add_option)
+
+
+class LocalizedGroup(click.Group):
+    """The ``opennrm`` group: its commands speak the language of the command line (their
+    help, their options', click's usage errors)."""
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        global _named_on_command_line
+        words = list(sys.argv[1:] if args is None else args)
+        before, _named_on_command_line = _named_on_command_line, language_in_args(words)
+        try:
+            return super().main(words, *rest, **kwargs)
+        finally:
+            _named_on_command_line = before
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        localize(self, ctx, add_option=False)
+        return super().parse_args(ctx, args)

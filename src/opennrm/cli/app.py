@@ -10,7 +10,9 @@ from typing import Any
 
 import click
 
-from opennrm.cli._i18n import CommandError, language_option
+from opennrm.cli._i18n import CommandError, gettext, language_option, ngettext
+
+_ = gettext
 
 
 def _setup(**env_defaults: str) -> None:
@@ -20,6 +22,23 @@ def _setup(**env_defaults: str) -> None:
     import django
 
     django.setup()
+    _speak_django()
+
+
+def _speak_django() -> None:
+    """Django's sentences (the services' errors, role and state labels) in the command's
+    language until the command ends."""
+    from django.utils import translation
+
+    from opennrm.cli._i18n import current_language
+
+    before = translation.get_language()
+    translation.activate(current_language())
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.find_root().call_on_close(
+            lambda: translation.activate(before) if before else translation.deactivate()
+        )
 
 
 def _migrate(verbosity: int = 0) -> None:
@@ -81,7 +100,11 @@ def _serve(host: str, port: int, threads: int, workers: int = 1, keepalive: int 
             return application
 
     click.echo(
-        f"OpenNRM is running on http://{bind}/  ({workers} processes × {threads} threads; Ctrl+C to stop)"
+        _(
+            "OpenNRM is running on http://%(bind)s/  (%(workers)s processes × %(threads)s "
+            "threads; Ctrl+C to stop)"
+        )
+        % {"bind": bind, "workers": workers, "threads": threads}
     )
     _Server().run()
 
@@ -121,12 +144,15 @@ def serve(
 
     if insecure_local:
         if host != "localhost" and not ipaddress.ip_address(host).is_loopback:
-            raise click.ClickException(
-                "--insecure-local only serves a loopback address (127.0.0.1, ::1)."
+            raise CommandError(
+                _("--insecure-local only serves a loopback address (127.0.0.1, ::1).")
             )
         _setup(**_LOCAL_HTTP)
         click.echo(
-            "WARNING: production checks skipped (--insecure-local); never use this for real data.",
+            _(
+                "WARNING: production checks skipped (--insecure-local); never use this for "
+                "real data."
+            ),
             err=True,
         )
         _serve(host, port, threads, workers, keepalive)
@@ -138,7 +164,7 @@ def serve(
     try:
         call_command("check", deploy=True, fail_level="ERROR", stdout=io.StringIO())
     except SystemCheckError as exc:
-        raise click.ClickException(f"refusing to start:\n{exc}") from exc
+        raise CommandError(_("refusing to start:\n%(checks)s") % {"checks": exc}) from exc
     _serve(host, port, threads, workers, keepalive)
 
 
@@ -158,29 +184,41 @@ def demo(cases: int, do_serve: bool, host: str, port: int) -> None:
     from opennrm.demo import _USERS, DEMO_PASSWORD, demo_exists, load_demo
 
     if demo_exists():
-        click.echo("Demo data is already loaded.")
+        click.echo(_("Demo data is already loaded."))
         users = [(u, r.label, "") for u, _i, r in _USERS]
         password = DEMO_PASSWORD
     else:
-        click.echo(f"Loading synthetic demo data ({cases} cases)…")
+        click.echo(
+            ngettext(
+                "Loading synthetic demo data (%(count)s cases)…",
+                "Loading synthetic demo data (%(count)s cases)…",
+                cases,
+            )
+            % {"count": cases}
+        )
         summary = load_demo(cases=cases)
         users, password = summary.users, summary.password
     from opennrm.online.model import ensure_default_model
 
     click.echo(ensure_default_model())
-    click.echo(f"\nDemo logins (synthetic data only; password for all: {password}):")
+    click.echo(
+        "\n"
+        + _("Demo logins (synthetic data only; password for all: %(password)s):")
+        % {"password": password}
+    )
     for username, role, agency in users:
         click.echo(f"  {username:<16} {role:<28} {agency}")
-    click.echo(
-        "\nEvery role except analyst sets up two-factor sign-in on first login: scan the QR code "
-        "with an authenticator app, or print the current code for a demo user with\n"
-        f"  {Path(sys.argv[0]).resolve().parent / 'opennrm'} demo-code USERNAME\n"
+    said = _(
+        "Every role except analyst sets up two-factor sign-in on first login: scan the QR code "
+        "with an authenticator app, or print the current code for a demo user with"
     )
+    command = Path(sys.argv[0]).resolve().parent / "opennrm"
+    click.echo(f"\n{said}\n  {command} demo-code USERNAME\n")
     if do_serve:
         from opennrm.cli.worker import start_background_worker
 
         start_background_worker()  # uploads are imported by a background job
-        click.echo("Background worker started (imports of uploaded files).")
+        click.echo(_("Background worker started (imports of uploaded files)."))
         _serve(host, port, threads=8, workers=2)
 
 
@@ -198,8 +236,8 @@ def demo_code(username: str) -> None:
         .first()
     )
     if device is None:
-        raise click.ClickException(
-            "No demo user with a 2FA device of that name: sign in once to reach the setup page."
+        raise CommandError(
+            _("No demo user with a 2FA device of that name: sign in once to reach the setup page.")
         )
     click.echo(f"{totp(device.bin_key, device.step, device.t0, device.digits):0{device.digits}d}")
 
@@ -224,8 +262,8 @@ def createagency(name: str, kind: str, country: str, region: str) -> None:
     try:
         agency = agency_create(actor=None, name=name, type=kind, country=country, region=region)
     except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
-    click.echo(f"Agency {agency.pk}: {agency.name}")
+        raise CommandError(str(exc.message)) from exc
+    click.echo(_("Agency %(id)s: %(name)s") % {"id": agency.pk, "name": agency.name})
 
 
 @click.command()
@@ -248,14 +286,15 @@ def createuser(username: str, agency_name: str, role: str, password: str) -> Non
 
     agency = Agency.objects.filter(name=agency_name).first() if agency_name else None
     if agency_name and agency is None:
-        raise click.ClickException(f"No agency named {agency_name!r}.")
+        raise CommandError(_("No agency named %(name)s.") % {"name": repr(agency_name)})
     try:
         user = user_create(
             actor=None, username=username, password=password, agency=agency, role=role
         )
     except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
-    click.echo(f"User {user.username} ({user.get_role_display()}) created.")
+        raise CommandError(str(exc.message)) from exc
+    said = _("User %(username)s (%(role)s) created.")
+    click.echo(said % {"username": user.username, "role": user.get_role_display()})
 
 
 @click.group()
@@ -277,9 +316,10 @@ def _load_checkpoint_docs(
         try:
             docs += read_checkpoints(path.read_text(encoding="utf-8"), source=str(path))
         except (OSError, UnicodeDecodeError) as exc:
-            raise click.ClickException(f"cannot read checkpoints from {path}: {exc}") from exc
+            said = _("cannot read checkpoints from %(path)s: %(error)s")
+            raise CommandError(said % {"path": path, "error": exc}) from exc
         except CheckpointError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise CommandError(str(exc)) from exc
     return docs
 
 
@@ -319,28 +359,52 @@ def audit_verify(
 
     wanted = bool(checkpoint_files or checkpoints_dir or append_logs)
     if wanted and not docs:
-        raise click.ClickException("no checkpoint found in the given files")
+        raise CommandError(_("no checkpoint found in the given files"))
     try:
         checked = audit_verify_checkpoints(docs) if wanted else None
     except AuditKeyError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     report = checked.chain if checked is not None else verify()
     problems = [*report.problems, *(checked.problems if checked is not None else [])]
     if not problems:
-        anchored = f"; {checked.checkpoints} signed checkpoint(s) hold" if checked else ""
-        if checked is not None and checked.stamps:
-            anchored += f"; {checked.stamps} RFC 3161 time-stamp(s) hold"
-        if checked is not None and checked.unchecked_stamps:
-            anchored += (
-                f"; {checked.unchecked_stamps} time-stamp(s) not checked "
-                "(set OPENNRM_AUDIT_TSA_CA_FILE)"
+        # English says "(s)" for every count; uk and ru take the plural form of the count
+        anchored = ""
+        if checked is not None:
+            n = checked.checkpoints
+            said = ngettext(
+                "; %(count)s signed checkpoint(s) hold", "; %(count)s signed checkpoint(s) hold", n
             )
-        click.echo(
-            f"OK: {report.checked} entries, chain head #{report.last_seq} {report.last_hash}"
-            f"{anchored}"
+            anchored += said % {"count": n}
+        if checked is not None and checked.stamps:
+            n = checked.stamps
+            said = ngettext(
+                "; %(count)s RFC 3161 time-stamp(s) hold",
+                "; %(count)s RFC 3161 time-stamp(s) hold",
+                n,
+            )
+            anchored += said % {"count": n}
+        if checked is not None and checked.unchecked_stamps:
+            n = checked.unchecked_stamps
+            said = ngettext(
+                "; %(count)s time-stamp(s) not checked (set OPENNRM_AUDIT_TSA_CA_FILE)",
+                "; %(count)s time-stamp(s) not checked (set OPENNRM_AUDIT_TSA_CA_FILE)",
+                n,
+            )
+            anchored += said % {"count": n}
+        said = ngettext(
+            "OK: %(count)s entries, chain head #%(seq)s %(hash)s",
+            "OK: %(count)s entries, chain head #%(seq)s %(hash)s",
+            report.checked,
         )
+        head = {"count": report.checked, "seq": report.last_seq, "hash": report.last_hash}
+        click.echo(said % head + anchored)
         return
-    click.echo(f"BROKEN: {len(problems)} problem(s) in {report.checked} entries", err=True)
+    said = ngettext(
+        "BROKEN: %(problems)s problem(s) in %(count)s entries",
+        "BROKEN: %(problems)s problem(s) in %(count)s entries",
+        report.checked,
+    )
+    click.echo(said % {"problems": len(problems), "count": report.checked}, err=True)
     for problem in problems[:100]:
         click.echo(f"  {problem}", err=True)
     sys.exit(1)
@@ -405,14 +469,15 @@ def audit_checkpoint(output: str | None, append_to: str | None, syslog: bool) ->
         if previous:
             report = audit_verify_checkpoints(previous[-1:])
             if not report.ok:
-                click.echo("REFUSED: the log no longer holds the last stored checkpoint", err=True)
+                said = _("REFUSED: the log no longer holds the last stored checkpoint")
+                click.echo(said, err=True)
                 for problem in [*report.chain.problems, *report.problems][:100]:
                     click.echo(f"  {problem}", err=True)
                 sys.exit(1)
     try:
         doc = make_checkpoint()
     except (AuditKeyError, CheckpointRefused) as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandError(str(exc)) from exc
     doc, stamp_error = _timestamped(doc)
     line = checkpoint_line(doc)
     if output:
@@ -430,9 +495,10 @@ def audit_checkpoint(output: str | None, append_to: str | None, syslog: bool) ->
     if not (output or append_to):
         click.echo(line)
     else:
-        click.echo(f"checkpoint #{doc['seq']} {doc['head_hash']} signed with key {doc['key_id']}")
+        said = _("checkpoint #%(seq)s %(hash)s signed with key %(key)s")
+        click.echo(said % {"seq": doc["seq"], "hash": doc["head_hash"], "key": doc["key_id"]})
     if stamp_error:  # the signed checkpoint is stored; the missing stamp fails the job
-        click.echo(f"NOT TIME-STAMPED: {stamp_error}", err=True)
+        click.echo(_("NOT TIME-STAMPED: %(error)s") % {"error": stamp_error}, err=True)
         sys.exit(1)
 
 
@@ -479,15 +545,19 @@ def audit_keys_generate(output: str) -> None:
     try:
         fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
-        raise click.ClickException(f"{output} exists already; not overwritten") from exc
+        raise CommandError(
+            _("%(path)s exists already; not overwritten") % {"path": output}
+        ) from exc
     with os.fdopen(fd, "wb") as handle:
         handle.write(anchor.private_key_pem(private))
     public = private.public_key()
-    click.echo(f"key id:     {anchor.key_id(public)}")
-    click.echo(f"public key: {anchor.public_key_text(public)}")
+    click.echo(_("key id:     %(key)s") % {"key": anchor.key_id(public)})
+    click.echo(_("public key: %(key)s") % {"key": anchor.public_key_text(public)})
     click.echo(
-        "When rotating, add the OLD public key to OPENNRM_AUDIT_VERIFY_KEYS so that older "
-        "checkpoints still verify."
+        _(
+            "When rotating, add the OLD public key to OPENNRM_AUDIT_VERIFY_KEYS so that older "
+            "checkpoints still verify."
+        )
     )
 
 
@@ -501,10 +571,12 @@ def audit_keys_show() -> None:
     try:
         ring = audit_keyring()
     except anchor.AuditKeyError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"signing key: {ring.signing_key_id or 'none configured'}")
+        raise CommandError(str(exc)) from exc
+    signing = ring.signing_key_id or _("none configured")
+    click.echo(_("signing key: %(key)s") % {"key": signing})
     for kid, public in ring.verifying.items():
-        click.echo(f"verifies:    {kid}  {anchor.public_key_text(public)}")
+        said = _("verifies:    %(id)s  %(key)s")
+        click.echo(said % {"id": kid, "key": anchor.public_key_text(public)})
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import click
 
+from opennrm.cli._i18n import CommandError, gettext, ngettext
 from opennrm.cli.app import _setup
+
+_ = gettext
 
 
 @click.group(name="directory")
@@ -27,14 +30,23 @@ def directory_import(path: str) -> None:
     try:
         report = do_import(actor=None, data=Path(path).read_bytes())
     except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
-    click.echo(
-        f"read {report.read}: created {report.created}, updated {report.updated}, "
-        f"unchanged {report.unchanged}, refused {report.rejected}"
+        raise CommandError(str(exc.message)) from exc
+    said = _(
+        "read %(read)s: created %(created)s, updated %(updated)s, unchanged %(unchanged)s, "
+        "refused %(rejected)s"
     )
+    counts = {
+        "read": report.read,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected,
+    }
+    click.echo(said % counts)
     for p in report.problems:
         label = " ".join(x for x in (p.record_id, p.name) if x)
-        click.echo(f"  record {p.index} {label}: {p.field}: {p.message}", err=True)
+        where = {"index": p.index, "label": label, "field": p.field, "message": p.message}
+        click.echo("  " + _("record %(index)s %(label)s: %(field)s: %(message)s") % where, err=True)
     if report.rejected:
         raise SystemExit(1)
 
@@ -48,4 +60,8 @@ def directory_export(output: str) -> None:
 
     document = do_export(actor=None)
     Path(output).write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-    click.echo(f"{document['total_items']} services written to {output}")
+    count = document["total_items"]
+    said = ngettext(
+        "%(count)s services written to %(path)s", "%(count)s services written to %(path)s", count
+    )
+    click.echo(said % {"count": count, "path": output})

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import click
 
+from opennrm.cli._i18n import current_language, gettext, ngettext
 from opennrm.cli.app import _setup
+
+_ = gettext
 
 
 @click.command()
@@ -17,6 +20,7 @@ def notify() -> None:
     _setup()
     from opennrm.audit.services import audit_record
     from opennrm.notifications.emails import resend_unsent_emails
+    from opennrm.notifications.kinds import kind_label
     from opennrm.notifications.reminders import run_reminders
 
     resent = resend_unsent_emails()  # first: what failed in earlier runs (server down)
@@ -30,6 +34,16 @@ def notify() -> None:
             object_ref="",
             detail=counts,
         )
-    parts = ", ".join(f"{kind}={n}" for kind, n in counts.items())
-    line = f"notify: {sum(created.values())} new reminder(s)" + (f" ({parts})" if parts else "")
-    click.echo(line + (f"; {resent} earlier e-mail(s) sent" if resent else ""))
+    if current_language() == "en":  # kind=count: the line cron jobs and their scripts read
+        parts = ", ".join(f"{kind}={n}" for kind, n in counts.items())
+    else:  # the kinds by their names
+        parts = "; ".join(f"{kind_label(kind)}: {n}" for kind, n in counts.items())
+    total = sum(created.values())
+    line = ngettext("notify: %(count)s new reminder(s)", "notify: %(count)s new reminder(s)", total)
+    line = line % {"count": total} + (f" ({parts})" if parts else "")
+    if resent:
+        sent = ngettext(
+            "; %(count)s earlier e-mail(s) sent", "; %(count)s earlier e-mail(s) sent", resent
+        )
+        line += sent % {"count": resent}
+    click.echo(line)

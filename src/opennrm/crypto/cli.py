@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from opennrm.cli._i18n import cli_gettext, cli_ngettext
+
 
 @click.group()
 def keys() -> None:
@@ -32,23 +34,39 @@ def keys_rotate(batch_size: int) -> None:
 
     report = rotate(actor=None, batch_size=batch_size)
     for label, counts in report.tables.items():
-        click.echo(
-            f"{label}: {counts.rows} rows, {counts.changed} values re-encrypted, "
-            f"{counts.unchanged} already under the current key"
-            + (f", {counts.skipped} changed meanwhile (left)" if counts.skipped else "")
+        said = cli_gettext(
+            "%(table)s: %(rows)s rows, %(changed)s values re-encrypted, %(unchanged)s already "
+            "under the current key"
         )
+        line = said % {
+            "table": label,  # the model's label (app.Model), as in the audit log
+            "rows": counts.rows,
+            "changed": counts.changed,
+            "unchanged": counts.unchanged,
+        }
+        if counts.skipped:
+            left = cli_gettext(", %(count)s changed meanwhile (left)")
+            line += left % {"count": counts.skipped}
+        click.echo(line)
     if report.files_skipped_no_key:
-        click.echo("attachments: skipped, OPENNRM_FILE_KEYS is not set", err=True)
+        click.echo(cli_gettext("attachments: skipped, OPENNRM_FILE_KEYS is not set"), err=True)
     else:
-        click.echo(
-            f"attachments: {report.files_rotated} re-encrypted, {report.files_current} "
-            f"already under the current key, {report.files_missing} missing on disk"
-            + (
-                f", {report.files_undecryptable} under no configured key (left)"
-                if report.files_undecryptable
-                else ""
-            )
+        said = cli_gettext(
+            "attachments: %(rotated)s re-encrypted, %(current)s already under the current key, "
+            "%(missing)s missing on disk"
         )
-    click.echo(
-        f"total: {report.values_rotated} values and {report.files_rotated} files re-encrypted"
+        line = said % {
+            "rotated": report.files_rotated,
+            "current": report.files_current,
+            "missing": report.files_missing,
+        }
+        if report.files_undecryptable:
+            left = cli_gettext(", %(count)s under no configured key (left)")
+            line += left % {"count": report.files_undecryptable}
+        click.echo(line)
+    said = cli_ngettext(
+        "total: %(values)s values and %(count)s files re-encrypted",
+        "total: %(values)s values and %(count)s files re-encrypted",
+        report.files_rotated,
     )
+    click.echo(said % {"values": report.values_rotated, "count": report.files_rotated})

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from opennrm.cli._i18n import cli_gettext, cli_ngettext, current_language
 from opennrm.cli.app import _setup
 
 
@@ -31,7 +32,7 @@ def backup(output: str | None, generate_key: bool) -> None:
         click.echo(new_key())
         return
     if not output:
-        raise click.UsageError("give --output FILE (or --generate-key)")
+        raise click.UsageError(cli_gettext("give --output FILE (or --generate-key)"))
     _setup()
     from opennrm.dataprotection.backup import BackupError, backup_create, backup_key
 
@@ -39,18 +40,35 @@ def backup(output: str | None, generate_key: bool) -> None:
         manifest = backup_create(output=Path(output), key=backup_key())
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    rows = sum(manifest["tables"].values())
+    said = cli_ngettext(
+        "backup written to %(path)s: %(vendor)s, %(tables)s tables, %(rows)s rows, audit head "
+        "#%(seq)s %(hash)s, %(count)s attachment(s)",
+        "backup written to %(path)s: %(vendor)s, %(tables)s tables, %(rows)s rows, audit head "
+        "#%(seq)s %(hash)s, %(count)s attachment(s)",
+        manifest["attachments"]["count"],
+    )
     click.echo(
-        f"backup written to {output}: {manifest['vendor']}, {len(manifest['tables'])} tables, "
-        f"{rows} rows, audit head #{manifest['audit']['last_seq']} "
-        f"{manifest['audit']['last_hash']}, {manifest['attachments']['count']} attachment(s)"
+        said
+        % {
+            "path": output,
+            "vendor": manifest["vendor"],
+            "tables": len(manifest["tables"]),
+            "rows": sum(manifest["tables"].values()),
+            "seq": manifest["audit"]["last_seq"],
+            "hash": manifest["audit"]["last_hash"],
+            "count": manifest["attachments"]["count"],
+        }
     )
     if manifest["attachments"]["missing"]:
-        click.echo(
-            f"WARNING: {manifest['attachments']['missing']} attachment file(s) listed in the "
-            "database were missing on disk and are not in the backup",
-            err=True,
+        missing = manifest["attachments"]["missing"]
+        said = cli_ngettext(
+            "WARNING: %(count)s attachment file(s) listed in the database were missing on disk "
+            "and are not in the backup",
+            "WARNING: %(count)s attachment file(s) listed in the database were missing on disk "
+            "and are not in the backup",
+            missing,
         )
+        click.echo(said % {"count": missing}, err=True)
 
 
 @click.command()
@@ -69,18 +87,32 @@ def restore(file: str) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     manifest = report.manifest
-    click.echo(
-        f"restored backup {manifest.get('id')} of {manifest.get('created_at')}: "
-        f"{report.tables_checked} tables, {report.audit_entries} audit entries, "
-        f"{report.attachments} attachment(s)"
+    said = cli_ngettext(
+        "restored backup %(id)s of %(created)s: %(tables)s tables, %(entries)s audit entries, "
+        "%(count)s attachment(s)",
+        "restored backup %(id)s of %(created)s: %(tables)s tables, %(entries)s audit entries, "
+        "%(count)s attachment(s)",
+        report.attachments,
     )
+    restored = {
+        "id": manifest.get("id"),
+        "created": manifest.get("created_at"),
+        "tables": report.tables_checked,
+        "entries": report.audit_entries,
+        "count": report.attachments,
+    }
+    click.echo(said % restored)
     if report.ok:
-        click.echo(
-            f"OK: audit chain verifies (head #{manifest['audit']['last_seq']}), every table's "
-            "row count matches the manifest"
+        said = cli_gettext(
+            "OK: audit chain verifies (head #%(seq)s), every table's row count matches the manifest"
         )
+        click.echo(said % {"seq": manifest["audit"]["last_seq"]})
         return
-    click.echo(f"VERIFICATION FAILED: {len(report.problems)} problem(s)", err=True)
+    n = len(report.problems)
+    said = cli_ngettext(
+        "VERIFICATION FAILED: %(count)s problem(s)", "VERIFICATION FAILED: %(count)s problem(s)", n
+    )
+    click.echo(said % {"count": n}, err=True)
     for problem in report.problems[:100]:
         click.echo(f"  {problem}", err=True)
     sys.exit(1)
@@ -114,11 +146,36 @@ def retention_apply_command(dry_run: bool) -> None:
         report = retention_apply(actor=None, dry_run=dry_run)
     except RetentionConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    periods = ", ".join(f"{s} {d} days" for s, d in sorted(report.periods.items()))
-    click.echo(f"retention periods: {periods or 'none configured'}")
-    verb = "due (dry run, nothing changed)" if dry_run else "pseudonymised"
-    by_state = ", ".join(f"{s}: {n}" for s, n in sorted(report.by_state.items()))
-    click.echo(f"{report.total} case(s) {verb}" + (f" ({by_state})" if by_state else ""))
+    days = cli_gettext("%(state)s %(days)s days")
+    periods = ", ".join(
+        days % {"state": _state(s), "days": d} for s, d in sorted(report.periods.items())
+    )
+    said = cli_gettext("retention periods: %(periods)s")
+    click.echo(said % {"periods": periods or cli_gettext("none configured")})
+    by_state = ", ".join(f"{_state(s)}: {n}" for s, n in sorted(report.by_state.items()))
+    if dry_run:
+        said = cli_ngettext(
+            "%(count)s case(s) due (dry run, nothing changed)",
+            "%(count)s case(s) due (dry run, nothing changed)",
+            report.total,
+        )
+    else:
+        said = cli_ngettext(
+            "%(count)s case(s) pseudonymised", "%(count)s case(s) pseudonymised", report.total
+        )
+    click.echo(said % {"count": report.total} + (f" ({by_state})" if by_state else ""))
+
+
+def _state(code: str) -> str:
+    """A case state as OPENNRM_RETENTION_DAYS names it (English), else by its name."""
+    if current_language() == "en":
+        return code
+    from opennrm.cases.workflow import State
+
+    try:
+        return str(State(code).label)
+    except ValueError:
+        return code
 
 
 @click.group()
@@ -131,7 +188,9 @@ def _user(username: str):  # type: ignore[no-untyped-def]
 
     user = User.objects.select_related("agency").filter(username=username).first()
     if user is None or not user.is_active:
-        raise click.ClickException(f"No active user {username!r}.")
+        raise click.ClickException(
+            cli_gettext("No active user %(name)s.") % {"name": repr(username)}
+        )
     return user
 
 
@@ -166,4 +225,5 @@ def subject_erase_command(reference: str, username: str, confirm: str) -> None:
         counts = subject_erase(actor=_user(username), reference=reference, confirm=confirm)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo("personal data erased: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    erased = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    click.echo(cli_gettext("personal data erased: %(counts)s") % {"counts": erased})

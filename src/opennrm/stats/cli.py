@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from opennrm.cli._i18n import cli_gettext, cli_ngettext, number, percent
+
 
 def _setup() -> None:
     from opennrm.cli.app import _setup as setup
@@ -52,7 +54,9 @@ def _actor_and_country(user: str | None, country: str | None) -> tuple[Any, str]
     if user:
         actor = User.objects.filter(username=user, is_active=True).first()
         if actor is None:
-            raise click.ClickException(f"no active user {user!r}")
+            raise click.ClickException(
+                cli_gettext("no active user %(name)s") % {"name": repr(user)}
+            )
         from opennrm.core.errors import DomainError
 
         try:
@@ -60,7 +64,9 @@ def _actor_and_country(user: str | None, country: str | None) -> tuple[Any, str]
         except DomainError as error:
             raise click.ClickException(error.message) from None
     if not country:
-        raise click.ClickException("give --user USERNAME (with a statistics role) or --country CC")
+        raise click.ClickException(
+            cli_gettext("give --user USERNAME (with a statistics role) or --country CC")
+        )
     return actor, country.upper()
 
 
@@ -120,7 +126,10 @@ def tables(
         return len(release.files)
 
     n = _run(work)
-    click.echo(f"{n} files written to {output}")
+    said = cli_ngettext(
+        "%(count)s files written to %(path)s", "%(count)s files written to %(path)s", n
+    )
+    click.echo(said % {"count": n, "path": output})
 
 
 @stats.command()
@@ -164,10 +173,22 @@ def export(
         return release.report
 
     report = _run(work)
-    click.echo(
-        f"{report.records_out} of {report.records_in} records written to {output} "
-        f"(k = {report.k}, {report.suppressed} removed, {report.suppressed_share:.1%})"
+    said = cli_ngettext(
+        "%(count)s of %(total)s records written to %(path)s (k = %(k)s, %(removed)s removed, "
+        "%(share)s)",
+        "%(count)s of %(total)s records written to %(path)s (k = %(k)s, %(removed)s removed, "
+        "%(share)s)",
+        report.records_in,
     )
+    written = {
+        "count": report.records_out,
+        "total": report.records_in,
+        "path": output,
+        "k": report.k,
+        "removed": report.suppressed,
+        "share": percent(report.suppressed_share, 1),
+    }
+    click.echo(said % written)
     for g in report.generalisations:
         click.echo(f"  {g.field}: {g.description}")
 
@@ -204,13 +225,25 @@ def synthetic(
         return release
 
     release = _run(work)
-    click.echo(f"{rows} synthetic records written to {output}")
+    said = cli_ngettext(
+        "%(count)s synthetic records written to %(path)s",
+        "%(count)s synthetic records written to %(path)s",
+        rows,
+    )
+    click.echo(said % {"count": rows, "path": output})
     click.echo(release.data.method())
     for m in release.utility:
-        click.echo(
-            f"  {m.width}-way marginals ({m.marginals}): mean absolute error {m.mean_abs_error:.2f}, "
-            f"mean total variation {m.mean_total_variation:.3f}"
+        said = cli_gettext(
+            "%(width)s-way marginals (%(count)s): mean absolute error %(error)s, mean total "
+            "variation %(variation)s"
         )
+        utility = {
+            "width": m.width,
+            "count": m.marginals,
+            "error": number(m.mean_abs_error, 2),
+            "variation": number(m.mean_total_variation, 3),
+        }
+        click.echo("  " + said % utility)
 
 
 @stats.command()
@@ -234,4 +267,4 @@ def report(year: int, lang: str, output: Path, user: str | None, country: str | 
         )
 
     _run(work)
-    click.echo(f"report written to {output}")
+    click.echo(cli_gettext("report written to %(path)s") % {"path": output})
