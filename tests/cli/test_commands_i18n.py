@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from opennrm.cli import _LAZY_COMMANDS, _i18n, main
+from tests.notifications.test_reminders import due_cases  # noqa: F401 - a fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 UK = {"OPENNRM_LANGUAGE": "uk", "LC_ALL": None, "LC_MESSAGES": None}
@@ -313,10 +314,69 @@ def test_help_of_the_other_commands_in_ukrainian(args: list[str], sentence: str)
     assert sentence in result.output
 
 
-def test_a_missing_restore_file_in_ukrainian(tmp_path: Path) -> None:
-    result = run("restore", tmp_path / "none.tar")
+def test_a_missing_restore_file_in_ukrainian_then_in_english(tmp_path: Path) -> None:
+    missing = tmp_path / "none.tar"
+    result = run("restore", missing)
     assert result.exit_code == 2
-    assert (
-        f"Помилка: Неприпустиме значення для 'FILE': Файл '{tmp_path / 'none.tar'}' не існує."
-        in (result.output)
+    assert result.output.splitlines()[-1] == (
+        f"Помилка: Неприпустиме значення для 'FILE': Файл '{missing}' не існує."
     )
+    english = run("restore", missing, env=EN)  # click named the path kind once: not "Файл"
+    assert english.output.splitlines()[-1] == (
+        f"Error: Invalid value for 'FILE': File '{missing}' does not exist."
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("due_cases")
+def test_notify_names_the_kinds_of_reminders_in_ukrainian(world) -> None:
+    from django.utils import translation
+
+    from opennrm.notifications.kinds import Kind
+
+    result = run("notify")
+    assert result.exit_code == 0, result.output
+    with translation.override("uk"):
+        ending = str(Kind.REFLECTION_ENDING.label)
+        overdue = str(Kind.RG_DECISION_OVERDUE.label)
+    assert ending != "Reflection period ending"
+    assert result.output.startswith("notify: 9 нових нагадувань (")
+    assert f"{ending}: 3" in result.output and f"{overdue}: 3" in result.output
+    assert "reflection_ending" not in result.output  # no code, its name
+
+
+@pytest.mark.django_db
+def test_retention_dry_run_in_ukrainian_names_the_states(world, settings) -> None:
+    settings.OPENNRM_RETENTION_DAYS = "withdrawn=1"
+    result = run("retention", "apply", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "строки зберігання: Відкликано: днів — 1\n"
+        "0 справ, строк яких настав (пробний запуск, нічого не змінено)\n"
+    )
+
+
+def test_backup_without_output_in_ukrainian() -> None:
+    result = run("backup")
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == "Помилка: вкажіть --output FILE (або --generate-key)"
+
+
+@pytest.mark.django_db
+def test_stats_without_user_or_country_in_russian(tmp_path: Path) -> None:
+    result = run("stats", "tables", "--output", tmp_path / "t", env=RU)
+    assert result.exit_code == 1
+    assert result.output == (
+        "Ошибка: укажите --user USERNAME (с ролью статистики) или --country CC\n"
+    )
+
+
+@pytest.mark.django_db
+def test_exchange_speaks_its_own_catalogue_in_the_language(world) -> None:
+    result = run("exchange", "inbox")
+    assert result.exit_code == 0, result.output
+    from django.utils import translation
+
+    with translation.override("uk"):
+        empty = translation.gettext("The inbox is empty.")
+    assert empty != "The inbox is empty." and result.output == empty + "\n"

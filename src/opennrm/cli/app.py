@@ -32,13 +32,14 @@ def _speak_django() -> None:
 
     from opennrm.cli._i18n import current_language
 
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:  # not a command (a test, a script): the language stays as it is
+        return
     before = translation.get_language()
     translation.activate(current_language())
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.find_root().call_on_close(
-            lambda: translation.activate(before) if before else translation.deactivate()
-        )
+    ctx.find_root().call_on_close(
+        lambda: translation.activate(before) if before else translation.deactivate()
+    )
 
 
 def _migrate(verbosity: int = 0) -> None:
