@@ -7,6 +7,14 @@ and compiles it). The language is, in this order: the command's ``--language`` o
 group's, the ``OPENNRM_LANGUAGE`` environment variable, the locale of the environment
 (``LC_ALL``, ``LC_MESSAGES``, ``LANG``, as POSIX reads them), else English.
 
+Every ``opennrm`` command speaks it (:class:`LocalizedGroup`): its help and its options'
+help (looked up as written; ``scripts/cli_sentences.py`` copies them into the catalogue),
+its messages, and click's own sentences ("Usage:", "Missing option", "No such option",
+"Invalid value for ..."). ``--language`` is read from the whole command line before click
+parses it, so that click's errors are said in it, and every command takes the option.
+Commands that run Django say Django's sentences (services' errors, role and state labels)
+in the same language (``opennrm.cli.app._setup``).
+
 Only what a person reads is translated: files the commands write (CSV, JSON, STIX) and
 JSON on standard output stay the same in every language.
 """
