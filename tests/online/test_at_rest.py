@@ -14,7 +14,7 @@ from django.db import connection
 
 from opennrm.crypto.keys import DataCipher, generate_key
 from opennrm.crypto.services import keys_rotate
-from opennrm.online.models import CampaignChunk, Contact, MonitoredPost, PostGroup
+from opennrm.online.models import CampaignChunk, Contact, ImportRun, MonitoredPost, PostGroup
 from opennrm.online.selectors import contacts_of_group
 from opennrm.online.services import online_import
 from tests.conftest import verified_client
@@ -29,6 +29,7 @@ SECRETS = (
     "vip-jobs-dubai",  # a domain
     "паспорт оставите",  # the text
     "t.me/oksana",  # the post's address
+    "Гнатюк",  # the imported file's name
 )
 TABLES = (
     "online_monitoredpost", "online_contact", "online_postgroup", "online_campaignchunk",
@@ -62,7 +63,9 @@ def _ads(tmp_path: Path, name: str, n: int = 3) -> Path:
 
 
 def _import(actor, tmp_path: Path, name: str, n: int = 3):
-    return online_import(actor=actor, path=_ads(tmp_path, name, n), source_name="upload.jsonl")
+    return online_import(
+        actor=actor, path=_ads(tmp_path, name, n), source_name="Гнатюк 380671234567.jsonl"
+    )
 
 
 def _dump(tables=TABLES) -> str:
@@ -77,7 +80,12 @@ def _dump(tables=TABLES) -> str:
 
 @pytest.mark.django_db
 def test_the_database_holds_tokens_the_application_reads_posts(world, tmp_path):
-    _import(world.officer, tmp_path, "a")
+    path = _ads(tmp_path, "a")
+    with path.open("a", encoding="utf-8") as f:  # a record the import cannot read
+        f.write('{"text": "Гнатюк 0671234567", "date": "Гнатюк"\n')
+    run = online_import(actor=world.officer, path=path, source_name="Гнатюк 380671234567.jsonl")
+    run = ImportRun.objects.get(pk=run.pk)
+    assert run.source_name == "Гнатюк 380671234567.jsonl" and run.problems
     posts = sorted(MonitoredPost.objects.filter(agency=world.police), key=lambda p: p.url)
     assert len(posts) == 3
     # the application sees what was imported ...

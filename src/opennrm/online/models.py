@@ -6,7 +6,8 @@ through auto-escaping templates.
 What the monitoring collected about people is encrypted at rest like case data
 (``opennrm.crypto.fields``; keys from ``OPENNRM_DATA_KEYS``, rotated by ``opennrm keys
 rotate``): post texts, authors, addresses, reasons with their evidence and the contacts
-found; contact values; campaign templates and shared contacts; the campaign index. An
+found; contact values; campaign templates and shared contacts; the campaign index; the
+names of imported files and the problems quoting their records. An
 insider with the database sees tokens. Left readable for the database to sort, group
 and filter by: channel names (the places monitored), languages, scores, dates, states.
 A contact is found again by a blind index: an HMAC of agency, kind and value under a key
@@ -59,12 +60,12 @@ class ImportRun(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     imported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
-    source_name = models.CharField(max_length=255)
+    source_name = EncryptedTextField(max_length=255)  # a file name may name someone
     read = models.PositiveIntegerField(default=0)
     stored = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
-    problems = models.JSONField(default=list)
+    problems = EncryptedJSONField(default=list)  # they quote the records
     model_version = models.CharField(max_length=64, blank=True)
     flags_version = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=16, choices=ImportState.choices, default=ImportState.QUEUED)
@@ -77,7 +78,7 @@ class ImportRun(models.Model):
     # a code (IMPORT_ERRORS, FILE_ERRORS in problems.py) with its values in error_params,
     # said in the reader's language; runs stored before codes hold an English sentence
     error = models.TextField(blank=True)
-    error_params = models.JSONField(default=dict, blank=True)
+    error_params = EncryptedJSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
     # written by the worker with every batch: a run "importing" whose heartbeat is older than

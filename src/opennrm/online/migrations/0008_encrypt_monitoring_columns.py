@@ -1,7 +1,7 @@
 # What the monitoring collected about people becomes encrypted at rest (post texts,
 # authors, addresses, reasons, contacts; contact values with a blind index; campaign
-# templates, shared contacts and the campaign index). Schema only: the existing rows are
-# encrypted by 0009.
+# templates, shared contacts and the campaign index; imported file names and problems).
+# Schema only: the existing rows are encrypted by 0009.
 from django.db import migrations, models
 
 import opennrm.crypto.fields
@@ -57,6 +57,21 @@ class Migration(migrations.Migration):
             model_name="postgroup",
             name="contacts",
             field=opennrm.crypto.fields.EncryptedJSONField(default=list),
+        ),
+        migrations.AlterField(
+            model_name="importrun",
+            name="source_name",
+            field=opennrm.crypto.fields.EncryptedTextField(max_length=255),
+        ),
+        migrations.AlterField(
+            model_name="importrun",
+            name="problems",
+            field=opennrm.crypto.fields.EncryptedJSONField(default=list),
+        ),
+        migrations.AlterField(
+            model_name="importrun",
+            name="error_params",
+            field=opennrm.crypto.fields.EncryptedJSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
             model_name="postgroup",

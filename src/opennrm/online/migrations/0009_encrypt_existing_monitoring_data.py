@@ -14,6 +14,7 @@ COLUMNS = {
     "online_postgroup": ["template", "contacts"],
     "online_campaignchunk": ["blob"],
     "online_contact": ["value"],
+    "online_importrun": ["source_name", "problems", "error_params"],
 }
 
 
