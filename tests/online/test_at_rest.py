@@ -57,7 +57,7 @@ def _ads(tmp_path: Path, name: str, n: int = 3) -> Path:
         )
         for i in range(n)
     ]
-    path = tmp_path / f"{name}.jsonl"
+    path = tmp_path / f"Гнатюк {name}.jsonl"  # each post's source and record name the file
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

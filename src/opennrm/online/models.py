@@ -7,7 +7,8 @@ What the monitoring collected about people is encrypted at rest like case data
 (``opennrm.crypto.fields``; keys from ``OPENNRM_DATA_KEYS``, rotated by ``opennrm keys
 rotate``): post texts, authors, addresses, reasons with their evidence and the contacts
 found; contact values; campaign templates and shared contacts; the campaign index; the
-names of imported files and the problems quoting their records. An
+names of imported files (also in each post's source and record) and the problems
+quoting their records. An
 insider with the database sees tokens. Left readable for the database to sort, group
 and filter by: channel names (the places monitored), languages, scores, dates, states.
 A contact is found again by a blind index: an HMAC of agency, kind and value under a key
@@ -70,7 +71,8 @@ class ImportRun(models.Model):
     flags_version = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=16, choices=ImportState.choices, default=ImportState.QUEUED)
     # where the uploaded file waits for the worker (private directory; removed when done)
-    upload_path = models.CharField(max_length=1000, blank=True)
+    # (the command line's own file: its path, which may name someone)
+    upload_path = EncryptedTextField(max_length=1000, blank=True)
     fmt = models.CharField(max_length=16, default="auto")
     text_column = models.CharField(max_length=100, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
@@ -229,12 +231,12 @@ class MonitoredPost(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="posts")
     post_id = models.CharField(max_length=64)
-    source = models.CharField(max_length=255, blank=True)
+    source = EncryptedTextField(max_length=255, blank=True)  # may be a file name
     channel = models.CharField(max_length=255, blank=True)
     author = EncryptedTextField(max_length=255, blank=True)
     url = EncryptedTextField(max_length=2000, blank=True)
     posted_at = models.DateTimeField(null=True)
-    record = models.CharField(max_length=300, blank=True)
+    record = EncryptedTextField(max_length=300, blank=True)  # file name and line
     text = EncryptedTextField()
     language = models.CharField(max_length=8, blank=True)
     risk = models.FloatField(db_index=True)

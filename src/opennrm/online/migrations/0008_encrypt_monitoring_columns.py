@@ -45,6 +45,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name="monitoredpost",
+            name="source",
+            field=opennrm.crypto.fields.EncryptedTextField(blank=True, max_length=255),
+        ),
+        migrations.AlterField(
+            model_name="monitoredpost",
+            name="record",
+            field=opennrm.crypto.fields.EncryptedTextField(blank=True, max_length=300),
+        ),
+        migrations.AlterField(
+            model_name="monitoredpost",
             name="text",
             field=opennrm.crypto.fields.EncryptedTextField(),
         ),
@@ -62,6 +72,11 @@ class Migration(migrations.Migration):
             model_name="importrun",
             name="source_name",
             field=opennrm.crypto.fields.EncryptedTextField(max_length=255),
+        ),
+        migrations.AlterField(
+            model_name="importrun",
+            name="upload_path",
+            field=opennrm.crypto.fields.EncryptedTextField(blank=True, max_length=1000),
         ),
         migrations.AlterField(
             model_name="importrun",

@@ -10,11 +10,13 @@ from opennrm.crypto.fields import data_cipher
 from opennrm.crypto.keys import Undecryptable
 
 COLUMNS = {
-    "online_monitoredpost": ["text", "author", "url", "reasons", "contacts"],
+    "online_monitoredpost": [
+        "text", "author", "url", "reasons", "contacts", "source", "record",
+    ],  # fmt: skip
     "online_postgroup": ["template", "contacts"],
     "online_campaignchunk": ["blob"],
     "online_contact": ["value"],
-    "online_importrun": ["source_name", "problems", "error_params"],
+    "online_importrun": ["source_name", "upload_path", "problems", "error_params"],
 }
 
 
