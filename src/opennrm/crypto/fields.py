@@ -41,9 +41,11 @@ class UndecryptableValue(Exception):
     from ``OPENNRM_DATA_KEYS`` too early, or a changed database)."""
 
 
-def _decrypt(field: models.Field[Any, Any], token: str) -> str:
+def _decrypt(field: models.Field[Any, Any], token: Any) -> Any:
+    """``token`` decrypted (text, or bytes for a bytes token), or a clear error."""
+    cipher = data_cipher()
     try:
-        return data_cipher().decrypt(token)
+        return cipher.decrypt_bytes(token) if isinstance(token, bytes) else cipher.decrypt(token)
     except Undecryptable as error:
         model = field.model._meta.label if hasattr(field, "model") else "?"
         raise UndecryptableValue(
@@ -143,13 +145,4 @@ class EncryptedBinaryField(_RefuseLookups, models.BinaryField):  # type: ignore[
         if value is None:
             return None
         data = bytes(value)
-        if not data:
-            return data
-        try:
-            return data_cipher().decrypt_bytes(data)
-        except Undecryptable as error:
-            model = self.model._meta.label if hasattr(self, "model") else "?"
-            raise UndecryptableValue(
-                f"{model}.{self.name} cannot be decrypted with OPENNRM_DATA_KEYS: "
-                "keep every old key in the list until `opennrm keys rotate` has run."
-            ) from error
+        return _decrypt(self, data) if data else data

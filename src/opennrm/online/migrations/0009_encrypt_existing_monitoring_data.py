@@ -5,8 +5,9 @@ from typing import Any
 
 from django.db import migrations
 
-from opennrm.crypto.columns import batches, decrypt_columns, encrypt_columns
+from opennrm.crypto.columns import batches
 from opennrm.crypto.fields import data_cipher
+from opennrm.crypto.migration import encrypt_existing
 from opennrm.crypto.keys import Undecryptable
 
 COLUMNS = {
@@ -20,9 +21,10 @@ COLUMNS = {
 }
 
 
-def _index_contacts(connection: Any, cipher: Any) -> None:
+def index_contacts(apps: Any, schema_editor: Any) -> None:
     from opennrm.online.models import contact_index
 
+    connection, cipher = schema_editor.connection, data_cipher()
     q = connection.ops.quote_name
     for rows in batches(connection, "online_contact", "id", ["agency_id", "kind", "value"], 500):
         updates = []
@@ -39,20 +41,11 @@ def _index_contacts(connection: Any, cipher: Any) -> None:
             )
 
 
-def forwards(apps: Any, schema_editor: Any) -> None:
-    cipher = data_cipher()
-    _index_contacts(schema_editor.connection, cipher)
-    for table, columns in COLUMNS.items():
-        encrypt_columns(schema_editor.connection, cipher, table, columns)
-
-
-def backwards(apps: Any, schema_editor: Any) -> None:
-    cipher = data_cipher()
-    for table, columns in COLUMNS.items():
-        decrypt_columns(schema_editor.connection, cipher, table, columns)
-
-
 class Migration(migrations.Migration):
     dependencies = [("online", "0008_encrypt_monitoring_columns")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [
+        # the index from the plaintext first (backwards: 0008 drops the column)
+        migrations.RunPython(index_contacts, migrations.RunPython.noop),
+        encrypt_existing(COLUMNS),
+    ]
