@@ -4,10 +4,12 @@ turn an alert into a case, keep false positives as training feedback, export STI
 from __future__ import annotations
 
 import contextlib
+import getpass
 import hashlib
 import itertools
 import logging
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -221,16 +223,34 @@ def online_import(
     _require(actor)
     _zone(time_zone)
     _check_format(fmt)
-    run = ImportRun.objects.create(
-        agency_id=actor.agency_id,
-        imported_by=actor,
-        source_name=source_name[:255],
-        state=ImportState.QUEUED,
-        upload_path=str(path),
-        fmt=fmt,
-        text_column=(text_column or "")[:100],
-        time_zone=(time_zone or "")[:64],
-    )
+    with transaction.atomic():
+        run = ImportRun.objects.create(
+            agency_id=actor.agency_id,
+            imported_by=actor,
+            source_name=source_name[:255],
+            state=ImportState.QUEUED,
+            upload_path=str(path),
+            fmt=fmt,
+            text_column=(text_column or "")[:100],
+            time_zone=(time_zone or "")[:64],
+        )
+        # ``actor`` is whom the operator named (``--user``): the entry also records who
+        # ran the command on which machine, so an auditor can tell a command-line import
+        # from an upload (which has its ``online.import_queue`` entry, by the signed-in
+        # user) and find the operator; not the file's name or path (they may name someone)
+        audit_record(
+            actor=actor,
+            action="online.import_command",
+            object_type="import",
+            object_ref=str(run.pk),
+            detail={
+                "os_user": _os_user(),
+                "host": socket.gethostname()[:64],
+                "bytes": _size(path),
+                "format": fmt,
+                "file_type": Path(path.name).suffix.lstrip(".")[:16],
+            },
+        )
     run = import_process(run_id=run.pk)
     if run.state == ImportState.FAILED:
         reason = (
@@ -240,6 +260,20 @@ def online_import(
         )
         raise ValidationFailed(reason, field="file")
     return run
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()[:64]
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return f"uid {os.getuid()}"
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None  # unreadable: the import says so
 
 
 _PROBLEMS_KEPT = 200
