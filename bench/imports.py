@@ -88,21 +88,23 @@ def _django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def measured(cmd: list[str], env: dict[str, str]) -> tuple[int, float]:
-    """Run ``cmd`` in a fresh child (through this script) and return (peak RSS KiB, seconds)."""
+def measured(cmd: list[str], env: dict[str, str]) -> tuple[int, float, float]:
+    """Run ``cmd`` in a fresh child (through this script) and return (peak RSS KiB,
+    seconds, CPU seconds: user and system, less sensitive than seconds to a busy machine)."""
     out = subprocess.run(  # noqa: S603
         [sys.executable, __file__, "_rss", *cmd], env=env, cwd=ROOT, check=True,
         stdout=subprocess.PIPE, text=True,  # the child's errors go to this terminal
     )  # fmt: skip
-    rss, seconds = out.stdout.strip().splitlines()[-1].split()
-    return int(rss), float(seconds)
+    rss, seconds, cpu = out.stdout.strip().splitlines()[-1].split()
+    return int(rss), float(seconds), float(cpu)
 
 
 def _rss(cmd: list[str]) -> None:
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
     took = time.perf_counter() - start
-    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, f"{took:.1f}")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(usage.ru_maxrss, f"{took:.1f}", f"{usage.ru_utime + usage.ru_stime:.1f}")
 
 
 def _baseline(path: str) -> None:
@@ -191,7 +193,7 @@ def main() -> None:
         if not args.baseline_only:
             subprocess.run(migrate, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
         if not args.no_baseline:
-            rss, took = measured([sys.executable, __file__, "_baseline", str(data)], env)
+            rss, took, _cpu = measured([sys.executable, __file__, "_baseline", str(data)], env)
             figures["baseline_rss_mb"] = round(rss / 1024)
             figures["baseline_seconds"] = took
             print(
@@ -283,8 +285,8 @@ def main() -> None:
 
         def work() -> None:
             try:
-                rss, took = measured([*OPENNRM, "worker", "--batch", "--interval", "0.2"], env)
-                result.update(rss=rss, took=took)
+                rss, took, cpu = measured([*OPENNRM, "worker", "--batch", "--interval", "0.2"], env)
+                result.update(rss=rss, took=took, cpu=cpu)
             finally:
                 done.set()  # the writers stop even when the worker failed
 
@@ -312,6 +314,7 @@ def main() -> None:
         figures.update(
             worker_rss_mb=round(int(result["rss"]) / 1024),
             import_seconds=result["took"],
+            import_cpu_seconds=result["cpu"],
             import_state=run.state,
             stored=run.stored,
             skipped=run.skipped,
@@ -332,7 +335,7 @@ def main() -> None:
         print(
             f"worker (batches of {args.batch_posts}): peak RSS {figures['worker_rss_mb']} MB "
             f"({figures['worker_rss_over_file']} x the file size), "
-            f"{result['took']:.0f} s; run {run.state}: read {run.read}, stored {run.stored}, "
+            f"{result['took']:.0f} s ({result['cpu']:.1f} CPU-s); run {run.state}: read {run.read}, stored {run.stored}, "
             f"skipped {run.skipped}"
         )
         print(

@@ -210,3 +210,34 @@ def test_feedback_is_one_agencys_labels_in_a_file_of_its_owner_and_audited(world
     assert result.exit_code == 1 and not (fresh / "a.csv").exists()
     result = run("feedback", "--user", "nobody", "--output", fresh / "b.csv", "--language", "uk")
     assert result.exit_code == 1 and "nobody" in result.output
+
+
+@pytest.mark.django_db
+def test_a_command_line_import_records_who_ran_it_and_where(world, tmp_path) -> None:
+    """``--user`` names the acting user; the operator at the terminal is recorded too, so an
+    auditor can tell a command-line import from an upload (not the file's name: it may
+    name someone)."""
+    import getpass
+    import json
+    import socket
+
+    from django.utils import translation
+
+    from opennrm.audit.models import AuditEntry
+    from opennrm.casework.audit_labels import ACTION_LABELS, detail_words
+
+    path = tmp_path / "Гнатюк 0671234567.jsonl"
+    path.write_text('{"text": "Робота в Польщі, пишіть @rabota_pl"}\n', encoding="utf-8")
+    result = run("import", path, "--user", "officer")
+    assert result.exit_code == 0, result.output
+    (entry,) = AuditEntry.objects.filter(action="online.import_command")
+    assert entry.user_id == world.officer.pk and entry.object_type == "import"
+    assert entry.detail["os_user"] == getpass.getuser()
+    assert entry.detail["host"] == socket.gethostname()[:64]
+    assert entry.detail["bytes"] == path.stat().st_size and entry.detail["file_type"] == "jsonl"
+    assert "Гнатюк" not in json.dumps(entry.detail, ensure_ascii=False)
+    assert not AuditEntry.objects.filter(action="online.import_queue").exists()
+    with translation.override("uk"):
+        assert str(ACTION_LABELS[entry.action]) == "Онлайн-дописи завантажено з командного рядка"
+        words = dict(detail_words(entry.detail))
+        assert words["обліковий запис операційної системи"] == getpass.getuser()

@@ -76,6 +76,28 @@ def test_blind_index_is_keyed_and_rotates_with_the_keys():
     assert "ivan" not in both.blind_index("Ivan")
 
 
+@given(st.binary())
+def test_bytes_round_trip_and_rotate_keep_their_type(data):
+    old, both = DataCipher([OLD]), DataCipher([NEW, OLD])
+    token = old.encrypt_bytes(data)
+    assert isinstance(token, bytes) and both.decrypt_bytes(token) == data
+    rotated = both.rotate(token)
+    assert isinstance(rotated, bytes) and both.is_current(rotated)
+    assert DataCipher([NEW]).decrypt_bytes(rotated) == data
+    with pytest.raises(Undecryptable):
+        DataCipher([NEW]).decrypt_bytes(token)
+
+
+def test_exact_index_keeps_case_and_form_and_rotates_with_the_keys():
+    """For values already canonical: a URL path is case-sensitive, so is a handle's form."""
+    old, both = DataCipher([OLD]), DataCipher([NEW, OLD])
+    assert both.exact_index("url:https://x.ua/A") != both.exact_index("url:https://x.ua/a")
+    assert both.exact_index("ＩＶＡＮ") != both.exact_index("IVAN")
+    assert both.blind_index("ＩＶＡＮ") == both.blind_index("IVAN")
+    assert old.exact_index("phone:+380671234567") in both.exact_indexes("phone:+380671234567")
+    assert both.exact_indexes("x")[0] == both.exact_index("x")
+
+
 def test_malformed_key_is_refused_without_echoing_it():
     with pytest.raises(InvalidKey) as error:
         DataCipher([NEW, "not-a-real-key-but-a-secret-1234"])

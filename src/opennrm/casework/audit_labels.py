@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "online.group_view": _("Online campaign or network viewed"),
     "online.import": _("Online posts imported"),
     "online.import_queue": _("File of online posts queued for import"),
+    "online.import_command": _("Online posts imported with the command line"),
     "online.import_reclaim": _("Online import taken back from a stopped worker"),
     "online.import_view": _("Online import viewed"),
     "online.lead": _("Lead opened from an online alert"),
@@ -275,6 +276,9 @@ DETAIL_LABELS.update(
         "format": _("format"),
         "file_type": _("file type"),
         "sha256": _("content digest (SHA-256)"),
+        # an import run with the command line: who ran it, where
+        "os_user": _("operating-system account"),
+        "host": _("machine"),
         "state": _("state"),
         "attempt": _("attempt"),
         "continued_as": _("continued as import no."),
