@@ -3,8 +3,8 @@
 htmx swaps no answer with an error status and nothing when the server cannot be reached:
 before, a click on "Next" of a screening (a boosted form) behind a busy database did
 nothing visible, and the interviewer could believe the answers were saved. Now the reader
-is told in their language, in a role="alert" box, that nothing was saved and to try again;
-what they ticked or typed stays in the form."""
+is told in their language, in a box screen readers announce at once (aria-live
+"assertive"), that nothing was saved and to try again; what they ticked or typed stays."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.web.conftest import signed_in_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ALERT = "#request-problem [role=alert]"
+ALERT = "#request-problem [aria-live=assertive]"
 
 
 def _busy(*args, **kwargs):

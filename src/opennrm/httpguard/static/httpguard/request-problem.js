@@ -5,8 +5,8 @@
  * typed in it, stay as they were, and this script only says what happened. The sentences,
  * in the reader's language, are rendered by the server into #request-problem's data-*
  * attributes (httpguard/_request_problem.html); the sentence goes into that box's
- * role="alert" paragraph, which screen readers announce. Loaded from web/base.html; no
- * inline script or style (the CSP forbids both). */
+ * aria-live="assertive" paragraph, which screen readers announce at once. Loaded from
+ * web/base.html; no inline script or style (the CSP forbids both). */
 (function () {
   "use strict";
 
@@ -28,7 +28,7 @@
   function show(kind, source) {
     var el = box();
     if (!el) return;
-    var sentence = el.dataset[kind] || el.dataset.server;
+    var sentence = el.dataset[kind + "Text"] || el.dataset.serverText;
     var text = el.querySelector(".request-problem-text");
     failedFrom = source || null;
     el.classList.add("shown");
