@@ -36,3 +36,35 @@ def write_jsonl(path: Path, *, extra_bad_line: bool = True) -> Path:
         lines.insert(2, "{this is not json")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# Post texts, contacts and contact values are encrypted at rest: the database cannot
+# compare them, so tests find rows by reading them (as an application would).
+
+
+def post_where(predicate, queryset=None):
+    """The one stored post for which ``predicate(post)`` holds (an error if none or more)."""
+    from opennrm.online.models import MonitoredPost
+
+    qs = MonitoredPost.objects.all() if queryset is None else queryset
+    found = [p for p in qs.order_by("pk") if predicate(p)]
+    assert len(found) == 1, f"{len(found)} posts match"
+    return found[0]
+
+
+def post_with_text(text: str, queryset=None):
+    return post_where(lambda p: p.text == text, queryset)
+
+
+def first_with_contacts(queryset):
+    """The first post (by id) in which contacts were found, or None."""
+    return next((p for p in queryset.order_by("pk") if p.contacts), None)
+
+
+def stored_contact(agency, kind: str, value: str):
+    """An agency's stored contact, found as the application finds it (its blind index)."""
+    from opennrm.online.models import Contact, contact_indexes
+
+    return Contact.objects.get(
+        agency=agency, value_index__in=contact_indexes(agency.pk, kind, value)
+    )

@@ -16,6 +16,7 @@ from opennrm.monitoring import CampaignIndex, PipelineConfig
 from opennrm.online.campaigns import IndexHolder
 from opennrm.online.models import CampaignChunk, CampaignState, MonitoredPost, PostGroup
 from opennrm.online.services import online_import
+from tests.online.posts import post_where, post_with_text
 
 WORDS = [
     "alpha",
@@ -131,7 +132,7 @@ def test_unrelated_posts_do_not_merge(world, tmp_path):
     for campaign in campaigns:
         texts = list(MonitoredPost.objects.filter(campaign=campaign).values_list("text", flat=True))
         assert all("Польщі" in t for t in texts) or all("велосипед" in t for t in texts)
-    assert MonitoredPost.objects.get(text__contains="стоматолога").campaign_id is None
+    assert post_where(lambda p: "стоматолога" in p.text).campaign_id is None
 
 
 @pytest.mark.django_db
@@ -309,8 +310,8 @@ def test_a_post_alone_in_its_import_joins_when_its_template_comes_back(world, tm
     _import(world.officer, _file(tmp_path, "b.jsonl", [TEMPLATE.format(n=2)]))
     (campaign,) = _campaigns(world.police)
     assert campaign.size == 2
-    assert MonitoredPost.objects.get(text=TEMPLATE.format(n=1)).campaign_id == campaign.pk
-    assert MonitoredPost.objects.get(text=OTHER.format(n=1)).campaign_id is None
+    assert post_with_text(TEMPLATE.format(n=1)).campaign_id == campaign.pk
+    assert post_with_text(OTHER.format(n=1)).campaign_id is None
 
 
 @pytest.mark.django_db

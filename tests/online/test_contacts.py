@@ -8,6 +8,7 @@ from opennrm.audit.models import AuditEntry
 from opennrm.online.models import Contact, MonitoredPost
 from opennrm.online.services import online_import
 from tests.conftest import verified_client
+from tests.online.posts import stored_contact
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def test_the_same_phone_in_two_imports_is_one_contact(world, tmp_path):
         ),
         source_name="b",
     )  # fmt: skip
-    phone = Contact.objects.get(kind="phone", value="+380971234567")
+    phone = stored_contact(world.police, "phone", "+380971234567")
     assert phone.posts_count == 3
     assert phone.first_seen.month == 1 and phone.last_seen.month == 3
     client = verified_client(world.officer)

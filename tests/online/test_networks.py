@@ -11,6 +11,7 @@ import pytest
 from opennrm.monitoring import ClusterConfig, PipelineConfig
 from opennrm.online.models import MonitoredPost, PostGroup
 from opennrm.online.services import online_import
+from tests.online.posts import post_with_text
 
 PHONE = "+380 67 123 45 67"
 OTHER_PHONE = "+380 50 765 43 21"
@@ -51,7 +52,7 @@ def _networks(agency) -> list[PostGroup]:
 
 
 def _network_of(text: str) -> PostGroup | None:
-    return MonitoredPost.objects.select_related("network").get(text=text).network
+    return post_with_text(text, MonitoredPost.objects.select_related("network")).network
 
 
 @pytest.mark.django_db

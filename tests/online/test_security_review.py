@@ -35,7 +35,7 @@ from opennrm.online.models import (
 from opennrm.online.services import online_import
 from opennrm.web.online_views import _back
 from tests.conftest import verified_client
-from tests.online.posts import write_jsonl
+from tests.online.posts import first_with_contacts, write_jsonl
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def victim(world, tmp_path):
         source_name="Ivanenko +380671234567.jsonl",
     )
     posts = MonitoredPost.objects.filter(agency=world.police)
-    post = posts.exclude(contacts=[]).order_by("pk").first()
+    post = first_with_contacts(posts)
     return {
         "run": run,
         "post": post,
@@ -314,7 +314,7 @@ def test_nothing_personal_reaches_a_log(world, tmp_path, caplog, monkeypatch):
     run = online_import(actor=world.officer, path=path, source_name=path.name)
     victim = {
         "run": run,
-        "post": MonitoredPost.objects.exclude(contacts=[]).first(),
+        "post": first_with_contacts(MonitoredPost.objects.all()),
         "contact": Contact.objects.first(),
         "campaign": PostGroup.objects.filter(kind="campaign").first(),
         "network": PostGroup.objects.filter(kind="network").first(),

@@ -12,7 +12,7 @@ from opennrm.online.services import (
     post_open_case,
     posts_stix_bundle,
 )
-from tests.online.posts import write_jsonl
+from tests.online.posts import post_with_text, write_jsonl
 
 pytestmark = pytest.mark.django_db
 
@@ -88,9 +88,9 @@ def test_naive_times_are_read_in_the_chosen_zone_and_bad_dates_keep_the_post(wor
         actor=world.officer, path=path, source_name="p.csv", time_zone="Europe/Kyiv"
     )
     assert run.stored == 2 and run.skipped == 0
-    kyiv = MonitoredPost.objects.get(text="Робота в Польщі")
+    kyiv = post_with_text("Робота в Польщі")
     assert kyiv.posted_at == datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
-    unknown = MonitoredPost.objects.get(text="Праца в Чехії")
+    unknown = post_with_text("Праца в Чехії")
     assert unknown.posted_at is None
     assert any("date unknown" in p["why"] for p in run.problems)
 

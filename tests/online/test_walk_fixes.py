@@ -12,10 +12,10 @@ from django.http import QueryDict
 
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.models import Case
-from opennrm.online.models import Contact, Feedback, MonitoredPost, PostGroup, PostStatus
+from opennrm.online.models import Feedback, MonitoredPost, PostGroup, PostStatus
 from opennrm.online.services import feedback_rows, online_import
 from tests.conftest import verified_client
-from tests.online.posts import write_jsonl
+from tests.online.posts import stored_contact, write_jsonl
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_a_network_page_names_its_contacts_in_words_and_links_them(world, tmp_pa
     html = _client(world.officer, language).get(f"/online/groups/{group.pk}/").content.decode()
     for key in group.contacts:
         kind, _sep, value = key.partition(":")
-        contact = Contact.objects.get(agency=world.police, kind=kind, value=value)
+        contact = stored_contact(world.police, kind, value)
         assert key not in html  # never the stored code "phone:+380…"
         assert f'href="/online/contacts/{contact.pk}/"' in html
         assert str(contact.get_kind_display()) in html

@@ -55,21 +55,23 @@ def rewrite_batch(
     pk: str,
     columns: Sequence[str],
     rows: list[tuple[Any, ...]],
-    change: Callable[[str], str | None],
+    change: Callable[[Any], Any],
 ) -> ColumnCounts:
     """Apply ``change`` to each non-empty value (None: leave it) and write changed rows."""
     q = connection.ops.quote_name
     counts = ColumnCounts(rows=len(rows))
     for row in rows:
-        updates: dict[str, tuple[str, str]] = {}
+        updates: dict[str, tuple[Any, Any]] = {}
         for column, value in zip(columns, row[1:], strict=True):
-            if value is None or value == "":
+            if value is None or value == "" or value == b"":
                 continue
-            new = change(str(value))
+            # binary columns come back as bytes or memoryview: their changes take bytes
+            old = value if isinstance(value, str) else bytes(value)
+            new = change(old)
             if new is None:
                 counts.unchanged += 1
             else:
-                updates[column] = (str(value), new)
+                updates[column] = (old, new)
         if not updates:
             continue
         # compare-and-set: a value changed since it was read is left alone (a write made
@@ -89,8 +91,14 @@ def rewrite_batch(
     return counts
 
 
-def _encrypt_plain(cipher: DataCipher) -> Callable[[str], str | None]:
-    def change(value: str) -> str | None:
+def _encrypt_plain(cipher: DataCipher) -> Callable[[Any], Any]:
+    def change(value: str | bytes) -> str | bytes | None:
+        if isinstance(value, bytes):
+            try:
+                cipher.decrypt_bytes(value)
+            except Undecryptable:
+                return cipher.encrypt_bytes(value)
+            return None
         try:
             cipher.decrypt(value)
         except Undecryptable:
@@ -100,9 +108,11 @@ def _encrypt_plain(cipher: DataCipher) -> Callable[[str], str | None]:
     return change
 
 
-def _decrypt_token(cipher: DataCipher) -> Callable[[str], str | None]:
-    def change(value: str) -> str | None:
+def _decrypt_token(cipher: DataCipher) -> Callable[[Any], Any]:
+    def change(value: str | bytes) -> str | bytes | None:
         try:
+            if isinstance(value, bytes):
+                return cipher.decrypt_bytes(value)
             return cipher.decrypt(value)
         except Undecryptable:
             return None  # plaintext already
@@ -110,8 +120,8 @@ def _decrypt_token(cipher: DataCipher) -> Callable[[str], str | None]:
     return change
 
 
-def _rotate_token(cipher: DataCipher) -> Callable[[str], str | None]:
-    def change(value: str) -> str | None:
+def _rotate_token(cipher: DataCipher) -> Callable[[Any], Any]:
+    def change(value: str | bytes) -> str | bytes | None:
         return None if cipher.is_current(value) else cipher.rotate(value)
 
     return change
@@ -150,7 +160,7 @@ def _each(
     table: str,
     columns: Sequence[str],
     size: int,
-    change: Callable[[str], str | None],
+    change: Callable[[Any], Any],
     *,
     pk: str = "id",
     atomic: Callable[[], Any] | None = None,

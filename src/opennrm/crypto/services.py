@@ -13,7 +13,12 @@ from django.db import connection, transaction
 from opennrm.audit.services import audit_record
 from opennrm.casework import files
 from opennrm.crypto.columns import ColumnCounts, rotate_columns
-from opennrm.crypto.fields import EncryptedDateField, EncryptedTextField, data_cipher
+from opennrm.crypto.fields import (
+    EncryptedBinaryField,
+    EncryptedDateField,
+    EncryptedTextField,
+    data_cipher,
+)
 
 if TYPE_CHECKING:
     from opennrm.accounts.models import User
@@ -58,11 +63,21 @@ def encrypted_columns() -> list[tuple[str, str, list[str]]]:
         columns = [
             f.column
             for f in model._meta.concrete_fields
-            if isinstance(f, EncryptedTextField | EncryptedDateField)
+            if isinstance(f, EncryptedTextField | EncryptedDateField | EncryptedBinaryField)
         ]
         if columns and not model._meta.proxy:
             out.append((model._meta.label, model._meta.db_table, columns))
     return sorted(out)
+
+
+def blind_indexed_models() -> list[Any]:
+    """Models keeping a blind index (a keyed hash for exact-match lookups of an encrypted
+    value): each has ``rotate_blind_indexes(cipher, *, size, atomic) -> ColumnCounts``
+    that recomputes its index under the current key."""
+    return sorted(
+        (m for m in apps.get_models() if callable(getattr(m, "rotate_blind_indexes", None))),
+        key=lambda m: m._meta.label,
+    )
 
 
 def keys_rotate(*, actor: User | None, batch_size: int = 500) -> RotationReport:
@@ -82,6 +97,11 @@ def keys_rotate(*, actor: User | None, batch_size: int = 500) -> RotationReport:
     for label, table, columns in encrypted_columns():
         report.tables[label] = rotate_columns(
             connection, cipher, table, columns, size=batch_size, atomic=transaction.atomic
+        )
+    for model in blind_indexed_models():
+        # after the values: an exact-match index computed under the current key
+        report.tables[f"{model._meta.label} (blind index)"] = model.rotate_blind_indexes(
+            cipher, size=batch_size, atomic=transaction.atomic
         )
     _rotate_files(report, batch_size)
     audit_record(

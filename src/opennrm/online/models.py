@@ -2,15 +2,36 @@
 
 Scraped text is hostile input: it is stored as received and only ever rendered
 through auto-escaping templates.
+
+What the monitoring collected about people is encrypted at rest like case data
+(``opennrm.crypto.fields``; keys from ``OPENNRM_DATA_KEYS``, rotated by ``opennrm keys
+rotate``): post texts, authors, addresses, reasons with their evidence and the contacts
+found; contact values; campaign templates and shared contacts; the campaign index; the
+names of imported files and the problems quoting their records. An
+insider with the database sees tokens. Left readable for the database to sort, group
+and filter by: channel names (the places monitored), languages, scores, dates, states.
+A contact is found again by a blind index: an HMAC of agency, kind and value under a key
+derived from the data key (:func:`contact_index`), so equal phones of two agencies do not
+look equal in the database either.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency, User
 from opennrm.cases.models import Case
+from opennrm.crypto.fields import (
+    EncryptedBinaryField,
+    EncryptedJSONField,
+    EncryptedTextField,
+    data_cipher,
+)
+from opennrm.crypto.keys import DataCipher
 
 
 class ImportState(models.TextChoices):
@@ -39,12 +60,12 @@ class ImportRun(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     imported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
-    source_name = models.CharField(max_length=255)
+    source_name = EncryptedTextField(max_length=255)  # a file name may name someone
     read = models.PositiveIntegerField(default=0)
     stored = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
-    problems = models.JSONField(default=list)
+    problems = EncryptedJSONField(default=list)  # they quote the records
     model_version = models.CharField(max_length=64, blank=True)
     flags_version = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=16, choices=ImportState.choices, default=ImportState.QUEUED)
@@ -57,7 +78,7 @@ class ImportRun(models.Model):
     # a code (IMPORT_ERRORS, FILE_ERRORS in problems.py) with its values in error_params,
     # said in the reader's language; runs stored before codes hold an English sentence
     error = models.TextField(blank=True)
-    error_params = models.JSONField(default=dict, blank=True)
+    error_params = EncryptedJSONField(default=dict, blank=True)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
     # written by the worker with every batch: a run "importing" whose heartbeat is older than
@@ -128,8 +149,8 @@ class PostGroup(models.Model):
     mean_risk = models.FloatField(default=0)
     max_risk = models.FloatField(default=0)
     flagged = models.PositiveIntegerField(default=0)
-    template = models.TextField(blank=True)
-    contacts = models.JSONField(default=list)
+    template = EncryptedTextField(blank=True)
+    contacts = EncryptedJSONField(default=list)
     # True: a campaign of the agency's campaign index, grown across imports and batches
     # (``run`` is the import that first found it); False: found within one batch
     across_imports = models.BooleanField(default=False)
@@ -180,7 +201,7 @@ class CampaignChunk(models.Model):
     seq = models.PositiveIntegerField()
     start = models.PositiveIntegerField()
     posts = models.PositiveIntegerField()
-    blob = models.BinaryField()
+    blob = EncryptedBinaryField()
 
     class Meta:
         constraints = [
@@ -210,11 +231,11 @@ class MonitoredPost(models.Model):
     post_id = models.CharField(max_length=64)
     source = models.CharField(max_length=255, blank=True)
     channel = models.CharField(max_length=255, blank=True)
-    author = models.CharField(max_length=255, blank=True)
-    url = models.CharField(max_length=2000, blank=True)
+    author = EncryptedTextField(max_length=255, blank=True)
+    url = EncryptedTextField(max_length=2000, blank=True)
     posted_at = models.DateTimeField(null=True)
     record = models.CharField(max_length=300, blank=True)
-    text = models.TextField()
+    text = EncryptedTextField()
     language = models.CharField(max_length=8, blank=True)
     risk = models.FloatField(db_index=True)
     model_score = models.FloatField(null=True)
@@ -222,8 +243,8 @@ class MonitoredPost(models.Model):
     flagged = models.BooleanField(default=False)
     # "recruitment" or "spam" when flagged, else empty (not flagged, or stored before)
     category = models.CharField(max_length=16, choices=PostCategory.choices, blank=True)
-    reasons = models.JSONField(default=list)
-    contacts = models.JSONField(default=list)
+    reasons = EncryptedJSONField(default=list)
+    contacts = EncryptedJSONField(default=list)
     campaign = models.ForeignKey(
         PostGroup, on_delete=models.SET_NULL, null=True, related_name="campaign_posts"
     )
@@ -283,13 +304,33 @@ class ContactKind(models.TextChoices):
     INSTAGRAM = "instagram", _("Instagram")
 
 
+def _index_input(agency_id: int, kind: str, value: str) -> str:
+    return f"{agency_id}\x1f{kind}\x1f{value}"
+
+
+def contact_index(agency_id: int, kind: str, value: str, cipher: DataCipher | None = None) -> str:
+    """The blind index of a contact under the current key: what a new row stores."""
+    return (cipher or data_cipher()).exact_index(_index_input(agency_id, kind, value))
+
+
+def contact_indexes(agency_id: int, kind: str, value: str) -> list[str]:
+    """The blind index under every configured key: what a lookup matches (rows written
+    before a key rotation and not yet re-indexed are found too)."""
+    return data_cipher().exact_indexes(_index_input(agency_id, kind, value))
+
+
 class Contact(models.Model):
     """A contact (phone, e-mail, handle, domain) an agency has seen in its posts, kept
-    across imports: every import links its posts to the contacts already known."""
+    across imports: every import links its posts to the contacts already known.
+
+    ``value`` is encrypted; ``value_index`` (:func:`contact_index`) finds a contact again
+    and keeps it unique per agency. Values are canonical already (E.164 phones, lower-case
+    host names), so the index hashes them exactly as stored."""
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=24, choices=ContactKind.choices)
-    value = models.CharField(max_length=500)
+    value = EncryptedTextField(max_length=500)
+    value_index = models.CharField(max_length=64)
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     posts_count = models.PositiveIntegerField(default=0)
@@ -297,12 +338,43 @@ class Contact(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["agency", "kind", "value"], name="contact_unique_per_agency"
+                fields=["agency", "value_index"], name="contact_unique_index_per_agency"
             )
         ]
 
     def __str__(self) -> str:
         return f"contact {self.pk} ({self.kind})"
+
+    @classmethod
+    def rotate_blind_indexes(
+        cls, cipher: DataCipher, *, size: int, atomic: Callable[[], Any]
+    ) -> Any:
+        """Recompute every row's index under the current key (``opennrm keys rotate``,
+        after the values were re-encrypted): one transaction per ``size`` rows, each row
+        written only if its index is still the one read."""
+        from opennrm.crypto.columns import ColumnCounts
+
+        counts = ColumnCounts()
+        last = 0
+        while True:
+            with atomic():
+                rows = list(
+                    cls.objects.filter(pk__gt=last)
+                    .order_by("pk")
+                    .values_list("pk", "agency_id", "kind", "value", "value_index")[:size]
+                )
+                for pk, agency_id, kind, value, index in rows:
+                    counts.rows += 1
+                    new = contact_index(agency_id, kind, value, cipher)
+                    if new == index:
+                        counts.unchanged += 1
+                    elif cls.objects.filter(pk=pk, value_index=index).update(value_index=new):
+                        counts.changed += 1
+                    else:
+                        counts.skipped += 1
+            if not rows:
+                return counts
+            last = rows[-1][0]
 
 
 class ContactMention(models.Model):

@@ -8,7 +8,14 @@ from django.utils.translation import gettext as _
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import MONITORING_ROLES
 from opennrm.core.errors import NotFound
-from opennrm.online.models import Contact, ImportRun, MonitoredPost, PostCategory, PostGroup
+from opennrm.online.models import (
+    Contact,
+    ImportRun,
+    MonitoredPost,
+    PostCategory,
+    PostGroup,
+    contact_indexes,
+)
 
 
 def _may_monitor(actor: User) -> bool:
@@ -181,21 +188,25 @@ def contact_channels(contact: Contact) -> list[tuple[str, int]]:
     return [(r["channel"] or "", r["n"]) for r in rows]
 
 
-def contacts_of_post(post: MonitoredPost) -> QuerySet[Contact]:
-    return Contact.objects.filter(agency_id=post.agency_id, mentions__post=post).order_by(
-        "kind", "value"
-    )
+def contacts_of_post(post: MonitoredPost) -> list[Contact]:
+    """The post's contacts by kind and value (sorted here: values are encrypted)."""
+    found = Contact.objects.filter(agency_id=post.agency_id, mentions__post=post)
+    return sorted(found, key=lambda c: (c.kind, c.value))
 
 
 def contacts_of_group(group: PostGroup) -> list[Contact]:
     """The contacts a campaign or network shares, as the agency's stored contacts (their
     kind in words, their own page), in the group's order; a key not in the store is left out."""
     wanted = [tuple(key.partition(":")[::2]) for key in group.contacts]
-    values = sorted({value for _kind, value in wanted})
-    found = {
-        (c.kind, c.value): c
-        for c in Contact.objects.filter(agency_id=group.agency_id, value__in=values)
-    }
+    indexes = sorted(
+        {i for kind, value in wanted for i in contact_indexes(group.agency_id, kind, value)}
+    )
+    found: dict[tuple[str, str], Contact] = {}
+    for start in range(0, len(indexes), 500):
+        for c in Contact.objects.filter(
+            agency_id=group.agency_id, value_index__in=indexes[start : start + 500]
+        ):
+            found[(c.kind, c.value)] = c
     return [found[key] for key in wanted if key in found]
 
 

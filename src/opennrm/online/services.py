@@ -29,6 +29,7 @@ from opennrm.audit.services import audit_record
 from opennrm.cases.models import Case, ExploitationType
 from opennrm.cases.services import case_create
 from opennrm.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from opennrm.crypto.fields import data_cipher
 from opennrm.monitoring import (
     IngestError,
     IngestReport,
@@ -52,6 +53,8 @@ from opennrm.online.models import (
     MonitoredPost,
     PostGroup,
     PostStatus,
+    contact_index,
+    contact_indexes,
 )
 from opennrm.online.problems import UNEXPECTED
 from opennrm.online.reasons import describe_reason
@@ -720,28 +723,30 @@ def _link_contacts(agency_id: int, posts: list[MonitoredPost], now: datetime) ->
         for key, linked in seen.items()
     }
     keys = sorted(seen)  # one order for every import: no lock-order deadlock
+    # values are encrypted: a contact is found by its blind index (under every key, so a
+    # row written before a key rotation is found too) and created with the current one
+    cipher = data_cipher()
+    current = {key: contact_index(agency_id, *key, cipher) for key in keys}
+    known = _known_contacts(agency_id, keys)
+    missing = [key for key in keys if key not in known]
     Contact.objects.bulk_create(
         [
             Contact(
                 agency_id=agency_id,
                 kind=kind,
                 value=value,
+                value_index=current[(kind, value)],
                 first_seen=spans[(kind, value)][0],
                 last_seen=spans[(kind, value)][1],
                 posts_count=0,
             )
-            for kind, value in keys
+            for kind, value in missing
         ],
         batch_size=500,
         ignore_conflicts=True,
     )
-    known: dict[tuple[str, str], int] = {}
-    values = sorted({value for _kind, value in keys})
-    for start in range(0, len(values), 500):
-        for pk, kind, value in Contact.objects.filter(
-            agency_id=agency_id, value__in=values[start : start + 500]
-        ).values_list("pk", "kind", "value"):
-            known[(kind, value)] = pk
+    if missing:
+        known.update(_known_contacts(agency_id, missing))
     _grow_contacts([(known[key], len(seen[key]), *spans[key]) for key in keys])
     ContactMention.objects.bulk_create(
         [
@@ -752,6 +757,19 @@ def _link_contacts(agency_id: int, posts: list[MonitoredPost], now: datetime) ->
         batch_size=500,
         ignore_conflicts=True,
     )
+
+
+def _known_contacts(agency_id: int, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """``(kind, value) -> pk`` of the agency's stored contacts among ``keys``."""
+    by_index = {i: key for key in keys for i in contact_indexes(agency_id, *key)}
+    wanted = sorted(by_index)
+    known: dict[tuple[str, str], int] = {}
+    for start in range(0, len(wanted), 500):
+        for pk, index in Contact.objects.filter(
+            agency_id=agency_id, value_index__in=wanted[start : start + 500]
+        ).values_list("pk", "value_index"):
+            known[by_index[index]] = pk
+    return known
 
 
 def _review(post: MonitoredPost, actor: User, status: str) -> None:
