@@ -307,6 +307,16 @@ OPENNRM_IMPORT_MAX_ATTEMPTS: int = env.int("OPENNRM_IMPORT_MAX_ATTEMPTS", defaul
 # An import's write that finds the database locked (SQLite under many writers) is tried
 # again for this many seconds before the import gives up (below the stale time above).
 OPENNRM_IMPORT_LOCK_PATIENCE: int = env.int("OPENNRM_IMPORT_LOCK_PATIENCE", default=300)
+# A compressed (gzip) WARC is read until it has unpacked to this many bytes, then the rest of
+# the file is skipped and reported, the posts before it kept: a few hundred KB of gzip can
+# unpack to gigabytes (a "zip bomb": zeros pack about 1000 to 1, so one upload at the limit
+# could unpack to 50 GB, and a file given to `opennrm online import` to any size), which
+# streams in bounded memory but holds the worker for as long as reading takes (about 1 GB
+# a second). Default 50 times the upload limit (2.5 GB, a few seconds to read): a crawl's
+# HTML unpacks to 5-10 times its gzip size, so an honest upload fits five times over.
+OPENNRM_IMPORT_MAX_DECOMPRESSED_BYTES: int = env.int(
+    "OPENNRM_IMPORT_MAX_DECOMPRESSED_BYTES", default=50 * OPENNRM_MAX_UPLOAD_BYTES
+)
 
 # Case attachments (opennrm.casework): Fernet keys (comma-separated; the first encrypts,
 # all decrypt), the largest file, where the encrypted files live, and a ClamAV socket.

@@ -45,6 +45,9 @@ RECORD_PROBLEMS: dict[str, str] = {
     "warc.unreadable_rest": _("The archive cannot be read from here on; the rest is skipped."),
     "warc.no_uri": _("An archived response without its address (WARC-Target-URI); skipped."),
     "warc.response_unreadable": _("An archived response cannot be read; skipped."),
+    "warc.too_large_rest": _(
+        "The archive unpacks to more than %(mb)s MB; the rest of the file is skipped."
+    ),
 }
 
 # a whole file: the analyst's own file, so the command names it and its columns

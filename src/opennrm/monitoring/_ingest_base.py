@@ -62,6 +62,7 @@ PROBLEM_CODES = (
     "warc.unreadable_rest",
     "warc.no_uri",
     "warc.response_unreadable",
+    "warc.too_large_rest",  # mb: the limit on the unpacked size (a "zip bomb")
 )
 """Every reason code an ingest problem can carry (a page keeps a sentence for each)."""
 

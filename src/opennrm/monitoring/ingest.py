@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import functools
 import io
 import json
 import os
@@ -30,6 +31,7 @@ import sys
 from collections.abc import Iterable, Iterator, MutableSet
 from datetime import UTC, tzinfo
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from opennrm.monitoring._ingest_base import (
@@ -54,6 +56,7 @@ from opennrm.monitoring._post import Post
 
 __all__ = [
     "FORMATS",
+    "MAX_DECOMPRESSED_BYTES",
     "MAX_TEXT_CHARS",
     "PROBLEM_CODES",
     "TEXT_COLUMNS",
@@ -86,6 +89,19 @@ _EXTENSIONS = {
 
 
 _Raw = io.BufferedReader
+
+MAX_DECOMPRESSED_BYTES = 4 * 1024**3
+"""The most bytes a compressed (gzip) WARC is unpacked to; past it the rest of the file is
+skipped and reported (``warc.too_large_rest``), the posts before it kept. A few hundred KB
+of gzip can unpack to gigabytes (a "zip bomb": zeros pack about 1000 to 1): memory stays
+bounded (the archive is streamed) but the time to read it does not (about 1 GB a second
+here). A crawl's HTML unpacks to 5-10 times its gzip size, so 4 GiB takes any archive of a
+few hundred MB and costs a bomb a few seconds."""
+
+
+class _TooMuchUnpacked(Exception):
+    """A compressed archive unpacked past its limit (deliberately no ``OSError`` or
+    ``ValueError``: the readers take those for one unreadable record and go on)."""
 
 
 class IngestError(ValueError):
@@ -195,6 +211,7 @@ def iter_posts(
     max_chars: int = MAX_TEXT_CHARS,
     default_tz: tzinfo = UTC,
     opener: type[io.FileIO] | None = None,
+    max_decompressed_bytes: int | None = MAX_DECOMPRESSED_BYTES,
 ) -> Iterator[Post]:
     """Yield the posts of one file, skipping (and reporting) bad records and duplicates.
 
@@ -202,6 +219,9 @@ def iter_posts(
     ``seen`` is a set of post ids; new ids are added to it (pass the same set to several
     calls to deduplicate across files, or :func:`load_checkpoint` to resume).
     ``default_tz`` is given to times that have no offset (Telegram's ``date`` field).
+    ``max_decompressed_bytes``: a compressed WARC is read until it has unpacked to this
+    many bytes, then the rest is skipped and reported (``None``: no limit; see
+    :data:`MAX_DECOMPRESSED_BYTES`).
     """
     report = report if report is not None else IngestReport()
     seen = seen if seen is not None else set()
@@ -221,7 +241,10 @@ def iter_posts(
     except OSError as exc:
         raise _unreadable(path, exc) from exc
     try:
-        posts = _READERS[fmt](raw, label, report, text_column, encoding, max_chars, default_tz)
+        reader = _READERS[fmt]
+        if fmt == "warc":
+            reader = functools.partial(_warc, max_decompressed=max_decompressed_bytes)
+        posts = reader(raw, label, report, text_column, encoding, max_chars, default_tz)
         for post in posts:
             try:
                 for name in ("source", "channel", "author", "url", "record"):
@@ -546,14 +569,48 @@ def _rss(
     )
 
 
+def _count_unpacked(reader: Any, limit: int) -> None:
+    """Make warcio's reader raise :class:`_TooMuchUnpacked` once its gzip members have
+    unpacked to more than ``limit`` bytes (a plain WARC is not counted: it is as large as
+    the file). warcio unpacks a block of at most 16 KB of gzip at a time (at most about
+    16 MB out), so it stops within that of the limit."""
+    unpack = reader._decompress
+    unpacked = 0
+
+    def counted(data: bytes) -> bytes:
+        nonlocal unpacked
+        gzipped = reader.decompressor is not None
+        out: bytes = unpack(data)
+        if gzipped and reader.decompressor is not None:
+            unpacked += len(out)
+            if unpacked > limit:
+                raise _TooMuchUnpacked
+        return out
+
+    reader._decompress = counted
+
+
 def _warc(
     raw: _Raw, label: str, report: IngestReport, _col: str | None, encoding: str | None,
-    max_chars: int, default_tz: tzinfo,
+    max_chars: int, default_tz: tzinfo, max_decompressed: int | None = MAX_DECOMPRESSED_BYTES,
 ) -> Iterator[Post]:  # fmt: skip
     from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
     from warcio.exceptions import ArchiveLoadFailed  # type: ignore[import-untyped]
 
+    number = 0
+    megabytes = f"{(max_decompressed or 0) / 1_000_000:g}"
+
+    def too_much(where: int) -> None:
+        report.problem(
+            f"{label}:#{where}",
+            f"the archive unpacks to more than {megabytes} MB; rest skipped",
+            "warc.too_large_rest",
+            mb=megabytes,
+        )
+
     archive = ArchiveIterator(raw)
+    if max_decompressed is not None:
+        _count_unpacked(archive.reader, max_decompressed)
     load_http_headers = archive.loader.load_http_headers
 
     def tolerant_headers(rec_type: str, uri: str | None, stream: object, length: int) -> object:
@@ -562,11 +619,14 @@ def _warc(
 
     archive.loader.load_http_headers = tolerant_headers
     records = iter(archive)
-    number = 0
     while True:
         try:
             record = next(records)
         except StopIteration:
+            return
+        except _TooMuchUnpacked:
+            report.read += 1
+            too_much(number + 1)
             return
         except (ArchiveLoadFailed, ValueError, OSError, EOFError) as exc:
             report.read += 1
@@ -603,6 +663,9 @@ def _warc(
                 data, declared, "warc", where, record.rec_headers.get_header("WARC-Target-URI"),
                 max_chars, record.rec_headers.get_header("WARC-Date"), default_tz,
             )  # fmt: skip
+        except _TooMuchUnpacked:
+            too_much(number)
+            return
         except RecordError as exc:
             report.record_error(where, exc)
             continue

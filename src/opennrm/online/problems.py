@@ -46,6 +46,11 @@ SENTENCES: dict[str, Promise] = {
     "warc.unreadable_rest": _("The archive cannot be read from here on; the rest is skipped."),
     "warc.no_uri": _("An archived response without its address (WARC-Target-URI); skipped."),
     "warc.response_unreadable": _("An archived response cannot be read; skipped."),
+    "warc.too_large_rest": _(
+        "The archive unpacks to more than %(mb)s MB, the most an import reads; the rest of "
+        "the file is skipped (the posts before it are kept). Split the archive into smaller "
+        "ones, or ask the administrator to raise the limit."
+    ),
     "score.failed": _("The post could not be scored; skipped."),
 }
 

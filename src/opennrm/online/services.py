@@ -311,7 +311,12 @@ def import_process(*, run_id: int) -> ImportRun:
         model = _model()
         config = PipelineConfig()
         posts = iter_posts(
-            path, run.fmt, report=report, text_column=run.text_column or None, default_tz=zone
+            path,
+            run.fmt,
+            report=report,
+            text_column=run.text_column or None,
+            default_tz=zone,
+            max_decompressed_bytes=settings.OPENNRM_IMPORT_MAX_DECOMPRESSED_BYTES,
         )
         holder = IndexHolder(run.agency_id, config) if settings.OPENNRM_CAMPAIGN_INDEX else None
         for batch in batched(posts, max(1, settings.OPENNRM_IMPORT_BATCH_POSTS)):
