@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "opennrm.httpguard.body.BodyTooLargeMiddleware",  # chunked body past the limit -> 413
     "opennrm.httpguard.busy.DatabaseBusyMiddleware",  # "database is locked" -> 503, nothing saved
+    "opennrm.httpguard.signin.HtmxSignInMiddleware",  # htmx sent to sign in -> 401, form kept
     "opennrm.accounts.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
