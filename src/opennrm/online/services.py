@@ -159,16 +159,7 @@ def import_enqueue(
                 digest.update(chunk)
                 out.write(chunk)
         with transaction.atomic():
-            run = ImportRun.objects.create(
-                agency_id=actor.agency_id,
-                imported_by=actor,
-                source_name=source_name[:255],
-                state=ImportState.QUEUED,
-                upload_path=str(path),
-                fmt=fmt,
-                text_column=(text_column or "")[:100],
-                time_zone=(time_zone or "")[:64],
-            )
+            run = _queued_run(actor, path, source_name, fmt, text_column, time_zone)
             from opennrm.online.tasks import import_file
 
             import_file.enqueue(run_id=run.pk)  # the job row commits with the run, or neither
@@ -191,6 +182,27 @@ def import_enqueue(
         folder.rmdir()
         raise
     return run
+
+
+def _queued_run(
+    actor: User,
+    path: Path,
+    source_name: str,
+    fmt: str,
+    text_column: str | None,
+    time_zone: str | None,
+) -> ImportRun:
+    """A new run of ``path`` waiting to be processed (an upload's or the command line's)."""
+    return ImportRun.objects.create(
+        agency_id=actor.agency_id,
+        imported_by=actor,
+        source_name=source_name[:255],
+        state=ImportState.QUEUED,
+        upload_path=str(path),
+        fmt=fmt,
+        text_column=(text_column or "")[:100],
+        time_zone=(time_zone or "")[:64],
+    )
 
 
 def _check_format(fmt: str) -> None:
@@ -224,16 +236,7 @@ def online_import(
     _zone(time_zone)
     _check_format(fmt)
     with transaction.atomic():
-        run = ImportRun.objects.create(
-            agency_id=actor.agency_id,
-            imported_by=actor,
-            source_name=source_name[:255],
-            state=ImportState.QUEUED,
-            upload_path=str(path),
-            fmt=fmt,
-            text_column=(text_column or "")[:100],
-            time_zone=(time_zone or "")[:64],
-        )
+        run = _queued_run(actor, path, source_name, fmt, text_column, time_zone)
         # ``actor`` is whom the operator named (``--user``): the entry also records who
         # ran the command on which machine, so an auditor can tell a command-line import
         # from an upload (which has its ``online.import_queue`` entry, by the signed-in
