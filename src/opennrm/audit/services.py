@@ -60,3 +60,28 @@ def audit_record(
         )
         AuditHead.objects.filter(pk=1).update(last_hash=digest)
     return entry
+
+
+def access_refused(
+    actor: User,
+    *,
+    object_type: str,
+    ref: object,
+    what: str,
+    purpose: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """The one record of a refused attempt (another agency's case or post, a guessed id),
+    made while the answer still looks like "missing": ``access.refused`` with the object's
+    type and reference, what was tried, and ids or codes only. Nothing for a visitor who
+    is not signed in (the sign-in page answers them)."""
+    if not actor.is_authenticated:
+        return
+    audit_record(
+        actor=actor,
+        action="access.refused",
+        object_type=object_type,
+        object_ref=str(ref)[:64],
+        purpose=purpose,
+        detail={"what": what[:64], **(detail or {})},
+    )

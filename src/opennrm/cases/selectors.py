@@ -132,16 +132,9 @@ def _consent_scope(grant: CaseGrant, today: date) -> frozenset[str] | None:
 
 def access_refused_audit(actor: User, *, reference: str, what: str, purpose: str = "") -> None:
     """A refused attempt is recorded too, while the answer still looks like "missing"."""
-    from opennrm.audit.services import audit_record
+    from opennrm.audit.services import access_refused
 
-    audit_record(
-        actor=actor,
-        action="access.refused",
-        object_type="case",
-        object_ref=reference[:32],
-        purpose=purpose,
-        detail={"what": what[:64]},
-    )
+    access_refused(actor, object_type="case", ref=reference, what=what, purpose=purpose)
 
 
 def case_access_for(

@@ -29,20 +29,15 @@ def access_refused_audit(
 ) -> None:
     """An attempt on something the actor may not see (another agency's post, a guessed id)
     is recorded, while the answer still looks like "missing": ids and codes only."""
-    from opennrm.audit.services import audit_record
+    from opennrm.audit.services import access_refused
 
-    if not actor.is_authenticated:
-        return
-    detail: dict[str, object] = {"what": (what or object_type)[:64]}
     refused = sorted(set(ids))
-    if refused:
-        detail["posts"] = refused
-    audit_record(
-        actor=actor,
-        action="access.refused",
+    access_refused(
+        actor,
         object_type=object_type,
-        object_ref=str(ref)[:64],
-        detail=detail,
+        ref=ref,
+        what=what or object_type,
+        detail={"posts": refused} if refused else None,
     )
 
 
