@@ -140,3 +140,47 @@ def test_a_rotation_merges_a_second_row_of_one_contact_instead_of_failing(
     assert merged.posts_count == len(linked) == 4
     _import(world.officer, tmp_path, "c", n=1)
     assert Contact.objects.filter(agency=world.police, kind="phone").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reason_stored_before_codes_leaves_the_plain_column_and_still_reads(world, api):
+    """Runs that failed before 0007 hold an English sentence in the plain ``error``
+    column, which named the file's path or quoted a headerless CSV's first row; 0009
+    left it there. 0011 moves it into the encrypted ``error_params``."""
+    import importlib
+
+    from django.apps import apps
+
+    from opennrm.online.models import ImportRun
+
+    migration = importlib.import_module(
+        "opennrm.online.migrations.0011_legacy_import_errors_encrypted"
+    )
+    sentence = "Гнатюк.csv: no text column 'text'; columns are: Оксана Гнатюк, +380671234567"
+    legacy = ImportRun.objects.create(
+        agency=world.police, imported_by=world.officer, source_name="x", state="failed",
+        error=sentence,
+    )  # fmt: skip
+    coded = ImportRun.objects.create(
+        agency=world.police, imported_by=world.officer, source_name="y", state="failed",
+        error="interrupted",
+    )  # fmt: skip
+    migration.forwards(apps, None)
+    raw = _all_tables()
+    for secret in ("Гнатюк", "380671234567", "Оксана"):
+        assert secret not in raw, secret
+    legacy.refresh_from_db()
+    coded.refresh_from_db()
+    assert legacy.error == "legacy" and legacy.error_text == sentence
+    assert coded.error == "interrupted" and coded.error_params == {}
+    answer = api(world.officer).get(f"/online/imports/{legacy.pk}")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["error"] == sentence and body["error_code"] is None
+    assert body["error_params"] == {}
+    migration.forwards(apps, None)  # a second run changes nothing
+    legacy.refresh_from_db()
+    assert legacy.error_text == sentence
+    migration.backwards(apps, None)
+    legacy.refresh_from_db()
+    assert legacy.error == sentence and legacy.error_params == {}
