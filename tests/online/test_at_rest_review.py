@@ -184,3 +184,38 @@ def test_a_reason_stored_before_codes_leaves_the_plain_column_and_still_reads(wo
     migration.backwards(apps, None)
     legacy.refresh_from_db()
     assert legacy.error == sentence and legacy.error_params == {}
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(
+    strict=True,
+    reason="REPORTED: the channel stays plain (the queue filters and the contact page "
+    "counts by it), but a Telegram export of a personal chat names its channel after the "
+    "person: their name lies in clear in online_monitoredpost.channel and "
+    "online_postgroup.channels",
+)
+def test_a_personal_telegram_chat_does_not_put_the_persons_name_in_clear(world, tmp_path):
+    import json
+
+    from opennrm.online.services import online_import
+
+    export = {
+        "name": "Оксана Гнатюк",
+        "type": "personal_chat",
+        "id": 4242,
+        "messages": [
+            {
+                "id": i,
+                "type": "message",
+                "date": f"2024-05-0{1 + i}T10:00:00",
+                "from": "Оксана Гнатюк",
+                "text": f"Робота у Дубаї {i}, 5000$, паспорт оставите нам, пишіть +380 67 123 45 67",
+            }
+            for i in range(3)
+        ],
+    }
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    online_import(actor=world.officer, path=path, source_name="result.json", fmt="telegram")
+    assert MonitoredPost.objects.filter(agency=world.police).count() == 3
+    assert "Гнатюк" not in _all_tables()
