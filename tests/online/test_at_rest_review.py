@@ -219,3 +219,33 @@ def test_a_personal_telegram_chat_does_not_put_the_persons_name_in_clear(world, 
     online_import(actor=world.officer, path=path, source_name="result.json", fmt="telegram")
     assert MonitoredPost.objects.filter(agency=world.police).count() == 3
     assert "Гнатюк" not in _all_tables()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_indexes_a_contact_already_encrypted_once_and_encrypts_it_once(
+    world, tmp_path
+):
+    """0009 on a database where some contacts are tokens already (a re-run, or rows
+    written by a newer process): the index is of the plaintext, the token is not
+    encrypted a second time, the contact is found again by the next import."""
+    from django.core.management import call_command
+
+    from opennrm.crypto.fields import data_cipher
+
+    _import(world.officer, tmp_path, "a")
+    phone = stored_contact(world.police, "phone", PHONE)
+    try:
+        call_command("migrate", "online", "0007", verbosity=0)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE online_contact SET value = %s WHERE id = %s",
+                [data_cipher().encrypt(PHONE), phone.pk],
+            )
+        call_command("migrate", verbosity=0)
+        again = stored_contact(world.police, "phone", PHONE)
+        assert again.pk == phone.pk and again.value == PHONE
+        _import(world.officer, tmp_path, "b", n=1)
+        assert Contact.objects.filter(agency=world.police, kind="phone").count() == 1
+        assert stored_contact(world.police, "phone", PHONE).posts_count == 4
+    finally:
+        call_command("migrate", verbosity=0)
