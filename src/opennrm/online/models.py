@@ -348,6 +348,10 @@ class Contact(models.Model):
         return f"contact {self.pk} ({self.kind})"
 
     @classmethod
+    def _merge_into(cls, keep: int, drop: int) -> None:
+        _merge_contact(cls, keep, drop)
+
+    @classmethod
     def rotate_blind_indexes(
         cls, cipher: DataCipher, *, size: int, atomic: Callable[[], Any]
     ) -> Any:
@@ -370,6 +374,19 @@ class Contact(models.Model):
                     new = contact_index(agency_id, kind, value, cipher)
                     if new == index:
                         counts.unchanged += 1
+                        continue
+                    twin = (
+                        cls.objects.filter(agency_id=agency_id, value_index=new)
+                        .exclude(pk=pk)
+                        .values_list("pk", flat=True)
+                        .first()
+                    )
+                    if twin is not None:
+                        # a second row of the same contact (stored by a process that still
+                        # had only the old key after the first was re-indexed): merged into
+                        # that one, its posts linked there, instead of failing on the index
+                        cls._merge_into(twin, pk)
+                        counts.changed += 1
                     elif cls.objects.filter(pk=pk, value_index=index).update(value_index=new):
                         counts.changed += 1
                     else:
@@ -377,6 +394,23 @@ class Contact(models.Model):
             if not rows:
                 return counts
             last = rows[-1][0]
+
+
+def _merge_contact(cls: Any, keep: int, drop: int) -> None:
+    """Move ``drop``'s mentions to ``keep``, widen its dates, recount it, delete ``drop``."""
+    kept = cls.objects.select_for_update().get(pk=keep)
+    dropped = cls.objects.select_for_update().filter(pk=drop).first()
+    if dropped is None:
+        return
+    posts = ContactMention.objects.filter(contact_id=drop).values_list("post_id", flat=True)
+    ContactMention.objects.bulk_create(
+        [ContactMention(contact_id=keep, post_id=p) for p in posts], ignore_conflicts=True
+    )
+    kept.first_seen = min(kept.first_seen, dropped.first_seen)
+    kept.last_seen = max(kept.last_seen, dropped.last_seen)
+    dropped.delete()  # its mentions with it
+    kept.posts_count = ContactMention.objects.filter(contact_id=keep).count()
+    kept.save(update_fields=["first_seen", "last_seen", "posts_count"])
 
 
 class ContactMention(models.Model):

@@ -149,6 +149,8 @@ def describe_import_error(code: str, params: Mapping[str, Any] | None) -> str:
     stored before codes existed (an English sentence), or an unknown code, as written."""
     from opennrm.online.models import IMPORT_ERRORS
 
+    if code == "legacy":  # a sentence stored before codes, moved out of the plain column
+        return str(dict(params or {}).get("legacy", ""))
     sentence = IMPORT_ERRORS.get(code) or FILE_ERRORS.get(code)
     if sentence is None:
         return code
