@@ -126,7 +126,10 @@ def _free_text(world, case: Case) -> None:
     )  # fmt: skip
 
 
-SECRETS = (NAME, FAMILY, PASSPORT, "Lypova", "Zwieback", "Marichka", "1994-03-17", "4567")
+# The phone's digits as written and as normalised; long enough that a hex digest or a
+# random token cannot hold them by chance ("4567" alone turned up in an audit hash).
+SECRETS = (NAME, FAMILY, PASSPORT, "Lypova", "Zwieback", "Marichka", "1994-03-17")
+SECRETS += ("123 4567", "671234567")
 FREE_SECRETS = (
     "Tarasivna", "Oksanivna", "Bohdanivna", "Kovalchuk-Yarema", "Zhytomyrska", "Levkivna",
     "Hlibivna", "Dunaivtsi", "Solomiivna", "Yavorivska",
