@@ -38,6 +38,19 @@ def _fits(page) -> None:
     assert box["y"] + box["height"] <= 740  # on the screen, not below it
 
 
+def _settle(page, sent: list) -> None:
+    """Wait until the list's requests stop: the filter's form sends one request on Enter
+    (submit) and, 400 ms later, a second one from its typing trigger (keyup changed delay);
+    a late one must not land after the step the test is checking."""
+    seen = -1
+    for _ in range(40):
+        if len(sent) == seen:
+            return
+        seen = len(sent)
+        page.wait_for_timeout(700)
+    raise AssertionError(f"the page kept sending requests ({len(sent)})")
+
+
 def test_a_busy_answer_to_a_screening_step_says_nothing_was_saved_and_keeps_the_answer(
     browser, live_server, world, artifacts, monkeypatch
 ):
@@ -81,6 +94,10 @@ def test_a_lost_connection_or_a_refusal_of_a_filter_is_said_and_the_typed_search
     open_case(world.case_manager, summary="Справа для пошуку")
     context = signed_in_context(browser, live_server, world.case_manager, "ru")
     page = context.new_page()
+    sent: list[str] = []
+    page.on(
+        "request", lambda request: sent.append(request.url) if "/cases/?" in request.url else None
+    )
     try:
         page.goto("/cases/")
         # from here on the list's updates find the server gone
@@ -91,6 +108,7 @@ def test_a_lost_connection_or_a_refusal_of_a_filter_is_said_and_the_typed_search
         expect(alert).to_have_text(re.compile("Не удалось связаться с сервером"))
         expect(alert).to_contain_text("могло не сохраниться")
         expect(page.locator("input[name=q]")).to_have_value("Одесса")
+        _settle(page, sent)
 
         page.unroute(re.compile(r"/cases/\?"))
         page.route(
@@ -101,6 +119,8 @@ def test_a_lost_connection_or_a_refusal_of_a_filter_is_said_and_the_typed_search
         page.press("input[name=q]", "Enter")
         expect(alert).to_have_text(re.compile("Слишком много запросов.*ничего не сохранено"))
         expect(page.locator("input[name=q]")).to_have_value("Одесса, порт")
+        _settle(page, sent)
+        expect(alert).to_have_text(re.compile("Слишком много запросов"))
 
         page.get_by_role("button", name="Закрыть").click()  # the reader may put it away
         expect(alert).to_be_empty()
