@@ -452,3 +452,249 @@ def test_suspect_spans_examples() -> None:
     nm = importlib.import_module("opennrm.monitoring.normalize")
     for text in ("раб0та w0rk", "pаботa", "ab×пр", "×п", "тeлeгpaм и ещё pабота", "αβгд;x", ""):
         assert nm._suspect_spans(text) == reference_suspect_spans(text), text
+
+
+# --- second round (2026-12-02): mixed-script evidence, first-word alternations, model
+# --- reasons, contact masks and cheaper regex gates -------------------------------------
+
+_TRANSITION_SOURCE = (
+    r"[a-zA-Z][\u0400-\u04ff\u0370-\u03ff]|[\u0400-\u04ff\u0370-\u03ff][a-zA-Z]"
+    r"|[\u0400-\u04ff][\u0370-\u03ff]|[\u0370-\u03ff][\u0400-\u04ff]|[^\W\d_][0134567]+[^\W\d_]"
+)
+
+
+def reference_mixed_script_evidence(raw_text: str) -> str | None:
+    """The detector as it was: one five-way alternation, then ``findall`` on the text."""
+    import re
+
+    from opennrm.monitoring._flags import _OBFUSCATED_RE
+
+    if re.search(_TRANSITION_SOURCE, raw_text) is None:
+        return None
+    words = _OBFUSCATED_RE.findall(raw_text)
+    if not words:
+        return None
+    return ", ".join(list(dict.fromkeys(words))[:3])
+
+
+# Latin, Cyrillic and Greek letters, look-alike and other digits, white space of several
+# kinds, and the characters of the script ranges that are no word characters ("͵", "΄",
+# ";", "·", "϶", "҂", combining "҃"), and digits that are no decimals ("²", "½")
+_MIXED_SOUP = st.text(
+    alphabet=st.sampled_from(
+        list("abcopxyzABCOP0134567289 _.,-@\t\n\u00a0\u2003")
+        + list("абвгдеопрстухёіїєАВЕОР")
+        + list("σοαβεΩΑ")
+        + ["\u0375", "\u0384", "\u037e", "\u0387", "\u03f6", "\u0482", "\u0483", "²", "½", "٣"]
+    ),
+    max_size=50,
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.one_of(_MIXED_SOUP, st.text(max_size=40)))
+def test_mixed_script_evidence_equals_one_alternation_and_findall(text: str) -> None:
+    from opennrm.monitoring._flags import _mixed_script_evidence
+
+    assert _mixed_script_evidence(text) == reference_mixed_script_evidence(text)
+
+
+def test_mixed_script_evidence_examples() -> None:
+    from opennrm.monitoring._flags import _mixed_script_evidence
+
+    for text in (
+        "раб0та w0rk pаботa",
+        "four words: pаботa, рaбота, wоrk, dеньги and more",
+        "pаботa pаботa pаботa рaбота",  # repeats: the first three distinct
+        "a\u0483б x\u0375y гσ",
+        "plain text, 2024",
+        "",
+        "  \t",
+    ):
+        assert _mixed_script_evidence(text) == reference_mixed_script_evidence(text), text
+    assert _mixed_script_evidence("pаботa, рaбота") == "pаботa, рaбота"
+
+
+def _term_words() -> list[str]:
+    """Every word of the shipped flag and topic terms (normalised), and a few others."""
+    import json
+    from importlib import resources
+
+    out: set[str] = set()
+    for name in ("flags.json", "topics.json"):
+        doc = json.loads(
+            resources.files("opennrm.monitoring").joinpath(f"data/{name}").read_text("utf-8")
+        )
+        for item in doc.get("flags", []):
+            for group in [*item.get("groups", []), item.get("absent") or {}]:
+                for terms in (group.get("terms") or {}).values():
+                    for term in terms:
+                        out.update(w.rstrip("*") for w in term.lower().split() if w != "*")
+    return [*sorted(out), "в", "на", "без", "12", "@agent_pl", "t.me/jobs", "день", "лс"]
+
+
+_TERM_WORDS = _term_words()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_TERM_WORDS), max_size=16).map(" ".join))
+def test_find_with_first_word_alternations_equals_trying_each_term(text: str) -> None:
+    from opennrm.monitoring._flags import load_flags
+    from opennrm.monitoring.normalize import normalize
+    from opennrm.monitoring.scoring import load_topics
+
+    norm = normalize(text).replace("ё", "е")
+    for flags in (load_flags(), load_topics().detectors):
+        matcher = flags.matcher
+        fast = matcher.find(norm)
+        saved = matcher.exact_any
+        try:
+            matcher.exact_any = {}  # every term of a first word tried (the code before)
+            slow = matcher.find(norm)
+        finally:
+            matcher.exact_any = saved
+        assert fast == slow
+
+
+def test_first_word_alternations_cover_the_words_with_several_terms() -> None:
+    from opennrm.monitoring._flags import load_flags
+
+    matcher = load_flags().matcher
+    matcher.find("")
+    assert "в" in matcher.exact_any
+    assert set(matcher.exact_any) == {w for w, c in matcher.exact.items() if len(c) > 1}
+    assert matcher.exact_any["в"].match("в лс") is not None
+    assert matcher.exact_any["в"].match("в городе") is None
+
+
+_SPACED_WORDS = st.lists(
+    st.text(st.sampled_from(list("абвxyz0._ ")), min_size=0, max_size=6), max_size=8
+).map(" ".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SPACED_WORDS, st.data())
+def test_word_holding_equals_the_first_split_word_that_holds_it(text: str, data) -> None:  # type: ignore[no-untyped-def]
+    from opennrm.monitoring.scoring import _word_holding
+
+    if data.draw(st.booleans()) and text:
+        start = data.draw(st.integers(0, len(text) - 1))
+        fragment = text[start : start + data.draw(st.integers(1, 5))]
+    else:
+        fragment = data.draw(st.text(st.sampled_from(list("абвxyz0. ")), min_size=1, max_size=4))
+    expected = next((w for w in text.split() if fragment in w), "")
+    assert _word_holding(text, fragment) == expected
+
+
+def test_model_reasons_with_other_white_space_use_the_split_words() -> None:
+    from opennrm.monitoring._model import FeatureContribution
+    from opennrm.monitoring.scoring import _OTHER_SPACE_RE, _word_holding
+
+    # normalize leaves single spaces only; anything else goes the old way (split)
+    assert _OTHER_SPACE_RE.search("работа в польше") is None
+    assert _OTHER_SPACE_RE.search("работа\tв польше") is not None
+    assert _word_holding("работа в польше", "льш") == "польше"
+    assert _word_holding("работа в польше", "а в") == ""
+    c = FeatureContribution(" раб", 0.5)
+    assert c.describe("работа в польше") == 'n-gram "раб" in "работа" (+0.50)'
+
+
+def reference_score_and_explain(model, texts: list[str], top_k: int):  # type: ignore[no-untyped-def]
+    """``RiskModel._score_and_explain`` as it was: ``np.maximum.at`` for the row maxima and
+    numpy items indexed one at a time in the loop."""
+    from opennrm.monitoring._model import FeatureContribution, _sigmoid
+
+    x, pos, size, joined = model.vectorizer.transform_with_ngrams(texts)
+    decision = np.asarray(x @ model.coef, dtype=np.float64) + model.intercept
+    proba = _sigmoid(model.platt_a * decision + model.platt_b)
+    n_rows = x.shape[0]
+    contrib = x.data * model.coef[x.indices]
+    row = np.repeat(np.arange(n_rows), np.diff(x.indptr))
+    readable = (contrib > 0) & (size >= 3)
+    row_max = np.zeros(n_rows)
+    np.maximum.at(row_max, row[readable], contrib[readable])
+    good = np.flatnonzero(readable & (contrib >= 0.25 * row_max[row]))
+    order = good[np.lexsort((-contrib[good], row[good]))]
+    row_sorted = row[order]
+    first = np.searchsorted(row_sorted, row_sorted, side="left")
+    keep = order[(np.arange(len(order)) - first) < 2 * top_k]
+    chosen: list[list[FeatureContribution]] = [[] for _ in range(n_rows)]
+    for entry in keep.tolist():
+        mine = chosen[row[entry]]
+        if len(mine) >= top_k:
+            continue
+        start = pos[entry]
+        shown = " ".join(joined[start : start + size[entry]].split())
+        if len(shown) >= 3 and all(c.ngram != shown for c in mine):
+            mine.append(FeatureContribution(shown, float(contrib[entry])))
+    return [(float(p), tuple(c)) for p, c in zip(proba, chosen, strict=True)]
+
+
+def test_score_and_explain_equals_the_previous_code() -> None:
+    import random
+
+    from opennrm.monitoring._model import ModelConfig, train_model
+
+    rng = random.Random(5)
+    risky = ["работа в польше {n} евро пишите @agent{n}", "robota za kordonom {n} zł, житло"]
+    plain = ["де тут вокзал {n}", "спасибо за помощь {n}", "meeting at {n} today", "", "ok"]
+    texts, labels = [], []
+    for i in range(150):
+        label = i % 2
+        texts.append(rng.choice(risky if label else plain).format(n=rng.randint(1, 999)))
+        labels.append(label)
+    model = train_model(texts, labels, config=ModelConfig(min_df=1, cv_folds=3)).model
+    for top_k in (1, 3, 5):
+        assert model._score_and_explain(texts, top_k) == reference_score_and_explain(
+            model, texts, top_k
+        )
+    assert model._score_and_explain(["", "  "], 3) == reference_score_and_explain(
+        model, ["", "  "], 3
+    )
+
+
+def test_cached_powers_equal_computing_them() -> None:
+    for total in (0, 1, 5, 70_000, 10, (1 << 18) + 3, 300):
+        cached = mf._powers(total)
+        fresh = mf._compute_powers(total)
+        assert all(np.array_equal(a, b) for a, b in zip(cached, fresh, strict=True))
+    assert not mf._powers(10)[0].flags.writeable
+
+
+_MASK_PIECES = st.lists(
+    st.sampled_from(
+        [*"0123456789 +-().@/:wht.meруcoa\n", "http", "https://", "www.", "t.me/", ".com", ".ru"]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_MASK_PIECES)
+def test_contact_mask_shortcut_equals_the_substitution(text: str) -> None:
+    from opennrm.monitoring.cluster import _TLD_RE, _contact_re, _mask
+
+    pattern = _contact_re("@" in text, _TLD_RE.search(text) is not None)
+    assert _mask(text) == pattern.sub(lambda m: f" {{{m.lastgroup}}} ", text)
+
+
+_DIGIT_SOUP = st.text(st.sampled_from(list("0123456789 a٣²-")), max_size=20)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_DIGIT_SOUP)
+def test_short_code_hint_finds_what_the_look_behind_form_finds(text: str) -> None:
+    import re
+
+    extract = importlib.import_module("opennrm.monitoring.extract")
+    before = re.compile(r"(?<!\d)\d{4,6}(?!\d)")
+    assert (extract._SHORT_CODE_HINT_RE.search(text) is None) == (before.search(text) is None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("dotчкарhxp tpunc")), max_size=20))
+def test_web_words_search_equals_testing_each_word(text: str) -> None:
+    from opennrm.monitoring import _contacts
+
+    expected = any(w in text for w in _contacts._WEB_WORDS)
+    assert (_contacts._WEB_WORDS_RE.search(text) is not None) == expected

@@ -601,6 +601,8 @@ _TRAIL = ".,;:!?)]}»\"'"
 # a dot (or a bracket) before Latin letters or a Cyrillic top-level domain
 _WEB_HINT_RE = re.compile(r"[.\])]\s?(?:[a-zA-Z]{2}|рф|укр|рус|бел|срб)")
 _WEB_WORDS = ("dot", "точка", "крапка", "kropka", "punct", "http", "hxxp")
+# one search for all of them (one pass over the text instead of seven)
+_WEB_WORDS_RE = re.compile("|".join(map(re.escape, _WEB_WORDS)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -662,7 +664,7 @@ def might_have_web(text: str, lower: str | None = None) -> bool:
     if _WEB_HINT_RE.search(text) is not None:
         return True
     low = text.lower() if lower is None else lower
-    return any(w in low for w in _WEB_WORDS)
+    return _WEB_WORDS_RE.search(low) is not None  # any of _WEB_WORDS in low
 
 
 def _glued_suffix_cut(token: str) -> str | None:

@@ -259,6 +259,10 @@ class _Matcher:
         # per pattern of ``searched``: its gate (see pattern_gate), set by _compile
         self.gates: list[re.Pattern[str] | None] = []
         self.any_gate: re.Pattern[str] | None = None  # the union of the gates, when all have one
+        # per first word with several terms: their alternation (one match call rules
+        # them all out where none matches; set by _compile)
+        self.exact_any: dict[str, re.Pattern[str]] = {}
+        self.key_lengths: tuple[int, ...] = (3,)  # prefixes of a word looked up in stems
 
     def _add_lazy(self, spec: Mapping[str, Any], where: str) -> int:
         gid = -1 - len(self.lazy)  # negative ids never collide with searched groups
@@ -365,6 +369,12 @@ class _Matcher:
         body = "|".join(a for a in alternatives if a) or "(?!)"
         trigger = re.compile(rf"(?<!\w)(?:{body})")
         searched_any = re.compile("|".join(f"(?:{p.pattern})" for _, p in self.searched) or "(?!)")
+        self.exact_any = {
+            word: re.compile("|".join(f"(?:{p.pattern})" for _, p in cands))
+            for word, cands in self.exact.items()
+            if len(cands) > 1
+        }
+        self.key_lengths = (3, *self.short_stem_lengths)
         self.compiled = (trigger, searched_any)
         return self.compiled
 
@@ -372,8 +382,8 @@ class _Matcher:
         found: dict[int, str] = {}
         pending: dict[int, int] = {}  # gated group -> position of its first gate word
         gates = self.gate_stems
-        exact, stems, short = self.exact, self.stems, self.short_stem_lengths
         trigger, searched_any = self.compiled or self._compile()
+        exact, exact_any, stems = self.exact, self.exact_any, self.stems
         token = _TOKEN_RE.match
         for t in trigger.finditer(text):
             m = token(text, t.start())
@@ -382,8 +392,13 @@ class _Matcher:
             word = m.group()
             cands = exact.get(word)
             if cands:
-                self._confirm(cands, text, m.start(), found)
-            for key in (word[:3], *(word[:n] for n in short)):
+                # several terms start with this word ("в день", "в лс", …): one match of
+                # their alternation says whether any of them is there
+                any_term = exact_any.get(word)
+                if any_term is None or any_term.match(text, m.start()) is not None:
+                    self._confirm(cands, text, m.start(), found)
+            for n in self.key_lengths:
+                key = word[:n]
                 gcands = gates.get(key)
                 if gcands:
                     for stem, gid in gcands:
@@ -451,24 +466,54 @@ _OBFUSCATED_RE = re.compile(
 )
 
 
-_TRANSITION_RE = re.compile(
-    rf"[{_LATIN}][{_CYRILLIC}{_GREEK}]|[{_CYRILLIC}{_GREEK}][{_LATIN}]"
-    rf"|[{_CYRILLIC}][{_GREEK}]|[{_GREEK}][{_CYRILLIC}]|[^\W\d_][0134567]+[^\W\d_]"
+# Where a word of _OBFUSCATED_RE switches script (its middle part), in three patterns,
+# each led by a character class: re then jumps from one character of that class to the
+# next instead of trying five alternatives at every position (what one alternation,
+# "[lat][cyr grk]|[cyr grk][lat]|[cyr][grk]|[grk][cyr]|[^\W\d_][0134567]+[^\W\d_]",
+# cost before): a Latin letter next to a Cyrillic or Greek one, in either order; a Greek
+# letter next to a Cyrillic one; a run of look-alike digits between two letters.
+_TRANSITION_PARTS = (
+    re.compile(rf"[{_LATIN}](?:(?<=[{_CYRILLIC}{_GREEK}][{_LATIN}])|(?=[{_CYRILLIC}{_GREEK}]))"),
+    re.compile(rf"[{_GREEK}](?:(?<=[{_CYRILLIC}][{_GREEK}])|(?=[{_CYRILLIC}]))"),
+    re.compile(r"[0134567](?<=[^\W\d_][0134567])[0134567]*[^\W\d_]"),
 )
+_SEGMENT_RE = re.compile(r"\S+")
 
 
 def _mixed_script_evidence(raw_text: str) -> str | None:
     """Up to three obfuscated words of the raw text, or ``None``.
 
     The same tokens that :func:`~opennrm.monitoring.normalize.normalize` folds; checked
-    with one regex because this runs on every post.
+    with three cheap searches because this runs on every post.
+
+    The words are what ``_OBFUSCATED_RE.findall(raw_text)`` gives (first three distinct),
+    found faster: a match holds no white space and contains a transition, so only the
+    white-space-separated segments with a transition are searched (each on its own:
+    nothing in the pattern looks past white space), in order, until three are found.
     """
-    if _TRANSITION_RE.search(raw_text) is None:  # fast path for almost every post
-        return None
-    words = _OBFUSCATED_RE.findall(raw_text)
+    latin, greek, digits = _TRANSITION_PARTS
+    if latin.search(raw_text) is None and (
+        greek.search(raw_text) is None and digits.search(raw_text) is None
+    ):
+        return None  # almost every post
+    starts = sorted(m.start() for part in _TRANSITION_PARTS for m in part.finditer(raw_text))
+    words: dict[str, None] = {}
+    i, n = 0, len(starts)
+    for segment in _SEGMENT_RE.finditer(raw_text):
+        start, end = segment.span()
+        if starts[i] >= end:
+            continue
+        for word in _OBFUSCATED_RE.findall(raw_text, start, end):
+            words[word] = None
+        if len(words) >= 3:
+            break
+        while i < n and starts[i] < end:
+            i += 1
+        if i == n:
+            break
     if not words:
         return None
-    return ", ".join(list(dict.fromkeys(words))[:3])
+    return ", ".join(list(words)[:3])
 
 
 def _term_regex(words: Sequence[str]) -> str:

@@ -201,7 +201,14 @@ class RiskModel:
         # only n-grams worth at least a quarter of the row's strongest one can be shown:
         # this cuts the sort below from every n-gram to a handful per post
         row_max = np.zeros(n_rows)
-        np.maximum.at(row_max, row[readable], contrib[readable])
+        # the maximum per row of the readable entries (rows come sorted in CSR order:
+        # one reduceat over each row's run, the same maxima as ``np.maximum.at``)
+        readable_rows = row[readable]
+        if len(readable_rows):
+            heads = np.flatnonzero(
+                np.concatenate(([True], readable_rows[1:] != readable_rows[:-1]))
+            )
+            row_max[readable_rows[heads]] = np.maximum.reduceat(contrib[readable], heads)
         good = np.flatnonzero(readable & (contrib >= 0.25 * row_max[row]))
         # per row, the strongest few entries (spares: " раб" and "раб " read the same)
         order = good[np.lexsort((-contrib[good], row[good]))]
@@ -209,15 +216,22 @@ class RiskModel:
         first = np.searchsorted(row_sorted, row_sorted, side="left")
         keep = order[(np.arange(len(order)) - first) < 2 * top_k]
         chosen: list[list[FeatureContribution]] = [[] for _ in range(n_rows)]
-        for entry in keep.tolist():
-            mine = chosen[row[entry]]
+        # plain Python numbers for the loop (indexing numpy arrays one item at a time is
+        # slow); ``tolist`` gives the same values as ``float()`` and ``int()`` of each
+        for r, start, length, value in zip(
+            row[keep].tolist(),
+            pos[keep].tolist(),
+            size[keep].tolist(),
+            contrib[keep].tolist(),
+            strict=True,
+        ):
+            mine = chosen[r]
             if len(mine) >= top_k:
                 continue
-            start = pos[entry]
             # " ".join: a word bigram spans the padding between its two words
-            shown = " ".join(joined[start : start + size[entry]].split())
+            shown = " ".join(joined[start : start + length].split())
             if len(shown) >= 3 and all(c.ngram != shown for c in mine):
-                mine.append(FeatureContribution(shown, float(contrib[entry])))
+                mine.append(FeatureContribution(shown, value))
         return [(float(p), tuple(c)) for p, c in zip(proba, chosen, strict=True)]
 
 

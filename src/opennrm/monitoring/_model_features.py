@@ -65,6 +65,36 @@ def _word_char_table() -> np.ndarray:
     return _WORD_CHAR_CACHE[0]
 
 
+_POWER_CACHE_MAX = 1 << 18  # code points (4 MiB for both tables); longer batches: computed
+_POWER_CACHE: list[tuple[np.ndarray, np.ndarray]] = []
+
+
+def _compute_powers(total: int) -> tuple[np.ndarray, np.ndarray]:
+    """``P**i`` and ``P**-i`` modulo ``2**64`` for ``i < total`` (uint64)."""
+    with np.errstate(over="ignore"):
+        p_pow = np.cumprod(np.full(total, _P, dtype=np.uint64))
+        p_pow = np.concatenate(([np.uint64(1)], p_pow[:-1]))
+        inv_pow = np.cumprod(np.full(total, _P_INV, dtype=np.uint64))
+        inv_pow = np.concatenate(([np.uint64(1)], inv_pow[:-1]))
+    return p_pow, inv_pow
+
+
+def _powers(total: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_compute_powers`, cut from tables kept between batches (a product modulo
+    ``2**64`` is exact, so the first ``total`` entries of a longer table are the same
+    numbers); the pipeline hashes about 40,000 code points per call."""
+    if not 0 < total <= _POWER_CACHE_MAX:  # (0: one entry, as computed; never hashed)
+        return _compute_powers(total)
+    tables = _POWER_CACHE[0] if _POWER_CACHE else None
+    if tables is None or len(tables[0]) < total:
+        tables = _compute_powers(min(max(total, 1 << 16), _POWER_CACHE_MAX))
+        for table in tables:
+            table.setflags(write=False)  # handed out as views: nobody may write
+        _POWER_CACHE[:] = [tables]  # (threads: each uses the tables it read or made)
+    p_pow, inv_pow = tables
+    return p_pow[:total], inv_pow[:total]
+
+
 class CharNgramHasher:
     """Hashed char_wb n-gram TF-IDF (fit learns document frequencies only).
 
@@ -178,7 +208,9 @@ class CharNgramHasher:
             uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
         pos = np.concatenate(starts)[first]
         size = np.concatenate(sizes)[first]
-        return uniq // self.n_features, uniq % self.n_features, counts, pos, size, joined
+        # keys are doc * 2**bits + column, never negative: a shift and a mask split them
+        # (what // and % give, without an integer division per entry)
+        return uniq >> self.bits, uniq & (self.n_features - 1), counts, pos, size, joined
 
     def _word_entries(
         self,
@@ -201,11 +233,8 @@ class CharNgramHasher:
             return
         # polynomial hash of every word from prefix sums: with P odd, P has an inverse
         # modulo 2**64, so hash(l..r) = P**r * (S[r] - S[l-1]), S[i] = sum c[j] * P**-j
+        p_pow, inv_pow = _powers(total)
         with np.errstate(over="ignore"):
-            p_pow = np.cumprod(np.full(total, _P, dtype=np.uint64))
-            p_pow = np.concatenate(([np.uint64(1)], p_pow[:-1]))
-            inv_pow = np.cumprod(np.full(total, _P_INV, dtype=np.uint64))
-            inv_pow = np.concatenate(([np.uint64(1)], inv_pow[:-1]))
             prefix = np.cumsum(codes * inv_pow, dtype=np.uint64)
             before = np.where(begin > 0, prefix[np.maximum(begin - 1, 0)], np.uint64(0))
             word_hash = (prefix[end] - before) * p_pow[end]

@@ -396,9 +396,27 @@ def _contact_re(has_at: bool, has_tld: bool) -> re.Pattern[str]:
     return re.compile("|".join(f"(?P<{name}>{p})" for name, p in parts if p is not None))
 
 
+# every phone match contains this (the phone pattern less its optional "+"); led by a
+# character class, so re skips to the digits instead of trying each position
+_PHONE_GATE_RE = re.compile(r"\d[\d\s().-]{6,}\d")
+
+
 def _mask(text: str) -> str:
     """Phones, e-mails, URLs and handles replaced by ``{PHONE}`` etc. (one regex pass)."""
-    pattern = _contact_re("@" in text, _TLD_RE.search(text) is not None)
+    has_at = "@" in text
+    has_tld = _TLD_RE.search(text) is not None
+    if (
+        not has_at
+        and not has_tld
+        and _PHONE_GATE_RE.search(text) is None
+        and "http" not in text
+        and "www." not in text
+        and "t.me/" not in text
+    ):
+        # neither alternative left can match (a link starts with one of those three, a
+        # phone holds the gate): what the substitution would give (most posts)
+        return text
+    pattern = _contact_re(has_at, has_tld)
     return pattern.sub(lambda m: f" {{{m.lastgroup}}} ", text)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -121,6 +122,26 @@ def _flag_reasons(hits: Sequence[FlagHit], language: str, flags: FlagSet) -> lis
     ]
 
 
+_OTHER_SPACE_RE = re.compile(r"[^\S ]")  # white space other than " "
+
+
+def _word_holding(text: str, fragment: str) -> str:
+    """``next((w for w in text.split() if fragment in w), "")`` for a non-empty
+    ``fragment`` and a ``text`` whose only white space is ``" "``.
+
+    A fragment without spaces lies inside one word wherever it occurs, so the first word
+    holding it is the one around its first occurrence; no word holds one with a space.
+    """
+    if " " in fragment:
+        return ""
+    i = text.find(fragment)
+    if i < 0:
+        return ""
+    start = text.rfind(" ", 0, i) + 1
+    end = text.find(" ", i + len(fragment))
+    return text[start:] if end < 0 else text[start:end]
+
+
 def score_texts(
     raw_texts: Sequence[str],
     normalized_texts: Sequence[str] | None = None,
@@ -149,14 +170,21 @@ def score_texts(
         hits = flagset.evaluate(raw, text)
         fscore = flag_score(hits)
         risk = combine(p, fscore)
-        reasons = _flag_reasons(hits, language, flagset)
+        reasons = _flag_reasons(hits, language, flagset) if hits else []
         if top:
-            words = text.split()
+            # the word holding each n-gram, found once for the text and the evidence
+            # (what ``c.describe(words)`` looks up: the same word); without white space
+            # other than single spaces (what normalize gives) it is cut out around the
+            # n-gram's first occurrence, without splitting the text
+            plain = _OTHER_SPACE_RE.search(text) is None
+            words: list[str] | None = None
             for c in top:
-                # the word holding the n-gram, found once for the text and the evidence
-                # (what ``c.describe(words)`` looks up: the same word)
                 fragment = c.ngram.strip()
-                word = next((w for w in words if fragment in w), "")
+                if plain and fragment:
+                    word = _word_holding(text, fragment)
+                else:
+                    words = text.split() if words is None else words
+                    word = next((w for w in words if fragment in w), "")
                 reasons.append(
                     Reason("model", c.ngram, "model: " + c.describe_in(word), c.contribution, word)
                 )
