@@ -698,3 +698,19 @@ def test_web_words_search_equals_testing_each_word(text: str) -> None:
 
     expected = any(w in text for w in _contacts._WEB_WORDS)
     assert (_contacts._WEB_WORDS_RE.search(text) is not None) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*":/.@wWtTmMeE xаK", "\u212a", "://", "www.", "WwW.", "t.me/", "T.Me/"]),
+        max_size=12,
+    ).map("".join)
+)
+def test_url_gate_finds_what_the_four_alternatives_find(text: str) -> None:
+    import re
+
+    from opennrm.monitoring import language
+
+    before = re.compile(r"(?i)://|www\.|@|t\.me/")
+    assert (language._URLISH_GATE_RE.search(text) is None) == (before.search(text) is None)

@@ -38,8 +38,11 @@ _FAST_OK = frozenset(DEFAULT_LANGUAGES)
 _DEFAULT_CODES = tuple(sorted(DEFAULT_LANGUAGES))  # what the default argument sorts to
 _NON_LETTERS_RE = re.compile(r"[\W\d_]+")  # removing these leaves the letters
 _URLISH_RE = re.compile(r"(?i)\b(?:https?://|www\.)\S+|\S+@\S+|@\w+|t\.me/\S+")
-# every alternative of _URLISH_RE contains one of these (a cheap gate before the sub)
-_URLISH_GATE_RE = re.compile(r"(?i)://|www\.|@|t\.me/")
+# every alternative of _URLISH_RE contains one of these (a cheap gate before the sub):
+# "://", "www.", "@" or "t.me/", found from their ":", "." or "@" (a pattern led by a
+# character class: re skips to those characters instead of trying four alternatives at
+# every position)
+_URLISH_GATE_RE = re.compile(r"(?i)[:.@](?:(?<=@)|(?<=:)(?=//)|(?<=www\.)|(?<=t\.)(?=me/))")
 
 #: letters that, among :data:`DEFAULT_LANGUAGES`, only one language uses (lower case)
 UNIQUE_LETTERS: dict[str, str] = {
