@@ -714,3 +714,51 @@ def test_url_gate_finds_what_the_four_alternatives_find(text: str) -> None:
 
     before = re.compile(r"(?i)://|www\.|@|t\.me/")
     assert (language._URLISH_GATE_RE.search(text) is None) == (before.search(text) is None)
+
+
+def reference_normalize(text: str) -> str:
+    """``normalize`` as it was: every run of three makes a full round (squeeze, join,
+    fold) and the loop stops when the round gives the text back."""
+    nm = importlib.import_module("opennrm.monitoring.normalize")
+    text = " ".join(nm._nfkc_casefold(text).split())
+    text = nm.fold_lookalikes(nm._SPACED_RE.sub(nm._join_spaced, text))
+    while nm._TRIPLE_RE.search(text) is not None:
+        squeezed = nm.fold_lookalikes(
+            nm._SPACED_RE.sub(nm._join_spaced, nm._REPEAT_RE.sub(r"\1", text))
+        )
+        if squeezed == text:
+            break
+        text = squeezed
+    return text
+
+
+# runs of three of everything, spaced-out letters, look-alikes of three scripts, digits
+# inside words, and the non-letters of the script ranges
+_TRIPLE_SOUP = st.lists(
+    st.sampled_from(
+        [
+            *"aboxpceкорвсеαβοεπλ0134567 ._-*×÷;͵҂ǅ²",
+            "...",
+            "!!!",
+            "000",
+            "www",
+            "ааа",
+            "ooo",
+            "р а б о т а",
+            "w.o.r.k",
+            "a.c.c.",
+            "\u200b",
+            "\u0301",
+            "ᴀ",
+        ]
+    ),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(_TRIPLE_SOUP, _SCRIPT_SOUP, st.text(max_size=40)))
+def test_normalize_stops_early_with_the_same_result(text: str) -> None:
+    from opennrm.monitoring.normalize import normalize
+
+    assert normalize(text) == reference_normalize(text)

@@ -268,8 +268,17 @@ def normalize(text: str) -> str:
     # Squeezing a run can leave a lone letter that now joins its spaced-out neighbours
     # ("a.c.c.ааа" -> "a.c.c.а" -> "acca"): repeat until nothing changes. Every round
     # shortens the text, so this ends; almost all texts take the first exit.
+    #
+    # A run of three that squeezes nothing ("...", "!!!", "000", "www": nine in ten of
+    # them) ends the loop at once: joining and folding give their own output back
+    # (both are idempotent, and folding never makes a lone letter: it keeps every
+    # character's length and word-ness and never changes a one-character token), so
+    # the round would give ``text`` and stop there anyway.
     while _TRIPLE_RE.search(text) is not None:
-        squeezed = fold_lookalikes(_SPACED_RE.sub(_join_spaced, _REPEAT_RE.sub(r"\1", text)))
+        repeated = _REPEAT_RE.sub(r"\1", text)
+        if repeated == text:
+            break
+        squeezed = fold_lookalikes(_SPACED_RE.sub(_join_spaced, repeated))
         if squeezed == text:
             break
         text = squeezed
