@@ -138,9 +138,9 @@ _MESSENGER_DOMAINS = frozenset(
 )
 _AT_TOKEN_RE = re.compile(r"\S*@\S*")
 _AT_NUMBER_RE = re.compile(r"[^\W\d_]{0,12}@\d{7,15}[.,;:!?)]*")
-# a run of 4-6 digits: the cheap test before looking for service short codes
-# a run of 4-6 digits: "(?<!\d)\d{4,6}(?!\d)" led by the digit (re then skips to the
-# digits instead of trying the look-behind at every position)
+# a run of 4-6 digits: the cheap test before looking for service short codes; it is
+# "(?<!\d)\d{4,6}(?!\d)" led by the digit (re then skips to the digits instead of
+# trying the look-behind at every position)
 _SHORT_CODE_HINT_RE = re.compile(r"\d(?<!\d\d)\d{3,5}(?!\d)")
 _TG_LINK_RE = re.compile(
     r"(?i)\b(?:https?://)?(?:t|telegram)\.me/(?:s/)?(\+[\w-]+|joinchat/[\w-]+|[a-z]\w{3,31})"
