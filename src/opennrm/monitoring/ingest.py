@@ -236,7 +236,11 @@ def iter_posts(
     """
     report = report if report is not None else IngestReport()
     seen = seen if seen is not None else set()
-    open_raw = opener if opener is not None else functools.partial(open, path, "rb")
+
+    def open_path() -> io.BufferedReader:
+        return open(path, "rb")  # closed by the caller
+
+    open_raw = opener if opener is not None else open_path
     label = Path(name).name if name else Path(path).name
     try:
         fmt = detect_format(label, opener=open_raw) if format in (None, "auto") else format

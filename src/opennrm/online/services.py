@@ -167,8 +167,10 @@ def _too_large() -> ValidationFailed:
 
 
 def _safe_name(name: str) -> str:
-    """The uploaded file's own name when it is plain (problems then read ``name:line``,
-    and the format is sniffed from the extension), else ``upload`` plus its extension."""
+    """The name an upload is read under (problems then read ``name:line``, and the format
+    is guessed from its extension): the uploaded file's own name when it is plain, else
+    ``upload`` plus its extension. Never a name on the disk (the upload waits there as a
+    random ``*.spool``); the run keeps it encrypted in ``source_name``."""
     base = Path(name.replace("\\", "/")).name[:120]
     if base and base[0] != "." and all(c.isalnum() or c in "._- " for c in base):
         return base
@@ -343,6 +345,10 @@ _PROBLEMS_KEPT = 200
 
 def import_process(*, run_id: int) -> ImportRun:
     """The import job: read the file as a stream, score and store it in batches.
+
+    An upload (a ``*.spool`` in the import folder) is read decrypted as it goes, never
+    written in clear; a command-line file (and an upload queued in clear by an earlier
+    version) is read as it is.
 
     Each batch of ``OPENNRM_IMPORT_BATCH_POSTS`` posts is scored outside any transaction
     and written in one short transaction (with the run's counters), so memory stays
