@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from opennrm.audit.services import audit_record
-from opennrm.casework import files
+from opennrm.crypto import files
 from opennrm.crypto.columns import ColumnCounts, rotate_columns
 from opennrm.crypto.fields import (
     EncryptedBinaryField,
