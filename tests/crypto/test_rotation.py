@@ -139,6 +139,7 @@ def test_cli_rotate_reports_counts(world, settings):
     assert result.exit_code == 0, result.output
     assert "cases.Person: 1 rows, 5 values re-encrypted" in result.output
     assert "attachments: 1 re-encrypted" in result.output
+    assert "uploads waiting for the import worker: 0 re-encrypted" in result.output
     assert NAME not in result.output
 
 

@@ -47,8 +47,20 @@ def runs() -> None:
     _django()
     from opennrm.online.models import ImportRun
 
-    print(json.dumps([{"state": r.state, "path": r.upload_path, "name": r.source_name}
+    print(json.dumps([{"state": r.state, "path": r.upload_path, "name": r.source_name,
+                       "body": _waiting(r.upload_path)}
                       for r in ImportRun.objects.order_by("pk")]))  # fmt: skip
+
+
+def _waiting(path: str) -> str | None:
+    """What a queued upload holds, as the worker reads it (decrypted), or None."""
+    from opennrm.crypto.files import open_decrypted
+    from opennrm.online.services import spool_keys
+
+    if not path or not os.path.isfile(path):
+        return None
+    with open_decrypted(path, keys=spool_keys()) as plain:
+        return plain.read().decode("utf-8", "replace")
 
 
 if __name__ == "__main__":

@@ -144,7 +144,10 @@ def test_a_chunked_upload_within_the_limit_is_queued_whole(server):
     assert response.status_code == 302, response.text[:500]
     [run] = _step(server["env"], "runs")
     assert (run["state"], run["name"]) == ("queued", "posts.jsonl")
-    assert Path(run["path"]).read_bytes() == body
+    waiting = Path(run["path"])  # encrypted, under a neutral name; read back whole
+    assert waiting.suffix == ".spool" and "posts" not in waiting.name
+    assert body[:40] not in waiting.read_bytes()
+    assert run["body"] == body.decode()
 
 
 @pytest.mark.parametrize("lang,words", [("uk", "Запит більший за"), ("ru", "Запрос больше")])

@@ -1,6 +1,6 @@
 """Security review of monitoring data at rest (h21): what an insider with the database, or
 an auditor after a breach, finds in every table (not only the feature's own), on the
-disk while an upload waits, and whether a key rotation keeps one contact per value."""
+disk while an upload waits (encrypted, under a neutral name), and whether a key rotation keeps one contact per value."""
 
 from __future__ import annotations
 
@@ -53,22 +53,42 @@ def test_no_table_of_the_database_holds_monitoring_plaintext_after_upload_lead_a
 
 
 @pytest.mark.django_db
-def test_a_queued_upload_waits_on_disk_as_plaintext_under_the_files_own_name(
-    world, tmp_path, settings
-):
-    """REPORTED, not fixed: until the worker takes it, an uploaded file lies in
-    OPENNRM_IMPORT_DIR unencrypted (mode 0600 in a 0700 folder), under the uploader's own
-    file name, which may name someone. Someone with the server's disk (a file-system
-    backup, a snapshot) but not the keys reads it. This test pins today's behaviour so a
-    fix (encrypt the spool with OPENNRM_FILE_KEYS, name it ``upload.<ext>``) flips it."""
+def test_a_queued_upload_waits_on_disk_encrypted_under_a_neutral_name(world, tmp_path, settings):
+    """Fixed (was reported by h21): until the worker takes it, an uploaded file lies in
+    OPENNRM_IMPORT_DIR encrypted (crypto.files, under the spool keys) under a random name
+    ending in ``.spool``; the name it was uploaded under, which may name someone, is only
+    in the run's encrypted ``source_name``. Someone with the server's disk (a backup, a
+    snapshot) but not the keys reads neither. The worker still imports it as before."""
     settings.OPENNRM_IMPORT_DIR = str(tmp_path / "imports")
-    body = _ads(tmp_path, "a").read_bytes()
+    source = _ads(tmp_path, "a")
+    with source.open("a", encoding="utf-8") as f:  # a record the import cannot read
+        f.write('{"text": "Гнатюк 0671234567", "date": "Гнатюк"\n')
+    body = source.read_bytes()
     run = services.import_enqueue(
-        actor=world.officer, chunks=[body], source_name="Гнатюк 380671234567.jsonl"
+        actor=world.officer,
+        chunks=[body[:100], body[100:]],
+        source_name="Гнатюк 380671234567.jsonl",
     )
     waiting = Path(run.upload_path)
-    assert waiting.name == "Гнатюк 380671234567.jsonl"  # the name, in clear on the disk
-    assert "паспорт оставите".encode() in waiting.read_bytes()  # the content too
+    on_disk = sorted(p for p in Path(settings.OPENNRM_IMPORT_DIR).rglob("*") if p.is_file())
+    assert on_disk == [waiting] and waiting.suffix == ".spool"
+    names = "/".join(waiting.relative_to(settings.OPENNRM_IMPORT_DIR).parts)
+    raw = waiting.read_bytes()
+    for secret in [*SECRETS, "jsonl", "posts"]:
+        assert secret not in names, secret
+        assert secret.encode() not in raw, secret
+    for line in body.splitlines():  # not one line of it, in any piece
+        for piece in (line[i : i + 16] for i in range(0, len(line) - 16, 16)):
+            assert piece not in raw
+    from opennrm.online.tasks import import_file
+
+    import_file.call(run_id=run.pk)  # the worker's job
+    run.refresh_from_db()
+    assert (run.state, run.read, run.stored, run.skipped) == ("done", 4, 3, 1)
+    # problems still name the record by the uploaded file's name (encrypted in the row)
+    assert run.problems[0]["where"] == "Гнатюк 380671234567.jsonl:4"
+    assert not waiting.exists() and not waiting.parent.exists()
+    assert MonitoredPost.objects.filter(agency=world.police).count() == 3
 
 
 @pytest.mark.django_db

@@ -20,8 +20,9 @@ from django.db import connection, connections
 from django.urls import reverse
 
 from opennrm.audit.models import AuditEntry
+from opennrm.crypto.files import open_decrypted
 from opennrm.online.models import Contact, ContactMention, ImportRun, MonitoredPost
-from opennrm.online.services import import_process, online_import
+from opennrm.online.services import import_process, online_import, spool_keys
 from tests.conftest import verified_client
 from tests.online.posts import post_where
 
@@ -117,7 +118,11 @@ def test_upload_returns_at_once_and_the_job_finishes_it(world, tmp_path, setting
     assert run.state == "queued" and run.stored == 0  # nothing imported inside the request
     stored_file = Path(run.upload_path)
     assert stored_file.parent.parent == Path(settings.OPENNRM_IMPORT_DIR)
-    assert stored_file.read_bytes() == body
+    # waiting encrypted under a neutral name; the worker reads it back exactly
+    assert stored_file.suffix == ".spool" and "posts" not in stored_file.name
+    assert "Робота".encode() not in stored_file.read_bytes()
+    with open_decrypted(stored_file, keys=spool_keys()) as plain:
+        assert plain.read() == body
     assert stored_file.stat().st_mode & 0o077 == 0
     job = DBTaskResult.objects.get()
     assert job.task_path == "opennrm.online.tasks.import_file"

@@ -26,7 +26,8 @@ def keys_generate() -> None:
 @keys.command("rotate")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
 def keys_rotate(batch_size: int) -> None:
-    """Re-encrypt every encrypted value and attachment with the first key (audited)."""
+    """Re-encrypt every encrypted value, attachment and queued upload with the first key
+    (audited)."""
     from opennrm.cli.app import _setup
 
     _setup()
@@ -64,9 +65,19 @@ def keys_rotate(batch_size: int) -> None:
             left = cli_gettext(", %(count)s under no configured key (left)")
             line += left % {"count": report.files_undecryptable}
         click.echo(line)
+    said = cli_gettext(
+        "uploads waiting for the import worker: %(rotated)s re-encrypted, %(current)s already "
+        "under the current key"
+    )
+    line = said % {"rotated": report.spools_rotated, "current": report.spools_current}
+    if report.spools_undecryptable:
+        left = cli_gettext(", %(count)s under no configured key (left)")
+        line += left % {"count": report.spools_undecryptable}
+    click.echo(line)
+    files = report.files_rotated + report.spools_rotated
     said = cli_ngettext(
         "total: %(values)s values and %(count)s files re-encrypted",
         "total: %(values)s values and %(count)s files re-encrypted",
-        report.files_rotated,
+        files,
     )
-    click.echo(said % {"values": report.values_rotated, "count": report.files_rotated})
+    click.echo(said % {"values": report.values_rotated, "count": files})

@@ -126,6 +126,21 @@ class DataCipher:
         return [_hmac_exact(key, value) for key in self._index_keys]
 
 
+def derive_keys(keys: Sequence[str], purpose: bytes) -> list[str]:
+    """A Fernet key for ``purpose`` derived (HKDF-SHA256) from each of ``keys``, in the
+    same order: the first encrypts, all decrypt, and rotating ``keys`` rotates them.
+    Different purposes give unrelated keys (and none equals a data key)."""
+    out = []
+    for position, key in enumerate((k.strip() for k in keys if k.strip()), start=1):
+        try:
+            raw = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError) as error:
+            raise InvalidKey(f"key {position} is not a Fernet key") from error
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(raw)
+        out.append(base64.urlsafe_b64encode(derived).decode("ascii"))
+    return out
+
+
 def _derive_index_key(raw: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INDEX_INFO).derive(raw)
 

@@ -1,4 +1,5 @@
-"""`opennrm keys rotate`: every encrypted value and attachment moved to the current key."""
+"""`opennrm keys rotate`: every encrypted value, attachment and queued upload moved to the
+current key."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from opennrm.audit.services import audit_record
-from opennrm.casework import files
+from opennrm.crypto import files
 from opennrm.crypto.columns import ColumnCounts, rotate_columns
 from opennrm.crypto.fields import (
     EncryptedBinaryField,
@@ -32,6 +33,11 @@ class RotationReport:
     files_missing: int = 0
     files_undecryptable: int = 0
     files_skipped_no_key: bool = False
+    #: uploads waiting for the import worker (``online.services.import_spools_rotate``)
+    spools_rotated: int = 0
+    spools_current: int = 0
+    spools_missing: int = 0
+    spools_undecryptable: int = 0
 
     @property
     def values_rotated(self) -> int:
@@ -53,6 +59,10 @@ class RotationReport:
             "files_missing": self.files_missing,
             "files_undecryptable": self.files_undecryptable,
             "files_skipped_no_key": self.files_skipped_no_key,
+            "spools_rotated": self.spools_rotated,
+            "spools_current": self.spools_current,
+            "spools_missing": self.spools_missing,
+            "spools_undecryptable": self.spools_undecryptable,
         }
 
 
@@ -104,6 +114,7 @@ def keys_rotate(*, actor: User | None, batch_size: int = 500) -> RotationReport:
             cipher, size=batch_size, atomic=transaction.atomic
         )
     _rotate_files(report, batch_size)
+    _rotate_spools(report)
     audit_record(
         actor=actor,
         action="admin.keys_rotate",
@@ -112,6 +123,18 @@ def keys_rotate(*, actor: User | None, batch_size: int = 500) -> RotationReport:
         detail=report.as_detail(),
     )
     return report
+
+
+def _rotate_spools(report: RotationReport) -> None:
+    """Uploads waiting for the import worker: under ``OPENNRM_FILE_KEYS``, or keys derived
+    from ``OPENNRM_DATA_KEYS`` (so there is always a key to rotate to)."""
+    from opennrm.online.services import import_spools_rotate
+
+    counts = import_spools_rotate()
+    report.spools_rotated = counts.rotated
+    report.spools_current = counts.current
+    report.spools_missing = counts.missing
+    report.spools_undecryptable = counts.undecryptable
 
 
 def _rotate_files(report: RotationReport, batch_size: int) -> None:

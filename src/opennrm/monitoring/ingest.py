@@ -28,7 +28,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, MutableSet
+from collections.abc import Callable, Iterable, Iterator, MutableSet
 from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
@@ -129,8 +129,11 @@ def _unreadable(path: str | os.PathLike[str], exc: OSError) -> IngestError:
     )
 
 
-def detect_format(path: str | os.PathLike[str]) -> str:
-    """Guess the format from the file name, then from the first bytes."""
+def detect_format(
+    path: str | os.PathLike[str], *, opener: Callable[[], io.BufferedReader] | None = None
+) -> str:
+    """Guess the format from the file name, then from the first bytes (read through
+    ``opener`` when given, else from ``path``)."""
     p = Path(path)
     name = p.name.lower()
     for suffix in (".warc.gz", ".arc.gz"):
@@ -139,14 +142,16 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     fmt = _EXTENSIONS.get(p.suffix.lower())
     if fmt is not None:
         return fmt
-    with p.open("rb") as fh:
-        head = fh.read(8192)
+    with opener() if opener is not None else p.open("rb") as fh:
+        head = fh.read(8193)
+    whole = len(head) <= 8192  # the whole file is in the sample
+    head = head[:8192]
     if head.startswith(b"\x1f\x8b") or head.startswith(b"WARC/"):
         return "warc"
     enc = detect_encoding(head)
     text = head.decode(enc, errors="replace").lstrip("\ufeff \t\r\n").lower()
     if text.startswith("{"):
-        return _sniff_json(head.decode(enc, errors="replace").lstrip("\ufeff \t\r\n"), p)
+        return _sniff_json(head.decode(enc, errors="replace").lstrip("\ufeff \t\r\n"), whole)
     if text.startswith("<?xml") or text.startswith(("<rss", "<feed", "<rdf")):
         return "html" if "<html" in text[:500] else "rss"
     if text.startswith("<"):
@@ -159,7 +164,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 _MESSAGES_KEY = re.compile(r'"messages"\s*:\s*\[')
 
 
-def _sniff_json(text: str, path: Path) -> str:
+def _sniff_json(text: str, small: bool) -> str:
     """JSON Lines or a Telegram export (pretty-printed or minified on one line)?
 
     A complete first line that parses as an object with a ``messages`` list is a
@@ -168,7 +173,7 @@ def _sniff_json(text: str, path: Path) -> str:
     at its top level (before any nested object), JSON Lines otherwise.
     """
     first, newline, _rest = text.partition("\n")
-    whole = bool(newline) or path.stat().st_size <= 8192
+    whole = bool(newline) or small
     if whole:
         try:
             obj = json.loads(first)
@@ -210,8 +215,9 @@ def iter_posts(
     encoding: str | None = None,
     max_chars: int = MAX_TEXT_CHARS,
     default_tz: tzinfo = UTC,
-    opener: type[io.FileIO] | None = None,
+    opener: Callable[[], io.BufferedReader] | None = None,
     max_decompressed_bytes: int | None = MAX_DECOMPRESSED_BYTES,
+    name: str | None = None,
 ) -> Iterator[Post]:
     """Yield the posts of one file, skipping (and reporting) bad records and duplicates.
 
@@ -222,11 +228,22 @@ def iter_posts(
     ``max_decompressed_bytes``: a compressed WARC is read until it has unpacked to this
     many bytes, then the rest is skipped and reported (``None``: no limit; see
     :data:`MAX_DECOMPRESSED_BYTES`).
+    ``opener``: called (once, or twice to guess the format) for a fresh binary stream of
+    the file's bytes, read instead of opening ``path`` (a file encrypted at rest, read
+    decrypted as a stream: see ``opennrm.crypto.files.open_decrypted``); the stream need
+    not seek. ``name``: the file's name in problem locations (``name:line``) and for
+    guessing the format from its extension (default: ``path``'s name).
     """
     report = report if report is not None else IngestReport()
     seen = seen if seen is not None else set()
+
+    def open_path() -> io.BufferedReader:
+        return open(path, "rb")  # closed by the caller
+
+    open_raw = opener if opener is not None else open_path
+    label = Path(name).name if name else Path(path).name
     try:
-        fmt = detect_format(path) if format in (None, "auto") else format
+        fmt = detect_format(label, opener=open_raw) if format in (None, "auto") else format
     except OSError as exc:
         raise _unreadable(path, exc) from exc
     if fmt not in FORMATS:
@@ -235,9 +252,8 @@ def iter_posts(
             "ingest.format",
             format=str(fmt)[:32],
         )
-    label = Path(path).name
     try:
-        raw: io.BufferedReader = open(path, "rb")  # noqa: SIM115 - closed in finally
+        raw: io.BufferedReader = open_raw()
     except OSError as exc:
         raise _unreadable(path, exc) from exc
     try:

@@ -70,8 +70,9 @@ class ImportRun(models.Model):
     model_version = models.CharField(max_length=64, blank=True)
     flags_version = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=16, choices=ImportState.choices, default=ImportState.QUEUED)
-    # where the uploaded file waits for the worker (private directory; removed when done)
-    # (the command line's own file: its path, which may name someone)
+    # where the uploaded file waits for the worker (private directory, encrypted under a
+    # random ``*.spool`` name; removed when done) (the command line's own file: its path,
+    # which may name someone)
     upload_path = EncryptedTextField(max_length=1000, blank=True)
     fmt = models.CharField(max_length=16, default="auto")
     text_column = models.CharField(max_length=100, blank=True)

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import hashlib
+import io
 import itertools
 import logging
 import os
 import socket
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
@@ -31,6 +33,7 @@ from opennrm.audit.services import audit_record
 from opennrm.cases.models import Case, ExploitationType
 from opennrm.cases.services import case_create
 from opennrm.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from opennrm.crypto import files as crypto_files
 from opennrm.crypto.fields import data_cipher
 from opennrm.monitoring import (
     IngestError,
@@ -100,9 +103,56 @@ def _owned_upload(path: Path) -> bool:
         return False
 
 
+#: the extension of an upload waiting encrypted for the worker (its own name, which may
+#: name someone, is kept only in the run's encrypted ``source_name``)
+SPOOL_SUFFIX = ".spool"
+
+#: what the spool keys are derived from ``OPENNRM_DATA_KEYS`` for (when no file key is set)
+_SPOOL_PURPOSE = b"opennrm import spool v1"
+
+
+def spool_keys() -> list[str]:
+    """The keys of the uploads waiting for the worker: the first encrypts, all decrypt.
+
+    ``OPENNRM_FILE_KEYS`` (the attachments' keys) when set, followed by keys derived
+    (HKDF) from ``OPENNRM_DATA_KEYS``, which every installation has (production refuses
+    to start without its own): so an upload is never refused for want of a file key, and
+    uploads queued before a file key was configured are still read after."""
+    from opennrm.crypto.keys import derive_keys
+
+    own = [k.strip() for k in settings.OPENNRM_FILE_KEYS if k.strip()]
+    return own + derive_keys(settings.OPENNRM_DATA_KEYS, _SPOOL_PURPOSE)
+
+
+def _spooled(path: Path) -> bool:
+    """An upload stored encrypted (not a command-line file, nor one queued in clear by an
+    earlier version, both read as they are)."""
+    return path.suffix == SPOOL_SUFFIX and _owned_upload(path)
+
+
+@contextlib.contextmanager
+def _spool_folder_lock(path: Path) -> Iterator[None]:
+    """Hold the lock of an upload's own folder: the worker removing the file and a key
+    rotation re-encrypting it take turns, so the rotation never puts back a file that
+    was just removed (it would stay there for good)."""
+    import fcntl
+
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # the folder is gone: nothing to lock
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _remove_upload(path: Path) -> None:
     if _owned_upload(path):
-        path.unlink(missing_ok=True)
+        with _spool_folder_lock(path):
+            path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             path.parent.rmdir()
 
@@ -117,8 +167,10 @@ def _too_large() -> ValidationFailed:
 
 
 def _safe_name(name: str) -> str:
-    """The uploaded file's own name when it is plain (problems then read ``name:line``,
-    and the format is sniffed from the extension), else ``upload`` plus its extension."""
+    """The name an upload is read under (problems then read ``name:line``, and the format
+    is guessed from its extension): the uploaded file's own name when it is plain, else
+    ``upload`` plus its extension. Never a name on the disk (the upload waits there as a
+    random ``*.spool``); the run keeps it encrypted in ``source_name``."""
     base = Path(name.replace("\\", "/")).name[:120]
     if base and base[0] != "." and all(c.isalnum() or c in "._- " for c in base):
         return base
@@ -137,27 +189,36 @@ def import_enqueue(
 ) -> ImportRun:
     """Store an uploaded file in the private import folder and queue its import.
 
-    The file is copied chunk by chunk (never whole in memory) and refused past
+    The file is encrypted as it streams in (chunk by chunk, never whole in memory, never
+    in clear on the disk: :mod:`opennrm.crypto.files` under :func:`spool_keys`), under a
+    random name ending in ``.spool`` in a folder of its own; its own name, which may name
+    someone, is kept only in the run's encrypted ``source_name``. It is refused past
     ``OPENNRM_MAX_UPLOAD_BYTES``. The background worker (``opennrm worker``) then runs
-    :func:`import_process`; the returned run shows its progress.
+    :func:`import_process`, which reads it decrypted as a stream; the returned run shows
+    its progress.
     """
     _require(actor)
     _zone(time_zone)
     _check_format(fmt)
     limit = settings.OPENNRM_MAX_UPLOAD_BYTES
+    keys = spool_keys()
     folder = Path(tempfile.mkdtemp(dir=_import_dir(), prefix="run-"))  # 0700, unguessable
-    path = folder / _safe_name(source_name)
-    try:
+
+    def counted() -> Iterator[bytes]:
         size = 0
-        digest = hashlib.sha256()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise _too_large()
-                digest.update(chunk)
-                out.write(chunk)
+        for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise _too_large()
+            yield chunk
+
+    path = folder / "unwritten"
+    try:
+        stored = crypto_files.store_encrypted(
+            counted(), directory=folder, keys=keys, suffix=SPOOL_SUFFIX
+        )
+        path = folder / stored.storage_name
+        size = stored.size
         with transaction.atomic():
             run = _queued_run(actor, path, source_name, fmt, text_column, time_zone)
             from opennrm.online.tasks import import_file
@@ -173,8 +234,8 @@ def import_enqueue(
                 detail={
                     "bytes": size,
                     "format": fmt,
-                    "file_type": Path(path.name).suffix.lstrip(".")[:16],
-                    "sha256": digest.hexdigest(),
+                    "file_type": Path(_safe_name(source_name)).suffix.lstrip(".")[:16],
+                    "sha256": stored.sha256,
                 },
             )
     except BaseException:
@@ -285,6 +346,10 @@ _PROBLEMS_KEPT = 200
 def import_process(*, run_id: int) -> ImportRun:
     """The import job: read the file as a stream, score and store it in batches.
 
+    An upload (a ``*.spool`` in the import folder) is read decrypted as it goes, never
+    written in clear; a command-line file (and an upload queued in clear by an earlier
+    version) is read as it is.
+
     Each batch of ``OPENNRM_IMPORT_BATCH_POSTS`` posts is scored outside any transaction
     and written in one short transaction (with the run's counters), so memory stays
     constant and other writers wait at most one batch's write. Campaigns grow across
@@ -303,6 +368,7 @@ def import_process(*, run_id: int) -> ImportRun:
         run.save(update_fields=["state", "started_at", "heartbeat_at"])
     actor = User.objects.select_related("agency").get(pk=run.imported_by_id)
     path = Path(run.upload_path)
+    spooled = _spooled(path)
     report = IngestReport()
     counts = {"stored": 0, "db_duplicates": 0}
     state, error, params = ImportState.DONE, "", {}
@@ -320,6 +386,10 @@ def import_process(*, run_id: int) -> ImportRun:
             text_column=run.text_column or None,
             default_tz=zone,
             max_decompressed_bytes=settings.OPENNRM_IMPORT_MAX_DECOMPRESSED_BYTES,
+            # an upload is read decrypted as a stream (the plaintext never on the disk),
+            # named in problems and format guessing by the name it was uploaded under
+            opener=_spool_opener(path) if spooled else None,
+            name=_safe_name(run.source_name) if spooled else None,
         )
         holder = IndexHolder(run.agency_id, config) if settings.OPENNRM_CAMPAIGN_INDEX else None
         for batch in batched(posts, max(1, settings.OPENNRM_IMPORT_BATCH_POSTS)):
@@ -375,6 +445,15 @@ def import_process(*, run_id: int) -> ImportRun:
             if not _wait_to_retry(exc, attempt, waited, tries=4):
                 raise
     return run
+
+
+def _spool_opener(path: Path) -> Callable[[], io.BufferedReader]:
+    keys = spool_keys()
+
+    def opener() -> io.BufferedReader:
+        return crypto_files.open_decrypted(path, keys=keys)
+
+    return opener
 
 
 def _wait_to_retry(exc: Exception, attempt: int, since: float, *, tries: int) -> bool:
@@ -479,6 +558,43 @@ def import_reclaim_stale(*, now: datetime | None = None) -> list[ImportRun]:
         log.warning("import %s lost its worker: %s", run.pk, detail["outcome"])
         reclaimed.append(run)
     return reclaimed
+
+
+@dataclass
+class SpoolRotation:
+    rotated: int = 0
+    current: int = 0
+    missing: int = 0
+    undecryptable: int = 0
+
+
+def import_spools_rotate() -> SpoolRotation:
+    """Re-encrypt under the current key every upload still waiting for (or being read
+    by) the worker (``opennrm keys rotate``): a queue can wait a while, and the key it
+    was written under may be about to be removed. A worker reading one meanwhile goes
+    on with the file it opened; one that removes its file waits for the rotation of that
+    file to end (the folder's lock). Command-line files are never touched."""
+    keys = spool_keys()
+    counts = SpoolRotation()
+    waiting = ImportRun.objects.filter(state__in=[ImportState.QUEUED, ImportState.RUNNING])
+    for upload_path in waiting.order_by("pk").values_list("upload_path", flat=True):
+        path = Path(upload_path) if upload_path else None
+        if path is None or not _spooled(path):
+            continue
+        with _spool_folder_lock(path):
+            try:
+                rotated = crypto_files.reencrypt(path.name, directory=path.parent, keys=keys)
+            except FileNotFoundError:  # imported (and removed) meanwhile
+                counts.missing += 1
+                continue
+            except InvalidToken:  # under a key no longer configured: left as it is
+                counts.undecryptable += 1
+                continue
+        if rotated:
+            counts.rotated += 1
+        else:
+            counts.current += 1
+    return counts
 
 
 def _counters(run: ImportRun, report: IngestReport, counts: dict[str, int]) -> None:
