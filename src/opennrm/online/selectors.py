@@ -181,11 +181,14 @@ def channel_counts(posts: QuerySet[MonitoredPost], *by: str) -> dict[tuple[Any, 
     rows = list(
         posts.order_by().values(*by, "channel_index").annotate(n=Count("id"), one=Min("id"))
     )
-    names = dict(
-        MonitoredPost.objects.filter(
-            pk__in=[r["one"] for r in rows if r["channel_index"]]
-        ).values_list("pk", "channel")
-    )
+    wanted = sorted(r["one"] for r in rows if r["channel_index"])
+    names: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):  # under SQLite's limit of query parameters
+        names.update(
+            MonitoredPost.objects.filter(pk__in=wanted[start : start + 500]).values_list(
+                "pk", "channel"
+            )
+        )
     out: dict[tuple[Any, ...], Counter[str]] = {}
     for r in rows:
         name = names.get(r["one"], "") if r["channel_index"] else ""
