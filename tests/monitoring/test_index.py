@@ -348,3 +348,43 @@ def test_updates_name_the_known_posts_whose_network_changed() -> None:
     update = index.add_signatures(["g", "h"], sig, valid, contacts=[["y"], ["y"]])
     assert update.networks_rebuilt and update.moved_networks == {"a": None, "b": None}
     assert index.network_of("a") is None and index.network_ids() == ["c"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(0, len(POOL) - 1), min_size=1, max_size=30),
+    st.lists(st.integers(0, 30), max_size=3),
+    st.randoms(),
+)
+def test_renamed_chunks_read_as_the_same_groups_under_the_new_ids(
+    choices: list[int], cuts: list[int], rnd: object
+) -> None:
+    """``rename_chunk`` (how a store re-keys its post ids): the index read back from the
+    renamed chunks links the same posts; each group's id is its smallest *new* id, and
+    the groups equal clustering everything at once under the new ids."""
+    from opennrm.monitoring.index import rename_chunk
+
+    keys, sig, valid, contacts = _signed(choices)
+    shuffled = list(keys)
+    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    new_of = {k: f"n{v}" for k, v in zip(keys, shuffled, strict=True)}  # in another order
+    index = CampaignIndex(ClusterConfig(max_contact_posts=3))
+    chunks = []
+    bounds = sorted({0, len(keys), *(c for c in cuts if c < len(keys))})
+    for lo, hi in itertools.pairwise(bounds):
+        before = len(index)
+        index.add_signatures(keys[lo:hi], sig[lo:hi], valid[lo:hi], contacts=contacts[lo:hi])
+        chunks.append(index.to_bytes(before))
+    renamed = [rename_chunk(c, lambda ids: [new_of[i] for i in ids]) for c in chunks]
+    again = CampaignIndex.from_chunks(renamed)
+    new_keys = [new_of[k] for k in keys]
+    assert sorted(again._keys) == sorted(new_keys)
+    expected_c = cluster_signatures(new_keys, sig, valid)
+    expected_n = contact_networks(contacts, new_keys, max_contact_posts=3)
+    for i, (k, old) in enumerate(zip(new_keys, keys, strict=True)):
+        assert (again.campaign_of(k) or k) == expected_c[i]  # singletons: their own key
+        assert again.network_of(k) == expected_n[i]
+        same = {new_of[m] for m in index.members(index.campaign_of(old) or "")}
+        assert set(again.members(again.campaign_of(k) or "")) == same
+    with pytest.raises(ValueError, match="one id per id"):
+        rename_chunk(chunks[0], lambda ids: ids[1:] if ids else ["x"])

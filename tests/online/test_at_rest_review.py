@@ -92,12 +92,6 @@ def test_a_queued_upload_waits_on_disk_encrypted_under_a_neutral_name(world, tmp
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="REPORTED: post_id (and a group's key, the smallest post_id) is an unkeyed "
-    "BLAKE2b of source, channel, author, date and text: two agencies that import the same "
-    "post store the same id, and anyone who guesses a post can confirm it from a copy",
-)
 def test_the_database_cannot_tell_that_two_agencies_stored_the_same_post(world, tmp_path):
     _import(world.officer, tmp_path, "a")
     _import(world.border_guard, tmp_path, "a")
@@ -207,13 +201,6 @@ def test_a_reason_stored_before_codes_leaves_the_plain_column_and_still_reads(wo
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="REPORTED: the channel stays plain (the queue filters and the contact page "
-    "counts by it), but a Telegram export of a personal chat names its channel after the "
-    "person: their name lies in clear in online_monitoredpost.channel and "
-    "online_postgroup.channels",
-)
 def test_a_personal_telegram_chat_does_not_put_the_persons_name_in_clear(world, tmp_path):
     import json
 

@@ -12,7 +12,7 @@ from django.http import QueryDict
 
 from opennrm.audit.models import AuditEntry
 from opennrm.cases.models import Case
-from opennrm.online.models import Feedback, MonitoredPost, PostGroup, PostStatus
+from opennrm.online.models import Feedback, MonitoredPost, PostGroup, PostStatus, channel_index
 from opennrm.online.services import feedback_rows, online_import
 from tests.conftest import verified_client
 from tests.online.posts import stored_contact, write_jsonl
@@ -110,7 +110,13 @@ def test_marking_a_false_positive_returns_to_the_queue_as_the_officer_left_it(wo
     online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
     client = _client(world.officer, "uk")
     queue = client.get("/online/", {"category": "", "channel": "test-channel", "status": "new"})
-    post = MonitoredPost.objects.filter(channel="test-channel").order_by("-risk", "id").first()
+    post = (
+        MonitoredPost.objects.filter(
+            channel_index=channel_index(world.officer.agency_id, "test-channel")
+        )
+        .order_by("-risk", "id")
+        .first()
+    )
     html = queue.content.decode()
     link = re.search(rf'href="(/online/posts/{post.pk}/[^"]*)"', html).group(1)
     page = client.get(link.replace("&amp;", "&"))

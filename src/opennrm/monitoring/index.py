@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -608,3 +608,22 @@ class CampaignIndex:
         self._networks.extend(self._keys)
         self._link_campaigns(0, {}, set())
         self._link_networks(0, {}, set())
+
+
+def rename_chunk(data: bytes, rename: Callable[[list[str]], list[str]]) -> bytes:
+    """A stored chunk (:meth:`CampaignIndex.to_bytes`) with its post ids replaced by
+    ``rename(ids)`` (one new id per id, in order), everything else as it was.
+
+    The links are rebuilt from positions and signatures when the chunks are read, so an
+    index read from renamed chunks has the same campaigns and networks; their ids (the
+    smallest member id) are those of the new ids."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    keys = _json_read(arrays["keys"])
+    renamed = rename(list(keys))
+    if len(renamed) != len(keys):
+        raise ValueError("rename must return one id per id")
+    arrays["keys"] = _json_bytes(renamed)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()

@@ -47,6 +47,7 @@ from opennrm.online.models import (
     MonitoredPost,
     PostGroup,
 )
+from opennrm.online.selectors import channel_counts
 
 if TYPE_CHECKING:
     from opennrm.online.models import ImportRun
@@ -435,14 +436,19 @@ def _network_stats(index: CampaignIndex, pks: list[int]) -> None:
             )
         }
         counts: dict[str, dict[int, Counter[str]]] = {"channel": {}, "language": {}}
-        for field, per_row in counts.items():
-            for row in (
-                MonitoredPost.objects.filter(network_id__in=part)
-                .exclude(**{field: ""})
-                .values("network_id", field)
-                .annotate(n=Count("id"))
-            ):
-                per_row.setdefault(row["network_id"], Counter())[row[field]] = row["n"]
+        for row in (
+            MonitoredPost.objects.filter(network_id__in=part)
+            .exclude(language="")
+            .values("network_id", "language")
+            .annotate(n=Count("id"))
+        ):
+            counts["language"].setdefault(row["network_id"], Counter())[row["language"]] = row["n"]
+        # channels are encrypted: counted by their blind index, one name per channel decrypted
+        for (pk,), per_channel in channel_counts(
+            MonitoredPost.objects.filter(network_id__in=part), "network_id"
+        ).items():
+            per_channel.pop("", None)
+            counts["channel"][pk] = per_channel
         empty = [pk for pk in groups if pk not in stats]
         if empty:
             PostGroup.objects.filter(pk__in=empty).delete()

@@ -8,19 +8,27 @@ What the monitoring collected about people is encrypted at rest like case data
 rotate``): post texts, authors, addresses, reasons with their evidence and the contacts
 found; contact values; campaign templates and shared contacts; the campaign index; the
 names of imported files (also in each post's source and record) and the problems
-quoting their records. An
-insider with the database sees tokens. Left readable for the database to sort, group
-and filter by: channel names (the places monitored), languages, scores, dates, states.
+quoting their records; channel names (a personal chat is named after the person), in the
+posts and in the groups' counts. An insider with the database sees tokens. Left readable
+for the database to sort, group and filter by: languages, scores, dates, states.
 A contact is found again by a blind index: an HMAC of agency, kind and value under a key
 derived from the data key (:func:`contact_index`), so equal phones of two agencies do not
-look equal in the database either.
+look equal in the database either; a channel likewise (:func:`channel_index`: the queue
+filters by it, counts group by it). A post's id is the library's content hash keyed with
+the agency's secret (:class:`PostKeyer`, :class:`AgencyPostKey`), so it can be neither
+computed from a guessed post nor compared across agencies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -147,7 +155,7 @@ class PostGroup(models.Model):
     size = models.PositiveIntegerField()
     first_seen = models.DateTimeField(null=True)
     last_seen = models.DateTimeField(null=True)
-    channels = models.JSONField(default=list)
+    channels = EncryptedJSONField(default=list)  # [name, posts]: a chat may be named after someone
     languages = models.JSONField(default=list)
     mean_risk = models.FloatField(default=0)
     max_risk = models.FloatField(default=0)
@@ -231,9 +239,12 @@ class PostStatus(models.TextChoices):
 class MonitoredPost(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="posts")
+    # the library's content hash keyed with the agency's secret (:class:`PostKeyer`)
     post_id = models.CharField(max_length=64)
     source = EncryptedTextField(max_length=255, blank=True)  # may be a file name
-    channel = models.CharField(max_length=255, blank=True)
+    # a personal chat is named after the person; found by ``channel_index``
+    channel = EncryptedTextField(max_length=255, blank=True)
+    channel_index = models.CharField(max_length=64, blank=True)
     author = EncryptedTextField(max_length=255, blank=True)
     url = EncryptedTextField(max_length=2000, blank=True)
     posted_at = models.DateTimeField(null=True)
@@ -263,10 +274,50 @@ class MonitoredPost(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["agency", "post_id"], name="post_unique_per_agency")
         ]
-        indexes = [models.Index(fields=["agency", "status", "-risk"], name="alert_queue_idx")]
+        indexes = [
+            models.Index(fields=["agency", "status", "-risk"], name="alert_queue_idx"),
+            models.Index(fields=["agency", "channel_index"], name="post_channel_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"post {self.post_id}"
+
+    @classmethod
+    def rotate_blind_indexes(
+        cls, cipher: DataCipher, *, size: int, atomic: Callable[[], Any]
+    ) -> Any:
+        """Recompute every post's ``channel_index`` under the current key (``opennrm keys
+        rotate``, after the channels were re-encrypted): one transaction per ``size``
+        posts, the posts of one channel in one UPDATE, each written only if its index is
+        still the one read."""
+        from opennrm.crypto.columns import ColumnCounts
+
+        counts = ColumnCounts()
+        last = 0
+        while True:
+            with atomic():
+                rows = list(
+                    cls.objects.filter(pk__gt=last)
+                    .order_by("pk")
+                    .values_list("pk", "agency_id", "channel", "channel_index")[:size]
+                )
+                moves: dict[tuple[str, str], list[int]] = {}
+                for pk, agency_id, channel, index in rows:
+                    counts.rows += 1
+                    new = channel_index(agency_id, channel, cipher)
+                    if new == index:
+                        counts.unchanged += 1
+                    else:
+                        moves.setdefault((index, new), []).append(pk)
+                for (old, new), pks in sorted(moves.items()):
+                    changed = cls.objects.filter(pk__in=pks, channel_index=old).update(
+                        channel_index=new
+                    )
+                    counts.changed += changed
+                    counts.skipped += len(pks) - changed
+            if not rows:
+                return counts
+            last = rows[-1][0]
 
     @property
     def language_label(self) -> str:
@@ -281,6 +332,101 @@ class MonitoredPost(models.Model):
         if self.category in PostCategory.values:
             return str(PostCategory(self.category).label)
         return str(_("Flagged"))  # flagged before categories were stored
+
+
+def channel_index(agency_id: int, channel: str, cipher: DataCipher | None = None) -> str:
+    """The blind index of a post's channel under the current key (empty for no channel):
+    the queue filters by it, counts group by it; equal channels of two agencies differ."""
+    if not channel:
+        return ""
+    return (cipher or data_cipher()).exact_index(f"{agency_id}\x1fchannel\x1f{channel}")
+
+
+def channel_indexes(agency_id: int, channel: str) -> list[str]:
+    """:func:`channel_index` under every configured key (what a filter matches)."""
+    if not channel:
+        return [""]
+    return data_cipher().exact_indexes(f"{agency_id}\x1fchannel\x1f{channel}")
+
+
+class AgencyPostKey(models.Model):
+    """An agency's secret for its post ids (:class:`PostKeyer`), random, encrypted with the
+    data key like the data (a key rotation re-encrypts it; the secret and so the ids stay).
+    Made on the agency's first import (:func:`post_keyer`)."""
+
+    agency = models.OneToOneField(Agency, on_delete=models.PROTECT, related_name="+")
+    key = EncryptedTextField()  # 64 hex digits: an AES-256 key
+
+    def __str__(self) -> str:
+        return f"post key of agency {self.agency_id}"
+
+
+_HEX_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _id_bytes(post_id: str) -> bytes:
+    """The 16 bytes a post id stands for: the library's ids are 32 hex digits (BLAKE2b-128
+    of the post); any other string (never made by ingest) is hashed to 16 bytes first."""
+    if _HEX_ID.fullmatch(post_id):
+        return bytes.fromhex(post_id)
+    return hashlib.blake2b(post_id.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class PostKeyer:
+    """An agency's post ids: the library's content hash (:func:`opennrm.monitoring.post_id`)
+    permuted under the agency's secret, 32 hex digits as before.
+
+    The content hash alone would let anyone holding a copy of the database confirm a guessed
+    post (hash the guess, look it up), and show that two agencies stored the same post.
+    Keyed, equal posts of one agency still get equal ids (an import repeated finds its
+    duplicates, campaigns link across imports), while the ids of two agencies differ and
+    nobody without the data key (which decrypts the secret) can compute one. The
+    permutation is AES-256 on the id's one 16-byte block (a pseudorandom permutation, the
+    keyed hash of a 128-bit value that can also be undone: :meth:`raw`, so the migration
+    that keyed the stored ids can be reversed exactly)."""
+
+    def __init__(self, secret: bytes) -> None:
+        # ECB on single 16-byte blocks: each id is one block, enciphered on its own on purpose
+        self._cipher = Cipher(algorithms.AES(secret), modes.ECB())  # noqa: S305
+
+    def keyed(self, ids: Sequence[str]) -> list[str]:
+        """The agency's ids for the library's ids (in one call per batch)."""
+        enc = self._cipher.encryptor()
+        out = enc.update(b"".join(_id_bytes(i) for i in ids)) + enc.finalize()
+        return [out[i : i + 16].hex() for i in range(0, len(out), 16)]
+
+    def raw(self, ids: Sequence[str]) -> list[str]:
+        """The library's ids again (the inverse of :meth:`keyed` for 32-hex ids; any
+        other string is returned as it is)."""
+        dec = self._cipher.decryptor()
+        hexed = [i for i in ids if _HEX_ID.fullmatch(i)]
+        out = dec.update(b"".join(bytes.fromhex(i) for i in hexed)) + dec.finalize()
+        back = iter(out[n : n + 16].hex() for n in range(0, len(out), 16))
+        return [next(back) if _HEX_ID.fullmatch(i) else i for i in ids]
+
+    def posts(self, posts: Iterable[Any]) -> list[Any]:
+        """``posts`` (:class:`opennrm.monitoring.Post`) with the agency's ids."""
+        posts = list(posts)
+        return [
+            dataclasses.replace(p, id=k)
+            for p, k in zip(posts, self.keyed([p.id for p in posts]), strict=True)
+        ]
+
+
+def new_post_secret() -> str:
+    return secrets.token_hex(32)
+
+
+def post_keyer(agency_id: int) -> PostKeyer:
+    """The agency's :class:`PostKeyer`; its secret is made on first use (two imports that
+    start at once both keep the one stored first)."""
+    key = AgencyPostKey.objects.filter(agency_id=agency_id).values_list("key", flat=True).first()
+    if key is None:
+        AgencyPostKey.objects.bulk_create(
+            [AgencyPostKey(agency_id=agency_id, key=new_post_secret())], ignore_conflicts=True
+        )
+        key = AgencyPostKey.objects.values_list("key", flat=True).get(agency_id=agency_id)
+    return PostKeyer(bytes.fromhex(key))
 
 
 class Feedback(models.Model):

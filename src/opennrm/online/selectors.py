@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import Case, QuerySet, Value, When
+from django.db.models import Case, Count, Min, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import User
@@ -14,6 +16,7 @@ from opennrm.online.models import (
     MonitoredPost,
     PostCategory,
     PostGroup,
+    channel_indexes,
     contact_indexes,
 )
 
@@ -92,8 +95,8 @@ def alert_queue(
         qs = qs.filter(risk__gte=min_risk)
     if language:
         qs = qs.filter(language=language)
-    if channel:
-        qs = qs.filter(channel=channel)
+    if channel:  # channels are encrypted: matched by their blind index
+        qs = qs.filter(channel_index__in=channel_indexes(actor.agency_id, channel))
     if not category:
         rank = Case(
             When(flagged=True, category=PostCategory.RECRUITMENT, then=Value(0)),
@@ -171,16 +174,34 @@ def contact_posts(contact: Contact) -> QuerySet[MonitoredPost]:
     )
 
 
-def contact_channels(contact: Contact) -> list[tuple[str, int]]:
-    from django.db.models import Count
-
-    rows = (
-        MonitoredPost.objects.filter(agency_id=contact.agency_id, mentions__contact=contact)
-        .values("channel")
-        .annotate(n=Count("id"))
-        .order_by("-n", "channel")
+def channel_counts(posts: QuerySet[MonitoredPost], *by: str) -> dict[tuple[Any, ...], Counter[str]]:
+    """How many of ``posts`` are in each channel, per value of the fields ``by``: grouped
+    by the channel's blind index in the database, one name per group read and decrypted
+    here (channels are encrypted). Posts without a channel count under ``""``."""
+    rows = list(
+        posts.order_by().values(*by, "channel_index").annotate(n=Count("id"), one=Min("id"))
     )
-    return [(r["channel"] or "", r["n"]) for r in rows]
+    wanted = sorted(r["one"] for r in rows if r["channel_index"])
+    names: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):  # under SQLite's limit of query parameters
+        names.update(
+            MonitoredPost.objects.filter(pk__in=wanted[start : start + 500]).values_list(
+                "pk", "channel"
+            )
+        )
+    out: dict[tuple[Any, ...], Counter[str]] = {}
+    for r in rows:
+        name = names.get(r["one"], "") if r["channel_index"] else ""
+        # rows indexed under an older key (before a rotation finished) are one channel too
+        out.setdefault(tuple(r[f] for f in by), Counter())[name] += r["n"]
+    return out
+
+
+def contact_channels(contact: Contact) -> list[tuple[str, int]]:
+    """The channels of a contact's posts with how many posts each, most first."""
+    posts = MonitoredPost.objects.filter(agency_id=contact.agency_id, mentions__contact=contact)
+    counts = channel_counts(posts).get((), Counter())
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def contacts_of_post(post: MonitoredPost) -> list[Contact]:

@@ -58,8 +58,10 @@ from opennrm.online.models import (
     MonitoredPost,
     PostGroup,
     PostStatus,
+    channel_index,
     contact_index,
     contact_indexes,
+    post_keyer,
 )
 from opennrm.online.problems import UNEXPECTED
 from opennrm.online.reasons import describe_reason
@@ -392,7 +394,11 @@ def import_process(*, run_id: int) -> ImportRun:
             name=_safe_name(run.source_name) if spooled else None,
         )
         holder = IndexHolder(run.agency_id, config) if settings.OPENNRM_CAMPAIGN_INDEX else None
+        keyer = post_keyer(run.agency_id)
         for batch in batched(posts, max(1, settings.OPENNRM_IMPORT_BATCH_POSTS)):
+            # the agency's ids from here on (scoring, campaigns, the index, the rows): the
+            # library's content hash alone would let a copy of the database confirm a post
+            batch = keyer.posts(batch)
             flags_version = _import_batch(run, actor, batch, report, counts, model, config, holder)
     except _Reclaimed:  # judged lost and continued elsewhere: leave the run and its file
         reclaimed = True
@@ -760,6 +766,8 @@ def _store_batch(
         return made[(kind, key)]
 
     rows = []
+    cipher = data_cipher()
+    indexes: dict[str, str] = {}
     for post, scored, cluster_id, network_id in zip(
         posts[start:end],
         result.posts[start:end],
@@ -767,13 +775,17 @@ def _store_batch(
         result.network_ids[start:end],
         strict=True,
     ):
+        channel = _storable(post.channel or "")[:255]
+        if channel not in indexes:
+            indexes[channel] = channel_index(agency_id, channel, cipher)
         rows.append(
             MonitoredPost(
                 agency_id=agency_id,
                 run=run,
                 post_id=post.id,
                 source=_storable(post.source)[:255],
-                channel=_storable(post.channel or "")[:255],
+                channel=channel,
+                channel_index=indexes[channel],
                 author=_storable(post.author or "")[:255],
                 url=_storable(post.url or "")[:2000],
                 posted_at=post.posted_at,
