@@ -190,6 +190,10 @@ class CampaignState(models.Model):
     version = models.PositiveIntegerField(default=0)
     posts = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+    # set in the transaction that erases posts of the agency (retention), cleared by the
+    # commit of :func:`opennrm.online.campaigns.rebuild_campaign_index`: while True, the
+    # stored chunks may still hold erased posts' ids, signatures and contacts
+    rebuild_needed = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"campaign index of agency {self.agency_id} (v{self.version})"
