@@ -319,3 +319,18 @@ def test_the_command_says_what_it_erases_in_ukrainian(world, tmp_path):
     assert done.exit_code == 0, done.output
     assert "стерто" in done.output and "публікації 1" in done.output
     assert MonitoredPost.objects.count() == 0
+
+
+def test_a_post_is_evidence_only_while_its_case_keeps_personal_data(world, tmp_path):
+    from opennrm.cases import hooks
+
+    _import(world.officer, tmp_path, "old.jsonl", [OTHER.format(n=1)], days_ago=400)
+    post = MonitoredPost.objects.get()
+    case = post_open_case(actor=world.officer, post=post)
+    assert purge_expired().agencies[world.police.pk].kept == 1
+    assert MonitoredPost.objects.filter(pk=post.pk).exists()
+    hooks.run_case_anonymised(case)  # as retention, erasure and anonymous reports do
+    entry = AuditEntry.objects.get(action="online.case_released")
+    assert entry.object_ref == case.reference and entry.detail == {"posts": [post.pk]}
+    assert purge_expired().agencies[world.police.pk].posts == 1
+    assert not MonitoredPost.objects.exists()

@@ -59,6 +59,7 @@ ACTION_LABELS = {
     "online.lead": _("Lead opened from an online alert"),
     "online.post_view": _("Online post viewed"),
     "online.purge": _("Online monitoring data past its retention period erased"),
+    "online.case_released": _("Online posts no longer kept as evidence (case anonymised)"),
     "online.queue_view": _("Online alert queue viewed"),
     "otp.enrol": _("Second factor set up"),
     "person.view": _("Personal data viewed"),

@@ -21,6 +21,14 @@ Campaign rows of the index have ``across_imports=True`` and the index's campaign
 (its smallest post id) as ``key``; when the index joins two known campaigns, their rows
 are merged into one (the posts move, the other row is deleted).
 
+Retention: the purge (:func:`opennrm.online.services.purge_expired`) erases posts, which
+the index cannot forget; it marks the agency's ``CampaignState.rebuild_needed`` in the
+transaction that erases them, and :func:`rebuild_campaign_index` builds the index again
+from the posts still stored (their stored ids, texts and contacts), replaces every chunk
+under the same version lock (catching up, under the lock, with posts an import committed
+meanwhile) and regroups the cross-import rows to match (:func:`_regroup`, then
+:func:`refresh_groups`).
+
 Memory: the index in the worker keeps no post texts (``template_chars=0``: about 0.95 KB
 per post instead of 2.1); a campaign's template is built from the texts of its first
 members as stored in ``MonitoredPost``, and only when those members changed.

@@ -11,6 +11,9 @@ names of imported files (also in each post's source and record) and the problems
 quoting their records. An
 insider with the database sees tokens. Left readable for the database to sort, group
 and filter by: channel names (the places monitored), languages, scores, dates, states.
+Nothing here is kept for ever: posts past ``OPENNRM_MONITORING_RETENTION_DAYS`` (counted
+from the end of their import) are erased with what only they needed, unless a case was
+opened from them (:func:`opennrm.online.services.purge_expired`).
 A contact is found again by a blind index: an HMAC of agency, kind and value under a key
 derived from the data key (:func:`contact_index`), so equal phones of two agencies do not
 look equal in the database either.

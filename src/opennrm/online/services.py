@@ -1,5 +1,7 @@
 """Online-monitoring writes: import a file through the pipeline, review alerts,
-turn an alert into a case, keep false positives as training feedback, export STIX."""
+turn an alert into a case, keep false positives as training feedback, export STIX,
+and erase what is past the retention period (:func:`purge_expired`; the rule is
+written above it)."""
 
 from __future__ import annotations
 
@@ -1063,8 +1065,10 @@ def feedback_rows(
 #
 # What is kept past OPENNRM_MONITORING_RETENTION_DAYS, counted from the end of the import
 # that stored a post (``ImportRun.finished_at``; a post's own date is often unknown):
-#   - posts that became evidence: a case was opened from them (``case`` set, or status
-#     "lead", whose case may have been deleted), with their contacts, labels and import;
+#   - posts that became evidence: a case was opened from them (``case`` set), with their
+#     contacts, labels and import, as long as the case keeps personal data: when it is
+#     pseudonymised (its retention), erased or turned into an anonymous report, the posts
+#     are released (:func:`posts_release_case`) and go at the next purge past the period;
 # everything else past the period is erased:
 #   - the posts (new, and those marked false positive), their contact mentions and the
 #     reviewers' labels on them (``Feedback``: a label cannot outlive its text; a model
@@ -1136,7 +1140,24 @@ def _past(cutoff: datetime, prefix: str = "") -> Q:
     )
 
 
-_EVIDENCE = Q(case__isnull=False) | Q(status=PostStatus.LEAD)
+_EVIDENCE = Q(case__isnull=False)
+
+
+def posts_release_case(case: Case) -> None:
+    """Registered with ``cases.hooks.case_anonymised_listeners``: the case's personal data
+    goes (retention, erasure, anonymous report), so its posts are no longer evidence; they
+    stay *lead* in the queue and are erased once past the retention period. In the
+    caller's transaction; ids only in its audit entry."""
+    released = list(MonitoredPost.objects.filter(case=case).values_list("pk", flat=True))
+    if released:
+        MonitoredPost.objects.filter(pk__in=released).update(case=None)
+        audit_record(
+            actor=None,
+            action="online.case_released",
+            object_type="case",
+            object_ref=case.reference,
+            detail={"posts": released},
+        )
 
 
 def _expired(agency_id: int, cutoff: datetime) -> Any:
