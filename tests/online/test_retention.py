@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from opennrm.audit.models import AuditEntry
+from opennrm.casework.audit_labels import ACTION_LABELS, DETAIL_LABELS, OBJECT_LABELS
 from opennrm.monitoring import PipelineConfig
 from opennrm.online import services
 from opennrm.online.campaigns import IndexHolder
@@ -120,6 +121,10 @@ def test_old_posts_are_erased_evidence_is_kept_and_contacts_are_counted_again(
     assert entry.detail["posts"] == 4 and entry.detail["kept"] == 1
     assert entry.detail["days"] == 365
     assert SHARED_PHONE not in json.dumps(entry.detail) and "Робота" not in json.dumps(entry.detail)
+    with translation.override("uk"):  # the audit page says it in words
+        assert str(ACTION_LABELS[entry.action]) != entry.action
+        assert str(OBJECT_LABELS[entry.object_type]) != entry.object_type
+        assert all(str(DETAIL_LABELS[key]) != key for key in entry.detail)
     # a second run finds nothing more to do and records nothing
     again = purge_expired()
     assert police.pk not in again.agencies or not again.agencies[police.pk].changed
@@ -334,3 +339,64 @@ def test_a_post_is_evidence_only_while_its_case_keeps_personal_data(world, tmp_p
     assert entry.object_ref == case.reference and entry.detail == {"posts": [post.pk]}
     assert purge_expired().agencies[world.police.pk].posts == 1
     assert not MonitoredPost.objects.exists()
+
+
+def test_an_import_between_its_add_and_its_write_reloads_the_rebuilt_index(
+    world, tmp_path, monkeypatch
+):
+    """The purge rebuilds the index while an import holds the old one in memory: the
+    import's write finds a newer version, reloads and adds its posts to the rebuilt one."""
+    from opennrm.online import campaigns
+
+    police = world.police
+    _import(world.officer, tmp_path, "old.jsonl", [OTHER.format(n=i) for i in (1, 2)],
+            days_ago=400)  # fmt: skip
+    _import(world.officer, tmp_path, "new.jsonl", [TEMPLATE.format(n=i) for i in (1, 2)])
+    real = campaigns.IndexHolder.stage
+    purged = []
+
+    def stage(self, parts, stored):
+        staged = real(self, parts, stored)
+        if not purged:  # the old index, with the old posts, is in this import's memory
+            purged.append(purge_expired())
+        return staged
+
+    monkeypatch.setattr(campaigns.IndexHolder, "stage", stage)
+    _import(world.officer, tmp_path, "now.jsonl", [TEMPLATE.format(n=3), OTHER.format(n=3)])
+    assert purged[0].agencies[police.pk].posts == 2
+    index = _stored_index(police)
+    stored = sorted(MonitoredPost.objects.filter(agency=police).values_list("post_id", flat=True))
+    assert len(stored) == 4 and len(index) == 4 and all(k in index for k in stored)
+    (row,) = PostGroup.objects.filter(agency=police, kind="campaign")
+    assert row.size == 3 and [row.key] == index.campaign_ids()
+    assert post_where(lambda p: p.text == OTHER.format(n=3)).campaign_id is None
+    assert not CampaignState.objects.get(agency=police).rebuild_needed
+
+
+def test_posts_an_import_stores_during_the_rebuild_are_added_under_the_lock(
+    world, tmp_path, monkeypatch
+):
+    from opennrm.monitoring import CampaignIndex
+
+    police = world.police
+    _import(world.officer, tmp_path, "old.jsonl", [OTHER.format(n=i) for i in (1, 2)],
+            days_ago=400)  # fmt: skip
+    _import(world.officer, tmp_path, "new.jsonl", [TEMPLATE.format(n=i) for i in (1, 2)])
+    real = CampaignIndex.to_bytes
+    during = []
+
+    def to_bytes(self, start=0):
+        if not during:  # the rebuild serialises its index: an import commits meanwhile
+            during.append(True)
+            _import(world.officer, tmp_path, "during.jsonl", [TEMPLATE.format(n=3)])
+        return real(self, start)
+
+    monkeypatch.setattr(CampaignIndex, "to_bytes", to_bytes)
+    purge_expired()
+    assert during
+    index = _stored_index(police)
+    stored = sorted(MonitoredPost.objects.filter(agency=police).values_list("post_id", flat=True))
+    assert len(stored) == 3 and len(index) == 3 and all(k in index for k in stored)
+    (row,) = PostGroup.objects.filter(agency=police, kind="campaign")
+    assert row.size == 3 == MonitoredPost.objects.filter(campaign=row).count()
+    assert not CampaignState.objects.get(agency=police).rebuild_needed

@@ -584,12 +584,13 @@ def rebuild_campaign_index(agency_id: int, *, config: PipelineConfig | None = No
 
     Concurrency, as the imports (module doc): the index is built and serialised outside
     any transaction, in batches of stored posts (the slow part); then the
-    ``CampaignState`` row is locked. If an import stored a newer version meanwhile, the
-    posts it stored since are added to the rebuilt index under the lock (a catch-up the
-    size of what was imported meanwhile, instead of a reload-and-retry that a long
-    import could starve), so nothing it added is lost. The version then grows past
-    every chunk it replaces: an import holding an older one gets :class:`IndexMoved` at
-    its commit and reloads. Rows are matched to the rebuilt groups by the posts they
+    ``CampaignState`` row is locked and the posts stored since the build (an import
+    committed a newer version meanwhile, or stored posts it has not indexed yet) are
+    added under the lock: a catch-up the size of what was imported meanwhile, instead
+    of a reload-and-retry that a long import could starve, so nothing an import added is
+    lost. The version then grows past every chunk it replaces: an import holding an
+    older one gets :class:`IndexMoved` at its commit and reloads (a post it then adds
+    again is known already: its assignment is returned). Rows are matched to the rebuilt groups by the posts they
     hold (a row keeps its id and whatever it carries when most of its posts stay
     together; it takes the group's new key, its smallest post id); rows no group needs
     are deleted, groups without a row get one; the statistics, templates and shared
@@ -598,7 +599,6 @@ def rebuild_campaign_index(agency_id: int, *, config: PipelineConfig | None = No
     config = config or PipelineConfig()
     cluster = config.cluster
     CampaignState.objects.bulk_create([CampaignState(agency_id=agency_id)], ignore_conflicts=True)
-    base = CampaignState.objects.values_list("version", flat=True).get(agency_id=agency_id)
     index = CampaignIndex(cluster, template_chars=0)
     sealed: list[tuple[int, int, bytes]] = []  # (start, posts, blob) of full chunks
     last = 0
@@ -626,10 +626,10 @@ def rebuild_campaign_index(agency_id: int, *, config: PipelineConfig | None = No
                 "pk", "post_id", "campaign_id", "network_id", "run_id"
             )
         )
-        if state.version != base:
-            # an import committed meanwhile: its posts join the rebuilt index now
-            _signed(index, _stored_rows(agency_id, [k for _p, k, *_r in stored if k not in index]),
-                    cluster)  # fmt: skip
+        # posts stored since the build (an import committed meanwhile, or is between its
+        # writes) join the rebuilt index now: a few batches at most
+        _signed(index, _stored_rows(agency_id, [k for _p, k, *_r in stored if k not in index]),
+                cluster)  # fmt: skip
         if len(index) != tail_size:
             tail = index.to_bytes(tail_start)
         CampaignChunk.objects.filter(agency_id=agency_id).delete()
@@ -643,8 +643,7 @@ def rebuild_campaign_index(agency_id: int, *, config: PipelineConfig | None = No
         state.posts = len(index)
         # posts in the index that are no longer stored (a second purge erased them
         # meanwhile): another rebuild is needed
-        still = {k for _p, k, *_r in stored}
-        state.rebuild_needed = len(still) != len(index)
+        state.rebuild_needed = sum(1 for _p, k, *_r in stored if k in index) != len(index)
         state.save(update_fields=["version", "posts", "rebuild_needed", "updated_at"])
         report.posts, report.chunks = len(index), len(chunks)
         touched: set[int] = set()
