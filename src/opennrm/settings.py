@@ -310,7 +310,7 @@ OPENNRM_MONITORING_RETENTION_DAYS: int = env.int("OPENNRM_MONITORING_RETENTION_D
 # how often each `opennrm worker` erases what is past that period (0: never; use cron)
 OPENNRM_MONITORING_PURGE_HOURS: float = env.float("OPENNRM_MONITORING_PURGE_HOURS", default=24.0)
 # posts erased per transaction (the write lock is held that long)
-OPENNRM_MONITORING_PURGE_BATCH: int = env.int("OPENNRM_MONITORING_PURGE_BATCH", default=500)
+OPENNRM_MONITORING_PURGE_BATCH: int = env.int("OPENNRM_MONITORING_PURGE_BATCH", default=200)
 # An import whose worker wrote nothing for this long lost its worker: it is continued in a
 # new run (at most OPENNRM_IMPORT_MAX_ATTEMPTS tries in all), else marked failed.
 OPENNRM_IMPORT_STALE_SECONDS: int = env.int("OPENNRM_IMPORT_STALE_SECONDS", default=600)

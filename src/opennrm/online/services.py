@@ -1339,7 +1339,8 @@ def _erase_posts(
     contact_ids = sorted(
         set(ContactMention.objects.filter(post_id__in=ids).values_list("contact_id", flat=True))
     )
-    _deleted, per_model = MonitoredPost.objects.filter(pk__in=ids).delete()
+    # only the keys: the rows' encrypted columns are never read (nor decrypted) to go
+    _deleted, per_model = MonitoredPost.objects.filter(pk__in=ids).only("pk").delete()
     contacts = _recount_contacts(contact_ids)
     # the index still holds them until it is rebuilt (the same transaction order as an
     # import's: posts, contacts, then the index state)
@@ -1374,7 +1375,8 @@ def _recount_contacts(contact_ids: list[int]) -> int:
         }
         dead = [pk for pk in part if pk not in alive]
         if dead:
-            deleted += Contact.objects.filter(pk__in=dead).delete()[1].get(Contact._meta.label, 0)
+            gone = Contact.objects.filter(pk__in=dead).only("pk").delete()[1]  # never decrypted
+            deleted += gone.get(Contact._meta.label, 0)
         for pk, row in alive.items():
             Contact.objects.filter(pk=pk).update(
                 posts_count=row["n"], first_seen=row["first"], last_seen=row["last"]
@@ -1383,11 +1385,12 @@ def _recount_contacts(contact_ids: list[int]) -> int:
 
 
 def _purge_groups(pks: list[int], counts: PurgeCounts) -> None:
-    """Rows that lost posts: counted again, or deleted when empty (100 per transaction)."""
+    """Rows that lost posts: counted again, or deleted when empty (a few per transaction:
+    a row's template and contacts are read from its posts)."""
     from opennrm.online.campaigns import refresh_groups
 
-    for start in range(0, len(pks), 100):
-        part = pks[start : start + 100]
+    for start in range(0, len(pks), 20):
+        part = pks[start : start + 20]
 
         def refresh(part: list[int] = part) -> int:
             with transaction.atomic():
