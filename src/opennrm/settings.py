@@ -301,6 +301,16 @@ OPENNRM_IMPORT_BATCH_POSTS: int = env.int("OPENNRM_IMPORT_BATCH_POSTS", default=
 OPENNRM_IMPORT_WRITE_POSTS: int = env.int("OPENNRM_IMPORT_WRITE_POSTS", default=200)
 # campaigns grow across batches and imports (the agency's campaign index); off: per batch
 OPENNRM_CAMPAIGN_INDEX: bool = env.bool("OPENNRM_CAMPAIGN_INDEX", default=True)
+# Retention of online monitoring (GDPR art. 5(1)(e); Directive (EU) 2016/680 art. 4(1)(e)):
+# posts imported more than this many days ago are erased with their contact mentions,
+# labels, emptied contacts, groups and finished imports, unless a case was opened from
+# them (`opennrm online purge`, and the worker every OPENNRM_MONITORING_PURGE_HOURS).
+# 0 turns the erasure off. A year lets a campaign be recognised when it comes back.
+OPENNRM_MONITORING_RETENTION_DAYS: int = env.int("OPENNRM_MONITORING_RETENTION_DAYS", default=365)
+# how often each `opennrm worker` erases what is past that period (0: never; use cron)
+OPENNRM_MONITORING_PURGE_HOURS: float = env.float("OPENNRM_MONITORING_PURGE_HOURS", default=24.0)
+# posts erased per transaction (the write lock is held that long)
+OPENNRM_MONITORING_PURGE_BATCH: int = env.int("OPENNRM_MONITORING_PURGE_BATCH", default=200)
 # An import whose worker wrote nothing for this long lost its worker: it is continued in a
 # new run (at most OPENNRM_IMPORT_MAX_ATTEMPTS tries in all), else marked failed.
 OPENNRM_IMPORT_STALE_SECONDS: int = env.int("OPENNRM_IMPORT_STALE_SECONDS", default=600)

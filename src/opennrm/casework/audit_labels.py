@@ -58,6 +58,8 @@ ACTION_LABELS = {
     "online.import_view": _("Online import viewed"),
     "online.lead": _("Lead opened from an online alert"),
     "online.post_view": _("Online post viewed"),
+    "online.purge": _("Online monitoring data past its retention period erased"),
+    "online.case_released": _("Online posts no longer kept as evidence (case anonymised)"),
     "online.queue_view": _("Online alert queue viewed"),
     "otp.enrol": _("Second factor set up"),
     "person.view": _("Personal data viewed"),
@@ -283,5 +285,13 @@ DETAIL_LABELS.update(
         "attempt": _("attempt"),
         "continued_as": _("continued as import no."),
         "imports": _("imports"),
+        # the retention purge of online monitoring (counts per agency)
+        "days": _("retention period (days)"),
+        "kept": _("kept as evidence"),
+        "feedback": _("reviewer labels"),
+        "contacts": _("contacts"),
+        "groups": _("campaigns and networks"),
+        "failed": _("not erased (tried again)"),
+        "index_rebuilt": _("campaign index rebuilt"),
     }
 )

@@ -136,6 +136,8 @@ def _sentences() -> None:
     gettext_noop('CSV text column.')
     gettext_noop('Read times without an offset in this zone (Europe/Kyiv).')
     gettext_noop("Language of the report (default: the user's own language, else $OPENNRM_LANGUAGE, else the locale, else en).")
+    gettext_noop('Erase online-monitoring data past OPENNRM_MONITORING_RETENTION_DAYS.\n\nPosts imported before the period (with their contact mentions and labels, contacts\nand groups left empty, finished imports left without posts) are erased unless a case\nwas opened from them; the campaign index is rebuilt from the posts kept. The worker\ndoes this every OPENNRM_MONITORING_PURGE_HOURS; or run it daily from cron.')
+    gettext_noop('Count what would be erased; change nothing.')
     gettext_noop("Retrain the app's model from reviewers' labels (and the shared data sets).")
     gettext_noop('Also train on the shared data sets.')
     gettext_noop('Restore a backup into an empty deployment, then verify the audit chain and the counts.\n\nExit 1 when the backup cannot be opened (wrong key, damaged or altered: nothing is\nrestored), when the deployment is not empty, or when the verification fails.')

@@ -674,6 +674,82 @@ def online_import(
             click.echo("  " + str(said.MORE_PROBLEMS) % {"count": len(problems) - 20}, err=True)
 
 
+@online.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be erased; change nothing.")
+@language_option
+def online_purge(dry_run: bool) -> None:
+    """Erase online-monitoring data past OPENNRM_MONITORING_RETENTION_DAYS.
+
+    Posts imported before the period (with their contact mentions and labels, contacts
+    and groups left empty, finished imports left without posts) are erased unless a case
+    was opened from them; the campaign index is rebuilt from the posts kept. The worker
+    does this every OPENNRM_MONITORING_PURGE_HOURS; or run it daily from cron."""
+    _setup()
+    from django.utils import formats, timezone
+
+    from opennrm.accounts.models import Agency
+    from opennrm.online.services import purge_expired
+
+    _online_language()
+    report = purge_expired(dry_run=dry_run)
+    if report.cutoff is None:
+        click.echo(
+            _(
+                "Retention of online monitoring is off (OPENNRM_MONITORING_RETENTION_DAYS=0): "
+                "nothing is erased."
+            )
+        )
+        return
+    cutoff = formats.date_format(timezone.localtime(report.cutoff), "DATETIME_FORMAT")
+    click.echo(
+        _(
+            "Retention of online monitoring: %(days)s days; posts imported before %(cutoff)s "
+            "are erased unless a case was opened from them."
+        )
+        % {"days": report.days, "cutoff": cutoff}
+    )
+    if not report.agencies:
+        click.echo(_("Nothing is past the retention period."))
+    names = dict(Agency.objects.filter(pk__in=report.agencies).values_list("pk", "name"))
+    said = (
+        _(
+            "%(agency)s: would be erased: posts %(posts)s, reviewer labels %(feedback)s, "
+            "contacts %(contacts)s, campaigns and networks %(groups)s, imports %(imports)s; "
+            "kept as evidence: posts %(kept)s"
+        )
+        if dry_run
+        else _(
+            "%(agency)s: erased: posts %(posts)s, reviewer labels %(feedback)s, "
+            "contacts %(contacts)s, campaigns and networks %(groups)s, imports %(imports)s; "
+            "kept as evidence: posts %(kept)s"
+        )
+    )
+    for agency_id, counts in report.agencies.items():
+        click.echo(
+            said
+            % {
+                "agency": names.get(agency_id, agency_id),
+                "posts": counts.posts,
+                "feedback": counts.feedback,
+                "contacts": counts.contacts,
+                "groups": counts.groups,
+                "imports": counts.imports,
+                "kept": counts.kept,
+            }
+        )
+        if counts.failed:
+            click.echo(
+                _(
+                    "%(agency)s: could not be erased (see the log; tried again at the next "
+                    "run): %(count)s"
+                )
+                % {"agency": names.get(agency_id, agency_id), "count": counts.failed},
+                err=True,
+            )
+    if dry_run:
+        click.echo(_("Dry run: nothing was changed."))
+
+
 @online.command("retrain")
 @click.option("--shared/--no-shared", default=True, help="Also train on the shared data sets.")
 @click.option("--false-alarm-rate", default=0.02, show_default=True, type=click.FloatRange(0, 0.5))

@@ -1,4 +1,7 @@
-"""``opennrm worker``: run background jobs (file imports) queued in the database."""
+"""``opennrm worker``: run background jobs (file imports) queued in the database, reclaim
+imports whose worker died (every minute) and erase online-monitoring data past its
+retention period (``OPENNRM_MONITORING_PURGE_HOURS``; :func:`opennrm.online.services.
+purge_expired`)."""
 
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ def worker(interval: float, batch: bool, max_tasks: int | None) -> None:
     _reclaim_lost_imports()  # a worker killed mid-import left its run "importing"
     stop = threading.Event()
     threading.Thread(target=_reclaim_every_while, args=(stop,), daemon=True).start()
+    threading.Thread(target=_purge_every_while, args=(stop,), daemon=True).start()
     args = ["--interval", str(interval), "--no-startup-delay", "--no-reload"]
     if batch:
         args.append("--batch")
@@ -86,6 +90,45 @@ def _reclaim_every_while(stop: threading.Event) -> None:
     period = min(60.0, max(1.0, settings.OPENNRM_IMPORT_STALE_SECONDS / 2))
     while not stop.wait(period):
         _reclaim_lost_imports()
+
+
+#: seconds after the worker starts before its first purge (imports waiting go first)
+PURGE_FIRST_DELAY = 300.0
+
+
+def _purge_expired() -> None:
+    """One retention purge; a failure is logged (its kind only) and tried at the next."""
+    from django.db import connection
+
+    from opennrm.online.services import purge_expired
+
+    try:
+        report = purge_expired()
+        if report.agencies:  # counts only: no personal data in the log
+            logging.getLogger(__name__).info(
+                "retention purge: %s posts, %s contacts, %s groups, %s imports erased",
+                report.total("posts"), report.total("contacts"), report.total("groups"),
+                report.total("imports"),
+            )  # fmt: skip
+    except Exception as exc:
+        logging.getLogger(__name__).warning("retention purge: %s", type(exc).__name__)
+    finally:
+        connection.close()
+
+
+def _purge_every_while(stop: threading.Event, first: float | None = None) -> None:
+    """Erase what is past the retention period a few minutes after the start, then every
+    ``OPENNRM_MONITORING_PURGE_HOURS`` (0: never, cron runs `opennrm online purge`). With
+    several workers each purges: harmless (a purge erases only what another left)."""
+    from django.conf import settings
+
+    hours = float(settings.OPENNRM_MONITORING_PURGE_HOURS)
+    if hours <= 0:
+        return
+    wait = PURGE_FIRST_DELAY if first is None else first
+    while not stop.wait(wait):
+        _purge_expired()
+        wait = hours * 3600
 
 
 def start_background_worker() -> subprocess.Popen[bytes]:

@@ -21,6 +21,14 @@ Campaign rows of the index have ``across_imports=True`` and the index's campaign
 (its smallest post id) as ``key``; when the index joins two known campaigns, their rows
 are merged into one (the posts move, the other row is deleted).
 
+Retention: the purge (:func:`opennrm.online.services.purge_expired`) erases posts, which
+the index cannot forget; it marks the agency's ``CampaignState.rebuild_needed`` in the
+transaction that erases them, and :func:`rebuild_campaign_index` builds the index again
+from the posts still stored (their stored ids, texts and contacts), replaces every chunk
+under the same version lock (catching up, under the lock, with posts an import committed
+meanwhile) and regroups the cross-import rows to match (:func:`_regroup`, then
+:func:`refresh_groups`).
+
 Memory: the index in the worker keeps no post texts (``template_chars=0``: about 0.95 KB
 per post instead of 2.1); a campaign's template is built from the texts of its first
 members as stored in ``MonitoredPost``, and only when those members changed.
@@ -33,12 +41,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.db import transaction
 from django.db.models import Avg, Count, Max, Min, Q
 
 from opennrm.monitoring import BatchResult, CampaignIndex, IndexUpdate, PipelineConfig, Post
 from opennrm.monitoring import process_batch as _process_batch
+from opennrm.monitoring.cluster import build_template, minhash_signatures
 from opennrm.monitoring.normalize import normalize
 from opennrm.online.models import (
     CampaignChunk,
@@ -521,3 +531,302 @@ def _merge(g: PostGroup, more: _Stats) -> None:
 
     g.channels = _ordered(total.channels + more.channels)
     g.languages = _ordered(total.languages + more.languages)
+
+
+# --------------------------------------------------------------------- retention
+#
+# The index holds, per post, its id, MinHash signature and contacts: once the retention
+# purge (:func:`opennrm.online.services.purge_expired`) has erased posts, the stored
+# chunks must not keep them. The index cannot forget a post (its LSH buckets and forests
+# are built by adding), so it is built again from the posts the agency still stores.
+
+_REBUILD_BATCH = 1000
+
+
+@dataclass
+class Rebuilt:
+    """What :func:`rebuild_campaign_index` did for one agency."""
+
+    posts: int = 0  # in the rebuilt index
+    chunks: int = 0
+    groups_created: int = 0
+    groups_deleted: int = 0  # rows left empty (their posts erased), or of split/joined groups
+    posts_moved: int = 0  # posts whose campaign or network row changed
+
+
+def _signed(index: CampaignIndex, rows: Sequence[tuple[str, str, list[str]]], config: Any) -> None:
+    """Add stored posts ``(post_id, text, contacts)`` to ``index`` (the add path of
+    :meth:`CampaignIndex.add_signatures`: the signatures of their normalised texts, the
+    contacts and ids exactly as stored)."""
+    if not rows:
+        return
+    signatures, valid = minhash_signatures([normalize(text) for _k, text, _c in rows], config)
+    index.add_signatures(
+        [k for k, _t, _c in rows],
+        signatures,
+        valid,
+        contacts=[[str(c) for c in contacts] for _k, _t, contacts in rows],
+    )
+
+
+def _stored_rows(agency_id: int, post_ids: Sequence[str]) -> list[tuple[str, str, list[str]]]:
+    rows: list[tuple[str, str, list[str]]] = []
+    for part in _chunks(sorted(post_ids)):
+        rows.extend(
+            MonitoredPost.objects.filter(agency_id=agency_id, post_id__in=part)
+            .order_by("run_id", "pk")
+            .values_list("post_id", "text", "contacts")
+        )
+    return rows
+
+
+def rebuild_campaign_index(agency_id: int, *, config: PipelineConfig | None = None) -> Rebuilt:
+    """Build the agency's campaign index again from the posts it stores now, replace the
+    stored chunks with it and regroup the agency's cross-import campaign and network rows
+    (``across_imports=True``) to match; used by the retention purge after it erased posts.
+
+    The ids are ``MonitoredPost.post_id`` as stored (never recomputed from the fields);
+    the signatures are made from the stored texts, the contacts are the stored ones.
+
+    Concurrency, as the imports (module doc): the index is built and serialised outside
+    any transaction, in batches of stored posts (the slow part); then the
+    ``CampaignState`` row is locked and the posts stored since the build (an import
+    committed a newer version meanwhile, or stored posts it has not indexed yet) are
+    added under the lock: a catch-up the size of what was imported meanwhile, instead
+    of a reload-and-retry that a long import could starve, so nothing an import added is
+    lost. The version then grows past every chunk it replaces: an import holding an
+    older one gets :class:`IndexMoved` at its commit and reloads (a post it then adds
+    again is known already: its assignment is returned). Rows are matched to the rebuilt groups by the posts they
+    hold (a row keeps its id and whatever it carries when most of its posts stay
+    together; it takes the group's new key, its smallest post id); rows no group needs
+    are deleted, groups without a row get one; the statistics, templates and shared
+    contacts of the rows that changed are counted again from their stored posts.
+    """
+    config = config or PipelineConfig()
+    cluster = config.cluster
+    CampaignState.objects.bulk_create([CampaignState(agency_id=agency_id)], ignore_conflicts=True)
+    index = CampaignIndex(cluster, template_chars=0)
+    sealed: list[tuple[int, int, bytes]] = []  # (start, posts, blob) of full chunks
+    last = 0
+    while True:
+        page = list(
+            MonitoredPost.objects.filter(agency_id=agency_id, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "post_id", "text", "contacts")[:_REBUILD_BATCH]
+        )
+        if not page:
+            break
+        last = page[-1][0]
+        _signed(index, [(k, t, c) for _pk, k, t, c in page], cluster)
+        start = sealed[-1][0] + sealed[-1][1] if sealed else 0
+        if len(index) - start >= MAX_CHUNK_POSTS:
+            sealed.append((start, len(index) - start, index.to_bytes(start)))
+    tail_start = sealed[-1][0] + sealed[-1][1] if sealed else 0
+    tail = index.to_bytes(tail_start)
+    tail_size = len(index)
+    report = Rebuilt()
+    with transaction.atomic():
+        state = CampaignState.objects.select_for_update().get(agency_id=agency_id)
+        stored = list(
+            MonitoredPost.objects.filter(agency_id=agency_id).values_list(
+                "pk", "post_id", "campaign_id", "network_id", "run_id"
+            )
+        )
+        # posts stored since the build (an import committed meanwhile, or is between its
+        # writes) join the rebuilt index now: a few batches at most
+        _signed(index, _stored_rows(agency_id, [k for _p, k, *_r in stored if k not in index]),
+                cluster)  # fmt: skip
+        if len(index) != tail_size:
+            tail = index.to_bytes(tail_start)
+        CampaignChunk.objects.filter(agency_id=agency_id).delete()
+        chunks = [*sealed, (tail_start, len(index) - tail_start, tail)]
+        for offset, (start, posts, blob) in enumerate(chunks, start=1):
+            CampaignChunk.objects.create(
+                agency_id=agency_id, seq=state.version + offset, start=start, posts=posts,
+                blob=blob,
+            )  # fmt: skip
+        state.version += len(chunks)
+        state.posts = len(index)
+        # posts in the index that are no longer stored (a second purge erased them
+        # meanwhile): another rebuild is needed
+        state.rebuild_needed = sum(1 for _p, k, *_r in stored if k in index) != len(index)
+        state.save(update_fields=["version", "posts", "rebuild_needed", "updated_at"])
+        report.posts, report.chunks = len(index), len(chunks)
+        touched: set[int] = set()
+        for kind in (GroupKind.CAMPAIGN, GroupKind.NETWORK):
+            touched |= _regroup(index, agency_id, kind, stored, report)
+        report.groups_deleted += refresh_groups(sorted(touched), index=index, config=config)
+    return report
+
+
+def _regroup(
+    index: CampaignIndex,
+    agency_id: int,
+    kind: str,
+    stored: Sequence[tuple[int, str, int | None, int | None, int]],
+    report: Rebuilt,
+) -> set[int]:
+    """Point the posts at the rows of the rebuilt index's groups of ``kind`` (in the
+    caller's transaction); returns the rows whose posts changed."""
+    field = "campaign" if kind == GroupKind.CAMPAIGN else "network"
+    group_of = index.campaign_of if kind == GroupKind.CAMPAIGN else index.network_of
+    rows = {
+        g.pk: g
+        for g in PostGroup.objects.select_for_update().filter(
+            agency_id=agency_id, kind=kind, across_imports=True
+        )
+    }
+    wanted: dict[int, str | None] = {}  # post pk -> group id in the rebuilt index
+    current: dict[int, int | None] = {}
+    overlap: Counter[tuple[str, int]] = Counter()
+    members: dict[str, list[tuple[str, int]]] = defaultdict(list)  # gid -> (post id, run)
+    for pk, post_id, campaign_id, network_id, run_id in stored:
+        now = campaign_id if kind == GroupKind.CAMPAIGN else network_id
+        gid = group_of(post_id) if post_id in index else None
+        wanted[pk], current[pk] = gid, now
+        if gid is not None:
+            members[gid].append((post_id, run_id))
+            if now in rows:
+                overlap[(gid, now)] += 1
+    # each group keeps the row holding most of its posts (ties: the row already under
+    # its key, then the older row); each row serves one group at most
+    row_of: dict[str, PostGroup] = {}
+    taken: set[int] = set()
+    for (gid, pk), _n in sorted(
+        overlap.items(), key=lambda kv: (-kv[1], rows[kv[0][1]].key != kv[0][0], kv[0][1])
+    ):
+        if gid not in row_of and pk not in taken:
+            row_of[gid] = rows[pk]
+            taken.add(pk)
+    unused = [pk for pk in rows if pk not in taken]
+    gone = set(unused)
+    # rows no group needs go first (their keys may be taken again); their posts move below
+    for part in _chunks(unused):
+        PostGroup.objects.filter(pk__in=part).delete()
+    report.groups_deleted += len(unused)
+    renamed = [(g, gid) for gid, g in row_of.items() if g.key != gid]
+    # a key freed by a row that goes or moves to another key, before it is taken again
+    for g, _gid in renamed:
+        PostGroup.objects.filter(pk=g.pk).update(key=f"~{g.pk}")
+    for g, gid in renamed:
+        g.key = gid
+        PostGroup.objects.filter(pk=g.pk).update(key=gid)
+    touched = {g.pk for g, _gid in renamed}
+    for gid in sorted(members):
+        if gid not in row_of:
+            first_run = min(run for _k, run in members[gid])
+            row_of[gid] = PostGroup.objects.create(
+                run_id=first_run, agency_id=agency_id, key=gid, kind=kind, size=0,
+                across_imports=True,
+            )  # fmt: skip
+            report.groups_created += 1
+            touched.add(row_of[gid].pk)
+    moves: dict[int | None, list[int]] = defaultdict(list)
+    for pk, gid in wanted.items():
+        now = current[pk]
+        if gid is not None:
+            target: int | None = row_of[gid].pk
+        elif now in rows:
+            target = None  # alone now: out of the cross-import row
+        else:
+            continue  # alone, or in a row of one import (the index off): left as it is
+        if target != (None if now in gone else now):
+            moves[target].append(pk)
+            touched.update(t for t in (target, now) if t is not None)
+    for target, pks in moves.items():
+        report.posts_moved += len(pks)
+        for part in _chunks(sorted(pks)):
+            MonitoredPost.objects.filter(pk__in=part).update(**{f"{field}_id": target})
+    return touched - gone
+
+
+def refresh_groups(
+    pks: Sequence[int],
+    *,
+    index: CampaignIndex | None = None,
+    config: PipelineConfig | None = None,
+) -> int:
+    """Count the statistics of group rows again from the posts they hold now (after
+    posts left them: erased, or moved by :func:`rebuild_campaign_index`); rows left
+    without posts are deleted (returns how many). A campaign's template is made again
+    from its first members' stored texts; a campaign's contacts keep those still on one
+    of its posts, a network's shared contacts are the rebuilt ``index``'s (else those
+    still on two of its posts): nothing of an erased post stays in a row.
+
+    Runs in the caller's transaction, rows locked (an import growing them waits)."""
+    config = config or PipelineConfig()
+    cluster = config.cluster
+    deleted = 0
+    for part in _chunks(sorted(set(pks))):
+        groups = {g.pk: g for g in PostGroup.objects.select_for_update().filter(pk__in=part)}
+        changed: list[PostGroup] = []
+        for kind, field in ((GroupKind.CAMPAIGN, "campaign_id"), (GroupKind.NETWORK, "network_id")):
+            mine = [pk for pk, g in groups.items() if g.kind == kind]
+            if not mine:
+                continue
+            stats = {
+                row[field]: row
+                for row in MonitoredPost.objects.filter(**{f"{field}__in": mine})
+                .values(field)
+                .annotate(
+                    n=Count("id"),
+                    first=Min("posted_at"),
+                    last=Max("posted_at"),
+                    mean=Avg("risk"),
+                    top=Max("risk"),
+                    flags=Count("id", filter=Q(flagged=True)),
+                )
+            }
+            counts: dict[str, dict[int, Counter[str]]] = {"channel": {}, "language": {}}
+            for row in (
+                MonitoredPost.objects.filter(**{f"{field}__in": mine})
+                .exclude(language="")
+                .values(field, "language")
+                .annotate(n=Count("id"))
+            ):
+                counts["language"].setdefault(row[field], Counter())[row["language"]] = row["n"]
+            # channels are encrypted: counted by their blind index (selectors.channel_counts)
+            for (pk,), per_channel in channel_counts(
+                MonitoredPost.objects.filter(**{f"{field}__in": mine}), field
+            ).items():
+                per_channel.pop("", None)
+                counts["channel"][pk] = per_channel
+            empty = [pk for pk in mine if pk not in stats]
+            if empty:
+                PostGroup.objects.filter(pk__in=empty).delete()
+                deleted += len(empty)
+            for pk in mine:
+                if pk in stats:
+                    g, row = groups[pk], stats[pk]
+                    g.size, g.first_seen, g.last_seen = row["n"], row["first"], row["last"]
+                    g.mean_risk, g.max_risk = row["mean"] or 0.0, row["top"] or 0.0
+                    g.flagged = row["flags"]
+                    g.channels = _ordered(counts["channel"].get(pk, Counter()))
+                    g.languages = _ordered(counts["language"].get(pk, Counter()))
+                    _refresh_words(g, field, index, cluster, config.template_chars)
+                    changed.append(g)
+        _save(changed, [*_STAT_FIELDS, "template", "contacts"])
+    return deleted
+
+
+def _refresh_words(
+    g: PostGroup, field: str, index: CampaignIndex | None, cluster: Any, template_chars: int
+) -> None:
+    """A row's template and contacts from the posts it holds now."""
+    posts = MonitoredPost.objects.filter(**{field: g.pk})
+    if g.kind == GroupKind.CAMPAIGN:
+        ids = sorted(posts.values_list("post_id", flat=True))[: cluster.template_members]
+        texts = dict(posts.filter(post_id__in=ids).values_list("post_id", "text"))
+        g.template = build_template(
+            [normalize(texts[k])[:template_chars] for k in ids if k in texts],
+            support=cluster.template_support,
+        )
+    if g.contacts or g.kind == GroupKind.NETWORK:
+        if g.kind == GroupKind.NETWORK and index is not None and g.across_imports:
+            g.contacts = index.shared_contacts(g.key) if g.key in index else []
+            return
+        seen: Counter[str] = Counter()
+        for contacts in posts.values_list("contacts", flat=True).iterator():
+            seen.update(set(contacts))
+        least = 2 if g.kind == GroupKind.NETWORK else 1
+        g.contacts = sorted(c for c in g.contacts if seen[c] >= least)

@@ -11,6 +11,9 @@ names of imported files (also in each post's source and record) and the problems
 quoting their records; channel names (a personal chat is named after the person), in the
 posts and in the groups' counts. An insider with the database sees tokens. Left readable
 for the database to sort, group and filter by: languages, scores, dates, states.
+Nothing here is kept for ever: posts past ``OPENNRM_MONITORING_RETENTION_DAYS`` (counted
+from the end of their import) are erased with what only they needed, unless a case was
+opened from them (:func:`opennrm.online.services.purge_expired`).
 A contact is found again by a blind index: an HMAC of agency, kind and value under a key
 derived from the data key (:func:`contact_index`), so equal phones of two agencies do not
 look equal in the database either; a channel likewise (:func:`channel_index`: the queue
@@ -199,6 +202,10 @@ class CampaignState(models.Model):
     version = models.PositiveIntegerField(default=0)
     posts = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+    # set in the transaction that erases posts of the agency (retention), cleared by the
+    # commit of :func:`opennrm.online.campaigns.rebuild_campaign_index`: while True, the
+    # stored chunks may still hold erased posts' ids, signatures and contacts
+    rebuild_needed = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"campaign index of agency {self.agency_id} (v{self.version})"

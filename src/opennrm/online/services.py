@@ -1,5 +1,7 @@
 """Online-monitoring writes: import a file through the pipeline, review alerts,
-turn an alert into a case, keep false positives as training feedback, export STIX."""
+turn an alert into a case, keep false positives as training feedback, export STIX,
+and erase what is past the retention period (:func:`purge_expired`; the rule is
+written above it)."""
 
 from __future__ import annotations
 
@@ -13,16 +15,17 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,10 +52,12 @@ from opennrm.monitoring.ingest import FORMATS
 from opennrm.monitoring.pipeline import batched
 from opennrm.online.campaigns import IndexHolder, IndexMoved
 from opennrm.online.models import (
+    CampaignState,
     Contact,
     ContactKind,
     ContactMention,
     Feedback,
+    GroupKind,
     ImportRun,
     ImportState,
     MonitoredPost,
@@ -67,6 +72,7 @@ from opennrm.online.problems import UNEXPECTED
 from opennrm.online.reasons import describe_reason
 
 log = logging.getLogger(__name__)
+_R = TypeVar("_R")
 
 
 def _require(actor: User) -> None:
@@ -1180,3 +1186,389 @@ def feedback_rows(
         if with_post_ids:
             row["post_id"] = fb.post_id
         yield row
+
+
+# --- retention ----------------------------------------------------------------------
+#
+# What is kept past OPENNRM_MONITORING_RETENTION_DAYS, counted from the end of the import
+# that stored a post (``ImportRun.finished_at``; a post's own date is often unknown):
+#   - posts that became evidence: a case was opened from them (``case`` set), with their
+#     contacts, labels and import, as long as the case keeps personal data: when it is
+#     pseudonymised (its retention), erased or turned into an anonymous report, the posts
+#     are released (:func:`posts_release_case`) and go at the next purge past the period;
+# everything else past the period is erased:
+#   - the posts (new, and those marked false positive), their contact mentions and the
+#     reviewers' labels on them (``Feedback``: a label cannot outlive its text; a model
+#     trained before keeps what it learned, `opennrm online retrain` then learns from
+#     the labels of the period only);
+#   - contacts no longer on any post (the others: counts and first/last seen again);
+#   - campaign and network rows left empty (the others counted again, templates and
+#     shared contacts made again from the posts they keep);
+#   - finished imports (done or failed) that hold no post any more, with their problems
+#     (which quote records); an import still holding evidence keeps its row, its
+#     problems are cleared;
+#   - the erased posts in the agency's campaign index (rebuilt from the posts it keeps).
+# Imports still queued or running are never touched.
+
+
+@dataclass
+class PurgeCounts:
+    """What the purge erased (or, in a dry run, would erase) for one agency."""
+
+    posts: int = 0
+    kept: int = 0  # past the period, kept as evidence
+    feedback: int = 0
+    contacts: int = 0
+    groups: int = 0
+    imports: int = 0
+    failed: int = 0  # posts that could not be erased (logged by id; tried again next run)
+    index_rebuilt: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.posts or self.feedback or self.contacts or self.groups or self.imports
+            or self.failed or self.index_rebuilt
+        )  # fmt: skip
+
+    def audit_detail(self, days: int) -> dict[str, int | bool]:
+        return {
+            "days": days,
+            "posts": self.posts,
+            "kept": self.kept,
+            "feedback": self.feedback,
+            "contacts": self.contacts,
+            "groups": self.groups,
+            "imports": self.imports,
+            "failed": self.failed,
+            "index_rebuilt": self.index_rebuilt,
+        }
+
+
+@dataclass
+class PurgeReport:
+    days: int
+    cutoff: datetime | None  # None: retention off
+    dry_run: bool
+    agencies: dict[int, PurgeCounts] = field(default_factory=dict)
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(c, name)) for c in self.agencies.values())
+
+
+_FINISHED = (ImportState.DONE, ImportState.FAILED)
+
+
+def _past(cutoff: datetime, prefix: str = "") -> Q:
+    """Imports (``prefix`` ``"run__"``: posts of imports) that ended before ``cutoff``."""
+    return Q(**{f"{prefix}state__in": _FINISHED}) & (
+        Q(**{f"{prefix}finished_at__lt": cutoff})
+        | Q(**{f"{prefix}finished_at__isnull": True, f"{prefix}at__lt": cutoff})
+    )
+
+
+_EVIDENCE = Q(case__isnull=False)
+
+
+def posts_release_case(case: Case) -> None:
+    """Registered with ``cases.hooks.case_anonymised_listeners``: the case's personal data
+    goes (retention, erasure, anonymous report), so its posts are no longer evidence; they
+    stay *lead* in the queue and are erased once past the retention period. In the
+    caller's transaction; ids only in its audit entry."""
+    released = list(MonitoredPost.objects.filter(case=case).values_list("pk", flat=True))
+    if released:
+        MonitoredPost.objects.filter(pk__in=released).update(case=None)
+        audit_record(
+            actor=None,
+            action="online.case_released",
+            object_type="case",
+            object_ref=case.reference,
+            detail={"posts": released},
+        )
+
+
+def _expired(agency_id: int, cutoff: datetime) -> Any:
+    return MonitoredPost.objects.filter(_past(cutoff, "run__"), agency_id=agency_id).exclude(
+        _EVIDENCE
+    )
+
+
+def purge_expired(*, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
+    """Erase the online-monitoring data past ``OPENNRM_MONITORING_RETENTION_DAYS`` (the
+    rule is in the comment above), for every agency; the actor is the system.
+
+    Big agencies: posts are erased ``OPENNRM_MONITORING_PURGE_BATCH`` at a time, each
+    batch in its own short transaction (with its contacts), so other writers wait at most
+    one batch; a batch that fails is tried post by post, and a post that cannot be
+    erased is logged (its id), counted and left for the next run, never stopping the
+    purge. An import running meanwhile is safe: posts are locked and checked again
+    before they go (a case opened a moment ago keeps its post), and the campaign index
+    is rebuilt under its version lock (:func:`opennrm.online.campaigns.rebuild_campaign_index`).
+    One ``online.purge`` audit entry per agency with counts only. ``dry_run``: count what
+    would go, change and record nothing.
+    """
+    now = now or timezone.now()
+    days = int(settings.OPENNRM_MONITORING_RETENTION_DAYS)
+    if days <= 0:
+        return PurgeReport(days=days, cutoff=None, dry_run=dry_run)
+    cutoff = now - timedelta(days=days)
+    report = PurgeReport(days=days, cutoff=cutoff, dry_run=dry_run)
+    agencies = set(
+        MonitoredPost.objects.filter(_past(cutoff, "run__")).values_list("agency_id", flat=True)
+    )
+    agencies |= set(ImportRun.objects.filter(_past(cutoff)).values_list("agency_id", flat=True))
+    agencies |= set(
+        CampaignState.objects.filter(rebuild_needed=True).values_list("agency_id", flat=True)
+    )
+    for agency_id in sorted(agencies):
+        if dry_run:
+            counts = _purge_count(agency_id, cutoff)
+        else:
+            counts = _purge_agency(agency_id, cutoff)
+            if counts.changed:
+                audit_record(
+                    actor=None,
+                    action="online.purge",
+                    object_type="agency",
+                    object_ref=str(agency_id),
+                    detail=counts.audit_detail(days),
+                )
+        if counts.changed or counts.kept:
+            report.agencies[agency_id] = counts
+    return report
+
+
+def _purge_count(agency_id: int, cutoff: datetime) -> PurgeCounts:
+    """What :func:`_purge_agency` would erase now (a dry run): read only."""
+    expired = _expired(agency_id, cutoff)
+    remaining = MonitoredPost.objects.filter(agency_id=agency_id).exclude(
+        pk__in=expired.values("pk")
+    )
+    counts = PurgeCounts(
+        posts=expired.count(),
+        kept=MonitoredPost.objects.filter(_past(cutoff, "run__"), _EVIDENCE, agency_id=agency_id)
+        .count(),
+        feedback=Feedback.objects.filter(post__in=expired.values("pk")).count(),
+    )  # fmt: skip
+    counts.contacts = (
+        Contact.objects.filter(agency_id=agency_id, mentions__post__in=expired.values("pk"))
+        .exclude(pk__in=ContactMention.objects.filter(post__in=remaining).values("contact_id"))
+        .distinct()
+        .count()
+    )
+    for field_name in ("campaign", "network"):
+        counts.groups += (
+            PostGroup.objects.filter(agency_id=agency_id, kind=field_name)
+            .filter(pk__in=expired.values(f"{field_name}_id"))
+            .exclude(pk__in=remaining.exclude(**{f"{field_name}__isnull": True})
+                     .values(f"{field_name}_id"))
+            .count()
+        )  # fmt: skip
+    counts.imports = (
+        ImportRun.objects.filter(_past(cutoff), agency_id=agency_id)
+        .exclude(pk__in=remaining.values("run_id"))
+        .count()
+    )
+    counts.index_rebuilt = CampaignState.objects.filter(agency_id=agency_id).exists() and bool(
+        counts.posts
+        or CampaignState.objects.filter(agency_id=agency_id, rebuild_needed=True).exists()
+    )
+    return counts
+
+
+def _purge_agency(agency_id: int, cutoff: datetime) -> PurgeCounts:
+    counts = PurgeCounts(
+        kept=MonitoredPost.objects.filter(_past(cutoff, "run__"), _EVIDENCE, agency_id=agency_id)
+        .count()
+    )  # fmt: skip
+    size = max(1, settings.OPENNRM_MONITORING_PURGE_BATCH)
+    groups: set[int] = set()
+    last = 0
+    while True:
+        pks = list(
+            _expired(agency_id, cutoff)
+            .filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:size]
+        )
+        if not pks:
+            break
+        last = pks[-1]
+        try:
+            _erase_with_retry(agency_id, cutoff, pks, counts, groups)
+        except Exception:  # one bad row must not cost the batch: post by post
+            for pk in pks:
+                try:
+                    _erase_with_retry(agency_id, cutoff, [pk], counts, groups)
+                except Exception as exc:
+                    counts.failed += 1
+                    log.error("purge: post %s not erased: %s", pk, type(exc).__name__)
+    _purge_groups(sorted(groups), counts)
+    if CampaignState.objects.filter(agency_id=agency_id, rebuild_needed=True).exists():
+        from opennrm.online.campaigns import rebuild_campaign_index
+
+        try:
+            rebuilt = _with_retry(lambda: rebuild_campaign_index(agency_id))
+        except Exception as exc:  # left marked: the next run rebuilds it
+            counts.failed += 1
+            log.error("purge: campaign index of agency %s: %s", agency_id, type(exc).__name__)
+        else:
+            counts.index_rebuilt = True
+            counts.groups += rebuilt.groups_deleted
+    _purge_runs(agency_id, cutoff, counts)
+    return counts
+
+
+def _with_retry(work: Callable[[], _R]) -> _R:
+    waited = time.monotonic()
+    for attempt in itertools.count():
+        try:
+            return work()
+        except (OperationalError, IntegrityError) as exc:
+            # a lock wait past its limit, a deadlock with an import, a contact an import
+            # linked a moment ago: the transaction rolled back whole, try it again
+            if not _wait_to_retry(exc, attempt, waited, tries=4):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _erase_with_retry(
+    agency_id: int, cutoff: datetime, pks: list[int], counts: PurgeCounts, groups: set[int]
+) -> None:
+    def erase() -> tuple[int, int, int, set[int]]:
+        with transaction.atomic():
+            return _erase_posts(agency_id, cutoff, pks)
+
+    posts, feedback, contacts, touched = _with_retry(erase)
+    counts.posts += posts
+    counts.feedback += feedback
+    counts.contacts += contacts
+    groups |= touched
+
+
+def _erase_posts(
+    agency_id: int, cutoff: datetime, pks: list[int]
+) -> tuple[int, int, int, set[int]]:
+    """Erase these posts if they are still past the period and no evidence (checked
+    again under their row locks: a case opened meanwhile keeps its post), in the
+    caller's transaction. Returns (posts, labels, contacts) erased and the group rows
+    that lost posts."""
+    rows = list(
+        _expired(agency_id, cutoff)
+        .select_for_update(of=("self",))
+        .filter(pk__in=pks)
+        .values_list("pk", "campaign_id", "network_id")
+    )
+    ids = [pk for pk, _c, _n in rows]
+    if not ids:
+        return 0, 0, 0, set()
+    touched = {g for _pk, c, n in rows for g in (c, n) if g is not None}
+    contact_ids = sorted(
+        set(ContactMention.objects.filter(post_id__in=ids).values_list("contact_id", flat=True))
+    )
+    # only the keys: the rows' encrypted columns are never read (nor decrypted) to go
+    _deleted, per_model = MonitoredPost.objects.filter(pk__in=ids).only("pk").delete()
+    contacts = _recount_contacts(contact_ids)
+    # the index still holds them until it is rebuilt (the same transaction order as an
+    # import's: posts, contacts, then the index state)
+    CampaignState.objects.filter(agency_id=agency_id).update(rebuild_needed=True)
+    return (
+        per_model.get(MonitoredPost._meta.label, 0),
+        per_model.get(Feedback._meta.label, 0),
+        contacts,
+        touched,
+    )
+
+
+def _recount_contacts(contact_ids: list[int]) -> int:
+    """After posts went: contacts on no post any more are deleted (returns how many), the
+    others get their post count and first/last seen (the post's date, else its import's,
+    as :func:`_link_contacts` counts them) from the posts that remain. Rows locked first:
+    an import growing one waits, and its mentions are counted."""
+    deleted = 0
+    for start in range(0, len(contact_ids), 500):
+        part = list(
+            Contact.objects.select_for_update()
+            .filter(pk__in=contact_ids[start : start + 500])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        seen = Coalesce("post__posted_at", "post__run__at")
+        alive = {
+            row["contact_id"]: row
+            for row in ContactMention.objects.filter(contact_id__in=part)
+            .values("contact_id")
+            .annotate(n=Count("id"), first=Min(seen), last=Max(seen))
+        }
+        dead = [pk for pk in part if pk not in alive]
+        if dead:
+            gone = Contact.objects.filter(pk__in=dead).only("pk").delete()[1]  # never decrypted
+            deleted += gone.get(Contact._meta.label, 0)
+        for pk, row in alive.items():
+            Contact.objects.filter(pk=pk).update(
+                posts_count=row["n"], first_seen=row["first"], last_seen=row["last"]
+            )
+    return deleted
+
+
+def _purge_groups(pks: list[int], counts: PurgeCounts) -> None:
+    """Rows that lost posts: counted again, or deleted when empty (a few per transaction:
+    a row's template and contacts are read from its posts)."""
+    from opennrm.online.campaigns import refresh_groups
+
+    for start in range(0, len(pks), 20):
+        part = pks[start : start + 20]
+
+        def refresh(part: list[int] = part) -> int:
+            with transaction.atomic():
+                return refresh_groups(part)
+
+        try:
+            counts.groups += _with_retry(refresh)
+        except Exception as exc:
+            counts.failed += 1
+            log.error("purge: groups %s..%s: %s", part[0], part[-1], type(exc).__name__)
+
+
+def _purge_runs(agency_id: int, cutoff: datetime, counts: PurgeCounts) -> None:
+    """Finished imports past the period: deleted when they hold no post any more (a
+    cross-import group they first found moves to the oldest import of its posts), else
+    their problems (quotes of records) cleared."""
+    for pk in list(
+        ImportRun.objects.filter(_past(cutoff), agency_id=agency_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ):
+
+        def purge(pk: int = pk) -> int:
+            with transaction.atomic():
+                run = ImportRun.objects.select_for_update().filter(pk=pk).first()
+                if run is None:
+                    return 0
+                if MonitoredPost.objects.filter(run_id=pk).exists():
+                    if run.problems:
+                        run.problems = []
+                        run.save(update_fields=["problems"])
+                    return 0
+                for g in PostGroup.objects.filter(run_id=pk, across_imports=True):
+                    field_name = "campaign" if g.kind == GroupKind.CAMPAIGN else "network"
+                    oldest = (
+                        MonitoredPost.objects.filter(**{field_name: g})
+                        .order_by("run_id")
+                        .values_list("run_id", flat=True)
+                        .first()
+                    )
+                    if oldest is None:
+                        g.delete()
+                        counts.groups += 1
+                    else:
+                        PostGroup.objects.filter(pk=g.pk).update(run_id=oldest)
+                counts.groups += PostGroup.objects.filter(run_id=pk).count()  # empty, with it
+                run.delete()
+                return 1
+
+        try:
+            counts.imports += _with_retry(purge)
+        except Exception as exc:
+            counts.failed += 1
+            log.error("purge: import %s: %s", pk, type(exc).__name__)
