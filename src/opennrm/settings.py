@@ -216,6 +216,12 @@ CONTENT_SECURITY_POLICY = {
 # Request bodies: refuse oversized uploads before they reach a view.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("OPENNRM_MAX_BODY_BYTES", default=1_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+# larger uploads wait for their view encrypted under a key of their own, never as a plain
+# temporary file (opennrm.crypto.uploads); attachments stay in memory (casework.uploads)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "opennrm.crypto.uploads.EncryptedTemporaryUploadHandler",
+]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # --- i18n -------------------------------------------------------------------

@@ -40,6 +40,11 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
+# fixed in the past: tests stamp with a clock set to fixed dates (a stamp "an hour before
+# 2026-12-01 17:00" fell before a validity that began yesterday once that day had passed)
+_VALID_FROM = datetime(2020, 1, 1, tzinfo=UTC)
+
+
 def _certificates() -> tuple[x509.Certificate, x509.Certificate, ec.EllipticCurvePrivateKey]:
     now = datetime.now(UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
@@ -49,7 +54,7 @@ def _certificates() -> tuple[x509.Certificate, x509.Certificate, ec.EllipticCurv
         .issuer_name(_name("OpenNRM test TSA root"))
         .public_key(root_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
+        .not_valid_before(_VALID_FROM)
         .not_valid_after(now + timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
@@ -75,7 +80,7 @@ def _certificates() -> tuple[x509.Certificate, x509.Certificate, ec.EllipticCurv
         .issuer_name(root.subject)
         .public_key(tsa_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
+        .not_valid_before(_VALID_FROM)
         .not_valid_after(now + timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)

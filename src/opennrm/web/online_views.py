@@ -290,7 +290,8 @@ def import_file(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            # Django already streamed a large upload to a temporary file; it is encrypted in
+            # Django already streamed a large upload to a temporary file (encrypted under a key
+            # of its own, opennrm.crypto.uploads); it is encrypted again in
             # chunks into the private import folder and the worker takes it from there
             run = services.import_enqueue(
                 actor=request.user,  # type: ignore[arg-type]
