@@ -432,46 +432,52 @@ def _network_stats(index: CampaignIndex, pks: list[int]) -> None:
     from their posts; rows left without posts are deleted."""
     for part in _chunks(pks):
         groups = {g.pk: g for g in PostGroup.objects.filter(pk__in=part)}
-        stats = {
-            row["network_id"]: row
-            for row in MonitoredPost.objects.filter(network_id__in=part)
-            .values("network_id")
-            .annotate(
-                n=Count("id"),
-                first=Min("posted_at"),
-                last=Max("posted_at"),
-                mean=Avg("risk"),
-                top=Max("risk"),
-                flags=Count("id", filter=Q(flagged=True)),
-            )
-        }
-        counts: dict[str, dict[int, Counter[str]]] = {"channel": {}, "language": {}}
-        for row in (
-            MonitoredPost.objects.filter(network_id__in=part)
-            .exclude(language="")
-            .values("network_id", "language")
-            .annotate(n=Count("id"))
-        ):
-            counts["language"].setdefault(row["network_id"], Counter())[row["language"]] = row["n"]
-        # channels are encrypted: counted by their blind index, one name per channel decrypted
-        for (pk,), per_channel in channel_counts(
-            MonitoredPost.objects.filter(network_id__in=part), "network_id"
-        ).items():
-            per_channel.pop("", None)
-            counts["channel"][pk] = per_channel
-        empty = [pk for pk in groups if pk not in stats]
-        if empty:
-            PostGroup.objects.filter(pk__in=empty).delete()
         changed = []
-        for pk, row in stats.items():
-            g = groups[pk]
-            g.size, g.first_seen, g.last_seen = row["n"], row["first"], row["last"]
-            g.mean_risk, g.max_risk, g.flagged = row["mean"] or 0.0, row["top"] or 0.0, row["flags"]
-            g.channels = _ordered(counts["channel"].get(pk, Counter()))
-            g.languages = _ordered(counts["language"].get(pk, Counter()))
+        for g in _recount(groups, "network_id", list(groups)):
             g.contacts = index.shared_contacts(g.key)
             changed.append(g)
         _save(changed, [*_STAT_FIELDS, "contacts"])
+
+
+def _recount(groups: dict[int, PostGroup], field: str, pks: list[int]) -> list[PostGroup]:
+    """Size, dates, risk, channels and languages of the rows ``pks`` of ``groups``, counted
+    from the posts whose ``field`` points at them (not saved); rows left without posts
+    are deleted and dropped from ``groups``."""
+    posts = MonitoredPost.objects.filter(**{f"{field}__in": pks})
+    stats = {
+        row[field]: row
+        for row in posts.values(field).annotate(
+            n=Count("id"),
+            first=Min("posted_at"),
+            last=Max("posted_at"),
+            mean=Avg("risk"),
+            top=Max("risk"),
+            flags=Count("id", filter=Q(flagged=True)),
+        )
+    }
+    languages: dict[int, Counter[str]] = {}
+    for row in posts.exclude(language="").values(field, "language").annotate(n=Count("id")):
+        languages.setdefault(row[field], Counter())[row["language"]] = row["n"]
+    # channels are encrypted: counted by their blind index, one name per channel decrypted
+    channels = {pk: per for (pk,), per in channel_counts(posts, field).items()}
+    empty = [pk for pk in pks if pk not in stats]
+    if empty:
+        PostGroup.objects.filter(pk__in=empty).delete()
+        for pk in empty:
+            groups.pop(pk, None)
+    counted = []
+    for pk in pks:
+        if pk in stats:
+            g, row = groups[pk], stats[pk]
+            g.size, g.first_seen, g.last_seen = row["n"], row["first"], row["last"]
+            g.mean_risk, g.max_risk = row["mean"] or 0.0, row["top"] or 0.0
+            g.flagged = row["flags"]
+            per_channel = channels.get(pk, Counter())
+            per_channel.pop("", None)
+            g.channels = _ordered(per_channel)
+            g.languages = _ordered(languages.get(pk, Counter()))
+            counted.append(g)
+    return counted
 
 
 def _ordered(counts: Counter[str]) -> list[list[object]]:
@@ -764,47 +770,11 @@ def refresh_groups(
             mine = [pk for pk, g in groups.items() if g.kind == kind]
             if not mine:
                 continue
-            stats = {
-                row[field]: row
-                for row in MonitoredPost.objects.filter(**{f"{field}__in": mine})
-                .values(field)
-                .annotate(
-                    n=Count("id"),
-                    first=Min("posted_at"),
-                    last=Max("posted_at"),
-                    mean=Avg("risk"),
-                    top=Max("risk"),
-                    flags=Count("id", filter=Q(flagged=True)),
-                )
-            }
-            counts: dict[str, dict[int, Counter[str]]] = {"channel": {}, "language": {}}
-            for row in (
-                MonitoredPost.objects.filter(**{f"{field}__in": mine})
-                .exclude(language="")
-                .values(field, "language")
-                .annotate(n=Count("id"))
-            ):
-                counts["language"].setdefault(row[field], Counter())[row["language"]] = row["n"]
-            # channels are encrypted: counted by their blind index (selectors.channel_counts)
-            for (pk,), per_channel in channel_counts(
-                MonitoredPost.objects.filter(**{f"{field}__in": mine}), field
-            ).items():
-                per_channel.pop("", None)
-                counts["channel"][pk] = per_channel
-            empty = [pk for pk in mine if pk not in stats]
-            if empty:
-                PostGroup.objects.filter(pk__in=empty).delete()
-                deleted += len(empty)
-            for pk in mine:
-                if pk in stats:
-                    g, row = groups[pk], stats[pk]
-                    g.size, g.first_seen, g.last_seen = row["n"], row["first"], row["last"]
-                    g.mean_risk, g.max_risk = row["mean"] or 0.0, row["top"] or 0.0
-                    g.flagged = row["flags"]
-                    g.channels = _ordered(counts["channel"].get(pk, Counter()))
-                    g.languages = _ordered(counts["language"].get(pk, Counter()))
-                    _refresh_words(g, field, index, cluster, config.template_chars)
-                    changed.append(g)
+            before = len(groups)
+            for g in _recount(groups, field, mine):
+                _refresh_words(g, field, index, cluster, config.template_chars)
+                changed.append(g)
+            deleted += before - len(groups)
         _save(changed, [*_STAT_FIELDS, "template", "contacts"])
     return deleted
 
