@@ -18,9 +18,7 @@ stored size, and how many posts ended in multi-post campaigns each way.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -30,14 +28,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_imports", ROOT / "bench" / "imports.py")
-    assert spec is not None and spec.loader is not None  # noqa: S101
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.generate
+sys.path.insert(0, str(ROOT / "bench"))
+from _app_on_sqlite import django_on_sqlite, generator  # noqa: E402
 
 
 def main() -> None:
@@ -59,21 +51,9 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    os.environ.update(
-        {
-            "OPENNRM_DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
-            "OPENNRM_DATA_DIR": str(tmp / "data"),
-            "OPENNRM_AUDIT_DB_TRIGGERS": "0",
-            "DJANGO_SETTINGS_MODULE": "opennrm.settings",
-        }
-    )
-    import django
-
-    django.setup()
+    django_on_sqlite(tmp)
     from django.conf import settings
-    from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
     from opennrm.accounts.models import Agency, User
     from opennrm.accounts.roles import AgencyType, Role
     from opennrm.monitoring import CampaignIndex
@@ -81,7 +61,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from opennrm.online.models import CampaignChunk, MonitoredPost, PostGroup
     from opennrm.online.services import online_import
 
-    generate = _generator()
+    generate = generator()
     first, second = tmp / "first.jsonl", tmp / "second.jsonl"
     generate(first, args.posts, args.seed)
     generate(second, args.posts, args.seed + 1)
