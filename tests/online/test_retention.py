@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from django.db.models import F
 from django.utils import timezone, translation
 
 from opennrm.audit.models import AuditEntry
@@ -225,6 +226,105 @@ def test_a_campaign_split_by_the_erasure_gets_a_row_per_part(world, tmp_path):
         (("a.jsonl", 2),),
         (("b.jsonl", 2),),
     ]
+
+
+def _split_scenario(world, tmp_path):
+    """Two campaigns bridged by an old post: erasing it splits them (rows change)."""
+    w = [
+        "alpha",
+        "bravo",
+        "charlie",
+        "delta",
+        "echo",
+        "foxtrot",
+        "golf",
+        "hotel",
+        "india",
+        "juliet",
+        "kilo",
+        "lima",
+        "mike",
+        "november",
+        "oscar",
+        "papa",
+        "quebec",
+        "romeo",
+        "sierra",
+        "tango",
+        "uniform",
+        "victor",
+        "whiskey",
+        "xray",
+        "yankee",
+        "zulu",
+    ]
+    a, b, bridge = " ".join(w[0:20]), " ".join(w[8:28]), " ".join(w[4:24])
+    _import(world.officer, tmp_path, "m.jsonl", [f"{bridge} m1"], days_ago=400)
+    _import(world.officer, tmp_path, "a.jsonl", [f"{a} a{i}" for i in (1, 2)])
+    _import(world.officer, tmp_path, "b.jsonl", [f"{b} b{i}" for i in (1, 2)])
+
+
+def test_the_changed_rows_are_counted_after_the_lock_and_a_cut_short_rebuild_is_redone(
+    world, tmp_path, monkeypatch
+):
+    """The rebuild's write lock covers the index and the posts' rows, not the counting of
+    the rows that changed (that reads and decrypts their posts); a rebuild stopped while
+    counting leaves the agency marked, and the next purge finishes the job."""
+    from opennrm.online import campaigns
+
+    police = world.police
+    _split_scenario(world, tmp_path)
+    real = campaigns.refresh_groups
+    calls: list[list[int]] = []
+
+    def failing(pks, **kwargs):
+        calls.append(list(pks))
+        raise RuntimeError("cut short")
+
+    monkeypatch.setattr(campaigns, "refresh_groups", failing)
+    # the purge's own batches count the rows that lost posts before the rebuild
+    monkeypatch.setattr(services, "_purge_groups", lambda pks, counts: None)
+    report = purge_expired()
+    assert report.agencies[police.pk].failed == 1 and len(calls) == 1
+    state = CampaignState.objects.get(agency=police)
+    # the index was replaced and the posts moved (that committed), the rows not counted
+    assert state.rebuild_needed and state.posts == 4
+
+    monkeypatch.setattr(campaigns, "refresh_groups", real)
+    purge_expired()  # nothing left to erase: the marked agency is rebuilt and counted
+    assert not CampaignState.objects.get(agency=police).rebuild_needed
+    rows = list(PostGroup.objects.filter(agency=police, kind="campaign").order_by("key"))
+    assert [r.size for r in rows] == [2, 2]
+    for r in rows:
+        assert MonitoredPost.objects.filter(campaign=r).count() == r.size
+        assert "m1" not in r.template
+
+
+def test_a_rebuild_that_an_import_overtakes_stays_marked(world, tmp_path, monkeypatch):
+    """An import commits to the index while the rebuilt rows are counted: the mark
+    stays (the next purge rebuilds once more) and the rows are counted from the posts."""
+    from opennrm.online import campaigns
+
+    police = world.police
+    _split_scenario(world, tmp_path)
+    real_refresh, real_counting = campaigns.refresh_groups, campaigns._refresh_rebuilt
+    indexes: list[object] = []
+
+    def counting(*args, **kwargs):  # the lock is released: an import commits first
+        CampaignState.objects.filter(agency=police).update(version=F("version") + 1)
+        return real_counting(*args, **kwargs)
+
+    def refresh(pks, **kwargs):
+        if "index" in kwargs:  # the rebuild's counting (the purge's own passes none)
+            indexes.append(kwargs["index"])
+        return real_refresh(pks, **kwargs)
+
+    monkeypatch.setattr(campaigns, "_refresh_rebuilt", counting)
+    monkeypatch.setattr(campaigns, "refresh_groups", refresh)
+    purge_expired()
+    assert indexes and all(i is None for i in indexes)
+    assert CampaignState.objects.get(agency=police).rebuild_needed
+    assert [r.size for r in PostGroup.objects.filter(agency=police, kind="campaign")] == [2, 2]
 
 
 def test_a_dry_run_changes_nothing(world, tmp_path):

@@ -586,7 +586,9 @@ def _stored_rows(agency_id: int, post_ids: Sequence[str]) -> list[tuple[str, str
     return rows
 
 
-def rebuild_campaign_index(agency_id: int, *, config: PipelineConfig | None = None) -> Rebuilt:
+def rebuild_campaign_index(
+    agency_id: int, *, config: PipelineConfig | None = None, recount_all: bool = False
+) -> Rebuilt:
     """Build the agency's campaign index again from the posts it stores now, replace the
     stored chunks with it and regroup the agency's cross-import campaign and network rows
     (``across_imports=True``) to match; used by the retention purge after it erased posts.
@@ -605,8 +607,18 @@ def rebuild_campaign_index(agency_id: int, *, config: PipelineConfig | None = No
     again is known already: its assignment is returned). Rows are matched to the rebuilt groups by the posts they
     hold (a row keeps its id and whatever it carries when most of its posts stay
     together; it takes the group's new key, its smallest post id); rows no group needs
-    are deleted, groups without a row get one; the statistics, templates and shared
-    contacts of the rows that changed are counted again from their stored posts.
+    are deleted, groups without a row get one.
+
+    The statistics, templates and shared contacts of the rows that changed are counted
+    again from their stored posts **after** the lock, a few rows per transaction (as the
+    purge counts the rows that lost posts): counting them read and decrypted every
+    changed row's posts inside the lock, which held every other writer for seconds on a
+    large agency (8 s of 100,000 posts in ``bench/retention.py``). Until they are
+    counted, ``rebuild_needed`` stays set, so a rebuild cut short is done again by the
+    next purge; it is cleared only if no import moved the index meanwhile (else the
+    next purge rebuilds once more: safe, repeated work). ``recount_all``: count every
+    cross-import row of the agency (the purge asks for it when it finds the agency still
+    marked from an earlier run, which may have stopped before its rows were counted).
     """
     config = config or PipelineConfig()
     cluster = config.cluster
@@ -655,14 +667,46 @@ def rebuild_campaign_index(agency_id: int, *, config: PipelineConfig | None = No
         state.posts = len(index)
         # posts in the index that are no longer stored (a second purge erased them
         # meanwhile): another rebuild is needed
-        state.rebuild_needed = sum(1 for _p, k, *_r in stored if k in index) != len(index)
-        state.save(update_fields=["version", "posts", "rebuild_needed", "updated_at"])
+        again = sum(1 for _p, k, *_r in stored if k in index) != len(index)
         report.posts, report.chunks = len(index), len(chunks)
         touched: set[int] = set()
         for kind in (GroupKind.CAMPAIGN, GroupKind.NETWORK):
             touched |= _regroup(index, agency_id, kind, stored, report)
-        report.groups_deleted += refresh_groups(sorted(touched), index=index, config=config)
+        # the rows that changed are counted below, outside the lock: until then the
+        # rebuild is not finished
+        state.rebuild_needed = again or bool(touched)
+        state.save(update_fields=["version", "posts", "rebuild_needed", "updated_at"])
+        version = state.version
+    if recount_all:
+        touched.update(
+            PostGroup.objects.filter(agency_id=agency_id, across_imports=True).values_list(
+                "pk", flat=True
+            )
+        )
+    report.groups_deleted += _refresh_rebuilt(agency_id, sorted(touched), index, version, config)
+    if not again:
+        CampaignState.objects.filter(agency_id=agency_id, version=version).update(
+            rebuild_needed=False
+        )
     return report
+
+
+#: group rows counted again per transaction after a rebuild
+_REFRESH_BATCH = 50
+
+
+def _refresh_rebuilt(
+    agency_id: int, pks: Sequence[int], index: CampaignIndex, version: int, config: PipelineConfig
+) -> int:
+    """:func:`refresh_groups` of the rows a rebuild changed, a few per transaction; the
+    rebuilt ``index`` gives the networks' shared contacts while it is the stored one (no
+    import added to it since), else they are counted from the posts."""
+    deleted = 0
+    for part in _chunks(pks, _REFRESH_BATCH):
+        with transaction.atomic():
+            current = CampaignState.objects.filter(agency_id=agency_id, version=version).exists()
+            deleted += refresh_groups(part, index=index if current else None, config=config)
+    return deleted
 
 
 def _regroup(
@@ -678,9 +722,9 @@ def _regroup(
     group_of = index.campaign_of if kind == GroupKind.CAMPAIGN else index.network_of
     rows = {
         g.pk: g
-        for g in PostGroup.objects.select_for_update().filter(
-            agency_id=agency_id, kind=kind, across_imports=True
-        )
+        for g in PostGroup.objects.select_for_update()
+        .filter(agency_id=agency_id, kind=kind, across_imports=True)
+        .only("pk", "key")  # never the encrypted columns: nothing to decrypt under the lock
     }
     wanted: dict[int, str | None] = {}  # post pk -> group id in the rebuilt index
     current: dict[int, int | None] = {}

@@ -1377,6 +1377,9 @@ def _purge_count(agency_id: int, cutoff: datetime) -> PurgeCounts:
 
 
 def _purge_agency(agency_id: int, cutoff: datetime) -> PurgeCounts:
+    # still marked from an earlier run: that one may have stopped before the rows its
+    # rebuild changed were counted, so this rebuild counts every row
+    unfinished = CampaignState.objects.filter(agency_id=agency_id, rebuild_needed=True).exists()
     counts = PurgeCounts(
         kept=MonitoredPost.objects.filter(_past(cutoff, "run__"), _EVIDENCE, agency_id=agency_id)
         .count()
@@ -1408,7 +1411,7 @@ def _purge_agency(agency_id: int, cutoff: datetime) -> PurgeCounts:
         from opennrm.online.campaigns import rebuild_campaign_index
 
         try:
-            rebuilt = _with_retry(lambda: rebuild_campaign_index(agency_id))
+            rebuilt = _with_retry(lambda: rebuild_campaign_index(agency_id, recount_all=unfinished))
         except Exception as exc:  # left marked: the next run rebuilds it
             counts.failed += 1
             log.error("purge: campaign index of agency %s: %s", agency_id, type(exc).__name__)
