@@ -227,7 +227,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # --- i18n -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("uk", _("Ukrainian")), ("ru", _("Russian"))]
-LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# the project's catalogue; the ingest library keeps the sentences of its problem codes in
+# its own, which `opennrm monitor` reads without Django (opennrm.monitoring.problems)
+LOCALE_PATHS = [PACKAGE_DIR / "locale", PACKAGE_DIR / "monitoring" / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("OPENNRM_TIME_ZONE", default="Europe/Kyiv")

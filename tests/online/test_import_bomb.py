@@ -14,10 +14,7 @@ from django.conf import settings as django_settings
 from django.utils.translation import override
 
 from opennrm.cli import main
-from opennrm.cli._monitor_problems import RECORD_PROBLEMS
-from opennrm.monitoring.ingest import PROBLEM_CODES
 from opennrm.online.models import MonitoredPost
-from opennrm.online.problems import SENTENCES
 from opennrm.online.services import online_import
 from tests.monitoring.warc_bomb import warc_bomb
 from tests.online.test_imports import ROOT
@@ -76,10 +73,3 @@ def test_the_limit_is_read_from_the_environment_and_defaults_to_50_uploads():
         [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "1234567"
-
-
-def test_every_problem_code_has_a_sentence_on_the_page_and_on_the_command_line():
-    for code in PROBLEM_CODES:
-        if code != "record.invalid":  # its English reason is shown as written
-            assert code in SENTENCES, code
-            assert code in RECORD_PROBLEMS, code

@@ -3,7 +3,9 @@
 The ingest library gives each problem a stable code with its values beside an English
 sentence (:class:`opennrm.monitoring.Problem`, ``IngestError.code``). In English the
 command prints the library's sentence as it always has; in Ukrainian and Russian it says
-the code with a sentence of this catalogue. An unknown code is printed as written.
+the code with a sentence of the library's catalogue (:mod:`opennrm.monitoring.problems`,
+which the import page reads too), or of this one for what only the command says. An
+unknown code is printed as written.
 """
 
 from __future__ import annotations
@@ -12,43 +14,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from opennrm.cli._i18n import current_language, gettext, gettext_noop
+from opennrm.monitoring.problems import SENTENCES, translations
 
 _ = gettext_noop
 
+# the sentences the import page says too (opennrm.monitoring.problems, its catalogue), and
+# the command line's own
 RECORD_PROBLEMS: dict[str, str] = {
-    "record.oversized": _("The record is too large; skipped."),
-    "record.undecodable": _(
-        "The record holds bytes that are not text in the encoding %(encoding)s; skipped."
-    ),
-    "record.surrogate": _("The field %(field)s holds a broken character (%(codepoint)s); skipped."),
-    "record.no_text": _("No text field (looked for: %(fields)s); skipped."),
-    "record.text_not_string": _("The text field %(field)s is not text; skipped."),
-    "record.field_not_scalar": _("The field %(field)s is not a single value; skipped."),
-    "record.not_object": _("The record is not an object with fields; skipped."),
-    "time.bad": _("Unreadable date %(value)s; skipped."),
-    "date.unknown": _("Unreadable date %(value)s; the post is kept with its date unknown."),
-    "json.invalid": _("Not valid JSON (at character %(column)s); skipped."),
-    "json.too_deep": _("The JSON is nested too deeply; skipped."),
-    "csv.malformed": _("Malformed CSV line; skipped."),
-    "csv.width": _("Wrong number of fields: %(fields)s, the header has %(header)s; skipped."),
-    "feed.unreadable": _("The feed cannot be read from here on; the rest is skipped."),
-    "feed.item_empty": _("The item has neither a title nor a text; skipped."),
-    "telegram.truncated": _("The file ends in the middle of the messages."),
-    "telegram.too_deep": _("The message is nested too deeply; skipped."),
-    "telegram.too_deep_rest": _(
-        "The message is nested too deeply; the rest of the file is skipped."
-    ),
-    "telegram.oversized_rest": _("The message is too large; the rest of the file is skipped."),
-    "telegram.invalid_json_rest": _("Not valid JSON; the rest of the file is skipped."),
-    "telegram.text_entity": _("A part of the message text has no text; skipped."),
-    "telegram.text_type": _("The message text is neither text nor a list of parts; skipped."),
-    "warc.unreadable_rest": _("The archive cannot be read from here on; the rest is skipped."),
-    "warc.no_uri": _("An archived response without its address (WARC-Target-URI); skipped."),
-    "warc.response_unreadable": _("An archived response cannot be read; skipped."),
+    **SENTENCES,
     "warc.too_large_rest": _(
         "The archive unpacks to more than %(mb)s MB; the rest of the file is skipped."
     ),
 }
+_SHARED = frozenset(SENTENCES.values())
 
 # a whole file: the analyst's own file, so the command names it and its columns
 FILE_ERRORS: dict[str, str] = {
@@ -65,12 +43,19 @@ FILE_ERRORS: dict[str, str] = {
 }
 
 
+def _in_language(sentence: str) -> str:
+    """A sentence of the shared table from the library's catalogue, any other from this one."""
+    if sentence in _SHARED:
+        return translations(current_language()).gettext(sentence)
+    return gettext(sentence)
+
+
 def _say(table: Mapping[str, str], code: str, params: Mapping[str, Any]) -> str | None:
     sentence = table.get(code)
     if sentence is None:
         return None
     try:
-        return gettext(sentence) % {k: str(v) for k, v in params.items()}
+        return _in_language(sentence) % {k: str(v) for k, v in params.items()}
     except (KeyError, TypeError, ValueError):
         return None
 

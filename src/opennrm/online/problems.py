@@ -16,36 +16,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from opennrm.monitoring.problems import SENTENCES as SHARED_SENTENCES
+
+#: the sentences ``opennrm monitor`` says too are the ingest library's, with their catalogue
+#: (``monitoring/locale``, in ``LOCALE_PATHS``); the page's own follow
 SENTENCES: dict[str, Promise] = {
-    "record.oversized": _("The record is too large; skipped."),
-    "record.undecodable": _(
-        "The record holds bytes that are not text in the encoding %(encoding)s; skipped."
-    ),
-    "record.surrogate": _("The field %(field)s holds a broken character (%(codepoint)s); skipped."),
-    "record.no_text": _("No text field (looked for: %(fields)s); skipped."),
-    "record.text_not_string": _("The text field %(field)s is not text; skipped."),
-    "record.field_not_scalar": _("The field %(field)s is not a single value; skipped."),
-    "record.not_object": _("The record is not an object with fields; skipped."),
-    "time.bad": _("Unreadable date %(value)s; skipped."),
-    "date.unknown": _("Unreadable date %(value)s; the post is kept with its date unknown."),
-    "json.invalid": _("Not valid JSON (at character %(column)s); skipped."),
-    "json.too_deep": _("The JSON is nested too deeply; skipped."),
-    "csv.malformed": _("Malformed CSV line; skipped."),
-    "csv.width": _("Wrong number of fields: %(fields)s, the header has %(header)s; skipped."),
-    "feed.unreadable": _("The feed cannot be read from here on; the rest is skipped."),
-    "feed.item_empty": _("The item has neither a title nor a text; skipped."),
-    "telegram.truncated": _("The file ends in the middle of the messages."),
-    "telegram.too_deep": _("The message is nested too deeply; skipped."),
-    "telegram.too_deep_rest": _(
-        "The message is nested too deeply; the rest of the file is skipped."
-    ),
-    "telegram.oversized_rest": _("The message is too large; the rest of the file is skipped."),
-    "telegram.invalid_json_rest": _("Not valid JSON; the rest of the file is skipped."),
-    "telegram.text_entity": _("A part of the message text has no text; skipped."),
-    "telegram.text_type": _("The message text is neither text nor a list of parts; skipped."),
-    "warc.unreadable_rest": _("The archive cannot be read from here on; the rest is skipped."),
-    "warc.no_uri": _("An archived response without its address (WARC-Target-URI); skipped."),
-    "warc.response_unreadable": _("An archived response cannot be read; skipped."),
+    **{code: _(sentence) for code, sentence in SHARED_SENTENCES.items()},
     "warc.too_large_rest": _(
         "The archive unpacks to more than %(mb)s MB, the most an import reads; the rest of "
         "the file is skipped (the posts before it are kept). Split the archive into smaller "
