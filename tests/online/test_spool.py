@@ -168,7 +168,7 @@ def test_a_key_rotation_reencrypts_the_queued_uploads_and_no_command_line_file(
     )
     settings.OPENNRM_DATA_KEYS = [new, old]
     report = keys_rotate(actor=None)
-    assert (report.spools_rotated, report.spools_current, report.spools_missing) == (1, 0, 0)
+    assert (report.spools.rotated, report.spools.current, report.spools.missing) == (1, 0, 0)
     assert report.as_detail()["spools_rotated"] == 1
     assert mine.read_bytes() == _jsonl()
     assert import_spools_rotate().current == 1  # again: nothing to do
