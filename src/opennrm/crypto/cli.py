@@ -74,6 +74,19 @@ def keys_rotate(batch_size: int) -> None:
         left = cli_gettext(", %(count)s under no configured key (left)")
         line += left % {"count": report.spools.undecryptable}
     click.echo(line)
+    if report.spools.undecryptable:
+        said = cli_ngettext(
+            "%(count)s upload waiting for the import worker is under no configured key: its "
+            "import will fail. Put the old key back in OPENNRM_FILE_KEYS or OPENNRM_DATA_KEYS, "
+            "after the current one, and run `opennrm keys rotate` again; or have the file "
+            "uploaded again.",
+            "%(count)s uploads waiting for the import worker are under no configured key: their "
+            "imports will fail. Put the old key back in OPENNRM_FILE_KEYS or OPENNRM_DATA_KEYS, "
+            "after the current one, and run `opennrm keys rotate` again; or have the files "
+            "uploaded again.",
+            report.spools.undecryptable,
+        )
+        click.echo(said % {"count": report.spools.undecryptable}, err=True)
     files = report.files.rotated + report.spools.rotated
     said = cli_ngettext(
         "total: %(values)s values and %(count)s files re-encrypted",

@@ -415,6 +415,9 @@ def import_process(*, run_id: int) -> ImportRun:
             params = {"zone": run.time_zone[:64]}
         else:
             state, error = ImportState.FAILED, exc.message
+    except crypto_files.NoKey:  # the upload's key was removed before it was imported
+        log.warning("import %s: its upload decrypts under no configured key", run.pk)
+        state, error = ImportState.FAILED, "spool.undecryptable"
     except Exception as exc:  # the run must end in a state a person can read
         log.error("import %s stopped: %s", run.pk, type(exc).__name__)  # no content: no data
         state, error = ImportState.FAILED, ""
@@ -577,7 +580,8 @@ def import_spools_rotate() -> crypto_files.Reencrypted:
     was written under may be about to be removed. A worker reading one meanwhile goes
     on with the file it opened; one that removes its file waits for the rotation of that
     file to end (the folder's lock). Command-line files are never touched. An upload
-    under no configured key is counted (``undecryptable``) and left as it is."""
+    under no configured key is counted (``undecryptable``) and left: its run fails with
+    ``spool.undecryptable`` when the worker takes it."""
     keys = spool_keys()
     counts = crypto_files.Reencrypted()
     waiting = ImportRun.objects.filter(state__in=[ImportState.QUEUED, ImportState.RUNNING])
