@@ -71,7 +71,7 @@ def test_rotation_moves_everything_to_the_new_key(world, settings):
     values = len(before)
     assert report.values_rotated == values  # every old token, not the fresh one
     assert report.values_current == 1
-    assert report.files_rotated == 3 and report.files_missing == 0
+    assert report.files.rotated == 3 and report.files.missing == 0
     assert all(DataCipher([NEW]).is_current(t) for t in _tokens())
 
     entries = list(AuditEntry.objects.filter(action__startswith="admin.keys_rotate"))
@@ -94,8 +94,8 @@ def test_rotation_moves_everything_to_the_new_key(world, settings):
 
     # a second run has nothing left to do
     again = keys_rotate(actor=None)
-    assert again.values_rotated == 0 and again.files_rotated == 0
-    assert again.values_current == values + 1 and again.files_current == 3
+    assert again.values_rotated == 0 and again.files.rotated == 0
+    assert again.values_current == values + 1 and again.files.current == 3
 
 
 def test_without_the_old_key_before_rotating_reading_fails_clearly(world, settings):
@@ -166,7 +166,7 @@ def test_a_file_under_a_lost_key_is_counted_and_left(world, settings):
     settings.OPENNRM_DATA_KEYS = [NEW, OLD]
     settings.OPENNRM_FILE_KEYS = [NEW]  # the old file key is gone
     report = keys_rotate(actor=None)
-    assert report.files_undecryptable == 1 and report.files_rotated == 0
+    assert report.files.undecryptable == 1 and report.files.rotated == 0
     assert report.values_rotated > 0  # the rows were still done
     assert path.read_bytes() == before
     assert (

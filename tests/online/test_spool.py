@@ -5,11 +5,16 @@ under; ``opennrm keys rotate`` re-encrypts the queued ones."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import logging
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+from django.utils.translation import override
 
 from opennrm.crypto.files import open_decrypted
 from opennrm.crypto.keys import generate_key
@@ -22,6 +27,7 @@ from opennrm.online.services import (
     online_import,
     spool_keys,
 )
+from tests.conftest import verified_client
 from tests.monitoring.test_ingest import HTML, RSS, TELEGRAM
 
 ADS = [
@@ -168,7 +174,7 @@ def test_a_key_rotation_reencrypts_the_queued_uploads_and_no_command_line_file(
     )
     settings.OPENNRM_DATA_KEYS = [new, old]
     report = keys_rotate(actor=None)
-    assert (report.spools_rotated, report.spools_current, report.spools_missing) == (1, 0, 0)
+    assert (report.spools.rotated, report.spools.current, report.spools.missing) == (1, 0, 0)
     assert report.as_detail()["spools_rotated"] == 1
     assert mine.read_bytes() == _jsonl()
     assert import_spools_rotate().current == 1  # again: nothing to do
@@ -179,14 +185,128 @@ def test_a_key_rotation_reencrypts_the_queued_uploads_and_no_command_line_file(
     assert not spool.exists() and not spool.parent.exists()
 
 
+def _queued_under_a_removed_key(world, tmp_path, settings) -> tuple[ImportRun, str]:
+    """An upload written under one file key, then that key replaced by another (removed
+    before any rotation): no configured key decrypts it. Returns the run and the old key."""
+    settings.OPENNRM_IMPORT_DIR = str(tmp_path / "imports")
+    old = generate_key()
+    settings.OPENNRM_FILE_KEYS = [old]
+    run = import_enqueue(actor=world.officer, chunks=[_jsonl()], source_name=LOST_NAME)
+    settings.OPENNRM_FILE_KEYS = [generate_key()]
+    return run, old
+
+
+LOST_NAME = "Гнатюк contacts.jsonl"  # a file name can name a person
+#: the reason in each language (a phrase of it), shown after "The file could not be imported:"
+LOST_SAID = {
+    "en": (
+        "The file could not be imported: the uploaded file can no longer be decrypted",
+        "Upload the file again",
+        "put the old key back in OPENNRM_FILE_KEYS or OPENNRM_DATA_KEYS",
+    ),
+    "uk": (
+        "Файл не вдалося імпортувати: завантажений файл більше не вдається розшифрувати",
+        "Завантажте файл ще раз",
+        "поверніть старий ключ в OPENNRM_FILE_KEYS або OPENNRM_DATA_KEYS",
+    ),
+    "ru": (
+        "Файл не удалось импортировать: загруженный файл больше не удаётся расшифровать",
+        "Загрузите файл ещё раз",
+        "верните старый ключ в OPENNRM_FILE_KEYS или OPENNRM_DATA_KEYS",
+    ),
+}
+
+
 @pytest.mark.django_db
 def test_an_upload_under_a_removed_key_fails_its_run_and_is_removed(world, tmp_path, settings):
-    settings.OPENNRM_IMPORT_DIR = str(tmp_path / "imports")
-    settings.OPENNRM_FILE_KEYS = [generate_key()]
-    run = import_enqueue(actor=world.officer, chunks=[_jsonl()], source_name="a.jsonl")
-    settings.OPENNRM_FILE_KEYS = [generate_key()]  # removed before any rotation
+    run, _old = _queued_under_a_removed_key(world, tmp_path, settings)
     assert import_spools_rotate().undecryptable == 1
     import_process(run_id=run.pk)
     run.refresh_from_db()
     assert (run.state, run.stored, run.upload_path) == ("failed", 0, "")
     assert not list(Path(settings.OPENNRM_IMPORT_DIR).iterdir())
+
+
+@pytest.mark.django_db
+def test_an_upload_no_key_decrypts_fails_with_its_own_reason_in_each_language(
+    world, tmp_path, settings, caplog
+):
+    run, old = _queued_under_a_removed_key(world, tmp_path, settings)
+    with caplog.at_level(logging.DEBUG):
+        import_process(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.state, run.error, run.error_params) == ("failed", "spool.undecryptable", {})
+    logged = caplog.text
+    assert f"import {run.pk}: its upload decrypts under no configured key" in logged
+    assert "stopped" not in logged  # not the unexpected error
+    for secret in (old, *settings.OPENNRM_FILE_KEYS, "Гнатюк", "Робота", str(tmp_path)):
+        assert secret not in logged
+    for language, (said, act, key) in LOST_SAID.items():
+        with override(language):
+            said_here = run.error_text
+        assert (
+            said_here.startswith(said.split(": ", 1)[1]) and act in said_here and key in said_here
+        )
+    client = verified_client(world.officer)
+    url = reverse("web:online_import_run", args=[run.pk])
+    for language, phrases in LOST_SAID.items():
+        client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):  # the page and its polled part
+            page = html.unescape(client.get(url, **headers).content.decode())
+            assert all(p in page for p in phrases), (language, headers)
+            assert "spool.undecryptable" not in page and "unexpected error" not in page
+            assert old not in page  # the file's name is shown, as its title, not in the reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_says_an_undecryptable_upload_with_its_code(world, tmp_path, settings, api):
+    run, old = _queued_under_a_removed_key(world, tmp_path, settings)
+    import_process(run_id=run.pk)
+    client = api(world.officer)
+    for language, (said, act, key) in LOST_SAID.items():
+        body = client.get(f"/online/imports/{run.pk}", headers={"Accept-Language": language}).json()
+        assert (body["state"], body["error_code"], body["error_params"]) == (
+            "failed",
+            "spool.undecryptable",
+            {},
+        )
+        assert body["error"].startswith(said.split(": ", 1)[1]), language
+        assert act in body["error"] and key in body["error"]
+        assert old not in str(body) and "Гнатюк" not in body["error"]
+
+
+@pytest.mark.django_db
+def test_a_rotation_counts_and_explains_uploads_no_key_decrypts(world, tmp_path, settings):
+    from click.testing import CliRunner
+
+    from opennrm.cli import main
+
+    run, old = _queued_under_a_removed_key(world, tmp_path, settings)
+    spool = Path(run.upload_path)
+    before = spool.read_bytes()
+    report = keys_rotate(actor=None)
+    assert (report.spools.undecryptable, report.spools.rotated) == (1, 0)
+    assert report.as_detail()["spools_undecryptable"] == 1
+    assert spool.read_bytes() == before  # left as it is: the old key may come back
+    result = CliRunner().invoke(main, ["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "uploads waiting for the import worker: 0 re-encrypted, 0 already under the current "
+        "key, 1 under no configured key (left)\n"
+    ) in result.stdout
+    assert result.stderr.startswith(
+        "1 upload waiting for the import worker is under no configured key: its import will "
+        "fail. Put the old key back in OPENNRM_FILE_KEYS or OPENNRM_DATA_KEYS"
+    )
+    uk = CliRunner().invoke(main, ["keys", "rotate", "--language", "uk"])
+    assert "не під жодним налаштованим ключем (залишено) — 1\n" in uk.stdout
+    assert uk.stderr.startswith(
+        "1 завантаження, що чекає на обробник імпорту, не під жодним налаштованим ключем"
+    )
+    ru = CliRunner().invoke(main, ["keys", "rotate", "--language", "ru"])
+    assert "ни под одним из настроенных ключей (оставлено) — 1\n" in ru.stdout
+    assert "Верните старый ключ в OPENNRM_FILE_KEYS" in ru.stderr
+    for said in (result.output, uk.output, ru.output):
+        assert old not in said and "Гнатюк" not in said and str(tmp_path) not in said
+    settings.OPENNRM_FILE_KEYS = [*settings.OPENNRM_FILE_KEYS, old]  # the old key back
+    assert import_spools_rotate().rotated == 1

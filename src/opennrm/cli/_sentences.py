@@ -93,6 +93,7 @@ def _sentences() -> None:
     gettext_noop('%(table)s: %(rows)s rows, %(changed)s values re-encrypted, %(unchanged)s already under the current key')
     gettext_noop('attachments: %(rotated)s re-encrypted, %(current)s already under the current key, %(missing)s missing on disk')
     gettext_noop(', %(count)s under no configured key (left)')
+    ngettext('%(count)s upload waiting for the import worker is under no configured key: its import will fail. Put the old key back in OPENNRM_FILE_KEYS or OPENNRM_DATA_KEYS, after the current one, and run `opennrm keys rotate` again; or have the file uploaded again.', '%(count)s uploads waiting for the import worker are under no configured key: their imports will fail. Put the old key back in OPENNRM_FILE_KEYS or OPENNRM_DATA_KEYS, after the current one, and run `opennrm keys rotate` again; or have the files uploaded again.', 1)
     gettext_noop(', %(count)s changed meanwhile (left)')
     gettext_noop('attachments: skipped, OPENNRM_FILE_KEYS is not set')
     gettext_noop('Run a Django management command (e.g. `opennrm manage check --deploy`).')

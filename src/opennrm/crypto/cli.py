@@ -57,24 +57,37 @@ def keys_rotate(batch_size: int) -> None:
             "%(missing)s missing on disk"
         )
         line = said % {
-            "rotated": report.files_rotated,
-            "current": report.files_current,
-            "missing": report.files_missing,
+            "rotated": report.files.rotated,
+            "current": report.files.current,
+            "missing": report.files.missing,
         }
-        if report.files_undecryptable:
+        if report.files.undecryptable:
             left = cli_gettext(", %(count)s under no configured key (left)")
-            line += left % {"count": report.files_undecryptable}
+            line += left % {"count": report.files.undecryptable}
         click.echo(line)
     said = cli_gettext(
         "uploads waiting for the import worker: %(rotated)s re-encrypted, %(current)s already "
         "under the current key"
     )
-    line = said % {"rotated": report.spools_rotated, "current": report.spools_current}
-    if report.spools_undecryptable:
+    line = said % {"rotated": report.spools.rotated, "current": report.spools.current}
+    if report.spools.undecryptable:
         left = cli_gettext(", %(count)s under no configured key (left)")
-        line += left % {"count": report.spools_undecryptable}
+        line += left % {"count": report.spools.undecryptable}
     click.echo(line)
-    files = report.files_rotated + report.spools_rotated
+    if report.spools.undecryptable:
+        said = cli_ngettext(
+            "%(count)s upload waiting for the import worker is under no configured key: its "
+            "import will fail. Put the old key back in OPENNRM_FILE_KEYS or OPENNRM_DATA_KEYS, "
+            "after the current one, and run `opennrm keys rotate` again; or have the file "
+            "uploaded again.",
+            "%(count)s uploads waiting for the import worker are under no configured key: their "
+            "imports will fail. Put the old key back in OPENNRM_FILE_KEYS or OPENNRM_DATA_KEYS, "
+            "after the current one, and run `opennrm keys rotate` again; or have the files "
+            "uploaded again.",
+            report.spools.undecryptable,
+        )
+        click.echo(said % {"count": report.spools.undecryptable}, err=True)
+    files = report.files.rotated + report.spools.rotated
     said = cli_ngettext(
         "total: %(values)s values and %(count)s files re-encrypted",
         "total: %(values)s values and %(count)s files re-encrypted",

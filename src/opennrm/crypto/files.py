@@ -4,7 +4,8 @@ Pure: no Django (the caller passes the folder and the keys). A file is encrypted
 chunks of ``CHUNK`` bytes; each chunk is one Fernet token on its own line (base64url, so
 no newline inside), written to disk as it is produced, so neither writing nor reading
 ever holds the whole file in memory and the plaintext never touches the disk. The first
-key encrypts, all of them decrypt (key rotation: :func:`reencrypt`).
+key encrypts, all of them decrypt (key rotation: :func:`reencrypt`, counted by
+:class:`Reencrypted`).
 
 Read back either as chunks (:func:`read_decrypted`, a streaming download) or as a binary
 file object (:func:`open_decrypted`, for a parser that reads, peeks and wraps a file in a
@@ -198,6 +199,30 @@ def reencrypt(storage_name: str, *, directory: Path, keys: Sequence[str]) -> boo
         temporary.unlink(missing_ok=True)
         raise
     return True
+
+
+@dataclass
+class Reencrypted:
+    """What a key rotation did with a set of stored files (counts only: no name, no key)."""
+
+    rotated: int = 0  # re-encrypted under the first key
+    current: int = 0  # under it already (or empty)
+    missing: int = 0  # not on disk (removed meanwhile)
+    undecryptable: int = 0  # under no configured key: left as it is
+
+    def reencrypt(self, storage_name: str, *, directory: Path, keys: Sequence[str]) -> None:
+        """:func:`reencrypt` one file and count what became of it."""
+        try:
+            rotated = reencrypt(storage_name, directory=directory, keys=keys)
+        except FileNotFoundError:
+            self.missing += 1
+        except InvalidToken:  # under a key no longer configured: left as it is
+            self.undecryptable += 1
+        else:
+            if rotated:
+                self.rotated += 1
+            else:
+                self.current += 1
 
 
 def delete(storage_name: str, *, directory: Path) -> None:

@@ -3,16 +3,14 @@ current key."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import InvalidToken
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 
 from opennrm.audit.services import audit_record
-from opennrm.crypto import files
 from opennrm.crypto.columns import ColumnCounts, rotate_columns
 from opennrm.crypto.fields import (
     EncryptedBinaryField,
@@ -20,6 +18,7 @@ from opennrm.crypto.fields import (
     EncryptedTextField,
     data_cipher,
 )
+from opennrm.crypto.files import Reencrypted
 
 if TYPE_CHECKING:
     from opennrm.accounts.models import User
@@ -28,16 +27,11 @@ if TYPE_CHECKING:
 @dataclass
 class RotationReport:
     tables: dict[str, ColumnCounts] = field(default_factory=dict)
-    files_rotated: int = 0
-    files_current: int = 0
-    files_missing: int = 0
-    files_undecryptable: int = 0
+    #: the case attachments
+    files: Reencrypted = field(default_factory=Reencrypted)
     files_skipped_no_key: bool = False
     #: uploads waiting for the import worker (``online.services.import_spools_rotate``)
-    spools_rotated: int = 0
-    spools_current: int = 0
-    spools_missing: int = 0
-    spools_undecryptable: int = 0
+    spools: Reencrypted = field(default_factory=Reencrypted)
 
     @property
     def values_rotated(self) -> int:
@@ -54,16 +48,14 @@ class RotationReport:
             "values_rotated": self.values_rotated,
             "values_current": self.values_current,
             "values_changed_meanwhile": sum(c.skipped for c in self.tables.values()),
-            "files_rotated": self.files_rotated,
-            "files_current": self.files_current,
-            "files_missing": self.files_missing,
-            "files_undecryptable": self.files_undecryptable,
+            **_prefixed("files_", self.files),
             "files_skipped_no_key": self.files_skipped_no_key,
-            "spools_rotated": self.spools_rotated,
-            "spools_current": self.spools_current,
-            "spools_missing": self.spools_missing,
-            "spools_undecryptable": self.spools_undecryptable,
+            **_prefixed("spools_", self.spools),
         }
+
+
+def _prefixed(prefix: str, counts: Reencrypted) -> dict[str, int]:
+    return {prefix + name: value for name, value in asdict(counts).items()}
 
 
 def encrypted_columns() -> list[tuple[str, str, list[str]]]:
@@ -130,11 +122,7 @@ def _rotate_spools(report: RotationReport) -> None:
     from ``OPENNRM_DATA_KEYS`` (so there is always a key to rotate to)."""
     from opennrm.online.services import import_spools_rotate
 
-    counts = import_spools_rotate()
-    report.spools_rotated = counts.rotated
-    report.spools_current = counts.current
-    report.spools_missing = counts.missing
-    report.spools_undecryptable = counts.undecryptable
+    report.spools = import_spools_rotate()
 
 
 def _rotate_files(report: RotationReport, batch_size: int) -> None:
@@ -155,16 +143,5 @@ def _rotate_files(report: RotationReport, batch_size: int) -> None:
         if not batch:
             return
         for _pk, name in batch:
-            try:
-                rotated = files.reencrypt(name, directory=directory, keys=keys)
-            except FileNotFoundError:
-                report.files_missing += 1
-                continue
-            except InvalidToken:  # under a key no longer configured: left as it is
-                report.files_undecryptable += 1
-                continue
-            if rotated:
-                report.files_rotated += 1
-            else:
-                report.files_current += 1
+            report.files.reencrypt(name, directory=directory, keys=keys)
         last = batch[-1][0]

@@ -40,8 +40,8 @@ class ImportRunOut(Schema):
     error_code: str | None = Field(
         None,
         description="Why a failed run failed, as a stable code (e.g. csv.no_text_column, "
-        "ingest.unreadable, interrupted, unexpected); null when it did not fail, or for a "
-        "reason stored before codes existed",
+        "ingest.unreadable, spool.undecryptable, interrupted, unexpected); null when it did "
+        "not fail, or for a reason stored before codes existed",
     )
     error_params: dict[str, str | int] = Field(
         default_factory=dict, description="The values of the reason (never the file's name)"

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opennrm.accounts.models import Agency, User
 from opennrm.cases.models import Case
+from opennrm.crypto.columns import ColumnCounts
 from opennrm.crypto.fields import (
     EncryptedBinaryField,
     EncryptedJSONField,
@@ -292,39 +293,30 @@ class MonitoredPost(models.Model):
     @classmethod
     def rotate_blind_indexes(
         cls, cipher: DataCipher, *, size: int, atomic: Callable[[], Any]
-    ) -> Any:
+    ) -> ColumnCounts:
         """Recompute every post's ``channel_index`` under the current key (``opennrm keys
         rotate``, after the channels were re-encrypted): one transaction per ``size``
         posts, the posts of one channel in one UPDATE, each written only if its index is
         still the one read."""
-        from opennrm.crypto.columns import ColumnCounts
 
-        counts = ColumnCounts()
-        last = 0
-        while True:
-            with atomic():
-                rows = list(
-                    cls.objects.filter(pk__gt=last)
-                    .order_by("pk")
-                    .values_list("pk", "agency_id", "channel", "channel_index")[:size]
+        def reindex(rows: list[tuple[Any, ...]], counts: ColumnCounts) -> None:
+            moves: dict[tuple[str, str], list[int]] = {}
+            for pk, agency_id, channel, index in rows:
+                new = channel_index(agency_id, channel, cipher)
+                if new == index:
+                    counts.unchanged += 1
+                else:
+                    moves.setdefault((index, new), []).append(pk)
+            for (old, new), pks in sorted(moves.items()):
+                changed = cls.objects.filter(pk__in=pks, channel_index=old).update(
+                    channel_index=new
                 )
-                moves: dict[tuple[str, str], list[int]] = {}
-                for pk, agency_id, channel, index in rows:
-                    counts.rows += 1
-                    new = channel_index(agency_id, channel, cipher)
-                    if new == index:
-                        counts.unchanged += 1
-                    else:
-                        moves.setdefault((index, new), []).append(pk)
-                for (old, new), pks in sorted(moves.items()):
-                    changed = cls.objects.filter(pk__in=pks, channel_index=old).update(
-                        channel_index=new
-                    )
-                    counts.changed += changed
-                    counts.skipped += len(pks) - changed
-            if not rows:
-                return counts
-            last = rows[-1][0]
+                counts.changed += changed
+                counts.skipped += len(pks) - changed
+
+        return _in_batches(
+            cls, ("agency_id", "channel", "channel_index"), reindex, size=size, atomic=atomic
+        )
 
     @property
     def language_label(self) -> str:
@@ -508,46 +500,63 @@ class Contact(models.Model):
     @classmethod
     def rotate_blind_indexes(
         cls, cipher: DataCipher, *, size: int, atomic: Callable[[], Any]
-    ) -> Any:
+    ) -> ColumnCounts:
         """Recompute every row's index under the current key (``opennrm keys rotate``,
         after the values were re-encrypted): one transaction per ``size`` rows, each row
         written only if its index is still the one read."""
-        from opennrm.crypto.columns import ColumnCounts
 
-        counts = ColumnCounts()
-        last = 0
-        while True:
-            with atomic():
-                rows = list(
-                    cls.objects.filter(pk__gt=last)
-                    .order_by("pk")
-                    .values_list("pk", "agency_id", "kind", "value", "value_index")[:size]
+        def reindex(rows: list[tuple[Any, ...]], counts: ColumnCounts) -> None:
+            for pk, agency_id, kind, value, index in rows:
+                new = contact_index(agency_id, kind, value, cipher)
+                if new == index:
+                    counts.unchanged += 1
+                    continue
+                twin = (
+                    cls.objects.filter(agency_id=agency_id, value_index=new)
+                    .exclude(pk=pk)
+                    .values_list("pk", flat=True)
+                    .first()
                 )
-                for pk, agency_id, kind, value, index in rows:
-                    counts.rows += 1
-                    new = contact_index(agency_id, kind, value, cipher)
-                    if new == index:
-                        counts.unchanged += 1
-                        continue
-                    twin = (
-                        cls.objects.filter(agency_id=agency_id, value_index=new)
-                        .exclude(pk=pk)
-                        .values_list("pk", flat=True)
-                        .first()
-                    )
-                    if twin is not None:
-                        # a second row of the same contact (stored by a process that still
-                        # had only the old key after the first was re-indexed): merged into
-                        # that one, its posts linked there, instead of failing on the index
-                        cls._merge_into(twin, pk)
-                        counts.changed += 1
-                    elif cls.objects.filter(pk=pk, value_index=index).update(value_index=new):
-                        counts.changed += 1
-                    else:
-                        counts.skipped += 1
-            if not rows:
-                return counts
-            last = rows[-1][0]
+                if twin is not None:
+                    # a second row of the same contact (stored by a process that still had
+                    # only the old key after the first was re-indexed): merged into that
+                    # one, its posts linked there, instead of failing on the index
+                    cls._merge_into(twin, pk)
+                    counts.changed += 1
+                elif cls.objects.filter(pk=pk, value_index=index).update(value_index=new):
+                    counts.changed += 1
+                else:
+                    counts.skipped += 1
+
+        return _in_batches(
+            cls, ("agency_id", "kind", "value", "value_index"), reindex, size=size, atomic=atomic
+        )
+
+
+def _in_batches(
+    model: Any,
+    fields: tuple[str, ...],
+    rewrite: Callable[[list[tuple[Any, ...]], ColumnCounts], None],
+    *,
+    size: int,
+    atomic: Callable[[], Any],
+) -> ColumnCounts:
+    """Walk ``model``'s rows by primary key, ``size`` at a time, each batch read as
+    ``(pk, *fields)`` and handed to ``rewrite(rows, counts)`` in one transaction
+    (``atomic``): the loop of the blind-index rotations. Returns the counts (``rows``
+    counted here, the rest by ``rewrite``)."""
+    counts = ColumnCounts()
+    last = 0
+    while True:
+        with atomic():
+            rows = list(
+                model.objects.filter(pk__gt=last).order_by("pk").values_list("pk", *fields)[:size]
+            )
+            counts.rows += len(rows)
+            rewrite(rows, counts)
+        if not rows:
+            return counts
+        last = rows[-1][0]
 
 
 def _merge_contact(cls: Any, keep: int, drop: int) -> None:

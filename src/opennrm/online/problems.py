@@ -85,7 +85,8 @@ def describe_training_source(source: str) -> str:
 
 
 #: why a whole file could not be imported: the ingest library's ``IngestError.code`` (and
-#: ``time_zone``), with its values; never the file's name or anything read from it
+#: ``time_zone``, ``spool.undecryptable``), with its values; never the file's name or
+#: anything read from it
 FILE_ERRORS: dict[str, Promise] = {
     "ingest.format": _(
         "the format %(format)s is not one the import reads (Telegram result.json, CSV, "
@@ -109,6 +110,14 @@ FILE_ERRORS: dict[str, Promise] = {
         "Write the name of the column that holds the text in “Text column (CSV only)”."
     ),
     "time_zone": _("unknown time zone %(zone)s: use a name such as Europe/Kyiv or UTC."),
+    # an upload waiting encrypted (its spool) under a key removed before it was imported
+    "spool.undecryptable": _(
+        "the uploaded file can no longer be decrypted: none of the configured keys is the "
+        "one it was encrypted with (that key was removed before the file was imported), so "
+        "it was discarded. Upload the file again. Administrator: while other uploads are "
+        "waiting, put the old key back in OPENNRM_FILE_KEYS or OPENNRM_DATA_KEYS, after the "
+        "current one, and run `opennrm keys rotate` before removing it."
+    ),
 }
 
 

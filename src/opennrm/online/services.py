@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
@@ -416,6 +415,9 @@ def import_process(*, run_id: int) -> ImportRun:
             params = {"zone": run.time_zone[:64]}
         else:
             state, error = ImportState.FAILED, exc.message
+    except crypto_files.NoKey:  # the upload's key was removed before it was imported
+        log.warning("import %s: its upload decrypts under no configured key", run.pk)
+        state, error = ImportState.FAILED, "spool.undecryptable"
     except Exception as exc:  # the run must end in a state a person can read
         log.error("import %s stopped: %s", run.pk, type(exc).__name__)  # no content: no data
         state, error = ImportState.FAILED, ""
@@ -572,40 +574,23 @@ def import_reclaim_stale(*, now: datetime | None = None) -> list[ImportRun]:
     return reclaimed
 
 
-@dataclass
-class SpoolRotation:
-    rotated: int = 0
-    current: int = 0
-    missing: int = 0
-    undecryptable: int = 0
-
-
-def import_spools_rotate() -> SpoolRotation:
+def import_spools_rotate() -> crypto_files.Reencrypted:
     """Re-encrypt under the current key every upload still waiting for (or being read
     by) the worker (``opennrm keys rotate``): a queue can wait a while, and the key it
     was written under may be about to be removed. A worker reading one meanwhile goes
     on with the file it opened; one that removes its file waits for the rotation of that
-    file to end (the folder's lock). Command-line files are never touched."""
+    file to end (the folder's lock). Command-line files are never touched. An upload
+    under no configured key is counted (``undecryptable``) and left: its run fails with
+    ``spool.undecryptable`` when the worker takes it."""
     keys = spool_keys()
-    counts = SpoolRotation()
+    counts = crypto_files.Reencrypted()
     waiting = ImportRun.objects.filter(state__in=[ImportState.QUEUED, ImportState.RUNNING])
     for upload_path in waiting.order_by("pk").values_list("upload_path", flat=True):
         path = Path(upload_path) if upload_path else None
         if path is None or not _spooled(path):
             continue
-        with _spool_folder_lock(path):
-            try:
-                rotated = crypto_files.reencrypt(path.name, directory=path.parent, keys=keys)
-            except FileNotFoundError:  # imported (and removed) meanwhile
-                counts.missing += 1
-                continue
-            except InvalidToken:  # under a key no longer configured: left as it is
-                counts.undecryptable += 1
-                continue
-        if rotated:
-            counts.rotated += 1
-        else:
-            counts.current += 1
+        with _spool_folder_lock(path):  # a missing file: imported (and removed) meanwhile
+            counts.reencrypt(path.name, directory=path.parent, keys=keys)
     return counts
 
 
