@@ -82,8 +82,8 @@ def test_ingest_says_the_bad_records_in_ukrainian(bad_posts: Path, tmp_path: Pat
     err = result.stderr
     assert "прочитано 15, прийнято 2, пропущено 13, повторів 0, проігноровано 0" in err
     assert (
-        "bad.jsonl:2: Немає поля з текстом (шукали: text/message/content/body/post); пропущено."
-        in err
+        "bad.jsonl:2: Немає поля з текстом (шукали: text/message/content/body/post"
+        "/текст/повідомлення/сообщение/допис/пост); пропущено." in err
     )
     assert "bad.jsonl:3: Недійсний JSON (на символі 2); пропущено." in err
     assert "  ... і ще 3" in err  # 13 skipped, 10 shown

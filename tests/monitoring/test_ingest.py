@@ -140,6 +140,40 @@ def test_csv_cp1251_with_columns(tmp_path: Path) -> None:
     assert posts[0].record == "ads.csv:2"
 
 
+def test_csv_from_excel_in_ukrainian_or_russian(tmp_path: Path) -> None:
+    # what Excel writes in a Ukrainian or Russian locale: ";", cp1251, the columns named
+    # in the officer's language and the dates day first with dots
+    path = tmp_path / "ads.csv"
+    rows = (
+        "Дата;Текст;Канал;Автор;Посилання\n"
+        "25.11.2026 08:00;Робота в Польщі, житло безкоштовно;vakansii_pl;Олег;https://t.me/x/1\n"
+        "26.11.2026;Работа в Германии;jobs_de;Иван;\n"
+        "31.11.2026 10:00;Праца в Чехії;jobs_cz;;\n"
+    )
+    path.write_bytes(rows.encode("cp1251"))
+    posts, report = ingest(path, default_tz=UTC)
+    assert [p.text for p in posts] == [
+        "Робота в Польщі, житло безкоштовно",
+        "Работа в Германии",
+        "Праца в Чехії",
+    ]
+    assert [p.channel for p in posts] == ["vakansii_pl", "jobs_de", "jobs_cz"]
+    assert [p.author for p in posts] == ["Олег", "Иван", None]
+    assert posts[0].url == "https://t.me/x/1"
+    assert posts[0].posted_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    assert posts[1].posted_at == datetime(2026, 11, 26, tzinfo=UTC)
+    # a day that does not exist is still an unreadable date: the post is kept without it
+    assert posts[2].posted_at is None and report.dates_unknown == 1
+
+
+@pytest.mark.parametrize("header", ["текст", "Повідомлення", "сообщение", "допис"])
+def test_csv_text_column_named_in_ukrainian_or_russian(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(f"{header},канал\nРобота в Польщі,pl\n", "utf-8")
+    posts, _report = ingest(path)
+    assert [(p.text, p.channel) for p in posts] == [("Робота в Польщі", "pl")]
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-16-le"])
 def test_csv_unicode_encodings(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "x.csv"

@@ -5,7 +5,9 @@
 
 - ``telegram``: Telegram Desktop chat export ``result.json`` (read incrementally);
 - ``csv``: a header row and a text column (``text_column=``, else the first of
-  text/message/content/body/post); optional channel/author/date/url columns by name;
+  text/message/content/body/post, or the same in Ukrainian or Russian: текст,
+  повідомлення, сообщение, допис, пост); optional channel/author/date/url columns by name
+  (English, Ukrainian or Russian);
 - ``jsonl``: one JSON object per line (our own ``posts.jsonl`` reads back losslessly);
 - ``html``: a saved web page (visible text only, one post per file);
 - ``rss``: RSS 2.0 / RSS 1.0 / Atom feeds (no DTDs or entities accepted);
@@ -75,11 +77,24 @@ __all__ = [
 ]
 
 FORMATS = ("telegram", "csv", "jsonl", "html", "rss", "warc")
-TEXT_COLUMNS = ("text", "message", "content", "body", "post")
-_CHANNEL_COLUMNS = ("channel", "chat", "group", "site", "source_name")
-_AUTHOR_COLUMNS = ("author", "from", "user", "username", "sender")
-_TIME_COLUMNS = ("posted_at", "date", "time", "timestamp", "created_at", "datetime")
-_URL_COLUMNS = ("url", "link", "href")
+# each also in Ukrainian and Russian: a table an officer saved from Excel names its columns
+# in the officer's language ("Дата;Текст;Канал")
+TEXT_COLUMNS = (
+    "text", "message", "content", "body", "post",
+    "текст", "повідомлення", "сообщение", "допис", "пост",
+)  # fmt: skip
+_CHANNEL_COLUMNS = (
+    "channel", "chat", "group", "site", "source_name", "канал", "чат", "група", "группа",
+)  # fmt: skip
+_AUTHOR_COLUMNS = (
+    "author", "from", "user", "username", "sender",
+    "автор", "відправник", "отправитель", "користувач", "пользователь",
+)  # fmt: skip
+_TIME_COLUMNS = (
+    "posted_at", "date", "time", "timestamp", "created_at", "datetime",
+    "дата", "дата і час", "дата и время", "час", "время",
+)  # fmt: skip
+_URL_COLUMNS = ("url", "link", "href", "посилання", "ссылка")
 
 _EXTENSIONS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".html": "html",
