@@ -336,7 +336,12 @@ def _recent_runs(request: HttpRequest) -> list[Any]:
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress of one import; the page polls its own status block while it runs."""
     run = selectors.import_run_get_for(request.user, pk)  # type: ignore[arg-type]
-    context = {"run": run, "ignored": 0}
+    # the page says "the first N problems" only when the list was cut (the run keeps so many)
+    context = {
+        "run": run,
+        "ignored": 0,
+        "problems_cut": len(run.problems) >= services.PROBLEMS_KEPT,
+    }
     if not run.in_progress:
         # records read that hold no post (Telegram service messages, empty rows): without
         # them "read 3, stored 1, skipped 0, duplicates 0" leaves the reader guessing
