@@ -206,6 +206,38 @@ def test_csv_errors_are_reported_not_fatal(tmp_path: Path) -> None:
     assert posts[1].record == "x.csv:6"
 
 
+def test_a_quote_left_open_costs_its_own_line_not_the_rest_of_the_file(tmp_path: Path) -> None:
+    # one stray quote in row 3 of 2,000 ran the record on to the end of the file: "read 3,
+    # stored 2, skipped 1" and 1,997 posts gone without a word
+    path = tmp_path / "posts.csv"
+    rows = [f"2026-11-01 10:00,Робота номер {i} у Польщі,c" for i in range(1, 2001)]
+    rows[2] = '2026-11-01 10:00,"Робота в Польщі без другої лапки,c'
+    path.write_text("date,text,channel\n" + "\n".join(rows) + "\n", "utf-8")
+    posts, report = ingest(path)
+    assert report.read == 2000 and report.skipped == 1 and len(posts) == 1999
+    assert posts[2].text == "Робота номер 4 у Польщі" and posts[2].record == "posts.csv:5"
+    ((where, _why),) = report.problems
+    assert where == "posts.csv:4" and report.details[0].code == "csv.open_quote"
+
+
+def test_a_quote_that_closes_on_a_later_line_costs_only_its_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "date,text,channel\n"
+        '2026-11-01 10:00,"без другої лапки,c\n'
+        '2026-11-02 10:00,"Продам велосипед, Київ",c\n'
+        '2026-11-03 10:00,"Текст у два\nрядки, як у Telegram",c\n',
+        "utf-8",
+    )
+    posts, report = ingest(path)
+    assert [p.text for p in posts] == [
+        "Продам велосипед, Київ",
+        "Текст у два\nрядки, як у Telegram",
+    ]
+    assert [p.record for p in posts] == ["posts.csv:3", "posts.csv:4"]
+    assert [w for w, _ in report.problems] == ["posts.csv:2"]
+
+
 def test_csv_huge_field_accepted(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("text\n" + "a" * 300_000 + "\n", encoding="utf-8")

@@ -50,6 +50,7 @@ PROBLEM_CODES = (
     "json.too_deep",
     "csv.malformed",
     "csv.width",  # fields, header
+    "csv.open_quote",  # a quote opened on the line never closes: the lines after it read again
     "feed.unreadable",
     "feed.item_empty",
     "telegram.truncated",

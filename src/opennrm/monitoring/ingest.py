@@ -22,6 +22,7 @@ Encoding: see :func:`detect_encoding`; ``encoding=`` overrides it.
 
 from __future__ import annotations
 
+import collections
 import csv
 import errno
 import functools
@@ -440,6 +441,58 @@ _DIALECTS: dict[str, type[csv.Dialect]] = {
 }
 
 
+class _Lines:
+    """The lines the csv reader takes, numbered, with the raw lines of the record being
+    read kept (up to ``limit`` characters) so that a record a stray quote ran on over the
+    following lines can be read again from its second line (:meth:`replay`)."""
+
+    def __init__(self, lines: Iterator[str], limit: int) -> None:
+        self._lines = lines
+        self._back: collections.deque[str] = collections.deque()
+        self.limit = limit
+        self.number = 0  # lines handed to the reader (the last one's number)
+        self.taken: list[str] | None = []  # None: the record was too long to keep
+        self._size = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._back.popleft() if self._back else next(self._lines)
+        self.number += 1
+        if self.taken is not None:
+            self._size += len(line)
+            if self._size <= self.limit:
+                self.taken.append(line)
+            else:
+                self.taken = None
+        return line
+
+    def mark(self) -> None:
+        """A new record starts with the next line."""
+        self.taken, self._size = [], 0
+
+    def replay(self, lines: list[str]) -> None:
+        """Hand ``lines`` to the reader again, before the rest."""
+        self._back.extendleft(reversed(lines))
+        self.number -= len(lines)
+
+
+def _ran_on(src: _Lines, dialect: type[csv.Dialect], width: int) -> list[str] | None:
+    """The lines after the first of a record of the wrong width when a quote opened in
+    its first line ran it on over them and the next one is a record of its own (the
+    header's width on its own): those lines are read again. ``None`` otherwise (a record
+    of one line, or text that really goes on over several lines)."""
+    taken = src.taken
+    if taken is None or len(taken) < 2 or '"' not in taken[0]:
+        return None
+    try:
+        alone = next(csv.reader([taken[1]], dialect), [])
+    except csv.Error:
+        return None
+    return taken[1:] if len(alone) == width else None
+
+
 def _csv(
     raw: _Raw, label: str, report: IngestReport, text_column: str | None,
     encoding: str | None, max_chars: int, default_tz: tzinfo,
@@ -450,8 +503,8 @@ def _csv(
     sample = stream.read(16384)
     dialect = sniff_dialect(sample)
     rest = io.StringIO(sample)
-    lines = _chain_text(rest, stream)
-    reader = csv.reader(lines, dialect)
+    src = _Lines(_chain_text(rest, stream), 4 * max_chars)
+    reader = csv.reader(src, dialect)
     try:
         header = next(reader)
     except StopIteration:
@@ -477,8 +530,9 @@ def _csv(
             columns=len(header),
         )
     width = len(header)
-    start = reader.line_num + 1
+    start = src.number + 1
     while True:
+        src.mark()
         try:
             row = next(reader)
         except StopIteration:
@@ -486,13 +540,20 @@ def _csv(
         except csv.Error as exc:
             report.read += 1
             report.problem(f"{label}:{start}", f"malformed CSV: {exc}", "csv.malformed")
-            start = reader.line_num + 1
+            start = src.number + 1
             continue
         where = f"{label}:{start}"
-        start = reader.line_num + 1
+        start = src.number + 1
         if not row:
             continue
         report.read += 1
+        if len(row) != width and (rest_lines := _ran_on(src, dialect, width)) is not None:
+            # a stray quote: it costs its own line, not every line up to the next quote
+            # (or the end of the file)
+            report.problem(where, "a quote opened on this line is never closed", "csv.open_quote")
+            src.replay(rest_lines)
+            start = src.number + 1
+            continue
         if len(row) != width:
             report.problem(
                 where,
