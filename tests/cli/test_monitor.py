@@ -126,6 +126,19 @@ def test_bad_csv_rows_are_said_in_ukrainian(tmp_path: Path) -> None:
     assert "записано 1 рядок у " in result.stderr
 
 
+def test_a_stray_quote_costs_extract_one_row_not_the_rest_of_the_file(tmp_path: Path) -> None:
+    # one unclosed quote in row 3 ran the record on to the end: "wrote 2 rows; skipped 1",
+    # named by the file's last line
+    path = tmp_path / "ads.csv"
+    rows = [f"{i},Робота номер {i} у Польщі" for i in range(1, 501)]
+    rows[2] = '3,"Робота без другої лапки'
+    path.write_text("id,message\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = run("extract", "-i", path, "-o", tmp_path / "o.csv", "--language", "uk")
+    assert result.exit_code == 0, result.output
+    assert "ads.csv:4: відкриту в цьому рядку лапку ніде не закрито, пропущено" in result.stderr
+    assert "записано 499 рядків у " in result.stderr
+
+
 ERRORS = [
     ("uk", ["extract", "-i", "{tmp}/missing.csv", "-o", "{tmp}/o.csv"],
      "Помилка: {tmp}/missing.csv: такого файлу немає"),

@@ -220,6 +220,18 @@ def test_a_quote_left_open_costs_its_own_line_not_the_rest_of_the_file(tmp_path:
     assert where == "posts.csv:4" and report.details[0].code == "csv.open_quote"
 
 
+def test_a_quote_left_open_in_the_last_column_costs_its_own_line(tmp_path: Path) -> None:
+    # the record had the header's width (the rest of the file one text field): nothing
+    # was even reported
+    path = tmp_path / "posts.csv"
+    rows = [f"{i},Робота номер {i}" for i in range(1, 501)]
+    rows[2] = '3,"Робота без другої лапки'
+    path.write_text("id,text\n" + "\n".join(rows) + "\n", "utf-8")
+    posts, report = ingest(path)
+    assert (report.read, report.skipped, len(posts)) == (500, 1, 499)
+    assert [w for w, _ in report.problems] == ["posts.csv:4"]
+
+
 def test_a_quote_that_closes_on_a_later_line_costs_only_its_own_line(tmp_path: Path) -> None:
     path = tmp_path / "posts.csv"
     path.write_text(

@@ -63,6 +63,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "PROBLEM_CODES",
     "TEXT_COLUMNS",
+    "CsvLines",
     "IngestError",
     "IngestReport",
     "Problem",
@@ -73,6 +74,7 @@ __all__ = [
     "iter_posts",
     "load_checkpoint",
     "open_text",
+    "quote_ran_on",
     "sniff_dialect",
     "undecodable",
 ]
@@ -441,7 +443,7 @@ _DIALECTS: dict[str, type[csv.Dialect]] = {
 }
 
 
-class _Lines:
+class CsvLines:
     """The lines the csv reader takes, numbered, with the raw lines of the record being
     read kept (up to ``limit`` characters) so that a record a stray quote ran on over the
     following lines can be read again from its second line (:meth:`replay`)."""
@@ -454,7 +456,7 @@ class _Lines:
         self.taken: list[str] | None = []  # None: the record was too long to keep
         self._size = 0
 
-    def __iter__(self) -> _Lines:
+    def __iter__(self) -> CsvLines:
         return self
 
     def __next__(self) -> str:
@@ -478,13 +480,22 @@ class _Lines:
         self.number -= len(lines)
 
 
-def _ran_on(src: _Lines, dialect: type[csv.Dialect], width: int) -> list[str] | None:
-    """The lines after the first of a record of the wrong width when a quote opened in
-    its first line ran it on over them and the next one is a record of its own (the
-    header's width on its own): those lines are read again. ``None`` otherwise (a record
-    of one line, or text that really goes on over several lines)."""
+def quote_ran_on(
+    src: CsvLines, dialect: type[csv.Dialect], width: int, fields: int
+) -> list[str] | None:
+    """The lines after the first of a record (just read, ``fields`` wide) that a quote
+    opened in its first line ran on over them: those lines are to be read again. That is
+    a record whose quotes never close (an odd number of them: it ran to the end of the
+    file, whatever its width), or one of the wrong width whose next line is a record of
+    its own (the header's width on its own). ``None`` otherwise (a record of one line, or
+    text that really goes on over several lines)."""
     taken = src.taken
-    if taken is None or len(taken) < 2 or '"' not in taken[0]:
+    quote = dialect.quotechar or '"'
+    if taken is None or len(taken) < 2 or quote not in taken[0]:
+        return None
+    if sum(line.count(quote) for line in taken) % 2:
+        return taken[1:]
+    if fields == width:
         return None
     try:
         alone = next(csv.reader([taken[1]], dialect), [])
@@ -503,7 +514,7 @@ def _csv(
     sample = stream.read(16384)
     dialect = sniff_dialect(sample)
     rest = io.StringIO(sample)
-    src = _Lines(_chain_text(rest, stream), 4 * max_chars)
+    src = CsvLines(_chain_text(rest, stream), 4 * max_chars)
     reader = csv.reader(src, dialect)
     try:
         header = next(reader)
@@ -547,7 +558,7 @@ def _csv(
         if not row:
             continue
         report.read += 1
-        if len(row) != width and (rest_lines := _ran_on(src, dialect, width)) is not None:
+        if (rest_lines := quote_ran_on(src, dialect, width, len(row))) is not None:
             # a stray quote: it costs its own line, not every line up to the next quote
             # (or the end of the file)
             report.problem(where, "a quote opened on this line is never closed", "csv.open_quote")
