@@ -288,3 +288,24 @@ def test_the_import_page_lists_every_problem_as_such_not_as_the_first_skipped(
     assert heading in status and each in status, status
     assert first not in status
     assert "posts.csv:2" in text and "posts.csv:3" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("uk", "Модель: «звоните» (+0,30)"),
+        ("ru", "Модель: «звоните» (+0,30)"),
+        ("en", "Model: “звоните” (+0.30)"),
+    ],
+)
+def test_a_models_weight_has_the_decimal_comma_of_the_page(language, said):
+    # the page wrote the risk "0,99" and, beside it, each weight "+0.30"
+    from django.utils import translation
+
+    from opennrm.online.reasons import describe_reason
+
+    reason = {"kind": "ngram", "id": "звоните", "weight": 0.3, "evidence": "звоните"}
+    with translation.override(language):
+        assert describe_reason(reason) == said
+        negative = describe_reason(reason | {"weight": -0.25})
+    assert negative.endswith("(-0,25)" if language != "en" else "(-0.25)"), negative
