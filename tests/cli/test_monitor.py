@@ -82,8 +82,8 @@ def test_ingest_says_the_bad_records_in_ukrainian(bad_posts: Path, tmp_path: Pat
     err = result.stderr
     assert "прочитано 15, прийнято 2, пропущено 13, повторів 0, проігноровано 0" in err
     assert (
-        "bad.jsonl:2: Немає поля з текстом (шукали: text/message/content/body/post); пропущено."
-        in err
+        "bad.jsonl:2: Немає поля з текстом (шукали: text/message/content/body/post"
+        "/текст/повідомлення/сообщение/допис/пост); пропущено." in err
     )
     assert "bad.jsonl:3: Недійсний JSON (на символі 2); пропущено." in err
     assert "  ... і ще 3" in err  # 13 skipped, 10 shown
@@ -124,6 +124,19 @@ def test_bad_csv_rows_are_said_in_ukrainian(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "ads.csv:3: неправильна кількість полів, пропущено" in result.stderr
     assert "записано 1 рядок у " in result.stderr
+
+
+def test_a_stray_quote_costs_extract_one_row_not_the_rest_of_the_file(tmp_path: Path) -> None:
+    # one unclosed quote in row 3 ran the record on to the end: "wrote 2 rows; skipped 1",
+    # named by the file's last line
+    path = tmp_path / "ads.csv"
+    rows = [f"{i},Робота номер {i} у Польщі" for i in range(1, 501)]
+    rows[2] = '3,"Робота без другої лапки'
+    path.write_text("id,message\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = run("extract", "-i", path, "-o", tmp_path / "o.csv", "--language", "uk")
+    assert result.exit_code == 0, result.output
+    assert "ads.csv:4: відкриту в цьому рядку лапку ніде не закрито, пропущено" in result.stderr
+    assert "записано 499 рядків у " in result.stderr
 
 
 ERRORS = [

@@ -83,6 +83,24 @@ def test_written_forms(text: str, e164: str | None) -> None:
         assert e164 in ex.phones
 
 
+@pytest.mark.parametrize(
+    ("text", "e164"),
+    [
+        # the long-distance "8" of the former Soviet dialling plan, still how most Russian
+        # and many Ukrainian posts write a number: the same contact as its E.164 form, so
+        # the post joins a network with the posts that write it with "+7" or "+38"
+        ("Срочно грузчики в Москву, тел. 8-916-555-12-34", "+79165551234"),
+        ("звоните 89165551234", "+79165551234"),
+        ("Звоните 8 067 123 45 67", "+380671234567"),
+        ("Тел.: 8 (050) 765-43-21", "+380507654321"),
+        ("8 (800) 555-35-35 звонок бесплатный", "+78005553535"),
+    ],
+)
+def test_a_number_after_the_long_distance_8_is_verified(text: str, e164: str) -> None:
+    ex = extract(text)
+    assert ex.phones == (e164,), (ex.phones, ex.unverified_phones)
+
+
 def test_lists_are_split_into_numbers() -> None:
     ex = extract("050 123 45 67 / 067 765 43 21; 0931112233,0632223344")
     assert ex.phones == ("+380501234567", "+380677654321", "+380931112233", "+380632223344")

@@ -140,6 +140,40 @@ def test_csv_cp1251_with_columns(tmp_path: Path) -> None:
     assert posts[0].record == "ads.csv:2"
 
 
+def test_csv_from_excel_in_ukrainian_or_russian(tmp_path: Path) -> None:
+    # what Excel writes in a Ukrainian or Russian locale: ";", cp1251, the columns named
+    # in the officer's language and the dates day first with dots
+    path = tmp_path / "ads.csv"
+    rows = (
+        "Дата;Текст;Канал;Автор;Посилання\n"
+        "25.11.2026 08:00;Робота в Польщі, житло безкоштовно;vakansii_pl;Олег;https://t.me/x/1\n"
+        "26.11.2026;Работа в Германии;jobs_de;Иван;\n"
+        "31.11.2026 10:00;Праца в Чехії;jobs_cz;;\n"
+    )
+    path.write_bytes(rows.encode("cp1251"))
+    posts, report = ingest(path, default_tz=UTC)
+    assert [p.text for p in posts] == [
+        "Робота в Польщі, житло безкоштовно",
+        "Работа в Германии",
+        "Праца в Чехії",
+    ]
+    assert [p.channel for p in posts] == ["vakansii_pl", "jobs_de", "jobs_cz"]
+    assert [p.author for p in posts] == ["Олег", "Иван", None]
+    assert posts[0].url == "https://t.me/x/1"
+    assert posts[0].posted_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    assert posts[1].posted_at == datetime(2026, 11, 26, tzinfo=UTC)
+    # a day that does not exist is still an unreadable date: the post is kept without it
+    assert posts[2].posted_at is None and report.dates_unknown == 1
+
+
+@pytest.mark.parametrize("header", ["текст", "Повідомлення", "сообщение", "допис"])
+def test_csv_text_column_named_in_ukrainian_or_russian(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(f"{header},канал\nРобота в Польщі,pl\n", "utf-8")
+    posts, _report = ingest(path)
+    assert [(p.text, p.channel) for p in posts] == [("Робота в Польщі", "pl")]
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-16-le"])
 def test_csv_unicode_encodings(tmp_path: Path, encoding: str) -> None:
     path = tmp_path / "x.csv"
@@ -170,6 +204,50 @@ def test_csv_errors_are_reported_not_fatal(tmp_path: Path) -> None:
     assert "3 fields" in reasons["x.csv:4"]
     assert "oversized" in reasons["x.csv:5"]
     assert posts[1].record == "x.csv:6"
+
+
+def test_a_quote_left_open_costs_its_own_line_not_the_rest_of_the_file(tmp_path: Path) -> None:
+    # one stray quote in row 3 of 2,000 ran the record on to the end of the file: "read 3,
+    # stored 2, skipped 1" and 1,997 posts gone without a word
+    path = tmp_path / "posts.csv"
+    rows = [f"2026-11-01 10:00,Робота номер {i} у Польщі,c" for i in range(1, 2001)]
+    rows[2] = '2026-11-01 10:00,"Робота в Польщі без другої лапки,c'
+    path.write_text("date,text,channel\n" + "\n".join(rows) + "\n", "utf-8")
+    posts, report = ingest(path)
+    assert report.read == 2000 and report.skipped == 1 and len(posts) == 1999
+    assert posts[2].text == "Робота номер 4 у Польщі" and posts[2].record == "posts.csv:5"
+    ((where, _why),) = report.problems
+    assert where == "posts.csv:4" and report.details[0].code == "csv.open_quote"
+
+
+def test_a_quote_left_open_in_the_last_column_costs_its_own_line(tmp_path: Path) -> None:
+    # the record had the header's width (the rest of the file one text field): nothing
+    # was even reported
+    path = tmp_path / "posts.csv"
+    rows = [f"{i},Робота номер {i}" for i in range(1, 501)]
+    rows[2] = '3,"Робота без другої лапки'
+    path.write_text("id,text\n" + "\n".join(rows) + "\n", "utf-8")
+    posts, report = ingest(path)
+    assert (report.read, report.skipped, len(posts)) == (500, 1, 499)
+    assert [w for w, _ in report.problems] == ["posts.csv:4"]
+
+
+def test_a_quote_that_closes_on_a_later_line_costs_only_its_own_line(tmp_path: Path) -> None:
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "date,text,channel\n"
+        '2026-11-01 10:00,"без другої лапки,c\n'
+        '2026-11-02 10:00,"Продам велосипед, Київ",c\n'
+        '2026-11-03 10:00,"Текст у два\nрядки, як у Telegram",c\n',
+        "utf-8",
+    )
+    posts, report = ingest(path)
+    assert [p.text for p in posts] == [
+        "Продам велосипед, Київ",
+        "Текст у два\nрядки, як у Telegram",
+    ]
+    assert [p.record for p in posts] == ["posts.csv:3", "posts.csv:4"]
+    assert [w for w, _ in report.problems] == ["posts.csv:2"]
 
 
 def test_csv_huge_field_accepted(tmp_path: Path) -> None:

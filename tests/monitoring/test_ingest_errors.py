@@ -56,7 +56,10 @@ def test_no_text_column_keeps_the_file_and_its_contents_out_of_params(tmp_path: 
     path.write_text("Ivan Petrenko,+380501234567\nb,c\n", encoding="utf-8")  # no header line
     error = _fail(path)
     assert error.code == "csv.no_text_column"
-    assert error.params == {"wanted": "text/message/content/body/post", "columns": 2}
+    assert error.params == {
+        "wanted": "text/message/content/body/post/текст/повідомлення/сообщение/допис/пост",
+        "columns": 2,
+    }
     assert "Ivan Petrenko" in str(error)  # the English sentence names the columns ...
     assert "Petrenko" not in json.dumps(error.params) and "petrenko" not in json.dumps(
         error.params

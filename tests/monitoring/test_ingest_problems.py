@@ -41,7 +41,10 @@ def test_jsonl_problems_have_codes_and_values(tmp_path: Path) -> None:
     assert codes[0] == ("p.jsonl:1", "json.invalid", {"column": 2})
     assert codes[1] == ("p.jsonl:2", "record.not_object", {})
     assert codes[2] == ("p.jsonl:3", "record.text_not_string", {"field": "message"})
-    assert codes[3][1:] == ("record.no_text", {"fields": "text/message/content/body/post"})
+    assert codes[3][1:] == (
+        "record.no_text",
+        {"fields": "text/message/content/body/post/текст/повідомлення/сообщение/допис/пост"},
+    )
     assert codes[4] == ("p.jsonl:5", "record.field_not_scalar", {"field": "channel"})
     assert codes[5] == ("p.jsonl:6", "date.unknown", {"value": "31.02.2024 25:61"})
     assert report.problems[0] == ("p.jsonl:1", "invalid JSON: Expecting property name enclosed in double quotes")  # fmt: skip

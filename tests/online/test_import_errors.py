@@ -30,7 +30,10 @@ KINDS = {
     "no_text_column": (
         lambda tmp: (_csv(tmp, "Іван Петренко,+380501234567\n1,2\n".encode()), {}),
         "csv.no_text_column",
-        {"wanted": "text/message/content/body/post", "columns": 2},
+        {
+            "wanted": "text/message/content/body/post/текст/повідомлення/сообщение/допис/пост",
+            "columns": 2,
+        },
         "немає стовпця з текстом",
         "no text column",
     ),
@@ -146,7 +149,10 @@ def test_the_api_gives_the_code_and_the_reason_in_the_request_language(world, tm
     client = api(world.officer)
     body = client.get(f"/online/imports/{run.pk}", headers={"Accept-Language": "uk"}).json()
     assert body["state"] == "failed" and body["error_code"] == "csv.no_text_column"
-    assert body["error_params"] == {"wanted": "text/message/content/body/post", "columns": 2}
+    assert body["error_params"] == {
+        "wanted": "text/message/content/body/post/текст/повідомлення/сообщение/допис/пост",
+        "columns": 2,
+    }
     assert body["error"].startswith("у файлі CSV немає стовпця з текстом «text/message")
     assert "Петренко" not in str(body) and str(tmp_path) not in str(body)
     body = client.get(f"/online/imports/{run.pk}", headers={"Accept-Language": "ru"}).json()

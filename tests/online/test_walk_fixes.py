@@ -257,3 +257,55 @@ def test_the_recent_imports_write_times_as_the_queue_does(world):
     html = _client(world.officer, "uk").get("/online/import/").content.decode()
     listed = html[html.index('id="import-runs"') :]
     assert re.search(r'<span class="muted">\d{4}-\d{2}-\d{2} \d{2}:\d{2}</span>', listed), listed
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "each", "first"),
+    [
+        ("uk", "Проблеми у файлі", "Кожна проблема (файл:рядок і причина):", "Перші"),
+        ("ru", "Проблемы в файле", "Каждая проблема (файл:строка и причина):", "Первые"),
+    ],
+)
+def test_the_import_page_lists_every_problem_as_such_not_as_the_first_skipped(
+    world, tmp_path, language, heading, each, first
+):
+    # a row with an unreadable date is kept (without its date), a malformed one skipped:
+    # the list said "Skipped records: the first 2 problems" over both, when one post was
+    # stored and both problems were all there were
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "date,text,channel\n"
+        "вчора,Робота в Польщі з житлом,c\n"
+        '2026-11-28 11:00,"Робота в Естонії","c","зайве поле"\n'
+        "2026-11-28 12:00,Праця в Чехії,c\n",
+        encoding="utf-8",
+    )
+    run = online_import(actor=world.officer, path=path, source_name="posts.csv")
+    assert (run.read, run.stored, run.skipped, len(run.problems)) == (3, 2, 1, 2)
+    page = _client(world.officer, language).get(f"/online/imports/{run.pk}/")
+    text = re.sub(r"\s+", " ", html_unescape(page.content.decode()))
+    status = text[text.find('id="import-status"') :][:1200]
+    assert heading in status and each in status, status
+    assert first not in status
+    assert "posts.csv:2" in text and "posts.csv:3" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("uk", "Модель: «звоните» (+0,30)"),
+        ("ru", "Модель: «звоните» (+0,30)"),
+        ("en", "Model: “звоните” (+0.30)"),
+    ],
+)
+def test_a_models_weight_has_the_decimal_comma_of_the_page(language, said):
+    # the page wrote the risk "0,99" and, beside it, each weight "+0.30"
+    from django.utils import translation
+
+    from opennrm.online.reasons import describe_reason
+
+    reason = {"kind": "ngram", "id": "звоните", "weight": 0.3, "evidence": "звоните"}
+    with translation.override(language):
+        assert describe_reason(reason) == said
+        negative = describe_reason(reason | {"weight": -0.25})
+    assert negative.endswith("(-0,25)" if language != "en" else "(-0.25)"), negative

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from opennrm.online.models import Contact, PostGroup
+from opennrm.online.models import Contact, MonitoredPost, PostGroup
 from opennrm.online.services import online_import
 from tests.online.posts import write_jsonl
 from tests.web.conftest import signed_in_context
@@ -65,5 +65,37 @@ def test_a_post_is_picked_for_export_with_a_finger(browser, live_server, world, 
         # a tap beside the small box, inside its target, picks the post
         page.mouse.click(box["x"] + 3, box["y"] + 3)
         assert pick.locator("input[type=checkbox]").is_checked()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("language", "ukrainian", "russian"),
+    [("uk", "Українська", "Російська"), ("ru", "Украинский", "Русский")],
+)
+def test_the_language_filter_offers_the_posts_languages_by_name(
+    browser, live_server, world, artifacts, tmp_path, language, ukrainian, russian
+):
+    # an officer who sees "Українська" on every post typed "Українська" into a free text
+    # field that only took a code ("uk") and got an empty queue without a word why
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    languages = set(MonitoredPost.objects.values_list("language", flat=True))
+    assert {"uk", "ru"} <= languages
+    context = _phone(browser, live_server, world.officer, language)
+    page = context.new_page()
+    try:
+        page.goto("/online/?status=&category=")
+        field = page.locator("form.queue-filters select[name=language]")
+        options = field.locator("option").all_inner_texts()
+        assert ukrainian in options and russian in options, options
+        assert not {"uk", "ru", "pl", "en"} & set(options), options  # no raw codes
+        field.select_option(label=russian)
+        page.locator("form.queue-filters button[type=submit]").click()
+        page.wait_for_url("**/online/?*language=ru*")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        shown = page.locator("article.alert").count()
+        assert shown == MonitoredPost.objects.filter(language="ru").count() > 0
+        assert page.locator("form.queue-filters select[name=language]").input_value() == "ru"
+        page.screenshot(path=str(artifacts / f"online-queue-language-360-{language}.png"))
     finally:
         context.close()

@@ -154,10 +154,13 @@ def _read_table(
 ) -> tuple[list[str], str, Iterator[dict[str, str]], list[int]]:
     """Columns, text column and rows of a CSV or JSON Lines file (``skipped`` is a counter)."""
     from opennrm.monitoring.ingest import (
+        MAX_TEXT_CHARS,
         TEXT_COLUMNS,
+        CsvLines,
         allow_huge_csv_fields,
         detect_format,
         open_text,
+        quote_ran_on,
         sniff_dialect,
         undecodable,
     )
@@ -208,7 +211,9 @@ def _read_table(
     allow_huge_csv_fields()
     head = stream.read(16384)
     head += stream.readline()  # finish the line the sample may have cut
-    reader = csv.reader(itertools.chain(io.StringIO(head), stream), sniff_dialect(head))
+    dialect = sniff_dialect(head)
+    src = CsvLines(itertools.chain(io.StringIO(head), stream), 4 * MAX_TEXT_CHARS)
+    reader = csv.reader(src, dialect)
     try:
         header = [h.lstrip("\ufeff").strip() for h in next(reader)]
     except StopIteration:
@@ -237,7 +242,9 @@ def _read_table(
 
     def csv_rows() -> Iterator[dict[str, str]]:
         with raw:
+            start = src.number + 1  # a record is named by its first line
             while True:
+                src.mark()
                 try:
                     row = next(reader)
                 except StopIteration:
@@ -245,9 +252,20 @@ def _read_table(
                 except csv.Error as exc:
                     skipped[0] += 1
                     said = _("%(error)s, skipped") % {"error": exc}
-                    click.echo(f"  {path.name}:{reader.line_num}: {said}", err=True)
+                    click.echo(f"  {path.name}:{start}: {said}", err=True)
+                    start = src.number + 1
                     continue
+                line, start = start, src.number + 1
                 if not row:
+                    continue
+                rest = quote_ran_on(src, dialect, len(header), len(row))
+                if rest is not None:
+                    # a stray quote costs its own line, not the lines up to the next quote
+                    skipped[0] += 1
+                    said = _("a quote opened on this line is never closed, skipped")
+                    click.echo(f"  {path.name}:{line}: {said}", err=True)
+                    src.replay(rest)
+                    start = src.number + 1
                     continue
                 if len(row) != len(header) or any(undecodable(v) for v in row):
                     skipped[0] += 1
@@ -255,7 +273,7 @@ def _read_table(
                         said = _("undecodable, skipped")
                     else:
                         said = _("wrong field count, skipped")
-                    click.echo(f"  {path.name}:{reader.line_num}: {said}", err=True)
+                    click.echo(f"  {path.name}:{line}: {said}", err=True)
                     continue
                 yield dict(zip(header, row, strict=True))
 

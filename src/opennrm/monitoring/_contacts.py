@@ -267,6 +267,14 @@ def parse_phone(digits: str, international: bool, regions: tuple[str, ...]) -> s
             tries.append((digits[1:], "PL"))  # a Polish number written with a stray 0
     else:
         tries = [(digits, "PL")] if "PL" in regions and len(digits) == 9 else []
+        if len(digits) == 11 and digits[0] == "8":
+            # the long-distance "8" of the former Soviet dialling plan, still how most
+            # Russian and many Ukrainian posts write a number: "8 067 …" is the national
+            # number "067 …" (UA, MD: trunk "0"), "8 916 …" is +7 916 … (RU, KZ: trunk "8")
+            if digits[1] == "0":
+                tries.extend((digits[1:], r) for r in regions if r != "PL")
+            else:
+                tries.append(("+7" + digits[1:], None))
         tries.append(("+" + digits, None))
         # countries where numbers are written without a trunk "0" (RU: a 10-digit "9..")
         tries.extend(

@@ -50,6 +50,7 @@ PROBLEM_CODES = (
     "json.too_deep",
     "csv.malformed",
     "csv.width",  # fields, header
+    "csv.open_quote",  # a quote opened on the line never closes: the lines after it read again
     "feed.unreadable",
     "feed.item_empty",
     "telegram.truncated",
@@ -221,8 +222,15 @@ def unstorable_check(value: str, name: str) -> None:
         )
 
 
+# a day first with dots, as Ukrainian, Russian, Polish and German tables write dates
+# ("25.11.2026", "25.11.2026 08:00", "25.11.2026, 08:00:15"); with dots it is never
+# month first, unlike "11/25/2026"
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
 def parse_time(value: object, default_tz: tzinfo = UTC) -> datetime | None:
-    """ISO 8601 text or a Unix timestamp -> aware datetime (naive times get ``default_tz``)."""
+    """ISO 8601 text, a day-first dotted date ("25.11.2026 08:00") or a Unix timestamp ->
+    aware datetime (naive times get ``default_tz``)."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -235,7 +243,12 @@ def parse_time(value: object, default_tz: tzinfo = UTC) -> datetime | None:
     if not isinstance(value, str):
         raise RecordError(f"bad time {value!r}", "time.bad", value=repr(value)[:40])
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        dotted = _DOTTED_DATE.fullmatch(value.strip())
+        if dotted is not None:
+            day, month, year, hour, minute, second = (int(g or 0) for g in dotted.groups())
+            parsed = datetime(year, month, day, hour, minute, second, tzinfo=default_tz)
+        else:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise RecordError(f"bad time {value[:40]!r}", "time.bad", value=value[:40]) from exc
     aware = parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=default_tz)

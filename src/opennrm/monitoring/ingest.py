@@ -5,7 +5,9 @@
 
 - ``telegram``: Telegram Desktop chat export ``result.json`` (read incrementally);
 - ``csv``: a header row and a text column (``text_column=``, else the first of
-  text/message/content/body/post); optional channel/author/date/url columns by name;
+  text/message/content/body/post, or the same in Ukrainian or Russian: текст,
+  повідомлення, сообщение, допис, пост); optional channel/author/date/url columns by name
+  (English, Ukrainian or Russian);
 - ``jsonl``: one JSON object per line (our own ``posts.jsonl`` reads back losslessly);
 - ``html``: a saved web page (visible text only, one post per file);
 - ``rss``: RSS 2.0 / RSS 1.0 / Atom feeds (no DTDs or entities accepted);
@@ -20,6 +22,7 @@ Encoding: see :func:`detect_encoding`; ``encoding=`` overrides it.
 
 from __future__ import annotations
 
+import collections
 import csv
 import errno
 import functools
@@ -60,6 +63,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "PROBLEM_CODES",
     "TEXT_COLUMNS",
+    "CsvLines",
     "IngestError",
     "IngestReport",
     "Problem",
@@ -70,16 +74,30 @@ __all__ = [
     "iter_posts",
     "load_checkpoint",
     "open_text",
+    "quote_ran_on",
     "sniff_dialect",
     "undecodable",
 ]
 
 FORMATS = ("telegram", "csv", "jsonl", "html", "rss", "warc")
-TEXT_COLUMNS = ("text", "message", "content", "body", "post")
-_CHANNEL_COLUMNS = ("channel", "chat", "group", "site", "source_name")
-_AUTHOR_COLUMNS = ("author", "from", "user", "username", "sender")
-_TIME_COLUMNS = ("posted_at", "date", "time", "timestamp", "created_at", "datetime")
-_URL_COLUMNS = ("url", "link", "href")
+# each also in Ukrainian and Russian: a table an officer saved from Excel names its columns
+# in the officer's language ("Дата;Текст;Канал")
+TEXT_COLUMNS = (
+    "text", "message", "content", "body", "post",
+    "текст", "повідомлення", "сообщение", "допис", "пост",
+)  # fmt: skip
+_CHANNEL_COLUMNS = (
+    "channel", "chat", "group", "site", "source_name", "канал", "чат", "група", "группа",
+)  # fmt: skip
+_AUTHOR_COLUMNS = (
+    "author", "from", "user", "username", "sender",
+    "автор", "відправник", "отправитель", "користувач", "пользователь",
+)  # fmt: skip
+_TIME_COLUMNS = (
+    "posted_at", "date", "time", "timestamp", "created_at", "datetime",
+    "дата", "дата і час", "дата и время", "час", "время",
+)  # fmt: skip
+_URL_COLUMNS = ("url", "link", "href", "посилання", "ссылка")
 
 _EXTENSIONS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "csv", ".html": "html",
@@ -425,6 +443,67 @@ _DIALECTS: dict[str, type[csv.Dialect]] = {
 }
 
 
+class CsvLines:
+    """The lines the csv reader takes, numbered, with the raw lines of the record being
+    read kept (up to ``limit`` characters) so that a record a stray quote ran on over the
+    following lines can be read again from its second line (:meth:`replay`)."""
+
+    def __init__(self, lines: Iterator[str], limit: int) -> None:
+        self._lines = lines
+        self._back: collections.deque[str] = collections.deque()
+        self.limit = limit
+        self.number = 0  # lines handed to the reader (the last one's number)
+        self.taken: list[str] | None = []  # None: the record was too long to keep
+        self._size = 0
+
+    def __iter__(self) -> CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._back.popleft() if self._back else next(self._lines)
+        self.number += 1
+        if self.taken is not None:
+            self._size += len(line)
+            if self._size <= self.limit:
+                self.taken.append(line)
+            else:
+                self.taken = None
+        return line
+
+    def mark(self) -> None:
+        """A new record starts with the next line."""
+        self.taken, self._size = [], 0
+
+    def replay(self, lines: list[str]) -> None:
+        """Hand ``lines`` to the reader again, before the rest."""
+        self._back.extendleft(reversed(lines))
+        self.number -= len(lines)
+
+
+def quote_ran_on(
+    src: CsvLines, dialect: type[csv.Dialect], width: int, fields: int
+) -> list[str] | None:
+    """The lines after the first of a record (just read, ``fields`` wide) that a quote
+    opened in its first line ran on over them: those lines are to be read again. That is
+    a record whose quotes never close (an odd number of them: it ran to the end of the
+    file, whatever its width), or one of the wrong width whose next line is a record of
+    its own (the header's width on its own). ``None`` otherwise (a record of one line, or
+    text that really goes on over several lines)."""
+    taken = src.taken
+    quote = dialect.quotechar or '"'
+    if taken is None or len(taken) < 2 or quote not in taken[0]:
+        return None
+    if sum(line.count(quote) for line in taken) % 2:
+        return taken[1:]
+    if fields == width:
+        return None
+    try:
+        alone = next(csv.reader([taken[1]], dialect), [])
+    except csv.Error:
+        return None
+    return taken[1:] if len(alone) == width else None
+
+
 def _csv(
     raw: _Raw, label: str, report: IngestReport, text_column: str | None,
     encoding: str | None, max_chars: int, default_tz: tzinfo,
@@ -435,8 +514,8 @@ def _csv(
     sample = stream.read(16384)
     dialect = sniff_dialect(sample)
     rest = io.StringIO(sample)
-    lines = _chain_text(rest, stream)
-    reader = csv.reader(lines, dialect)
+    src = CsvLines(_chain_text(rest, stream), 4 * max_chars)
+    reader = csv.reader(src, dialect)
     try:
         header = next(reader)
     except StopIteration:
@@ -462,8 +541,9 @@ def _csv(
             columns=len(header),
         )
     width = len(header)
-    start = reader.line_num + 1
+    start = src.number + 1
     while True:
+        src.mark()
         try:
             row = next(reader)
         except StopIteration:
@@ -471,13 +551,20 @@ def _csv(
         except csv.Error as exc:
             report.read += 1
             report.problem(f"{label}:{start}", f"malformed CSV: {exc}", "csv.malformed")
-            start = reader.line_num + 1
+            start = src.number + 1
             continue
         where = f"{label}:{start}"
-        start = reader.line_num + 1
+        start = src.number + 1
         if not row:
             continue
         report.read += 1
+        if (rest_lines := quote_ran_on(src, dialect, width, len(row))) is not None:
+            # a stray quote: it costs its own line, not every line up to the next quote
+            # (or the end of the file)
+            report.problem(where, "a quote opened on this line is never closed", "csv.open_quote")
+            src.replay(rest_lines)
+            start = src.number + 1
+            continue
         if len(row) != width:
             report.problem(
                 where,

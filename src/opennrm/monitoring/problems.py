@@ -43,6 +43,10 @@ SENTENCES: dict[str, str] = {
     "json.too_deep": _("The JSON is nested too deeply; skipped."),
     "csv.malformed": _("Malformed CSV line; skipped."),
     "csv.width": _("Wrong number of fields: %(fields)s, the header has %(header)s; skipped."),
+    "csv.open_quote": _(
+        "A quote opened on this line is never closed; the line is skipped and the lines "
+        "after it are read on their own."
+    ),
     "feed.unreadable": _("The feed cannot be read from here on; the rest is skipped."),
     "feed.item_empty": _("The item has neither a title nor a text; skipped."),
     "telegram.truncated": _("The file ends in the middle of the messages."),

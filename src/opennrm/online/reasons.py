@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -46,14 +47,17 @@ def describe_reason(reason: Mapping[str, Any], language: str | None = None) -> s
             return _("Indicator: %(label)s (“%(words)s”)") % {"label": label, "words": evidence}
         return _("Indicator: %(label)s") % {"label": label}
     ngram = str(reason.get("id", "")).strip()
-    weight = float(reason.get("weight", 0.0))
+    raw = float(reason.get("weight", 0.0))
+    # with the decimal sign of the page ("+0,30" in Ukrainian and Russian, beside a risk
+    # of "0,99"), not always "+0.30"
+    weight = ("-" if raw < 0 else "+") + number_format(abs(raw), 2)
     if evidence and evidence != ngram:
         return _("Model: “%(ngram)s” in “%(word)s” (%(weight)s)") % {
             "ngram": ngram,
             "word": evidence,
-            "weight": f"{weight:+.2f}",
+            "weight": weight,
         }
-    return _("Model: “%(ngram)s” (%(weight)s)") % {"ngram": ngram, "weight": f"{weight:+.2f}"}
+    return _("Model: “%(ngram)s” (%(weight)s)") % {"ngram": ngram, "weight": weight}
 
 
 def localized_reasons(

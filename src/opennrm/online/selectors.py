@@ -72,6 +72,12 @@ def posts_get_for(actor: User, ids: Iterable[int], *, what: str) -> list[Monitor
     return posts
 
 
+def post_languages(actor: User) -> list[str]:
+    """The languages of the posts the actor sees (codes; the queue's language filter)."""
+    codes = posts_visible_to(actor).exclude(language="").values_list("language", flat=True)
+    return sorted(set(codes.order_by().distinct()))
+
+
 def alert_queue(
     actor: User,
     *,

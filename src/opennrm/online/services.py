@@ -347,7 +347,7 @@ def _size(path: Path) -> int | None:
         return None  # unreadable: the import says so
 
 
-_PROBLEMS_KEPT = 200
+PROBLEMS_KEPT = 200
 
 
 def import_process(*, run_id: int) -> ImportRun:
@@ -606,7 +606,7 @@ def _counters(run: ImportRun, report: IngestReport, counts: dict[str, int]) -> N
             "code": d.code,
             "params": {str(k)[:32]: _clip(v, 40) for k, v in dict(d.params).items()},
         }
-        for d in report.details[:_PROBLEMS_KEPT]
+        for d in report.details[:PROBLEMS_KEPT]
     ]  # the code is said in the reader's language (online/problems.py), "why" in English
 
 

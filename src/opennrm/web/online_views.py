@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms as django_forms
@@ -21,7 +22,7 @@ from opennrm.core.errors import DomainError, ValidationFailed
 from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
 from opennrm.online.model import model_status
-from opennrm.online.models import Contact, MonitoredPost, PostGroup, PostStatus
+from opennrm.online.models import Contact, MonitoredPost, PostGroup, PostStatus, language_word
 from opennrm.online.reasons import (
     localized_reasons,
     queue_choices,
@@ -43,7 +44,9 @@ class QueueFilter(django_forms.Form):
     min_risk = django_forms.FloatField(
         label=gettext_lazy("Minimum risk"), required=False, min_value=0, max_value=1
     )
-    language = django_forms.CharField(label=gettext_lazy("Language"), required=False, max_length=8)
+    # the languages of the agency's posts by name: a free text field took only a code
+    # ("uk"), while every post says "Українська"
+    language = django_forms.ChoiceField(label=gettext_lazy("Language"), required=False)
     channel = django_forms.CharField(label=gettext_lazy("Channel"), required=False, max_length=255)
     # radio buttons, not a select: a select cuts its chosen option ("Вербування з ризиком
     # торгівлі людьми") on a phone; each choice here wraps and reads whole at any width
@@ -53,6 +56,11 @@ class QueueFilter(django_forms.Form):
         choices=queue_choices,
         widget=django_forms.RadioSelect,
     )
+
+    def __init__(self, *args: Any, languages: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        named = sorted(((code, language_word(code)) for code in languages), key=lambda c: c[1])
+        self.fields["language"].choices = [("", _("Any")), *named]  # type: ignore[attr-defined]
 
 
 class ImportForm(django_forms.Form):
@@ -87,7 +95,11 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
         # recruitment queue of new posts, as the page without filters does
         bound.setdefault("category", "recruitment")
         bound.setdefault("status", "new")
-    form = QueueFilter(bound, initial={"status": "new", "category": "recruitment"})
+    form = QueueFilter(
+        bound,
+        initial={"status": "new", "category": "recruitment"},
+        languages=selectors.post_languages(request.user),  # type: ignore[arg-type]
+    )
     filters: dict[str, Any] = {"status": "new", "category": "recruitment"}
     if form.is_valid():
         data = form.cleaned_data
@@ -324,7 +336,12 @@ def _recent_runs(request: HttpRequest) -> list[Any]:
 def import_run(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress of one import; the page polls its own status block while it runs."""
     run = selectors.import_run_get_for(request.user, pk)  # type: ignore[arg-type]
-    context = {"run": run, "ignored": 0}
+    # the page says "the first N problems" only when the list was cut (the run keeps so many)
+    context = {
+        "run": run,
+        "ignored": 0,
+        "problems_cut": len(run.problems) >= services.PROBLEMS_KEPT,
+    }
     if not run.in_progress:
         # records read that hold no post (Telegram service messages, empty rows): without
         # them "read 3, stored 1, skipped 0, duplicates 0" leaves the reader guessing
