@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma: counts grouped as the page's language writes them
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",  # sign-in throttling

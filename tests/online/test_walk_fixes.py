@@ -309,3 +309,60 @@ def test_a_models_weight_has_the_decimal_comma_of_the_page(language, said):
         assert describe_reason(reason) == said
         negative = describe_reason(reason | {"weight": -0.25})
     assert negative.endswith("(-0,25)" if language != "en" else "(-0.25)"), negative
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [
+        ("Kyiv", "Europe/Kyiv"),
+        ("kiev", "Europe/Kyiv"),  # tzdata's old spelling, said as Ukraine writes it
+        ("Київ", "Europe/Kyiv"),
+        ("Варшава", "Europe/Warsaw"),
+        (" new  york ", "America/New_York"),
+        ("Chisinau", "Europe/Chisinau"),
+        ("Mars", None),
+        ("Europe/Atlantis", None),
+        ("", None),
+    ],
+)
+def test_a_city_typed_for_a_time_zone_gets_its_zone_suggested(typed, zone):
+    from opennrm.online.services import zone_suggestion
+
+    assert zone_suggestion(typed) == zone
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("uk", "можливо, ви мали на увазі Europe/Kyiv?"),
+        ("ru", "возможно, вы имели в виду Europe/Kyiv?"),
+        ("en", "did you mean Europe/Kyiv?"),
+    ],
+)
+def test_an_unknown_time_zone_is_said_beside_its_field_with_the_zone_meant(world, language, said):
+    """An officer types the city ("Київ"): the form comes back with the reason under the
+    time-zone field (not above the form) and the zone to write."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = _client(world.officer, language)
+    upload = SimpleUploadedFile("posts.csv", "text\nРобота\n".encode())
+    response = client.post("/online/import/", {"file": upload, "time_zone": "Київ"})
+    assert response.status_code == 422
+    page = html_unescape(response.content.decode())
+    field = page[page.index('id="id_time_zone"') :]
+    field = field[: field.index("</div>")]
+    assert said in field and 'class="error"' in field
+    assert said not in page[: page.index("<form")]  # not (also) above the form
+
+
+def test_counts_are_grouped_as_the_page_language_writes_them(world, tmp_path):
+    from opennrm.online.models import ImportRun, ImportState
+
+    run = ImportRun.objects.create(
+        agency_id=world.officer.agency_id, imported_by=world.officer, source_name="big.csv",
+        state=ImportState.DONE, read=40000, stored=39985, skipped=14, duplicates=1,
+    )  # fmt: skip
+    page = _client(world.officer, "uk").get(f"/online/imports/{run.pk}/").content.decode()
+    assert re.search(r'id="import-read">40(\xa0| |&nbsp;)000<', page), page
+    page = _client(world.officer, "en").get(f"/online/imports/{run.pk}/").content.decode()
+    assert 'id="import-read">40,000<' in page

@@ -85,15 +85,56 @@ def _model() -> Any:
     return active_model()
 
 
+#: cities of the region as officers write them in Ukrainian or Russian (tz names are Latin)
+_CYRILLIC_CITIES = {
+    "київ": "Europe/Kyiv", "киев": "Europe/Kyiv", "варшава": "Europe/Warsaw",
+    "кишинів": "Europe/Chisinau", "кишинев": "Europe/Chisinau", "кишинёв": "Europe/Chisinau",
+    "бухарест": "Europe/Bucharest", "москва": "Europe/Moscow", "мінськ": "Europe/Minsk",
+    "минск": "Europe/Minsk", "берлін": "Europe/Berlin", "берлин": "Europe/Berlin",
+    "прага": "Europe/Prague", "будапешт": "Europe/Budapest", "вільнюс": "Europe/Vilnius",
+    "вильнюс": "Europe/Vilnius", "рига": "Europe/Riga", "таллінн": "Europe/Tallinn",
+    "таллин": "Europe/Tallinn", "лондон": "Europe/London", "рим": "Europe/Rome",
+    "стамбул": "Europe/Istanbul",
+}  # fmt: skip
+#: tzdata's old spellings, said the way the country writes them now
+_RENAMED = {"Europe/Kiev": "Europe/Kyiv"}
+
+
+def zone_suggestion(name: str) -> str | None:
+    """The one time zone whose city is ``name`` ("Kyiv", "warsaw", "new york", "Київ" →
+    Europe/Kyiv, Europe/Warsaw, America/New_York, Europe/Kyiv), or ``None`` (none, or
+    several)."""
+    import zoneinfo
+
+    city = "_".join(name.strip().split()).casefold()
+    if not city or "/" in city:
+        return None
+    if city in _CYRILLIC_CITIES:
+        return _CYRILLIC_CITIES[city]
+    found = sorted(
+        z for z in zoneinfo.available_timezones() if z.rsplit("/", 1)[-1].casefold() == city
+    )
+    # the canonical name where tzdata keeps an alias too ("Europe/Kiev" → "Europe/Kyiv")
+    canonical = [z for z in found if not z.startswith(("Etc/", "US/", "SystemV/"))]
+    return _RENAMED.get(canonical[0], canonical[0]) if len(canonical) == 1 else None
+
+
 def _zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or settings.TIME_ZONE)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationFailed(
-            _("Unknown time zone %(zone)s: use a name such as Europe/Kyiv or UTC.")
-            % {"zone": (name or "")[:64]},
-            field="time_zone",
-        ) from exc
+        typed = (name or "")[:64]
+        suggestion = zone_suggestion(typed)
+        if suggestion is not None:
+            message = _(
+                "Unknown time zone %(zone)s: time zones are written as region/city; "
+                "did you mean %(suggestion)s?"
+            ) % {"zone": typed, "suggestion": suggestion}
+        else:
+            message = _("Unknown time zone %(zone)s: use a name such as Europe/Kyiv or UTC.") % {
+                "zone": typed
+            }
+        raise ValidationFailed(message, field="time_zone") from exc
 
 
 def _import_dir() -> Path:

@@ -313,10 +313,14 @@ def import_file(request: HttpRequest) -> HttpResponse:
                 time_zone=form.cleaned_data["time_zone"] or None,
             )
         except DomainError as error:
+            shown: DomainError | None = error
+            if error.field in form.fields and error.field != "file":
+                form.add_error(error.field, error.message)  # said beside its field
+                shown = None
             return render(
                 request,
                 "online/import.html",
-                {"form": form, "error": error, "runs": _recent_runs(request)},
+                {"form": form, "error": shown, "runs": _recent_runs(request)},
                 status=error.status_code,
             )
         finally:
