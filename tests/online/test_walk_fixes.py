@@ -366,3 +366,9 @@ def test_counts_are_grouped_as_the_page_language_writes_them(world, tmp_path):
     assert re.search(r'id="import-read">40(\xa0| |&nbsp;)000<', page), page
     page = _client(world.officer, "en").get(f"/online/imports/{run.pk}/").content.decode()
     assert 'id="import-read">40,000<' in page
+
+
+def test_the_minimum_risk_filter_says_its_scale(world):
+    page = _client(world.officer, "uk").get("/online/").content.decode()
+    (tag,) = re.findall(r'<input[^>]*name="min_risk"[^>]*>', page)
+    assert 'placeholder="0–1"' in tag and 'step="any"' in tag

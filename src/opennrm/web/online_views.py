@@ -41,8 +41,13 @@ class QueueFilter(django_forms.Form):
         choices=[("", gettext_lazy("Any")), *PostStatus.choices],
         widget=CollapsedRadioSelect,
     )
+    # a risk as each post shows it (0–1): the placeholder says so where "80" was typed
     min_risk = django_forms.FloatField(
-        label=gettext_lazy("Minimum risk"), required=False, min_value=0, max_value=1
+        label=gettext_lazy("Minimum risk"),
+        required=False,
+        min_value=0,
+        max_value=1,
+        widget=django_forms.NumberInput(attrs={"step": "any", "placeholder": "0–1"}),
     )
     # the languages of the agency's posts by name: a free text field took only a code
     # ("uk"), while every post says "Українська"
