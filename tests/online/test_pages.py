@@ -72,7 +72,7 @@ def test_skipped_records_are_explained_in_the_reader_language(world, tmp_path):
     uk = _client(world.officer, "uk").get(url).content.decode()
     assert "Недійсний JSON (на символі 2); пропущено." in uk
     assert "Текстове поле message не є текстом; пропущено." in uk
-    assert "Нечитабельна дата 31.02.2024; допис збережено з невідомою датою." in uk
+    assert "Нечитабельна дата «31.02.2024»; допис збережено з невідомою датою." in uk
     assert "invalid JSON" not in uk and "is not a string" not in uk and "; skipped" not in uk
     ru = _client(world.officer, "ru").get(url).content.decode()
     assert "Недопустимый JSON (на символе 2); пропущено." in ru

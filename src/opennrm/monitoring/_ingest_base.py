@@ -234,14 +234,16 @@ def parse_time(value: object, default_tz: tzinfo = UTC) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise RecordError(f"bad time {value!r}", "time.bad", value=repr(value))
+        raise RecordError(f"bad time {value!r}", "time.bad", value=str(value))
     if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
         try:
             return datetime.fromtimestamp(float(value), tz=UTC)
         except (OverflowError, OSError, ValueError) as exc:
-            raise RecordError(f"bad timestamp {value!r}", "time.bad", value=repr(value)) from exc
+            raise RecordError(
+                f"bad timestamp {value!r}", "time.bad", value=str(value)[:40]
+            ) from exc
     if not isinstance(value, str):
-        raise RecordError(f"bad time {value!r}", "time.bad", value=repr(value)[:40])
+        raise RecordError(f"bad time {value!r}", "time.bad", value=str(value)[:40])
     try:
         dotted = _DOTTED_DATE.fullmatch(value.strip())
         if dotted is not None:
