@@ -68,3 +68,34 @@ def stored_contact(agency, kind: str, value: str):
     return Contact.objects.get(
         agency=agency, value_index__in=contact_indexes(agency.pk, kind, value)
     )
+
+
+#: words for texts whose overlaps are chosen (campaigns that share a run of words)
+WORDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+    "quebec",
+    "romeo",
+    "sierra",
+    "tango",
+    "uniform",
+    "victor",
+    "whiskey",
+    "xray",
+    "yankee",
+    "zulu",
+]

@@ -16,36 +16,8 @@ from opennrm.monitoring import CampaignIndex, PipelineConfig
 from opennrm.online.campaigns import IndexHolder
 from opennrm.online.models import CampaignChunk, CampaignState, MonitoredPost, PostGroup
 from opennrm.online.services import online_import
-from tests.online.posts import post_where, post_with_text
+from tests.online.posts import WORDS, post_where, post_with_text
 
-WORDS = [
-    "alpha",
-    "bravo",
-    "charlie",
-    "delta",
-    "echo",
-    "foxtrot",
-    "golf",
-    "hotel",
-    "india",
-    "juliet",
-    "kilo",
-    "lima",
-    "mike",
-    "november",
-    "oscar",
-    "papa",
-    "quebec",
-    "romeo",
-    "sierra",
-    "tango",
-    "uniform",
-    "victor",
-    "whiskey",
-    "xray",
-    "yankee",
-    "zulu",
-]
 TEMPLATE = "Робота в Польщі на складі, житло безкоштовно, оплата щотижня, оголошення номер {n}"
 OTHER = "Продам дитячий велосипед, колеса майже нові, самовивіз з Києва, дзвоніть ввечері {n}"
 

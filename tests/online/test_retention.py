@@ -35,7 +35,7 @@ from opennrm.online.services import (
     post_open_case,
     purge_expired,
 )
-from tests.online.posts import post_where, stored_contact
+from tests.online.posts import WORDS, post_where, stored_contact
 
 pytestmark = pytest.mark.django_db
 
@@ -200,16 +200,8 @@ def test_the_campaign_index_forgets_erased_posts(world, tmp_path):
 
 def test_a_campaign_split_by_the_erasure_gets_a_row_per_part(world, tmp_path):
     """The bridging post of two campaigns erased: they are two again."""
-    words = (
-        "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike "
-        "november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu"
-    )
-    w = words.split()
-    a, b, bridge = " ".join(w[0:20]), " ".join(w[8:28]), " ".join(w[4:24])
     police = world.police
-    _import(world.officer, tmp_path, "m.jsonl", [f"{bridge} m1"], days_ago=400)
-    _import(world.officer, tmp_path, "a.jsonl", [f"{a} a{i}" for i in (1, 2)])
-    _import(world.officer, tmp_path, "b.jsonl", [f"{b} b{i}" for i in (1, 2)])
+    _split_scenario(world, tmp_path)
     (joined,) = PostGroup.objects.filter(agency=police, kind="campaign")
     assert joined.size == 5
     purge_expired()
@@ -230,34 +222,7 @@ def test_a_campaign_split_by_the_erasure_gets_a_row_per_part(world, tmp_path):
 
 def _split_scenario(world, tmp_path):
     """Two campaigns bridged by an old post: erasing it splits them (rows change)."""
-    w = [
-        "alpha",
-        "bravo",
-        "charlie",
-        "delta",
-        "echo",
-        "foxtrot",
-        "golf",
-        "hotel",
-        "india",
-        "juliet",
-        "kilo",
-        "lima",
-        "mike",
-        "november",
-        "oscar",
-        "papa",
-        "quebec",
-        "romeo",
-        "sierra",
-        "tango",
-        "uniform",
-        "victor",
-        "whiskey",
-        "xray",
-        "yankee",
-        "zulu",
-    ]
+    w = WORDS
     a, b, bridge = " ".join(w[0:20]), " ".join(w[8:28]), " ".join(w[4:24])
     _import(world.officer, tmp_path, "m.jsonl", [f"{bridge} m1"], days_ago=400)
     _import(world.officer, tmp_path, "a.jsonl", [f"{a} a{i}" for i in (1, 2)])
