@@ -3,8 +3,13 @@ synthetic posts of ``bench/imports.py``."""
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
+import json
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +41,31 @@ def django_on_sqlite(tmp: Path) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def bench_main(
+    doc: str | None,
+    run: Callable[[argparse.Namespace, Path], dict[str, Any]],
+    *,
+    posts: int,
+    posts_help: str | None = None,
+    prefix: str = "bench-",
+) -> None:
+    """The command line these benches share: ``--posts``, ``--seed``, ``--json``; ``run``
+    gets the arguments and a throwaway folder (removed after), its figures are printed as
+    JSON and written to ``--json``."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--posts", type=int, default=posts, help=posts_help)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        figures = run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

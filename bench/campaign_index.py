@@ -18,36 +18,19 @@ stored size, and how many posts ended in multi-post campaigns each way.
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from _app_on_sqlite import django_on_sqlite, generator  # noqa: E402
+from _app_on_sqlite import bench_main, django_on_sqlite, generator  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--posts", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-index-"))
-    try:
-        figures = run(args, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps(figures, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    bench_main(__doc__, run, posts=20_000, prefix="bench-index-")
 
 
 def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:

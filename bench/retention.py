@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -31,25 +28,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from _app_on_sqlite import django_on_sqlite, generator  # noqa: E402
+from _app_on_sqlite import bench_main, django_on_sqlite, generator  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--posts", type=int, default=10_000, help="posts per file")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", type=Path)
-    args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-retention-"))
-    try:
-        figures = run(args, tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps(figures, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    bench_main(__doc__, run, posts=10_000, posts_help="posts per file", prefix="bench-retention-")
 
 
 def _ms(values: list[float]) -> dict[str, float]:
