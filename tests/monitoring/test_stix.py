@@ -7,7 +7,12 @@ import pytest
 import stix2
 
 from opennrm.monitoring import Post
-from opennrm.monitoring.stix import PHONE_SCO_TYPE, collect_observables, to_stix_bundle
+from opennrm.monitoring.stix import (
+    PHONE_SCO_TYPE,
+    bundle_json,
+    collect_observables,
+    to_stix_bundle,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -90,3 +95,13 @@ def test_deterministic_ids() -> None:
     first = {o["id"] for o in bundle()["objects"]}
     second = {o["id"] for o in bundle()["objects"]}
     assert first == second
+
+
+def test_bundle_json_holds_the_same_objects_as_the_spec_ordered_form() -> None:
+    b = to_stix_bundle(POSTS, identity_name="NGO Test", clock=lambda: NOW)
+    written = bundle_json(b)
+    assert json.loads(written) == json.loads(b.serialize(pretty=True))
+    # read by a person too: indented, each object starting with its type, version and id
+    assert written.startswith('{\n    "type": "bundle",\n    "id": "bundle--')
+    first = json.loads(written)["objects"][1]
+    assert list(first)[:3] == ["type", "spec_version", "id"]

@@ -367,7 +367,7 @@ def export(
     encoding: str | None,
 ) -> None:
     """Export the contacts found in posts as a STIX 2.1 bundle (no post text)."""
-    from opennrm.monitoring.stix import to_stix_bundle
+    from opennrm.monitoring.stix import bundle_json, to_stix_bundle
 
     region_codes = _regions(regions)
     posts = list(_posts_from(input_path, text_column, encoding))
@@ -377,7 +377,7 @@ def export(
     )  # fmt: skip
     try:
         with output.open("w", encoding="utf-8") as out:
-            _write(out, bundle.serialize(pretty=True))
+            _write(out, bundle_json(bundle))
     except OSError as exc:
         raise InputError(f"{output}: {os_reason(exc)}") from exc
     indicators = sum(1 for o in bundle.objects if o.type == "indicator")

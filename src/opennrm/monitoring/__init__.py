@@ -61,7 +61,7 @@ from opennrm.monitoring.scoring import (
     score_texts,
     train_risk_model,
 )
-from opennrm.monitoring.stix import to_stix_bundle
+from opennrm.monitoring.stix import bundle_json, to_stix_bundle
 
 __all__ = [
     "AgeRange",
@@ -94,6 +94,7 @@ __all__ = [
     "assemble",
     "batched",
     "build_template",
+    "bundle_json",
     "campaigns_of",
     "cluster_signatures",
     "combine",

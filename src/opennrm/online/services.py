@@ -43,6 +43,7 @@ from opennrm.monitoring import (
     PipelineConfig,
     Post,
     assemble,
+    bundle_json,
     iter_posts,
     process_batch,
     to_stix_bundle,
@@ -1178,7 +1179,7 @@ def posts_stix_bundle(
         object_ref=str(group.pk) if group is not None else "",
         detail={"posts": [p.pk for p in chosen]},
     )
-    return str(bundle.serialize(pretty=True))
+    return bundle_json(bundle)
 
 
 def feedback_export(*, actor: User) -> list[dict[str, Any]]:
