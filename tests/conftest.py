@@ -27,6 +27,45 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("opennrm")
 
 
+# The fixtures through which a test reaches the database pytest-django set up.
+_DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+        "_django_db_helper",
+    }
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use a database (the second pass of scripts/test, on "
+        "PostgreSQL: a test that touches no database gives the same result on both)",
+    )
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """Whether ``item`` reaches a database: through pytest-django (its marker or fixtures)
+    or, marked ``database``, through a server or command it starts itself."""
+    if item.get_closest_marker("django_db") or item.get_closest_marker("database"):
+        return True
+    return bool(_DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--database-tests-only"):
+        return
+    kept = [item for item in items if uses_database(item)]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if not uses_database(i)])
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def _english_command_line(monkeypatch):
     # the command-line tools speak the locale's language; tests that want another say so

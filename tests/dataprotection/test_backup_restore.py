@@ -26,7 +26,7 @@ from cryptography.fernet import Fernet
 from opennrm.dataprotection import sealed
 from opennrm.dataprotection.backup import backup_read_manifest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.database]
 
 OPENNRM = str(Path(sys.executable).with_name("opennrm"))
 WRITER = str(Path(__file__).with_name("writer.py"))

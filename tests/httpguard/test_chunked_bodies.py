@@ -19,6 +19,8 @@ import pytest
 
 from tests.online.test_imports import ROOT, _good, _throwaway_database
 
+pytestmark = pytest.mark.database  # its server runs on a throwaway database of the configured kind
+
 LIMIT = 200_000  # the import limit; attachments and plain bodies are smaller
 BOUNDARY = "----opennrm-test-boundary"
 

@@ -239,6 +239,7 @@ def _step(env: dict[str, str], *args: str) -> dict[str, object]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.database
 def test_an_upload_is_imported_by_the_worker_process(tmp_path):
     db_url, drop = _throwaway_database(tmp_path)
     env = {

@@ -187,6 +187,7 @@ def test_a_slow_worker_that_was_reclaimed_stops_without_overwriting(world, setti
     assert MonitoredPost.objects.count() == 300
 
 
+@pytest.mark.database
 def test_a_worker_killed_mid_import_is_reclaimed_by_the_next_worker(tmp_path):
     """Real processes: kill -9 the worker mid-import; a new worker continues the run."""
     db_url, drop = _throwaway_database(tmp_path)
