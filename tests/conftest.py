@@ -60,9 +60,11 @@ def uses_database(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config, items):
     if not config.getoption("--database-tests-only"):
         return
-    kept = [item for item in items if uses_database(item)]
-    if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[i for i in items if not uses_database(i)])
+    kept, dropped = [], []
+    for item in items:
+        (kept if uses_database(item) else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
         items[:] = kept
 
 

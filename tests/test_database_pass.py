@@ -34,13 +34,10 @@ def test_the_database_pass_keeps_every_test_that_reaches_a_database():
     # every test of the pure library is dropped, and nothing else of it is kept
     assert {t for t in everything if t.startswith("tests/monitoring/")} <= dropped
     # a test that starts a worker on the configured database is kept by its marker
-    assert (
-        "tests/online/test_imports.py::test_an_upload_is_imported_by_the_worker_process" in kept
-    )
+    assert "tests/online/test_imports.py::test_an_upload_is_imported_by_the_worker_process" in kept
     # one that reads a setting only is dropped
     assert (
-        "tests/online/test_imports.py::test_import_folder_setting_is_private_by_default"
-        in dropped
+        "tests/online/test_imports.py::test_import_folder_setting_is_private_by_default" in dropped
     )
     # django_db (plain and transactional), live_server, the db fixture, a module marker
     for prefix in (
