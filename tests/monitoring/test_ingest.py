@@ -250,6 +250,92 @@ def test_a_quote_that_closes_on_a_later_line_costs_only_its_own_line(tmp_path: P
     assert [w for w, _ in report.problems] == ["posts.csv:2"]
 
 
+def test_a_stray_quote_before_a_malformed_line_costs_only_those_two_lines(tmp_path: Path) -> None:
+    # the line after the stray quote was itself malformed: the record ran on to the next
+    # quote (row 40) and every line between was lost as one "wrong width" problem
+    path = tmp_path / "posts.csv"
+    rows = [f"2026-11-01 10:00,Робота номер {i} у Польщі,c" for i in range(1, 61)]
+    rows[9] = '2026-11-01 10:00,"Робота без другої лапки,c'
+    rows[10] = "зайве,поле,у,рядку"
+    rows[39] = '2026-11-01 10:00,"Ще одна лапка без пари,c'
+    path.write_text("date,text,channel\n" + "\n".join(rows) + "\n", "utf-8")
+    posts, report = ingest(path)
+    assert len(posts) == 57 and report.read == 60 and report.skipped == 3
+    assert [(w, d.code) for (w, _), d in zip(report.problems, report.details, strict=True)] == [
+        ("posts.csv:11", "csv.open_quote"),
+        ("posts.csv:12", "csv.width"),
+        ("posts.csv:41", "csv.open_quote"),
+    ]
+    assert {p.text for p in posts} == {
+        f"Робота номер {i} у Польщі" for i in range(1, 61) if i not in (10, 11, 40)
+    }
+
+
+def test_a_literal_quote_beside_a_multi_line_quoted_field_stays_one_record(
+    tmp_path: Path,
+) -> None:
+    # the quote in '5" екран' is text; counting every quote made the record look
+    # unclosed and split it in two
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        'note,text\n5" екран,"Продам телефон\nдзвоніть увечері"\nok,Наступний допис\n',
+        "utf-8",
+    )
+    posts, report = ingest(path)
+    assert [p.text for p in posts] == ["Продам телефон\nдзвоніть увечері", "Наступний допис"]
+    assert report.skipped == 0 and report.problems == []
+
+
+_WORDS = st.sampled_from(["Робота", "у", "Польщі", "praca", "Київ", "5000", "zł", "ёж", "ґанок"])
+_TEXTS = st.lists(_WORDS, min_size=1, max_size=4).map(" ".join)
+
+
+@st.composite
+def _damaged_csv(draw: st.DrawFn) -> tuple[list[tuple[str, str]], set[int]]:
+    """Rows (line, text) of a three-column CSV, some damaged: a quote opened and never
+    closed, a wrong number of fields. Good rows may quote a text with a comma or a line
+    break, or hold a literal quote inside an unquoted field."""
+    rows: list[tuple[str, str]] = []
+    damaged: set[int] = set()
+    for i in range(draw(st.integers(1, 25))):
+        text = f"{draw(_TEXTS)} {i}"
+        kind = draw(
+            st.sampled_from(["plain", "plain", "comma", "lines", "literal", "open", "wide"])
+        )
+        if kind == "comma":
+            text = f"{text}, {draw(_TEXTS)}"
+            rows.append((f'{i},"{text}",c', text))
+        elif kind == "lines":
+            text = f"{text}\n{draw(_TEXTS)}"
+            rows.append((f'{i},"{text}",c', text))
+        elif kind == "literal":
+            text = f'5" {text}'
+            rows.append((f"{i},{text},c", text))
+        elif kind == "open":
+            rows.append((f'{i},"{text},c', text))
+            damaged.add(i)
+        elif kind == "wide":
+            rows.append((f"{i},{text},c,зайве", text))
+            damaged.add(i)
+        else:
+            rows.append((f"{i},{text},c", text))
+    return rows, damaged
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=_damaged_csv())
+def test_damaged_rows_cost_only_themselves(tmp_path: Path, case: tuple) -> None:  # type: ignore[type-arg]
+    rows, damaged = case
+    path = tmp_path / "posts.csv"
+    path.write_text("id,text,channel\n" + "\n".join(line for line, _ in rows) + "\n", "utf-8")
+    posts, report = ingest(path)
+    good = [text for i, (_line, text) in enumerate(rows) if i not in damaged]
+    assert [p.text for p in posts] == good
+    assert report.skipped == len(damaged) and report.read == len(rows)
+
+
 def test_csv_huge_field_accepted(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("text\n" + "a" * 300_000 + "\n", encoding="utf-8")

@@ -480,20 +480,44 @@ class CsvLines:
         self.number -= len(lines)
 
 
+def _strict(dialect: type[csv.Dialect]) -> type[csv.Dialect]:
+    return _STRICT.setdefault(
+        dialect, type(f"{dialect.__name__}Strict", (dialect,), {"strict": True})
+    )
+
+
+_STRICT: dict[type[csv.Dialect], type[csv.Dialect]] = {}
+
+
+def _quoting_fault(lines: list[str], dialect: type[csv.Dialect]) -> bool:
+    """Whether the lines of one record, read strictly, break the quoting rules: a quote
+    still open at the end of the file, or text right after a closing quote. Quotes
+    inside an unquoted field ('5" screen') are text and break no rule."""
+    try:
+        for _ in csv.reader(iter(lines), _strict(dialect)):
+            pass
+    except csv.Error:
+        return True
+    return False
+
+
 def quote_ran_on(
     src: CsvLines, dialect: type[csv.Dialect], width: int, fields: int
 ) -> list[str] | None:
     """The lines after the first of a record (just read, ``fields`` wide) that a quote
     opened in its first line ran on over them: those lines are to be read again. That is
-    a record whose quotes never close (an odd number of them: it ran to the end of the
-    file, whatever its width), or one of the wrong width whose next line is a record of
-    its own (the header's width on its own). ``None`` otherwise (a record of one line, or
-    text that really goes on over several lines)."""
+    a record that breaks the quoting rules (its quote never closes, or closes where
+    another field began: text right after it), whatever its width, or a well-formed one
+    of the wrong width whose next line is a record of its own (the header's width on its
+    own). ``None`` otherwise (a record of one line, or text that really goes on over
+    several lines). A multi-line record whose closing quote is followed by more text
+    (a quoted text over two lines, then ' (note)') is broken too: its lines are
+    reported, not glued together."""
     taken = src.taken
     quote = dialect.quotechar or '"'
     if taken is None or len(taken) < 2 or quote not in taken[0]:
         return None
-    if sum(line.count(quote) for line in taken) % 2:
+    if _quoting_fault(taken, dialect):
         return taken[1:]
     if fields == width:
         return None
