@@ -79,6 +79,29 @@ def test_an_altered_chunk_stops_the_reading(tmp_path):
         plain.read()
 
 
+@pytest.mark.parametrize("damage", ["cut", "flipped"])
+def test_a_damaged_later_chunk_is_told_apart_from_a_missing_key(tmp_path, damage):
+    data = os.urandom(3 * files.CHUNK)
+    path = _stored(tmp_path, data)
+    raw = path.read_bytes()
+    lines = raw.splitlines(keepends=True)
+    if damage == "cut":  # the disk lost the end of the file in the middle of a chunk
+        path.write_bytes(b"".join(lines[:2]) + lines[2][:40])
+    else:
+        lines[2] = lines[2][:30] + (b"A" if lines[2][30:31] != b"A" else b"B") + lines[2][31:]
+        path.write_bytes(b"".join(lines))
+    plain = files.open_decrypted(path, keys=[KEY])  # the first chunk decrypts: a key fits
+    assert plain.read(files.CHUNK) == data[: files.CHUNK]
+    with pytest.raises(files.Damaged):
+        plain.read()
+    plain.close()
+    with pytest.raises(files.Damaged):  # the download path says the same
+        b"".join(files.read_decrypted(path.name, directory=tmp_path, keys=[KEY]))
+    path.write_bytes(lines[0][:40] + b"\n" + b"".join(lines[1:]))  # the first chunk itself
+    with pytest.raises(files.NoKey):
+        files.open_decrypted(path, keys=[KEY])
+
+
 def test_a_size_limit_raised_while_storing_leaves_no_file(tmp_path):
     def counted():
         yield b"a" * files.CHUNK

@@ -258,6 +258,53 @@ def test_an_upload_no_key_decrypts_fails_with_its_own_reason_in_each_language(
             assert old not in page  # the file's name is shown, as its title, not in the reason
 
 
+#: the reason for a spool damaged after its first chunk, a phrase of it in each language
+DAMAGED_SAID = {
+    "en": ("was damaged on the server", "The posts read before that part are kept"),
+    "uk": ("пошкодився на сервері", "Дописи, прочитані до цієї частини, збережено"),
+    "ru": ("повредился на сервере", "Публикации, прочитанные до этой части, сохранены"),
+}
+
+
+@pytest.mark.django_db
+def test_an_upload_damaged_after_its_beginning_keeps_what_was_read_and_says_why(
+    world, tmp_path, settings, caplog
+):
+    # a later chunk that no longer decrypts was "the import stopped on an unexpected error"
+    settings.OPENNRM_IMPORT_DIR = str(tmp_path / "imports")
+    settings.OPENNRM_IMPORT_BATCH_POSTS = 20
+    filler = "житло безкоштовно, виїзд щотижня, " * 30
+    posts = [
+        json.dumps(
+            {"text": f"Робота в Польщі {i}: {filler}", "channel": "jobs"}, ensure_ascii=False
+        )
+        for i in range(400)
+    ]
+    run = import_enqueue(
+        actor=world.officer, chunks=["\n".join(posts).encode()], source_name="jobs.jsonl"
+    )
+    spool = Path(run.upload_path)
+    lines = spool.read_bytes().splitlines(keepends=True)
+    assert len(lines) > 4
+    lines[3] = lines[3][:50] + (b"A" if lines[3][50:51] != b"A" else b"B") + lines[3][51:]
+    spool.write_bytes(b"".join(lines))
+    with caplog.at_level(logging.DEBUG):
+        import_process(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.state, run.error, run.error_params) == ("failed", "spool.damaged", {})
+    assert 0 < run.stored < 400 and run.upload_path == ""  # what was read is kept
+    assert not list(Path(settings.OPENNRM_IMPORT_DIR).iterdir())
+    assert f"import {run.pk}: its upload is damaged" in caplog.text
+    assert "stopped" not in caplog.text and "Робота" not in caplog.text
+    client = verified_client(world.officer)
+    url = reverse("web:online_import_run", args=[run.pk])
+    for language, phrases in DAMAGED_SAID.items():
+        client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = language
+        page = html.unescape(client.get(url).content.decode())
+        assert all(p in page for p in phrases), language
+        assert "spool.damaged" not in page and "unexpected error" not in page
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_api_says_an_undecryptable_upload_with_its_code(world, tmp_path, settings, api):
     run, old = _queued_under_a_removed_key(world, tmp_path, settings)

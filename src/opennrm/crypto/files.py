@@ -33,6 +33,12 @@ class NoKey(Exception):
     """No file key configured, or none of the configured keys decrypts the file."""
 
 
+class Damaged(InvalidToken):
+    """A chunk after the first does not decrypt although the first one did: the file
+    was altered or cut on the disk. What was read before it is sound (each chunk is
+    authenticated on its own)."""
+
+
 def cipher(keys: Sequence[str]) -> MultiFernet:
     usable = [k.strip() for k in keys if k.strip()]
     if not usable:
@@ -104,7 +110,14 @@ def _rest(fernet: MultiFernet, source: Any, head: bytes) -> Iterator[bytes]:
         for line in source:
             token = line.strip()
             if token:
-                yield fernet.decrypt(token)
+                yield _decrypt_later(fernet, token)
+
+
+def _decrypt_later(fernet: MultiFernet, token: bytes) -> bytes:
+    try:
+        return fernet.decrypt(token)
+    except InvalidToken as error:
+        raise Damaged from error
 
 
 class DecryptingReader(io.RawIOBase):
@@ -112,7 +125,7 @@ class DecryptingReader(io.RawIOBase):
 
     Holds one decrypted chunk at a time. Raises :class:`NoKey` when it is opened and
     no configured key decrypts the file's first chunk; a later chunk that does not
-    decrypt (the file was altered) raises :class:`cryptography.fernet.InvalidToken`."""
+    decrypt (the file was altered or cut) raises :class:`Damaged`."""
 
     def __init__(self, path: str | os.PathLike[str], *, keys: Sequence[str]) -> None:
         super().__init__()
@@ -121,7 +134,7 @@ class DecryptingReader(io.RawIOBase):
         self._chunk = b""
         self._at = 0
         try:
-            self._next()
+            self._next(first=True)
         except InvalidToken as error:
             self._source.close()
             raise NoKey from error
@@ -129,7 +142,7 @@ class DecryptingReader(io.RawIOBase):
             self._source.close()
             raise
 
-    def _next(self) -> bool:
+    def _next(self, *, first: bool = False) -> bool:
         """Decrypt the next chunk; False at the end of the file."""
         while True:
             line = self._source.readline()
@@ -138,7 +151,10 @@ class DecryptingReader(io.RawIOBase):
                 return False
             token = line.strip()
             if token:
-                self._chunk, self._at = self._fernet.decrypt(token), 0
+                plain = (
+                    self._fernet.decrypt(token) if first else _decrypt_later(self._fernet, token)
+                )
+                self._chunk, self._at = plain, 0
                 return True
 
     def readable(self) -> bool:

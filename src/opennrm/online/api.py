@@ -40,7 +40,7 @@ class ImportRunOut(Schema):
     error_code: str | None = Field(
         None,
         description="Why a failed run failed, as a stable code (e.g. csv.no_text_column, "
-        "ingest.unreadable, spool.undecryptable, interrupted, unexpected); null when it did "
+        "ingest.unreadable, spool.undecryptable, spool.damaged, interrupted, unexpected); null when it did "
         "not fail, or for a reason stored before codes existed",
     )
     error_params: dict[str, str | int] = Field(

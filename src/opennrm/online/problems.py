@@ -85,8 +85,8 @@ def describe_training_source(source: str) -> str:
 
 
 #: why a whole file could not be imported: the ingest library's ``IngestError.code`` (and
-#: ``time_zone``, ``spool.undecryptable``), with its values; never the file's name or
-#: anything read from it
+#: ``time_zone``, ``spool.undecryptable``, ``spool.damaged``), with its values; never the
+#: file's name or anything read from it
 FILE_ERRORS: dict[str, Promise] = {
     "ingest.format": _(
         "the format %(format)s is not one the import reads (Telegram result.json, CSV, "
@@ -117,6 +117,15 @@ FILE_ERRORS: dict[str, Promise] = {
         "it was discarded. Upload the file again. Administrator: while other uploads are "
         "waiting, put the old key back in OPENNRM_FILE_KEYS or OPENNRM_DATA_KEYS, after the "
         "current one, and run `opennrm keys rotate` before removing it."
+    ),
+    # a later part of that spool does not decrypt although its beginning did: altered or
+    # cut on the server's disk while it waited
+    "spool.damaged": _(
+        "the uploaded file was damaged on the server while it waited to be imported: a "
+        "part of it after the beginning can no longer be decrypted. The posts read before "
+        "that part are kept. Upload the file again: posts already stored are not added "
+        "twice. Administrator: check the disk of the import directory "
+        "(OPENNRM_IMPORT_DIR)."
     ),
 }
 

@@ -460,6 +460,9 @@ def import_process(*, run_id: int) -> ImportRun:
     except crypto_files.NoKey:  # the upload's key was removed before it was imported
         log.warning("import %s: its upload decrypts under no configured key", run.pk)
         state, error = ImportState.FAILED, "spool.undecryptable"
+    except crypto_files.Damaged:  # a later part of the upload was altered or cut on the disk
+        log.warning("import %s: its upload is damaged (a later part does not decrypt)", run.pk)
+        state, error = ImportState.FAILED, "spool.damaged"
     except Exception as exc:  # the run must end in a state a person can read
         log.error("import %s stopped: %s", run.pk, type(exc).__name__)  # no content: no data
         state, error = ImportState.FAILED, ""
