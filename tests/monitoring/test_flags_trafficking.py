@@ -49,6 +49,28 @@ CASES = [
     ),
     ("control.documents_withheld", "en", "Keep your passport with you at all times", False),
     # debt for travel to be worked off
+    # holders and verbs a walk of the app found missing ("тримає", "держит", "у керівника")
+    (
+        "control.documents_withheld",
+        "uk",
+        "Робота в Чехії. Документи тримає роботодавець до кінця контракту",
+        True,
+    ),
+    ("control.documents_withheld", "uk", "Паспорти зберігаються у керівника", True),
+    ("control.documents_withheld", "uk", "Паспорт буде у бригадира весь сезон", True),
+    (
+        "control.documents_withheld",
+        "uk",
+        "Тримайте документи при собі, роботодавець не має права їх забирати",
+        False,
+    ),
+    ("control.documents_withheld", "ru", "Документы держит работодатель до конца сезона", True),
+    (
+        "control.documents_withheld",
+        "ru",
+        "Держите документы при себе, работодатель не вправе их забирать",
+        False,
+    ),
     ("debt.travel_work_off", "ru", "Долг за дорогу отработаете за первый месяц", True),
     ("debt.travel_work_off", "ru", "Билет в долг, потом вычтем из зарплаты", True),
     ("debt.travel_work_off", "ru", "Дорогу оплачиваем, из зарплаты ничего не вычитаем", False),
@@ -277,6 +299,43 @@ def test_the_strongest_signals_are_flagged_without_a_model(text: str) -> None:
     generic = score_texts(["Требуются девушки хостес в Дубай, высокая зарплата"], model=None)[0]
     assert score.flagged and score.risk >= 0.6 > DEFAULT_FLAGS_ONLY_THRESHOLD
     assert score.risk > generic.risk
+
+
+class _Confident:
+    """A stand-in model: every post scores 0.05 and only risk >= 0.99 would be flagged."""
+
+    threshold = 0.99
+
+    def score_and_explain(self, texts, top_k=3):  # type: ignore[no-untyped-def]
+        return [(0.05, ()) for _ in texts]
+
+
+@pytest.mark.parametrize(
+    ("text", "alerted"),
+    [
+        ("Документи тримає роботодавець до кінця контракту, робота в Чехії", True),
+        ("Долг за дорогу отработаете за первый месяц", True),
+        ("Требуются девушки от 16 лет, работа в Дубае", True),
+        ("Работа в Польше, жильё предоставляется, оплата за трудоустройство заранее", False),
+        ("Тримайте документи при собі, роботодавець не має права їх забирати", False),
+    ],
+)
+def test_an_alert_indicator_puts_the_post_in_the_queue_whatever_the_threshold(
+    text: str, alerted: bool
+) -> None:
+    (score,) = score_texts([text], model=_Confident())  # type: ignore[arg-type]
+    assert score.risk < 0.99
+    assert (score.flagged, score.alerted) == (alerted, alerted)
+    assert score.category == ("recruitment" if alerted else None)
+
+
+def test_the_alert_indicators_are_the_strongest_forced_labour_ones() -> None:
+    assert FLAGS.alert_ids == {
+        "control.documents_withheld",
+        "debt.travel_work_off",
+        "control.movement_restricted",
+        "target.minors",
+    }
 
 
 def test_labels_exist_in_the_interface_languages() -> None:

@@ -77,6 +77,9 @@ class Flag:
     absent: int | None = None
     detector: str | None = None
     examples: tuple[str, ...] = ()
+    # one of the strongest forced-labour indicators: a post with it goes to the review
+    # queue whatever its risk (``Score.flagged``)
+    alert: bool = False
 
     def match(
         self,
@@ -544,6 +547,11 @@ class FlagSet:
     def by_id(self) -> dict[str, Flag]:
         return {f.id: f for f in self.flags}
 
+    @functools.cached_property
+    def alert_ids(self) -> frozenset[str]:
+        """The flags that put a post in the review queue by themselves."""
+        return frozenset(f.id for f in self.flags if f.alert)
+
     def evaluate(self, raw_text: str, normalized: str | None = None) -> tuple[FlagHit, ...]:
         """All flags that fire on a post (``normalized`` = ``normalize(raw_text)``)."""
         norm = (normalize(raw_text) if normalized is None else normalized).replace("ё", "е")
@@ -606,6 +614,9 @@ def parse_flags(data: Mapping[str, Any]) -> FlagSet:
         for key in ("source", "rationale"):
             if not isinstance(item.get(key), str) or not item[key]:
                 raise FlagDataError(f"{where}: needs a {key}")
+        alert = item.get("alert", False)
+        if not isinstance(alert, bool):
+            raise FlagDataError(f"{where}: alert must be true or false")
         detector = item.get("detector")
         if detector is not None and detector not in DETECTORS:
             raise FlagDataError(f"{where}: unknown detector {detector!r}")
@@ -638,6 +649,7 @@ def parse_flags(data: Mapping[str, Any]) -> FlagSet:
                 ),
                 detector=detector,
                 examples=tuple(item.get("examples", ())),
+                alert=alert,
             )
         )
     return FlagSet(

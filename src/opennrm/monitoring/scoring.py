@@ -11,7 +11,11 @@ How the two parts are combined (documented, deliberately simple):
 ``flagged`` compares ``risk`` with the threshold stored in the model's manifest, which
 :func:`train_risk_model` chooses by maximising F1 of the *combined* score on out-of-fold
 predictions (it is re-chosen whenever the flags file changes version). Without a model,
-:data:`DEFAULT_FLAGS_ONLY_THRESHOLD` is used.
+:data:`DEFAULT_FLAGS_ONLY_THRESHOLD` is used. A post on which one of the strongest
+forced-labour indicators fired (``"alert": true`` in the flags file: documents kept by the
+employer, debt to work off, movement restricted, minors recruited) is flagged whatever its
+risk (``alerted``): the threshold keeps the false alarms of the model down, and these
+indicators, which fire on about one ordinary post in ten thousand, are not what it is for.
 
 Every score carries its ``reasons``: the flags that fired (label and the words that made
 them fire) and the model's top n-grams with their contributions in log-odds.
@@ -101,6 +105,8 @@ class Score:
     reasons: tuple[Reason, ...]
     # "recruitment" or "spam" when flagged (which queue), else None
     category: str | None = None
+    # flagged because an alert indicator fired, whatever the risk
+    alerted: bool = False
 
     def explain(self) -> str:
         """All reasons in one line (what the ``reasons`` CSV column shows)."""
@@ -166,6 +172,7 @@ def score_texts(
         explained = [(None, ())] * len(norm)
     out: list[Score] = []
     topics = load_topics()
+    alerts = flagset.alert_ids
     for raw, text, (p, top) in zip(raw_texts, norm, explained, strict=True):
         hits = flagset.evaluate(raw, text)
         fscore = flag_score(hits)
@@ -188,7 +195,8 @@ def score_texts(
                 reasons.append(
                     Reason("model", c.ngram, "model: " + c.describe_in(word), c.contribution, word)
                 )
-        flagged = risk >= threshold
+        alerted = bool(hits) and any(h.flag_id in alerts for h in hits)
+        flagged = risk >= threshold or alerted
         out.append(
             Score(
                 risk=risk,
@@ -197,6 +205,7 @@ def score_texts(
                 flagged=flagged,
                 reasons=tuple(reasons),
                 category=topics.category(raw, text, hits) if flagged else None,
+                alerted=alerted,
             )
         )
     return out

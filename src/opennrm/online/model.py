@@ -80,6 +80,15 @@ def model_status() -> ModelStatus:
     )
 
 
+def alert_threshold() -> float:
+    """The risk from which new imports are flagged: the active model's threshold, or the
+    flags-only one without a model."""
+    from opennrm.monitoring.scoring import DEFAULT_FLAGS_ONLY_THRESHOLD
+
+    model = active_model()
+    return float(model.threshold) if model is not None else DEFAULT_FLAGS_ONLY_THRESHOLD
+
+
 def shared_data_dir() -> Path | None:
     """The shared labelled data sets, if this machine has them (never downloaded)."""
     candidates = []

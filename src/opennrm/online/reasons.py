@@ -60,6 +60,21 @@ def describe_reason(reason: Mapping[str, Any], language: str | None = None) -> s
     return _("Model: “%(ngram)s” (%(weight)s)") % {"ngram": ngram, "weight": weight}
 
 
+def alert_labels(reasons: Iterable[Mapping[str, Any]], language: str | None = None) -> list[str]:
+    """The labels, in ``language``, of the alert indicators among a post's reasons: the
+    strongest forced-labour signs, which put a post in the queue whatever its risk."""
+    lang = language or _language()
+    flags = load_flags()
+    labels: list[str] = []
+    for reason in reasons:
+        flag = flags.by_id.get(str(reason.get("id", ""))) if reason.get("kind") == "flag" else None
+        if flag is not None and flag.alert:
+            label = flag.label.get(lang) or flag.label["en"]
+            if label not in labels:
+                labels.append(label)
+    return labels
+
+
 def localized_reasons(
     reasons: Iterable[Mapping[str, Any]], language: str | None = None
 ) -> list[dict[str, str]]:

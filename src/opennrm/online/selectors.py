@@ -180,6 +180,18 @@ def contact_posts(contact: Contact) -> QuerySet[MonitoredPost]:
     )
 
 
+def contact_cases(contact: Contact) -> dict[int, str]:
+    """The cases opened from any post that names the contact: id -> reference."""
+    rows = (
+        contact_posts(contact)
+        .exclude(case=None)
+        .order_by()
+        .values_list("case_id", "case__reference")
+        .distinct()
+    )
+    return dict(rows)
+
+
 def channel_counts(posts: QuerySet[MonitoredPost], *by: str) -> dict[tuple[Any, ...], Counter[str]]:
     """How many of ``posts`` are in each channel, per value of the fields ``by``: grouped
     by the channel's blind index in the database, one name per group read and decrypted

@@ -21,9 +21,10 @@ from opennrm.accounts.roles import MONITORING_ROLES
 from opennrm.core.errors import DomainError, ValidationFailed
 from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
-from opennrm.online.model import model_status
+from opennrm.online.model import alert_threshold, model_status
 from opennrm.online.models import Contact, MonitoredPost, PostGroup, PostStatus, language_word
 from opennrm.online.reasons import (
+    alert_labels,
     localized_reasons,
     queue_choices,
     queue_label,
@@ -145,14 +146,17 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "case_openable": bool(selectors.cases_openable(request.user, [post.case_id or 0])),  # type: ignore[arg-type]
         "known_contacts": list(selectors.contacts_of_post(post)),
         "back": _back(request.GET.get("back", "")),
+        # why it is (not) in the queue: the current model's threshold, or the strongest
+        # signs that put it there whatever its risk
+        "threshold": alert_threshold(),
+        "alert_labels": alert_labels(post.reasons),
     }
     return render(request, "online/post.html", context)
 
 
-def _cases_of(user: Any, posts: list[MonitoredPost]) -> dict[str, Any]:
-    """The cases opened from these posts: those the user may open, linked; how many others
-    (handed over to another agency since) without their references."""
-    linked = {p.case_id: p.case.reference for p in posts if p.case_id}
+def _cases_of(user: Any, linked: dict[int, str]) -> dict[str, Any]:
+    """The cases ``linked`` (id -> reference): those the user may open, linked; how many
+    others (handed over to another agency since) without their references."""
     openable = selectors.cases_openable(user, linked)
     return {
         "cases": sorted(ref for pk, ref in linked.items() if pk in openable),
@@ -160,16 +164,24 @@ def _cases_of(user: Any, posts: list[MonitoredPost]) -> dict[str, Any]:
     }
 
 
+PAGE_POSTS = 20  # posts per page on a campaign, network or contact page
+
+
 @page(MONITORING_ROLES)
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_get_for(request.user, pk)  # type: ignore[arg-type]
-    posts = list(selectors.contact_posts(contact)[:100])
+    page_obj = Paginator(selectors.contact_posts(contact), PAGE_POSTS).get_page(
+        request.GET.get("page")
+    )
+    posts = list(page_obj.object_list)
     services.contact_view_audit(actor=request.user, contact=contact, posts=posts)  # type: ignore[arg-type]
     context = {
         "contact": contact,
         "channels": selectors.contact_channels(contact),
-        **_cases_of(request.user, posts),  # type: ignore[arg-type]
+        **_cases_of(request.user, selectors.contact_cases(contact)),
         "items": [_item(p) for p in posts],
+        "page": page_obj,
+        "query": "",
     }
     return render(request, "online/contact.html", context)
 
@@ -213,17 +225,23 @@ def _network_svg(
 @page(MONITORING_ROLES)
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     group = selectors.group_get_for(request.user, pk)  # type: ignore[arg-type]
-    posts = list(selectors.group_posts(group)[:60])
-    services.group_view_audit(actor=request.user, group=group, posts=posts)  # type: ignore[arg-type]
+    page_obj = Paginator(selectors.group_posts(group), PAGE_POSTS).get_page(request.GET.get("page"))
+    posts = list(page_obj.object_list)
+    # a network's graph draws its 60 riskiest posts, whatever page the list is on
+    drawn = list(selectors.group_posts(group)[:60]) if group.kind == "network" else []
+    shown = list({p.pk: p for p in [*posts, *drawn]}.values())
+    services.group_view_audit(actor=request.user, group=group, posts=shown)  # type: ignore[arg-type]
     contacts = selectors.contacts_of_group(group)
     context: dict[str, Any] = {
         "group": group,
         "contacts": contacts,
         "items": [_item(p) for p in posts],
+        "page": page_obj,
+        "query": "",
     }
     if group.kind == "network":
         known = {f"{c.kind}:{c.value}": c for c in contacts}
-        context["graph"] = _network_svg(group, posts, known)
+        context["graph"] = _network_svg(group, drawn, known)
     return render(request, "online/group.html", context)
 
 
