@@ -143,3 +143,34 @@ def test_channels_missing_are_said_in_words(world, tmp_path):
     phone = Contact.objects.get(kind="phone")
     html = _text(client.get(f"/online/contacts/{phone.pk}/").content)
     assert "Канали без каналу (2)" in html and "— (2)" not in html
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_a_model_reason_names_the_word_once_not_its_fragment(language):
+    # "Модель: «опл» у «оплата» (+0,18)", "«на час»" beside "«час»", "«111» у «111,»"
+    from django.utils import translation
+
+    from opennrm.online.reasons import localized_reasons
+
+    reasons = [
+        {"kind": "flag", "id": "control.documents_withheld", "evidence": "паспорт залишите нам"},
+        {"kind": "model", "id": "опл", "weight": 0.18, "evidence": "оплата"},
+        {"kind": "model", "id": "на час", "weight": 0.17, "evidence": "на час"},
+        {"kind": "model", "id": "час", "weight": 0.17, "evidence": "час"},
+        {"kind": "model", "id": "111", "weight": 1.27, "evidence": "111,"},
+    ]
+    with translation.override(language):
+        said = [r["text"] for r in localized_reasons(reasons)]
+    if language == "uk":
+        assert said == [
+            "Індикатор: Документи забирає роботодавець («паспорт залишите нам»)",
+            "Модель: «оплата» (+0,18)",
+            "Модель: «на час» (+0,17)",
+            "Модель: «111» (+1,27)",
+        ]
+    else:
+        assert said[1:] == [
+            "Model: “оплата” (+0.18)",
+            "Model: “на час” (+0.17)",
+            "Model: “111” (+1.27)",
+        ]

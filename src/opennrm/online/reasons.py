@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from opennrm.monitoring import load_flags
 
 _QUOTED = re.compile(r'"([^"]+)"')
+# punctuation the word holding an n-gram was cut out with ("111," "оплата.")
+_WORD_EDGE = re.compile(r"^[^\w]+|[^\w]+$")
 
 
 def _language() -> str:
@@ -51,13 +53,12 @@ def describe_reason(reason: Mapping[str, Any], language: str | None = None) -> s
     # with the decimal sign of the page ("+0,30" in Ukrainian and Russian, beside a risk
     # of "0,99"), not always "+0.30"
     weight = ("-" if raw < 0 else "+") + number_format(abs(raw), 2)
-    if evidence and evidence != ngram:
-        return _("Model: “%(ngram)s” in “%(word)s” (%(weight)s)") % {
-            "ngram": ngram,
-            "word": evidence,
-            "weight": weight,
-        }
-    return _("Model: “%(ngram)s” (%(weight)s)") % {"ngram": ngram, "weight": weight}
+    # the word (or words) the model's n-gram lies in, not the n-gram: "«опл» у «оплата»"
+    # meant nothing to an officer; the word is what the text says
+    return _("Model: “%(ngram)s” (%(weight)s)") % {
+        "ngram": _WORD_EDGE.sub("", evidence) or ngram,
+        "weight": weight,
+    }
 
 
 def alert_labels(reasons: Iterable[Mapping[str, Any]], language: str | None = None) -> list[str]:
@@ -78,8 +79,20 @@ def alert_labels(reasons: Iterable[Mapping[str, Any]], language: str | None = No
 def localized_reasons(
     reasons: Iterable[Mapping[str, Any]], language: str | None = None
 ) -> list[dict[str, str]]:
-    """``[{"kind": ..., "text": ...}]`` for a template, in the interface language."""
-    return [{"kind": str(r.get("kind", "")), "text": describe_reason(r, language)} for r in reasons]
+    """``[{"kind": ..., "text": ...}]`` for a template, in the interface language; a
+    model reason that names the same word as one before it ("на час", "час") is left
+    out."""
+    out: list[dict[str, str]] = []
+    said: set[str] = set()
+    for r in reasons:
+        kind = str(r.get("kind", ""))
+        if kind != "flag":
+            word = _WORD_EDGE.sub("", _evidence(r)) or str(r.get("id", "")).strip()
+            if any(word in other for other in said):
+                continue
+            said.add(word)
+        out.append({"kind": kind, "text": describe_reason(r, language)})
+    return out
 
 
 # labels of the import form's time-zone field (kept here, in the online app's catalogue)
