@@ -1068,6 +1068,39 @@ def _post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredP
     return post
 
 
+def post_undo_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPost:
+    """Return a post marked false positive (a mistaken tap) to the queue: its status back
+    to new, the one it had before (only a new post can be marked: a lead cannot), unreviewed
+    again, and the label the marking stored for retraining removed, so the mistake does not
+    teach the model. Who may mark may undo; another agency's post looks missing."""
+    _require(actor)
+    _visible(actor, [post], "online.false_positive_undo")  # refusal audited outside
+    return _post_undo_false_positive(actor=actor, post=post)
+
+
+@transaction.atomic
+def _post_undo_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPost:
+    post = _locked(actor, post)
+    if post.status == PostStatus.LEAD:
+        raise Conflict(_("A case was opened from this post; close the case instead."))
+    if post.status != PostStatus.FALSE_POSITIVE:
+        return post  # a double tap, or already returned by a colleague: nothing to undo
+    post.status = PostStatus.NEW
+    post.reviewed_by = None
+    post.reviewed_at = None
+    post.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    # the marking stores one "not recruitment" label (a second press stores none)
+    removed, _by_model = Feedback.objects.filter(post=post, label=0).delete()
+    audit_record(
+        actor=actor,
+        action="online.false_positive_undo",
+        object_type="post",
+        object_ref=str(post.pk),
+        detail={"labels_removed": removed},
+    )
+    return post
+
+
 def _shown(objects: Iterable[Any], key: str = "posts") -> dict[str, Any] | None:
     # which posts (or imports) a page put in front of the reader: their texts can name
     # people, and an auditor after a leak asks "who saw post 123", not only "who opened
