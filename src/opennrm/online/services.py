@@ -209,7 +209,10 @@ def _remove_upload(path: Path) -> None:
 def _too_large() -> ValidationFailed:
     limit = settings.OPENNRM_MAX_UPLOAD_BYTES
     return ValidationFailed(
-        _("The file is larger than %(mb)s MB. Split it, or import it with `opennrm online import`.")
+        _(
+            "The file is larger than %(mb)s MB. Split it into smaller files, or ask the "
+            "administrator to import it on the server (opennrm online import)."
+        )
         % {"mb": limit // 1_000_000},
         field="file",
     )

@@ -334,7 +334,8 @@ def import_file(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > limit:
         error = ValidationFailed(
             _(
-                "The file is larger than %(mb)s MB. Split it, or import it with `opennrm online import`."
+                "The file is larger than %(mb)s MB. Split it into smaller files, or ask the "
+                "administrator to import it on the server (opennrm online import)."
             )
             % {"mb": limit // 1_000_000},
             field="file",
