@@ -39,12 +39,14 @@ def test_every_online_audit_entry_reads_in_words(world, tmp_path):
     client.get("/online/", {"status": "", "category": ""})
     client.get(f"/online/contacts/{Contact.objects.first().pk}/")
     client.get(f"/online/groups/{PostGroup.objects.first().pk}/")
-    client.post(f"/online/posts/{post.pk}/false-positive/")
+    client.post(f"/online/posts/{post.pk}/false-positive/", {"confirm": "yes"})
+    client.post(f"/online/posts/{post.pk}/false-positive/undo/")
     client.post("/online/export/stix/", {"post": [post.pk]})
     entries = list(AuditEntry.objects.filter(action__startswith="online."))
     actions = {e.action for e in entries}
     assert {"online.import_queue", "online.contact_view", "online.group_view"}
     assert "online.queue_view" in actions <= actions
+    assert {"online.false_positive", "online.false_positive_undo"} <= actions
     for e in entries:
         assert e.action in ACTION_LABELS, e.action
         assert e.object_type in OBJECT_LABELS, e.object_type

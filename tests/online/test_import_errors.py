@@ -4,6 +4,8 @@ an English sentence before codes existed still show it."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,14 @@ def _csv(tmp_path: Path, data: bytes) -> Path:
     path = tmp_path / f"{NAME}.csv"
     path.write_bytes(data)
     return path
+
+
+def _xlsx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as workbook:
+        workbook.writestr("[Content_Types].xml", "<Types/>")
+        workbook.writestr("xl/workbook.xml", "<workbook/>")
+    return buffer.getvalue()
 
 
 # kind -> (how to make it, code, params, a Ukrainian phrase, its English counterpart)
@@ -57,6 +67,28 @@ KINDS = {
         {"format": "pdf"},
         "формат pdf не підтримується",
         "is not one the import reads",
+    ),
+    # a screenshot renamed .csv: said so, not "no text column (columns in the file: 1)"
+    "binary": (
+        lambda tmp: (_csv(tmp, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"), {}),
+        "ingest.binary",
+        {"kind": "PNG"},
+        "файл не текстовий: це PNG",
+        "the file is not text: it is PNG",
+    ),
+    "spreadsheet": (
+        lambda tmp: (_csv(tmp, _xlsx()), {}),
+        "ingest.binary_spreadsheet",
+        {"kind": "XLSX"},
+        "збережіть як CSV (UTF-8)",
+        "save it as CSV (UTF-8)",
+    ),
+    "binary_data": (
+        lambda tmp: (_csv(tmp, b"text\n\x00\x01\x02\x00\n"), {}),
+        "ingest.binary_data",
+        {},
+        "у ньому двійкові дані",
+        "it holds binary data",
     ),
     "time_zone": (
         lambda tmp: (_csv(tmp, b"text\nhi\n"), {"time_zone": "Mars/Olympus"}),

@@ -312,3 +312,29 @@ def test_a_post_the_pipeline_cannot_score_costs_only_itself(world, tmp_path, mon
             "params": {},
         }
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "Split it into smaller files, or ask the administrator to import it on the server"),
+        ("uk", "Розділіть його на менші файли або попросіть адміністратора імпортувати його"),
+        ("ru", "Разделите его на файлы поменьше или попросите администратора импортировать"),
+    ],
+)
+def test_an_oversized_upload_says_what_a_phone_user_can_do(
+    world, settings, tmp_path, language, words
+):
+    # the command only runs on the server, and its backticks showed as written
+    settings.OPENNRM_MAX_UPLOAD_BYTES = 1000
+    settings.OPENNRM_IMPORT_DIR = tmp_path / "imports"
+    client = verified_client(world.officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.post(
+        reverse("web:online_import"), {"file": SimpleUploadedFile("big.jsonl", b"x" * 5000)}
+    )
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert words in page and "(opennrm online import)" in page
+    assert "`" not in page.split("<main", 1)[1].split("</main>", 1)[0]

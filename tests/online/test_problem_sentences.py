@@ -66,3 +66,11 @@ def test_every_problem_code_is_said_once_for_both_or_by_each_surface():
         if code in SENTENCES:
             assert RECORD_PROBLEMS[code] == SENTENCES[code]
             assert str(PAGE_SENTENCES[code]) == SENTENCES[code]
+
+
+def test_every_binary_file_code_is_said_on_the_page_and_on_the_command_line():
+    from opennrm.cli._monitor_problems import FILE_ERRORS as CLI_FILE_ERRORS
+    from opennrm.online.problems import FILE_ERRORS
+
+    for code in ("ingest.binary", "ingest.binary_spreadsheet", "ingest.binary_data"):
+        assert code in FILE_ERRORS and code in CLI_FILE_ERRORS, code

@@ -140,7 +140,7 @@ def test_after_the_last_attempt_the_run_fails_and_its_file_is_removed(
     page = verified_client(world.officer).get(
         reverse("web:online_import_run", args=[second.pk]), HTTP_ACCEPT_LANGUAGE="ru"
     )
-    assert "Импорт останавливался каждый раз" in page.content.decode()
+    assert "Импорт останавливался при каждой попытке" in page.content.decode()
 
 
 @pytest.mark.django_db

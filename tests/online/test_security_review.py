@@ -82,6 +82,12 @@ ENDPOINTS = {
     "import page": ("get", "/online/imports/{run}/", None),
     "open case": ("post", "/online/posts/{post}/case/", {}),
     "false positive": ("post", "/online/posts/{post}/false-positive/", {}),
+    "confirmed false positive": (
+        "post",
+        "/online/posts/{post}/false-positive/",
+        {"confirm": "yes"},
+    ),
+    "undo false positive": ("post", "/online/posts/{post}/false-positive/undo/", {}),
     "STIX of a campaign": ("post", "/online/export/stix/", {"group": "{campaign}"}),
 }
 #: what the refusal names in the audit (object type, the object of ``victim``)
@@ -93,6 +99,8 @@ REFUSED_AS = {
     "import page": ("import", "run"),
     "open case": ("post", "post"),
     "false positive": ("post", "post"),
+    "confirmed false positive": ("post", "post"),
+    "undo false positive": ("post", "post"),
     "STIX of a campaign": ("group", "campaign"),
 }
 
@@ -216,10 +224,11 @@ def test_api_import_of_another_agency_is_404_and_audited(world, victim, api, per
     "action",
     [
         lambda actor, post: services.post_mark_false_positive(actor=actor, post=post),
+        lambda actor, post: services.post_undo_false_positive(actor=actor, post=post),
         lambda actor, post: services.post_open_case(actor=actor, post=post),
         lambda actor, post: services.posts_stix_bundle(actor=actor, posts=[post]),
     ],
-    ids=["false positive", "open case", "STIX"],
+    ids=["false positive", "undo false positive", "open case", "STIX"],
 )
 def test_services_refuse_a_post_of_another_agency(world, victim, action):
     """A caller that forgot the selector (a new API handler, a command) still cannot act on
@@ -274,7 +283,8 @@ def _walk(world, victim) -> None:
     client.post("/online/export/stix/", {"post": [post.pk]})
     client.post("/online/export/stix/", {"group": victim["campaign"].pk})
     other = MonitoredPost.objects.filter(agency=world.police).exclude(pk=post.pk).first()
-    client.post(f"/online/posts/{other.pk}/false-positive/")
+    client.post(f"/online/posts/{other.pk}/false-positive/", {"confirm": "yes"})
+    client.post(f"/online/posts/{other.pk}/false-positive/undo/")
     client.post(f"/online/posts/{post.pk}/case/")
     for persona in OTHER_AGENCY:
         foreign = verified_client(getattr(world, persona))
@@ -409,7 +419,9 @@ def test_back_is_only_ever_a_query_string_for_the_queue(raw):
 )
 def test_a_hostile_back_stays_on_the_queue(world, victim, back):
     client = verified_client(world.officer)
-    response = client.post(f"/online/posts/{victim['post'].pk}/false-positive/", {"back": back})
+    response = client.post(
+        f"/online/posts/{victim['post'].pk}/false-positive/", {"back": back, "confirm": "yes"}
+    )
     assert response.status_code == 302
     location = response["Location"]
     assert location.startswith("/online/") and not urlsplit(location).netloc

@@ -59,19 +59,20 @@ def test_marking_a_false_positive_twice_gives_one_label_and_one_audit_entry(worl
     post = _risky_post(world, tmp_path)
     client = _client(world.officer, "uk")
     for _ in range(2):  # a double tap on a phone, or the button pressed again later
-        assert client.post(f"/online/posts/{post.pk}/false-positive/").status_code == 302
+        marked = client.post(f"/online/posts/{post.pk}/false-positive/", {"confirm": "yes"})
+        assert marked.status_code == 302
     assert Feedback.objects.filter(post=post).count() == 1
     assert AuditEntry.objects.filter(action="online.false_positive").count() == 1
     assert list(feedback_rows()) == [{"message": post.text, "label": 0}]
     # the post page no longer offers to mark it again
     html = client.get(f"/online/posts/{post.pk}/").content.decode()
-    assert f"/online/posts/{post.pk}/false-positive/" not in html
+    assert f'action="/online/posts/{post.pk}/false-positive/"' not in html
 
 
 def test_a_false_positive_later_opened_as_a_case_trains_as_recruitment_only(world, tmp_path):
     post = _risky_post(world, tmp_path)
     client = _client(world.officer, "uk")
-    client.post(f"/online/posts/{post.pk}/false-positive/")
+    client.post(f"/online/posts/{post.pk}/false-positive/", {"confirm": "yes"})
     client.post(f"/online/posts/{post.pk}/case/")
     post.refresh_from_db()
     assert post.status == PostStatus.LEAD
@@ -128,6 +129,18 @@ def test_marking_a_false_positive_returns_to_the_queue_as_the_officer_left_it(wo
     ).group(1)
     fields = {k: html_unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
     fields.pop("csrfmiddlewaretoken", None)
+    # the first tap asks; the confirming form carries the queue's filters on
+    asked = client.post(f"/online/posts/{post.pk}/false-positive/", fields)
+    assert asked.status_code == 200
+    assert MonitoredPost.objects.get(pk=post.pk).status == PostStatus.NEW
+    form = re.search(
+        rf'<form method="post" action="/online/posts/{post.pk}/false-positive/">(.*?)</form>',
+        asked.content.decode(),
+        re.S,
+    ).group(1)
+    fields = {k: html_unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', form)}
+    fields.pop("csrfmiddlewaretoken", None)
+    assert fields["confirm"] == "yes"
     response = client.post(f"/online/posts/{post.pk}/false-positive/", fields)
     assert response.status_code == 302
     location = response["Location"]
@@ -143,7 +156,9 @@ def test_the_way_back_to_the_queue_stays_on_the_queue(world, tmp_path):
     post = _risky_post(world, tmp_path)
     client = _client(world.officer, "uk")
     for back in ("https://evil.example/", "//evil.example/x", "a=1\r\nSet-Cookie: x=1"):
-        response = client.post(f"/online/posts/{post.pk}/false-positive/", {"back": back})
+        response = client.post(
+            f"/online/posts/{post.pk}/false-positive/", {"back": back, "confirm": "yes"}
+        )
         assert response["Location"].startswith("/online/"), response["Location"]
         assert "\n" not in response["Location"] and "//" not in response["Location"]
 

@@ -4,8 +4,9 @@ graph can be read and tapped, and a post can be picked for export with a finger.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
-from opennrm.online.models import Contact, MonitoredPost, PostGroup
+from opennrm.online.models import Contact, Feedback, MonitoredPost, PostGroup, PostStatus
 from opennrm.online.services import online_import
 from tests.online.posts import write_jsonl
 from tests.web.conftest import signed_in_context
@@ -97,5 +98,64 @@ def test_the_language_filter_offers_the_posts_languages_by_name(
         assert shown == MonitoredPost.objects.filter(language="ru").count() > 0
         assert page.locator("form.queue-filters select[name=language]").input_value() == "ru"
         page.screenshot(path=str(artifacts / f"online-queue-language-360-{language}.png"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("language", "mark", "yes", "cancel", "undo"),
+    [
+        ("uk", "Хибне спрацювання", "Так, позначити", "Скасувати", "Повернути в чергу"),
+        ("ru", "Ложное срабатывание", "Да, отметить", "Отмена", "Вернуть в очередь"),
+    ],
+)
+def test_a_false_positive_asks_first_and_a_mistaken_one_returns_to_the_queue(
+    browser, live_server, world, artifacts, tmp_path, language, mark, yes, cancel, undo
+):
+    # the button sits right under "Create case" on a phone: one tap removed the post from
+    # the queue and stored a label for retraining, with no way back
+    online_import(actor=world.officer, path=write_jsonl(tmp_path / "p.jsonl"), source_name="p")
+    context = _phone(browser, live_server, world.officer, language)
+    page = context.new_page()
+    try:
+        page.goto("/online/?category=&status=new")
+        page.locator("article.alert .alert-head a").first.click()
+        page.wait_for_url("**/online/posts/*/?back=*")
+        pk = int(page.url.split("/online/posts/")[1].split("/")[0])
+        # a tap asks first (a page, no script dialog); "Cancel" changes nothing
+        page.get_by_role("button", name=mark).click()
+        expect(page.locator("#confirm-false-positive")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=str(artifacts / f"online-false-positive-confirm-360-{language}.png"))
+        page.get_by_role("link", name=cancel).click()
+        page.wait_for_url(f"**/online/posts/{pk}/?back=*")
+        assert MonitoredPost.objects.get(pk=pk).status == PostStatus.NEW
+        # confirmed: back on the queue as it was left, with the way back offered
+        page.get_by_role("button", name=mark).click()
+        page.get_by_role("button", name=yes).click()
+        page.wait_for_url("**/online/?*status=new*")
+        assert MonitoredPost.objects.get(pk=pk).status == PostStatus.FALSE_POSITIVE
+        assert Feedback.objects.filter(post_id=pk).count() == 1
+        back = page.locator("#undo-false-positive button")
+        expect(back).to_have_text(undo)
+        box = back.bounding_box()
+        assert box and box["height"] >= 44, box
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=str(artifacts / f"online-false-positive-undo-360-{language}.png"))
+        back.click()
+        page.wait_for_url("**/online/?*status=new*")
+        expect(page.locator(".messages")).to_be_visible()
+        assert MonitoredPost.objects.get(pk=pk).status == PostStatus.NEW
+        assert not Feedback.objects.filter(post_id=pk).exists()
+        # the post page of a false positive returns it too
+        page.goto(f"/online/posts/{pk}/")
+        page.get_by_role("button", name=mark).click()
+        page.get_by_role("button", name=yes).click()
+        page.goto(f"/online/posts/{pk}/")
+        page.get_by_role("button", name=undo).click()
+        page.wait_for_url(f"**/online/posts/{pk}/")
+        expect(page.get_by_role("button", name=mark)).to_be_visible()
+        assert MonitoredPost.objects.get(pk=pk).status == PostStatus.NEW
+        assert not Feedback.objects.filter(post_id=pk).exists()
     finally:
         context.close()

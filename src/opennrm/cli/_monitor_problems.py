@@ -40,6 +40,13 @@ FILE_ERRORS: dict[str, str] = {
     "csv.no_text_column": _(
         "no text column %(wanted)s (the file has %(columns)s columns); use --text-column"
     ),
+    "ingest.binary": _(
+        "the file is not text but %(kind)s (an image, a PDF or another binary file)"
+    ),
+    "ingest.binary_spreadsheet": _(
+        "the file is a spreadsheet (%(kind)s), not CSV: save it as CSV and import that"
+    ),
+    "ingest.binary_data": _("the file is not text: it holds binary data (NUL bytes)"),
 }
 
 

@@ -112,8 +112,8 @@ class BodyTooLargeMiddleware:
             return self.get_response(request)
         message = _(
             "The request is larger than %(mb)s MB, the most this server accepts. "
-            "Send a smaller file (a large import can be split, or run with "
-            "`opennrm online import`)."
+            "Send a smaller file: split a large import into smaller files, or ask the "
+            "administrator to import it on the server (opennrm online import)."
         ) % {"mb": f"{largest_body(request.path_info) / 1_000_000:.1f}"}
         if request.path_info.startswith("/api/"):
             body = {"error": "too_large", "message": message, "field": "body"}

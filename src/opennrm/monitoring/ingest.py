@@ -69,6 +69,7 @@ __all__ = [
     "Problem",
     "allow_huge_csv_fields",
     "append_checkpoint",
+    "binary_kind",
     "detect_encoding",
     "detect_format",
     "iter_posts",
@@ -130,13 +131,80 @@ class IngestError(ValueError):
     hold the file's path, its name or anything read from it, so an application can say the
     reason in its reader's language and show it to others. Codes: ``ingest.format``
     (format), ``ingest.unreadable`` (errno), ``csv.header_unreadable``,
-    ``csv.header_encoding`` (encoding), ``csv.no_text_column`` (wanted, columns: how many).
+    ``csv.header_encoding`` (encoding), ``csv.no_text_column`` (wanted, columns: how many),
+    ``ingest.binary`` (kind: the file's real format, e.g. ``PNG``, ``PDF``, ``ZIP``),
+    ``ingest.binary_spreadsheet`` (kind: ``XLSX`` or ``ODS``), ``ingest.binary_data``
+    (NUL bytes in a file that is not UTF-16 or UTF-32): see :func:`binary_kind`.
     """
 
     def __init__(self, message: str, code: str = "ingest.error", **params: str | int) -> None:
         super().__init__(message)
         self.code = code
         self.params = params
+
+
+#: the first bytes of files people upload by mistake (a screenshot, a scan, a workbook),
+#: with the format's name; a ZIP is looked into for what it packs (see :func:`binary_kind`)
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"%PDF-", "PDF"),
+    (b"RIFF", "RIFF (WebP, WAV, AVI)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Microsoft Office (DOC, XLS)"),
+    (b"\x1f\x8b", "gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!\x1a\x07", "RAR"),
+)
+#: what an office file in a ZIP packs, seen in the names of its first entries
+_ZIPPED: tuple[tuple[bytes, str, bool], ...] = (
+    (b"xl/", "XLSX", True),
+    (b"application/vnd.oasis.opendocument.spreadsheet", "ODS", True),
+    (b"word/", "DOCX", False),
+    (b"application/vnd.oasis.opendocument.text", "ODT", False),
+    (b"ppt/", "PPTX", False),
+)
+_BINARY_SAMPLE = 8192
+
+
+def binary_kind(head: bytes, encoding: str | None = None) -> tuple[str, str] | None:
+    """Why the first bytes of a file say it is not text, as ``(code, kind)``, or ``None``.
+
+    A known signature names the format: ``("ingest.binary", "PNG")``; a spreadsheet in a
+    ZIP (XLSX, ODS) is ``("ingest.binary_spreadsheet", "XLSX")`` (it can be saved as CSV).
+    Without one, NUL bytes in a file that is not UTF-16 or UTF-32 (by its BOM, by
+    ``encoding`` or by :func:`detect_encoding`) are ``("ingest.binary_data", "")``.
+    A gzip file is binary here: only a WARC may be compressed, and its reader is not asked.
+    """
+    head = head[:_BINARY_SAMPLE]
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        for marker, kind, spreadsheet in _ZIPPED:
+            if marker in head:
+                return ("ingest.binary_spreadsheet" if spreadsheet else "ingest.binary"), kind
+        return "ingest.binary", "ZIP"
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return "ingest.binary", kind
+    if b"\x00" in head:
+        enc = (encoding or detect_encoding(head)).lower().replace("_", "-")
+        if not enc.startswith(("utf-16", "utf16", "utf-32", "utf32")):
+            return "ingest.binary_data", ""
+    return None
+
+
+def _refuse_binary(head: bytes, encoding: str | None) -> None:
+    found = binary_kind(head, encoding)
+    if found is None:
+        return
+    code, kind = found
+    if code == "ingest.binary_spreadsheet":
+        message = f"the file is a spreadsheet ({kind}), not CSV: save it as CSV and import that"
+    elif code == "ingest.binary":
+        message = f"the file is not text but {kind} (an image, a PDF or another binary file)"
+    else:
+        message = "the file is not text: it holds binary data (NUL bytes)"
+    raise IngestError(message, code, **({"kind": kind} if kind else {}))
 
 
 def _unreadable(path: str | os.PathLike[str], exc: OSError) -> IngestError:
@@ -275,6 +343,10 @@ def iter_posts(
     except OSError as exc:
         raise _unreadable(path, exc) from exc
     try:
+        if fmt != "warc":  # a text format: a picture or a workbook renamed .csv is said so
+            peek = getattr(raw, "peek", None)
+            if peek is not None:
+                _refuse_binary(peek(_BINARY_SAMPLE), encoding)
         reader = _READERS[fmt]
         if fmt == "warc":
             reader = functools.partial(_warc, max_decompressed=max_decompressed_bytes)

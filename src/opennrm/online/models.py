@@ -141,7 +141,8 @@ IMPORT_ERRORS = {
     ),
     "gave_up": _(
         "The import stopped each time it was tried (its worker stopped). The posts stored "
-        "before are kept; split the file or import it with `opennrm online import`."
+        "before are kept. Split the file into smaller files, or ask the administrator to "
+        "import it on the server (opennrm online import)."
     ),
 }
 

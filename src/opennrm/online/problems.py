@@ -109,6 +109,22 @@ FILE_ERRORS: dict[str, Promise] = {
         "the CSV file has no text column “%(wanted)s” (columns in the file: %(columns)s). "
         "Write the name of the column that holds the text in “Text column (CSV only)”."
     ),
+    # a picture, a scan or a workbook renamed .csv (or another text format's name)
+    "ingest.binary": _(
+        "the file is not text: it is %(kind)s (an image, a PDF, an archive or another "
+        "binary file), whatever its name says. Import the export itself: Telegram "
+        "result.json, CSV, JSON Lines, HTML, RSS/Atom or WARC; save a spreadsheet as CSV "
+        "first."
+    ),
+    "ingest.binary_spreadsheet": _(
+        "the file is a spreadsheet (%(kind)s), not a CSV file. Open it in Excel or "
+        "LibreOffice, save it as CSV (UTF-8) and import that file."
+    ),
+    "ingest.binary_data": _(
+        "the file is not text: it holds binary data, as an image, a PDF or an archive "
+        "does. Import the export itself: Telegram result.json, CSV, JSON Lines, HTML, "
+        "RSS/Atom or WARC."
+    ),
     "time_zone": _("unknown time zone %(zone)s: use a name such as Europe/Kyiv or UTC."),
     # an upload waiting encrypted (its spool) under a key removed before it was imported
     "spool.undecryptable": _(

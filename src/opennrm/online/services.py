@@ -209,7 +209,10 @@ def _remove_upload(path: Path) -> None:
 def _too_large() -> ValidationFailed:
     limit = settings.OPENNRM_MAX_UPLOAD_BYTES
     return ValidationFailed(
-        _("The file is larger than %(mb)s MB. Split it, or import it with `opennrm online import`.")
+        _(
+            "The file is larger than %(mb)s MB. Split it into smaller files, or ask the "
+            "administrator to import it on the server (opennrm online import)."
+        )
         % {"mb": limit // 1_000_000},
         field="file",
     )
@@ -1064,6 +1067,39 @@ def _post_mark_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredP
     Feedback.objects.create(post=post, label=0, given_by=actor)
     audit_record(
         actor=actor, action="online.false_positive", object_type="post", object_ref=str(post.pk)
+    )
+    return post
+
+
+def post_undo_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPost:
+    """Return a post marked false positive (a mistaken tap) to the queue: its status back
+    to new, the one it had before (only a new post can be marked: a lead cannot), unreviewed
+    again, and the label the marking stored for retraining removed, so the mistake does not
+    teach the model. Who may mark may undo; another agency's post looks missing."""
+    _require(actor)
+    _visible(actor, [post], "online.false_positive_undo")  # refusal audited outside
+    return _post_undo_false_positive(actor=actor, post=post)
+
+
+@transaction.atomic
+def _post_undo_false_positive(*, actor: User, post: MonitoredPost) -> MonitoredPost:
+    post = _locked(actor, post)
+    if post.status == PostStatus.LEAD:
+        raise Conflict(_("A case was opened from this post; close the case instead."))
+    if post.status != PostStatus.FALSE_POSITIVE:
+        return post  # a double tap, or already returned by a colleague: nothing to undo
+    post.status = PostStatus.NEW
+    post.reviewed_by = None
+    post.reviewed_at = None
+    post.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    # the marking stores one "not recruitment" label (a second press stores none)
+    removed, _by_model = Feedback.objects.filter(post=post, label=0).delete()
+    audit_record(
+        actor=actor,
+        action="online.false_positive_undo",
+        object_type="post",
+        object_ref=str(post.pk),
+        detail={"labels_removed": removed},
     )
     return post
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.conf import settings
@@ -120,6 +121,16 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     page_obj = Paginator(posts, 20).get_page(request.GET.get("page"))
     shown = list(page_obj.object_list)
     services.queue_view_audit(actor=request.user, posts=shown)  # type: ignore[arg-type]
+    # the post just marked false positive, once: a mistaken tap is returned from here
+    undo = request.session.pop(_UNDO_KEY, None)
+    undo_post = (
+        selectors.posts_visible_to(request.user)  # type: ignore[arg-type]
+        .filter(pk=undo, status=PostStatus.FALSE_POSITIVE)
+        .only("pk")
+        .first()
+        if isinstance(undo, int)
+        else None
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -134,6 +145,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             # returns to it after a review
             "back": request.GET.urlencode(),
             "model": model_status(),
+            "undo_post": undo_post,
         },
     )
 
@@ -258,18 +270,50 @@ def post_open_case(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:case_detail", reference=case.reference)
 
 
+#: the post just marked false positive: the queue offers to return it (a mistaken tap)
+_UNDO_KEY = "online_false_positive_undo"
+
+
 @page(MONITORING_ROLES)
 @require_POST
 def post_false_positive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Two steps, without JavaScript: the button (right under "Create case" on a phone)
+    asks first; only the confirming form, with ``confirm=yes``, marks the post."""
     post = selectors.post_get_for(request.user, pk, what="online.false_positive")  # type: ignore[arg-type]
+    back = _back(request.POST.get("back", ""))
+    if request.POST.get("confirm") != "yes" and post.status == PostStatus.NEW:
+        return render(request, "online/false_positive_confirm.html", {"post": post, "back": back})
     try:
         services.post_mark_false_positive(actor=request.user, post=post)  # type: ignore[arg-type]
     except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Marked as a false positive; kept as feedback for retraining."))
-    back = _back(request.POST.get("back", ""))
+        request.session[_UNDO_KEY] = post.pk
     return redirect(reverse("web:online_queue") + (f"?{back}" if back else ""))
+
+
+@page(MONITORING_ROLES)
+@require_POST
+def post_false_positive_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Return a post marked false positive to the queue (its label for retraining goes);
+    back to the queue when asked from there, else to the post's page."""
+    post = selectors.post_get_for(request.user, pk, what="online.false_positive_undo")  # type: ignore[arg-type]
+    try:
+        services.post_undo_false_positive(actor=request.user, post=post)  # type: ignore[arg-type]
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("Returned to the queue as new; its label for retraining was removed.")
+        )
+    if request.session.get(_UNDO_KEY) == post.pk:
+        del request.session[_UNDO_KEY]
+    back = _back(request.POST.get("back", ""))
+    if request.POST.get("to") == "queue":
+        return redirect(reverse("web:online_queue") + (f"?{back}" if back else ""))
+    target = reverse("web:online_post", kwargs={"pk": post.pk})
+    return redirect(target + (f"?{urlencode({'back': back})}" if back else ""))
 
 
 def _back(raw: str) -> str:
@@ -308,7 +352,8 @@ def import_file(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > limit:
         error = ValidationFailed(
             _(
-                "The file is larger than %(mb)s MB. Split it, or import it with `opennrm online import`."
+                "The file is larger than %(mb)s MB. Split it into smaller files, or ask the "
+                "administrator to import it on the server (opennrm online import)."
             )
             % {"mb": limit // 1_000_000},
             field="file",

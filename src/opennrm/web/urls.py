@@ -53,6 +53,11 @@ urlpatterns = [
         online_views.post_false_positive,
         name="online_post_fp",
     ),
+    path(
+        "online/posts/<int:pk>/false-positive/undo/",
+        online_views.post_false_positive_undo,
+        name="online_post_fp_undo",
+    ),
     path("online/groups/<int:pk>/", online_views.group_detail, name="online_group"),
     path("online/contacts/<int:pk>/", online_views.contact_detail, name="online_contact"),
     path("screenings/new/", screening_views.screening_new, name="screening_new"),
