@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -260,6 +261,15 @@ def test_recognised_by_its_markup_whatever_the_format_or_name(
     assert len(posts) == 6
     assert posts[0].record == f"{name}#message101"
     assert report.read == 8
+
+
+def test_recognised_with_its_attributes_in_another_order(tmp_path: Path) -> None:
+    path = tmp_path / "messages.html"
+    swapped = re.sub(r'class="(message [^"]*)" (id="[^"]*")', r'\2 class="\1"', EXPORT)
+    assert 'class="message default clearfix" id=' not in swapped
+    path.write_text(swapped, encoding="utf-8")
+    posts, _ = ingest(path)
+    assert len(posts) == 6
 
 
 def test_an_ordinary_page_is_still_one_post(tmp_path: Path) -> None:

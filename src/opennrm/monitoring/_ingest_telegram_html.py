@@ -44,9 +44,10 @@ from opennrm.monitoring._post import Post
 _CHUNK = 1 << 16
 _HISTORY = re.compile(r"""<div\s+class\s*=\s*["']history["']""", re.IGNORECASE)
 _MESSAGE = re.compile(
-    r"""<div\s+class\s*=\s*["']message\s[^"']*["']\s+id\s*=\s*["']message-?\d+["']""",
+    r"""<div\s+(?:class\s*=\s*["']message\s[^"']*["']\s+id\s*=\s*["']message-?\d+["']"""
+    r"""|id\s*=\s*["']message-?\d+["']\s+class\s*=\s*["']message\s[^"']*["'])""",
     re.IGNORECASE,
-)
+)  # Telegram writes the class first; a page saved again by a browser may not
 _ZONED = re.compile(
     r"(\d{1,2})\.(\d{1,2})\.(\d{4}) (\d{1,2}):(\d{2}):(\d{2}) UTC([+-])(\d{1,2}):?(\d{2})"
 )
