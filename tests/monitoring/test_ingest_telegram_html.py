@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -379,3 +380,35 @@ def test_every_message_text_comes_back_as_written(tmp_path: Path, texts: list[st
     assert report.read == len(texts)
     assert report.ok + report.duplicates == len(texts)
     assert {p.text for p in posts} == set(texts)
+
+
+def test_the_same_message_from_both_exports_is_one_post(tmp_path: Path) -> None:
+    """The HTML export's zoned time is read in UTC, as the JSON export's ``date_unixtime``:
+    importing both exports of a chat stores each message once."""
+    page = tmp_path / "messages.html"
+    page.write_text(
+        export_page(CHAT, message(7, "Робота в Польщі<br>житло безкоштовно", author="Оля")),
+        encoding="utf-8",
+    )
+    result = tmp_path / "result.json"
+    result.write_text(
+        json.dumps(
+            {
+                "name": CHAT,
+                "messages": [
+                    {
+                        "id": 7, "type": "message", "date": "2026-11-01T10:15:00",
+                        "date_unixtime": "1793520900", "from": "Оля",
+                        "text": "Робота в Польщі\nжитло безкоштовно",
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    seen: set[str] = set()
+    report = IngestReport()
+    first = list(iter_posts(page, report=report, seen=seen))
+    again = list(iter_posts(result, report=report, seen=seen))
+    assert len(first) == 1 and again == [] and report.duplicates == 1
