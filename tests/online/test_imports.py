@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from opennrm.crypto.files import open_decrypted
 from opennrm.online.models import Contact, ContactMention, ImportRun, MonitoredPost
 from opennrm.online.services import import_process, online_import, spool_keys
 from tests.conftest import verified_client
+from tests.monitoring.test_ingest_telegram_html import CHAT, EXPORT
 from tests.online.posts import post_where
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,6 +140,36 @@ def test_upload_returns_at_once_and_the_job_finishes_it(world, tmp_path, setting
     assert "my posts.jsonl:51" in fragment  # file:line of the broken record
     assert import_process(run_id=run.pk).stored == 50  # delivered twice: imported once
     assert MonitoredPost.objects.count() == 50
+
+
+@pytest.mark.django_db
+def test_a_telegram_html_export_is_stored_one_post_per_message(world, tmp_path, settings):
+    """Telegram Desktop's default export, uploaded: each message a post of its own with its
+    sender, chat and time, so a harmless message never sits inside a flagged one."""
+    settings.OPENNRM_IMPORT_DIR = str(tmp_path / "imports")
+    client = verified_client(world.officer)
+    response = client.post(
+        reverse("web:online_import"),
+        {"file": SimpleUploadedFile("messages.html", EXPORT.encode()), "time_zone": "Europe/Kyiv"},
+    )
+    assert response.status_code == 302
+    run = ImportRun.objects.get()
+    import_process(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.state, run.read, run.stored, run.skipped) == ("done", 8, 6, 0)
+    posts = {p.record: p for p in MonitoredPost.objects.filter(run=run)}
+    assert sorted(posts) == [f"messages.html#message{n}" for n in (101, 102, 104, 105, 106, 107)]
+    offer, lift = posts["messages.html#message101"], posts["messages.html#message102"]
+    assert offer.text.startswith("Робота в Нідерландах") and "Паспорт" in offer.text
+    assert "Паспорт" not in lift.text and lift.text.startswith("Хто їде в суботу")
+    assert {p.channel for p in posts.values()} == {CHAT}
+    assert {p.source for p in posts.values()} == {"telegram"}
+    assert (offer.author, lift.author) == ("Вакансії Європа", "Вакансії Європа")
+    assert offer.posted_at == datetime(2026, 11, 1, 8, 15, tzinfo=UTC)
+    # an export without zones: the import's zone (Kyiv, UTC+2 in November)
+    assert posts["messages.html#message105"].posted_at == datetime(2026, 11, 1, 11, tzinfo=UTC)
+    assert posts["messages.html#message106"].posted_at is None  # its date unreadable
+    assert offer.flagged and not lift.flagged
 
 
 @pytest.mark.django_db

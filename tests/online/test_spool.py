@@ -29,6 +29,7 @@ from opennrm.online.services import (
 )
 from tests.conftest import verified_client
 from tests.monitoring.test_ingest import HTML, RSS, TELEGRAM
+from tests.monitoring.test_ingest_telegram_html import EXPORT
 
 ADS = [
     {"text": f"Робота в Польщі {i}, житло безкоштовно, тел +48 512 345 {i:03d}", "channel": "jobs"}
@@ -90,6 +91,7 @@ FILES = {
         lambda: json.dumps(TELEGRAM, ensure_ascii=False, indent=1).encode(),
     ),
     "html": ("page.html", HTML.encode),
+    "telegram html": ("messages.html", EXPORT.encode),
     "rss": ("feed.rss", RSS.encode),
     "warc": ("crawl.warc", lambda: _warc(False)),
     "warc.gz": ("crawl.warc.gz", lambda: _warc(True)),

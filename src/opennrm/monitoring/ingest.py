@@ -4,12 +4,15 @@
 (constant memory, except where a single record must be held) from:
 
 - ``telegram``: Telegram Desktop chat export ``result.json`` (read incrementally);
+  its HTML export (``messages.html``, ``messages2.html``, …) is recognised by its markup,
+  given as ``html`` (or ``telegram``) or guessed, and read one post per message;
 - ``csv``: a header row and a text column (``text_column=``, else the first of
   text/message/content/body/post, or the same in Ukrainian or Russian: текст,
   повідомлення, сообщение, допис, пост); optional channel/author/date/url columns by name
   (English, Ukrainian or Russian);
 - ``jsonl``: one JSON object per line (our own ``posts.jsonl`` reads back losslessly);
-- ``html``: a saved web page (visible text only, one post per file);
+- ``html``: a saved web page (visible text only, one post per file), or a page of a
+  Telegram HTML export (one post per message);
 - ``rss``: RSS 2.0 / RSS 1.0 / Atom feeds (no DTDs or entities accepted);
 - ``warc``: web archives (``.warc``/``.warc.gz``), HTML responses become posts.
 
@@ -40,6 +43,7 @@ from urllib.parse import urlsplit
 from opennrm.monitoring._ingest_base import (
     MAX_TEXT_CHARS,
     PROBLEM_CODES,
+    SNIFF_BYTES,
     IngestReport,
     Problem,
     RecordError,
@@ -55,6 +59,7 @@ from opennrm.monitoring._ingest_base import (
 from opennrm.monitoring._ingest_feed import iter_feed
 from opennrm.monitoring._ingest_html import html_to_document
 from opennrm.monitoring._ingest_telegram import iter_telegram
+from opennrm.monitoring._ingest_telegram_html import is_telegram_html, iter_telegram_html
 from opennrm.monitoring._post import Post
 
 __all__ = [
@@ -373,13 +378,40 @@ def iter_posts(
 # --------------------------------------------------------------------------- readers
 
 
+def _telegram_html_export(raw: _Raw, encoding: str | None) -> bool:
+    """Whether the file starts as a page of Telegram Desktop's HTML export (its first
+    bytes, peeked: the stream is not consumed)."""
+    head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    enc = encoding or detect_encoding(head)
+    try:
+        text = head.decode(enc, errors="replace")
+    except LookupError:
+        return False
+    return is_telegram_html(text)
+
+
 def _telegram(
+    raw: _Raw, label: str, report: IngestReport, _col: str | None, encoding: str | None,
+    max_chars: int, default_tz: tzinfo,
+) -> Iterator[Post]:  # fmt: skip
+    if _telegram_html_export(raw, encoding):
+        yield from _telegram_html(raw, label, report, _col, encoding, max_chars, default_tz)
+        return
+    stream, enc = open_text(raw, encoding)
+    report.encodings[label] = enc
+    yield from iter_telegram(
+        stream, label=label, encoding=enc, report=report, max_chars=max_chars,
+        default_tz=default_tz,
+    )  # fmt: skip
+
+
+def _telegram_html(
     raw: _Raw, label: str, report: IngestReport, _col: str | None, encoding: str | None,
     max_chars: int, default_tz: tzinfo,
 ) -> Iterator[Post]:  # fmt: skip
     stream, enc = open_text(raw, encoding)
     report.encodings[label] = enc
-    yield from iter_telegram(
+    yield from iter_telegram_html(
         stream, label=label, encoding=enc, report=report, max_chars=max_chars,
         default_tz=default_tz,
     )  # fmt: skip
@@ -746,6 +778,9 @@ def _html(
     raw: _Raw, label: str, report: IngestReport, _col: str | None, encoding: str | None,
     max_chars: int, default_tz: tzinfo,
 ) -> Iterator[Post]:  # fmt: skip
+    if _telegram_html_export(raw, encoding):
+        yield from _telegram_html(raw, label, report, _col, encoding, max_chars, default_tz)
+        return
     data = raw.read(4 * max_chars + 1)
     report.read += 1
     try:

@@ -89,8 +89,8 @@ def describe_training_source(source: str) -> str:
 #: file's name or anything read from it
 FILE_ERRORS: dict[str, Promise] = {
     "ingest.format": _(
-        "the format %(format)s is not one the import reads (Telegram result.json, CSV, "
-        "JSON Lines, HTML, RSS/Atom, WARC)."
+        "the format %(format)s is not one the import reads (Telegram: result.json or HTML "
+        "export; CSV, JSON Lines, HTML, RSS/Atom, WARC)."
     ),
     "ingest.unreadable": _(
         "the stored file could not be opened. Upload it again; if this happens again, tell "

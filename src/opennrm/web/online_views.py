@@ -72,7 +72,9 @@ class QueueFilter(django_forms.Form):
 
 class ImportForm(django_forms.Form):
     file = django_forms.FileField(
-        label=gettext_lazy("File (Telegram result.json, CSV, JSON Lines, HTML, RSS/Atom, WARC)")
+        label=gettext_lazy(
+            "File (Telegram: result.json or HTML export; CSV, JSON Lines, HTML, RSS/Atom, WARC)"
+        )
     )
     text_column = django_forms.CharField(
         label=gettext_lazy("Text column (CSV only)"), required=False, max_length=100
