@@ -38,15 +38,22 @@ def _text(html: bytes) -> str:
 
 WHY = {
     "uk": (
-        "Позначено?",
-        "Так, за будь-якого ризику: «Документи забирає роботодавець»",
+        "Чи піднято сигнал?",
+        "Так, незалежно від ризику: «Документи забирає роботодавець»",
         "Ні: ризик нижчий",
+        "Так: його оцінила попередня модель",
     ),
-    "ru": ("Отмечено?", "Да, при любом риске: «Документы забирает работодатель»", "Нет: риск ниже"),
+    "ru": (
+        "Поднят ли сигнал?",
+        "Да, независимо от риска: «Документы забирает работодатель»",
+        "Нет: риск ниже",
+        "Да: её оценила предыдущая модель",
+    ),
     "en": (
-        "Flagged?",
+        "Alert raised?",
         "Yes, whatever the risk: “Identity documents kept by the employer”",
         "No: the risk is below",
+        "Yes: it was scored under an earlier model",
     ),
 }
 
@@ -69,12 +76,17 @@ def test_the_post_page_says_why_a_post_is_or_is_not_in_the_queue(world, tmp_path
     posts = {p.channel: p for p in MonitoredPost.objects.all()}
     queued, ordinary = posts["jobs"], posts["market"]
     assert queued.flagged and queued.category == "recruitment" and not ordinary.flagged
-    label, yes, no = WHY[language]
+    label, yes, no, earlier = WHY[language]
     client = _client(world.officer, language)
     page = _text(client.get(f"/online/posts/{queued.pk}/").content)
     assert label in page and yes in page
     page = _text(client.get(f"/online/posts/{ordinary.pk}/").content)
     assert no in page and re.search(r"\(0[.,]\d{3}\)", page)
+    # flagged under an earlier model with a lower threshold: the page must not say that
+    # its risk reaches the current one (the review found "0,500 … reaches … (0,866)")
+    MonitoredPost.objects.filter(pk=ordinary.pk).update(flagged=True, category="spam")
+    page = _text(client.get(f"/online/posts/{ordinary.pk}/").content)
+    assert earlier in page and no not in page
 
 
 def test_a_post_without_a_channel_is_opened_by_a_word_not_by_its_format(world, tmp_path):
@@ -112,7 +124,7 @@ def test_campaign_and_contact_pages_page_through_every_post_and_say_how_many(wor
         cards = {int(pk) for pk in re.findall(r'<article class="card alert" id="post-(\d+)"', html)}
         assert len(cards) == (20 if number < 3 else 5)
         first, last = 20 * (number - 1) + 1, min(45, 20 * number)
-        assert f"Дописи {first}–{last} з 45." in _text(html.encode())
+        assert f"Оголошення {first}–{last} з 45." in _text(html.encode())
         assert f"Сторінка {number} з 3" in html
         seen |= cards
         assert AuditEntry.objects.count() > before  # every page shown is audited
@@ -123,7 +135,9 @@ def test_campaign_and_contact_pages_page_through_every_post_and_say_how_many(wor
     case = post_open_case(actor=world.officer, post=oldest)
     phone = Contact.objects.get(kind="phone")
     html = client.get(f"/online/contacts/{phone.pk}/").content.decode()
-    assert html.count('class="card alert"') == 20 and "Дописи 1–20 з 45." in _text(html.encode())
+    assert html.count('class="card alert"') == 20 and "Оголошення 1–20 з 45." in _text(
+        html.encode()
+    )
     assert f'id="post-{oldest.pk}"' not in html and case.reference in html
 
 
@@ -147,6 +161,7 @@ def test_channels_missing_are_said_in_words(world, tmp_path):
 
 @pytest.mark.parametrize("language", ["uk", "en"])
 def test_a_model_reason_names_the_word_once_not_its_fragment(language):
+    # (a word inside another is still said: "бот" after "робота")
     # "Модель: «опл» у «оплата» (+0,18)", "«на час»" beside "«час»", "«111» у «111,»"
     from django.utils import translation
 
@@ -158,6 +173,7 @@ def test_a_model_reason_names_the_word_once_not_its_fragment(language):
         {"kind": "model", "id": "на час", "weight": 0.17, "evidence": "на час"},
         {"kind": "model", "id": "час", "weight": 0.17, "evidence": "час"},
         {"kind": "model", "id": "111", "weight": 1.27, "evidence": "111,"},
+        {"kind": "model", "id": "бот", "weight": 0.2, "evidence": "бот"},
     ]
     with translation.override(language):
         said = [r["text"] for r in localized_reasons(reasons)]
@@ -167,10 +183,12 @@ def test_a_model_reason_names_the_word_once_not_its_fragment(language):
             "Модель: «оплата» (+0,18)",
             "Модель: «на час» (+0,17)",
             "Модель: «111» (+1,27)",
+            "Модель: «бот» (+0,20)",
         ]
     else:
         assert said[1:] == [
             "Model: “оплата” (+0.18)",
             "Model: “на час” (+0.17)",
             "Model: “111” (+1.27)",
+            "Model: “бот” (+0.20)",
         ]

@@ -81,16 +81,16 @@ def localized_reasons(
 ) -> list[dict[str, str]]:
     """``[{"kind": ..., "text": ...}]`` for a template, in the interface language; a
     model reason that names the same word as one before it ("на час", "час") is left
-    out."""
+    out (whole words: "бот" is said after "робота")."""
     out: list[dict[str, str]] = []
-    said: set[str] = set()
+    said: set[str] = set()  # the whole words the model's reasons named so far
     for r in reasons:
         kind = str(r.get("kind", ""))
         if kind != "flag":
-            word = _WORD_EDGE.sub("", _evidence(r)) or str(r.get("id", "")).strip()
-            if any(word in other for other in said):
+            words = set((_WORD_EDGE.sub("", _evidence(r)) or str(r.get("id", ""))).split())
+            if words and words <= said:
                 continue
-            said.add(word)
+            said |= words
         out.append({"kind": kind, "text": describe_reason(r, language)})
     return out
 

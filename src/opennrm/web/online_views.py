@@ -155,6 +155,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
 @page(MONITORING_ROLES)
 def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get_for(request.user, pk)  # type: ignore[arg-type]
+    threshold, labels = alert_threshold(), alert_labels(post.reasons)
     services.post_view_audit(actor=request.user, post=post)  # type: ignore[arg-type]
     context = _item(post) | {
         "case_openable": bool(selectors.cases_openable(request.user, [post.case_id or 0])),  # type: ignore[arg-type]
@@ -162,8 +163,9 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "back": _back(request.GET.get("back", "")),
         # why it is (not) in the queue: the current model's threshold, or the strongest
         # signs that put it there whatever its risk
-        "threshold": alert_threshold(),
-        "alert_labels": alert_labels(post.reasons),
+        "threshold": threshold,
+        "alert_labels": labels,
+        "why": _why_flagged(post, threshold, labels),
     }
     return render(request, "online/post.html", context)
 
@@ -176,6 +178,16 @@ def _cases_of(user: Any, linked: dict[int, str]) -> dict[str, Any]:
         "cases": sorted(ref for pk, ref in linked.items() if pk in openable),
         "other_cases": len(linked) - len(openable),
     }
+
+
+def _why_flagged(post: MonitoredPost, threshold: float, labels: list[str]) -> str:
+    """Why the post is (not) flagged, told from what was stored and the current model's
+    threshold: a post scored under an earlier model may be on the other side of it."""
+    if post.flagged and labels:
+        return "alert"
+    if post.flagged:
+        return "threshold" if post.risk >= threshold else "earlier_yes"
+    return "below" if post.risk < threshold else "earlier_no"
 
 
 PAGE_POSTS = 20  # posts per page on a campaign, network or contact page
