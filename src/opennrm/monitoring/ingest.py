@@ -585,9 +585,9 @@ class CsvLines:
 
 
 def _strict(dialect: type[csv.Dialect]) -> type[csv.Dialect]:
-    return _STRICT.setdefault(
-        dialect, type(f"{dialect.__name__}Strict", (dialect,), {"strict": True})
-    )
+    if dialect not in _STRICT:
+        _STRICT[dialect] = type(f"{dialect.__name__}Strict", (dialect,), {"strict": True})
+    return _STRICT[dialect]
 
 
 _STRICT: dict[type[csv.Dialect], type[csv.Dialect]] = {}
@@ -689,7 +689,11 @@ def _csv(
         if (rest_lines := quote_ran_on(src, dialect, width, len(row))) is not None:
             # a stray quote: it costs its own line, not every line up to the next quote
             # (or the end of the file)
-            report.problem(where, "a quote opened on this line is never closed", "csv.open_quote")
+            report.problem(
+                where,
+                "a quote opened on this line does not close where its text ends",
+                "csv.open_quote",
+            )
             src.replay(rest_lines)
             start = src.number + 1
             continue

@@ -44,8 +44,9 @@ SENTENCES: dict[str, str] = {
     "csv.malformed": _("Malformed CSV line; skipped."),
     "csv.width": _("Wrong number of fields: %(fields)s, the header has %(header)s; skipped."),
     "csv.open_quote": _(
-        "A quote opened on this line is never closed; the line is skipped and the lines "
-        "after it are read on their own."
+        "A quote opened on this line does not close where its text ends (it never closes, "
+        "or text follows it on a later line); the line is skipped and the lines after it "
+        "are read on their own."
     ),
     "feed.unreadable": _("The feed cannot be read from here on; the rest is skipped."),
     "feed.item_empty": _("The item has neither a title nor a text; skipped."),
