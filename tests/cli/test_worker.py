@@ -33,6 +33,36 @@ def test_any_other_database_error_still_ends_the_worker():
         _run_through_busy_database(run, 0.01)
 
 
+def test_a_stop_signal_inside_the_claim_transaction_stops_the_worker_cleanly():
+    # seen on PostgreSQL under load: SIGTERM landed while the job loop committed its claim;
+    # closing that transaction failed ("can't change 'autocommit' now") and the worker
+    # exited 1 after finishing its job, instead of 0
+    from django.db import ProgrammingError
+
+    def run():
+        try:
+            try:
+                raise SystemExit(0)  # what the library's signal handling raised
+            except SystemExit:
+                raise RuntimeError("can't change 'autocommit' now") from None
+        except RuntimeError as driver:
+            raise ProgrammingError("can't change 'autocommit' now") from driver
+
+    with pytest.raises(SystemExit) as stopped:
+        _run_through_busy_database(run, 0.01)
+    assert stopped.value.code == 0
+
+
+def test_a_database_error_without_a_stop_signal_is_not_taken_for_one():
+    from django.db import ProgrammingError
+
+    def run():
+        raise ProgrammingError("relation does not exist")
+
+    with pytest.raises(ProgrammingError):
+        _run_through_busy_database(run, 0.01)
+
+
 @pytest.mark.django_db
 def test_the_worker_command_goes_on_after_a_busy_claim(monkeypatch):
     from click.testing import CliRunner

@@ -54,20 +54,40 @@ def _run_through_busy_database(run: Callable[[], object], interval: float) -> No
     the SQLite write queue's limit (``OPENNRM_SQLITE_WRITE_WAIT``), start it again after
     ``interval`` instead of exiting: a busy database is a reason to wait, not to stop
     importing. Any other database error still ends the worker."""
-    from django.db import OperationalError, connection
+    from django.db import DatabaseError, OperationalError, connection
 
     while True:
         try:
             run()
             return
-        except OperationalError as exc:
-            if "locked" not in str(exc):
+        except DatabaseError as exc:
+            stopping = _stopping(exc)
+            if stopping is not None:
+                # SIGTERM/SIGINT arrived while the job loop was in a transaction of its own
+                # (claiming the next job): the library's exit then failed to close that
+                # transaction. The job at hand was finished; an unclaimed one stays queued.
+                raise stopping from None
+            if not isinstance(exc, OperationalError) or "locked" not in str(exc):
                 raise
             logging.getLogger(__name__).warning(
                 "database busy (%s); the worker looks again in %.1f s", type(exc).__name__, interval
             )
             connection.close()
             time.sleep(interval)
+
+
+def _stopping(exc: BaseException) -> SystemExit | None:
+    """The ``SystemExit`` (a stop signal) that a database error was raised while handling,
+    if any: on PostgreSQL closing the interrupted transaction fails ("can't change
+    'autocommit' now"), and the worker exited 1 instead of stopping cleanly."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, SystemExit):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _reclaim_lost_imports() -> None:
