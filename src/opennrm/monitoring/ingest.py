@@ -381,7 +381,10 @@ def iter_posts(
 def _telegram_html_export(raw: _Raw, encoding: str | None) -> bool:
     """Whether the file starts as a page of Telegram Desktop's HTML export (its first
     bytes, peeked: the stream is not consumed)."""
-    head = raw.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    peek = getattr(raw, "peek", None)
+    if peek is None:  # a stream that cannot look ahead is read as the format given
+        return False
+    head = peek(SNIFF_BYTES)[:SNIFF_BYTES]
     enc = encoding or detect_encoding(head)
     try:
         text = head.decode(enc, errors="replace")
