@@ -75,6 +75,7 @@ __all__ = [
     "allow_huge_csv_fields",
     "append_checkpoint",
     "binary_kind",
+    "check_start",
     "detect_encoding",
     "detect_format",
     "iter_posts",
@@ -141,6 +142,11 @@ class IngestError(ValueError):
     ``ingest.binary_spreadsheet`` (kind: ``XLSX`` or ``ODS``), ``ingest.binary_data``
     (NUL bytes in a file that is not UTF-16 or UTF-32): see :func:`binary_kind`.
     """
+
+    #: the names read from a CSV header that has no text column, for whoever holds the
+    #: file (the page that took the upload shows them); never among ``params``, which are
+    #: stored in the clear
+    columns: tuple[str, ...] = ()
 
     def __init__(self, message: str, code: str = "ingest.error", **params: str | int) -> None:
         super().__init__(message)
@@ -337,12 +343,7 @@ def iter_posts(
         fmt = detect_format(label, opener=open_raw) if format in (None, "auto") else format
     except OSError as exc:
         raise _unreadable(path, exc) from exc
-    if fmt not in FORMATS:
-        raise IngestError(
-            f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}",
-            "ingest.format",
-            format=str(fmt)[:32],
-        )
+    _known(fmt)
     try:
         raw: io.BufferedReader = open_raw()
     except OSError as exc:
@@ -373,6 +374,52 @@ def iter_posts(
             yield post
     finally:
         raw.close()
+
+
+def _known(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise IngestError(
+            f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}",
+            "ingest.format",
+            format=str(fmt)[:32],
+        )
+
+
+def check_start(
+    head: bytes,
+    name: str,
+    format: str | None = "auto",
+    *,
+    text_column: str | None = None,
+    encoding: str | None = None,
+) -> None:
+    """Raise the :class:`IngestError` that :func:`iter_posts` would raise on a file that
+    begins with ``head`` before it reads its first record, or nothing: an unknown format,
+    a binary file (a picture or a workbook renamed .csv), a CSV header that cannot be read
+    or names no text column (then the error's ``columns`` are the header's names).
+
+    ``head`` is the file's first :data:`SNIFF_BYTES` bytes (all of it when shorter): the
+    same bytes :func:`iter_posts` decides by, so the two agree. Only what a file's start
+    tells is checked: its records are not, and a compressed WARC is not unpacked. A caller
+    that takes uploads refuses such a file at once instead of queueing it to fail later.
+    """
+    head = head[:SNIFF_BYTES]
+
+    def opener() -> io.BufferedReader:
+        return io.BufferedReader(io.BytesIO(head), buffer_size=SNIFF_BYTES)
+
+    label = Path(name).name
+    fmt = detect_format(label, opener=opener) if format in (None, "auto") else format
+    _known(fmt)
+    if fmt == "warc":
+        return
+    raw = opener()
+    _refuse_binary(raw.peek(_BINARY_SAMPLE), encoding)
+    if fmt == "csv":  # the header is checked before the first record is read
+        report = IngestReport()
+        reader = _csv(raw, label, report, text_column, encoding, MAX_TEXT_CHARS, UTC)
+        next(reader, None)
+        reader.close()
 
 
 # --------------------------------------------------------------------------- readers
@@ -665,12 +712,14 @@ def _csv(
     col = text_column if text_column is not None else _pick(header, TEXT_COLUMNS)
     if col is None or col not in header:
         wanted = text_column or "/".join(TEXT_COLUMNS)
-        raise IngestError(
+        error = IngestError(
             f"{label}: no text column {wanted!r}; columns are: {', '.join(header)}",
             "csv.no_text_column",
             wanted=wanted[:100],
             columns=len(header),
         )
+        error.columns = tuple(header)
+        raise error
     width = len(header)
     start = src.number + 1
     while True:

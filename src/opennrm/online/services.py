@@ -48,7 +48,7 @@ from opennrm.monitoring import (
     process_batch,
     to_stix_bundle,
 )
-from opennrm.monitoring.ingest import FORMATS
+from opennrm.monitoring.ingest import FORMATS, SNIFF_BYTES, check_start
 from opennrm.monitoring.pipeline import batched
 from opennrm.online.campaigns import IndexHolder, IndexMoved
 from opennrm.online.models import (
@@ -253,12 +253,17 @@ def import_enqueue(
     _zone(time_zone)
     _check_format(fmt)
     limit = settings.OPENNRM_MAX_UPLOAD_BYTES
+    # a picture renamed .csv, or a table without the text column, is said now, beside the
+    # form, not by a run that fails in the background a minute later
+    rest = iter(chunks)
+    head = _first_bytes(rest, SNIFF_BYTES)
+    _check_start(head, source_name, fmt, text_column)
     keys = spool_keys()
     folder = Path(tempfile.mkdtemp(dir=_import_dir(), prefix="run-"))  # 0700, unguessable
 
     def counted() -> Iterator[bytes]:
         size = 0
-        for chunk in chunks:
+        for chunk in itertools.chain([head], rest):
             size += len(chunk)
             if size > limit:
                 raise _too_large()
@@ -295,6 +300,48 @@ def import_enqueue(
         folder.rmdir()
         raise
     return run
+
+
+def _first_bytes(chunks: Iterator[bytes], size: int) -> bytes:
+    """At least ``size`` bytes taken from ``chunks`` (all of them when fewer): the
+    upload's start, held in memory (a chunk or a few) until it is checked."""
+    taken: list[bytes] = []
+    have = 0
+    for chunk in chunks:
+        taken.append(chunk)
+        have += len(chunk)
+        if have >= size:
+            break
+    return b"".join(taken)
+
+
+def _check_start(head: bytes, source_name: str, fmt: str, text_column: str | None) -> None:
+    """Refuse an upload whose start already shows the import would fail (the same check
+    the worker makes: :func:`opennrm.monitoring.ingest.check_start`), in the user's
+    language; a CSV header without the text column is answered with the header's names
+    (shown to the uploader, who has the file, and stored nowhere)."""
+    try:
+        check_start(head, _safe_name(source_name), fmt, text_column=text_column)
+    except IngestError as exc:
+        from opennrm.online.problems import describe_import_error
+
+        field_name = "file"
+        if exc.code == "csv.no_text_column":
+            field_name = "text_column"
+            message = _(
+                "The CSV file has no text column “%(wanted)s”. Its columns are: %(columns)s. "
+                "Write the name of the column that holds the text in “Text column (CSV "
+                "only)”, then choose the file again."
+            ) % {
+                "wanted": exc.params.get("wanted", ""),
+                # a name in the language's quotation marks
+                "columns": ", ".join(_("“%(name)s”") % {"name": c[:60]} for c in exc.columns[:40])
+                or "—",
+            }
+        else:
+            reason = describe_import_error(exc.code, exc.params)
+            message = _("The file could not be imported: %(reason)s") % {"reason": reason}
+        raise ValidationFailed(message, field=field_name, details=[{"code": exc.code}]) from None
 
 
 def _queued_run(
