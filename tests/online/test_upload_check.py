@@ -149,9 +149,7 @@ def test_a_compressed_web_archive_is_not_taken_for_a_binary_file(world, tmp_path
         + b"\r\n\r\n"
     )
     for name in ("crawl.warc.gz", "crawl.bin"):
-        run = import_enqueue(
-            actor=world.officer, chunks=[gzip.compress(record)], source_name=name
-        )
+        run = import_enqueue(actor=world.officer, chunks=[gzip.compress(record)], source_name=name)
         import_process(run_id=run.pk)
         run.refresh_from_db()
         assert (run.state, run.stored + run.duplicates) == ("done", 1), run.problems
