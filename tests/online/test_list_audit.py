@@ -42,9 +42,13 @@ def test_a_queue_page_records_the_posts_it_showed(world, imported):
     assert set(entry.detail["posts"]) <= set(imported.values_list("pk", flat=True))
 
 
-def test_an_empty_queue_page_writes_no_entry(world, imported):
+def test_an_empty_queue_page_records_no_post_only_the_channels_it_offered(world, imported):
     _client(world.officer).get("/online/", {"channel": "no-such-channel"})
-    assert not AuditEntry.objects.filter(action="online.queue_view").exists()
+    (entry,) = AuditEntry.objects.filter(action="online.queue_view")
+    assert "posts" not in entry.detail and entry.detail["channels"] >= 1
+    # an agency with no posts reads nothing: no entry
+    _client(world.border_guard).get("/online/")
+    assert AuditEntry.objects.filter(action="online.queue_view").count() == 1
 
 
 def test_contact_and_group_pages_record_the_posts_they_showed(world, imported):

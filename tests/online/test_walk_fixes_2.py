@@ -192,3 +192,27 @@ def test_a_model_reason_names_the_word_once_not_its_fragment(language):
             "Model: “111” (+1.27)",
             "Model: “бот” (+0.20)",
         ]
+
+
+@pytest.mark.parametrize(
+    ("language", "legend", "cut"),
+    [
+        ("uk", "допис, що підняв сигнал", "На графі — 60 найризикованіших із 70 дописів"),
+        ("ru", "публикация, поднявшая сигнал", "На графе — 60 самых рискованных из 70 публикаций"),
+        ("en", "a post that raised an alert", "The graph draws the 60 riskiest of the 70 posts"),
+    ],
+)
+def test_the_network_graph_has_a_legend_and_says_when_it_draws_only_some(
+    world, tmp_path, language, legend, cut
+):
+    rows = [
+        {"text": f"Робота на складі № {i}, тел +48 512 345 678", "channel": "jobs"}
+        for i in range(70)
+    ]
+    _import(world, tmp_path, rows)
+    network = PostGroup.objects.get(kind="network")
+    html = _client(world.officer, language).get(f"/online/groups/{network.pk}/").content.decode()
+    graph = html.split('class="graph network-graph"')[1].split("</svg>")[0]
+    assert graph.count("<circle") == 60
+    assert 'id="graph-legend"' in html and legend in html
+    assert cut in _text(html.encode())

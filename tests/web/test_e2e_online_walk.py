@@ -44,6 +44,12 @@ def test_the_network_graph_reads_and_taps_on_a_phone(
         assert min(boxes["labels"]) >= 11, boxes
         assert min(boxes["posts"]) >= 16, boxes
         svg.screenshot(path=str(artifacts / f"online-network-graph-360-{language}.png"))
+        legend = page.locator("#graph-legend")
+        expect(legend).to_be_visible()  # what the colours mean, under the graph
+        assert legend.locator("li").count() == 3
+        page.locator("section.card:has(svg.graph)").screenshot(
+            path=str(artifacts / f"online-network-legend-360-{language}.png")
+        )
         # a contact node opens the contact's page
         label = svg.locator("text").first.text_content()
         (contact,) = [c for c in Contact.objects.filter(agency=world.police) if c.value == label]

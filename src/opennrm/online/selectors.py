@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -102,7 +103,10 @@ def alert_queue(
     if language:
         qs = qs.filter(language=language)
     if channel:  # channels are encrypted: matched by their blind index
-        qs = qs.filter(channel_index__in=channel_indexes(actor.agency_id, channel))
+        names = channels_matching(actor, channel) or [channel]
+        qs = qs.filter(
+            channel_index__in=[i for n in names for i in channel_indexes(actor.agency_id, n)]
+        )
     if not category:
         rank = Case(
             When(flagged=True, category=PostCategory.RECRUITMENT, then=Value(0)),
@@ -213,6 +217,30 @@ def channel_counts(posts: QuerySet[MonitoredPost], *by: str) -> dict[tuple[Any, 
         # rows indexed under an older key (before a rotation finished) are one channel too
         out.setdefault(tuple(r[f] for f in by), Counter())[name] += r["n"]
     return out
+
+
+def queue_channels(actor: User) -> list[tuple[str, int]]:
+    """The channels of the posts the actor sees, with how many posts each, most first
+    (names decrypted: one post's per channel)."""
+    counts = channel_counts(posts_visible_to(actor)).get((), Counter())
+    counts.pop("", None)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _fold_channel(name: str) -> str:
+    return unicodedata.normalize("NFKC", name).casefold().strip().lstrip("@")
+
+
+def channels_matching(actor: User, typed: str) -> list[str]:
+    """The actor's channels that ``typed`` names, whatever its case, an ``@`` before it or
+    full-width letters: the one it names exactly (so folded), else every one whose name
+    holds it ("robota" finds "Robota_PL" and "robota_ua"). Empty when none does."""
+    wanted = _fold_channel(typed)
+    if not wanted:
+        return []
+    names = [name for name, _n in queue_channels(actor)]
+    exact = [n for n in names if _fold_channel(n) == wanted]
+    return exact or [n for n in names if wanted in _fold_channel(n)]
 
 
 def contact_channels(contact: Contact) -> list[tuple[str, int]]:

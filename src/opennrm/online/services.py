@@ -1193,10 +1193,14 @@ def group_view_audit(*, actor: User, group: PostGroup, posts: Iterable[Monitored
     )
 
 
-def queue_view_audit(*, actor: User, posts: Iterable[MonitoredPost]) -> None:
+def queue_view_audit(*, actor: User, posts: Iterable[MonitoredPost], channels: int = 0) -> None:
     """A page of the alert queue shows posts' texts, phones and handles highlighted: which
-    posts were shown is recorded (nothing when the page is empty)."""
-    _list_audit(actor=actor, action="online.queue_view", object_type="post", detail=_shown(posts))
+    posts were shown is recorded (nothing when the page is empty), and how many channel
+    names it offered to filter by (a chat's name can be a person's)."""
+    detail = _shown(posts)
+    if channels:
+        detail = (detail or {}) | {"channels": channels}
+    _list_audit(actor=actor, action="online.queue_view", object_type="post", detail=detail)
 
 
 def import_view_audit(*, actor: User, run: ImportRun) -> None:

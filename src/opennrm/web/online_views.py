@@ -35,6 +35,9 @@ from opennrm.online.reasons import (
 from opennrm.web.forms import CollapsedRadioSelect
 from opennrm.web.views import page
 
+#: the channels the queue's filter offers as they are typed, those with most posts first
+QUEUE_CHANNELS = 200
+
 
 class QueueFilter(django_forms.Form):
     status = django_forms.ChoiceField(
@@ -54,7 +57,15 @@ class QueueFilter(django_forms.Form):
     # the languages of the agency's posts by name: a free text field took only a code
     # ("uk"), while every post says "Українська"
     language = django_forms.ChoiceField(label=gettext_lazy("Language"), required=False)
-    channel = django_forms.CharField(label=gettext_lazy("Channel"), required=False, max_length=255)
+    # typed, with the agency's channels offered as it is typed (a list of hundreds of
+    # channels would not fit a select on a phone); any case, part of a name, "@" or not
+    channel = django_forms.CharField(
+        label=gettext_lazy("Channel"),
+        required=False,
+        max_length=255,
+        help_text=gettext_lazy("Part of a channel's name is enough."),
+        widget=django_forms.TextInput(attrs={"list": "channel-names", "autocomplete": "off"}),
+    )
     # radio buttons, not a select: a select cuts its chosen option ("Вербування з ризиком
     # торгівлі людьми") on a phone; each choice here wraps and reads whole at any width
     category = django_forms.ChoiceField(
@@ -122,7 +133,8 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
     posts = selectors.alert_queue(request.user, **filters)  # type: ignore[arg-type]
     page_obj = Paginator(posts, 20).get_page(request.GET.get("page"))
     shown = list(page_obj.object_list)
-    services.queue_view_audit(actor=request.user, posts=shown)  # type: ignore[arg-type]
+    channels = selectors.queue_channels(request.user)[:QUEUE_CHANNELS]  # type: ignore[arg-type]
+    services.queue_view_audit(actor=request.user, posts=shown, channels=len(channels))  # type: ignore[arg-type]
     # the post just marked false positive, once: a mistaken tap is returned from here
     undo = request.session.pop(_UNDO_KEY, None)
     undo_post = (
@@ -148,6 +160,7 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             "back": request.GET.urlencode(),
             "model": model_status(),
             "undo_post": undo_post,
+            "channels": channels,
         },
     )
 
@@ -267,7 +280,10 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if group.kind == "network":
         known = {f"{c.kind}:{c.value}": c for c in contacts}
-        context["graph"] = _network_svg(group, drawn, known)
+        context["graph"] = _network_svg(group, drawn, known) | {
+            "cut": page_obj.paginator.count > len(drawn),
+            "total": page_obj.paginator.count,
+        }
     return render(request, "online/group.html", context)
 
 
