@@ -173,10 +173,17 @@ def test_a_tap_asks_first_then_marks_and_the_queue_offers_the_way_back(world, tm
     )
     back = "category=&status=new&channel=c"
     page = client.get(f"/online/posts/{post.pk}/", {"back": back}).content.decode()
+    views = AuditEntry.objects.filter(action="online.post_view", object_ref=str(post.pk))
+    viewed = views.count()
     asked = client.post(fp, _form(page, fp))
     assert asked.status_code == 200
     html = asked.content.decode()
     assert words["ask"] in html and words["yes"] in html and words["cancel"] in html
+    # which post the question is about: its channel and the beginning of its text, read
+    # and so recorded
+    which = html.split('id="confirm-which"')[1].split("</blockquote>")[0]
+    assert post.channel in which and html_unescape(post.text[:40]) in html_unescape(which)
+    assert views.count() == viewed + 1
     assert MonitoredPost.objects.get(pk=post.pk).status == PostStatus.NEW
     assert not Feedback.objects.exists()
     assert not AuditEntry.objects.filter(action="online.false_positive").exists()

@@ -312,6 +312,8 @@ def post_false_positive(request: HttpRequest, pk: int) -> HttpResponse:
     post = selectors.post_get_for(request.user, pk, what="online.false_positive")  # type: ignore[arg-type]
     back = _back(request.POST.get("back", ""))
     if request.POST.get("confirm") != "yes" and post.status == PostStatus.NEW:
+        # the question shows which post it is about (its beginning): a read, recorded
+        services.post_view_audit(actor=request.user, post=post)  # type: ignore[arg-type]
         return render(request, "online/false_positive_confirm.html", {"post": post, "back": back})
     try:
         services.post_mark_false_positive(actor=request.user, post=post)  # type: ignore[arg-type]
