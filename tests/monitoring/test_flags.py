@@ -16,6 +16,7 @@ from opennrm.monitoring._flags import (
     load_flags,
     parse_flags,
 )
+from opennrm.monitoring.normalize import normalize
 
 FLAGS = load_flags()
 RAW = json.loads(
@@ -210,3 +211,24 @@ def test_trigger_regex_finds_what_visiting_every_word_finds(
         g: e for g, e in found.items() if g in searched and g not in expected
     }
     assert {g: found.get(g) for g in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "flag", "evidence"),
+    [
+        ("Долг за дорогу отработаете на месте", "debt.travel_work_off", "долг за дорогу"),
+        ("Борг за квиток відпрацюєте", "debt.travel_work_off", "борг за квиток"),
+        (
+            "Документи тримає роботодавець",
+            "control.documents_withheld",
+            "документи тримає роботодавець",
+        ),
+    ],
+)
+def test_evidence_is_whole_words_as_the_text_has_them(text, flag, evidence):
+    hits = {h.flag_id: h.evidence for h in load_flags().evaluate(text, normalize(text))}
+    assert hits[flag] == evidence
+    assert all(
+        not (e[-1:].isalnum() and normalize(text).partition(e)[2][:1].isalnum())
+        for e in hits.values()
+    )  # no evidence is cut inside a word

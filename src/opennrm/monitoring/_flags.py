@@ -117,6 +117,20 @@ class Flag:
 
 
 _TOKEN_RE = re.compile(r"\w+")
+_WORD_TAIL = re.compile(r"\w*")
+
+
+def _whole_words(text: str, hit: re.Match[str]) -> str:
+    """What a pattern matched, as the words it falls in: a term written as a stem
+    ("долг за дорог") is shown to the reader as the text has it ("долг за дорогу"), not
+    cut inside a word; spaces at its ends dropped."""
+    start, end = hit.span()
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    if end and text[end - 1].isalnum():
+        end = _WORD_TAIL.match(text, end).end()  # type: ignore[union-attr]
+    return text[start:end].strip()
+
 
 # --- gates for the directly searched patterns ----------------------------------------
 # Most posts contain none of the few characters one of these patterns needs (a digit,
@@ -294,7 +308,7 @@ class _Matcher:
         for pattern in self.lazy[gid]:
             hit = pattern.search(text)
             if hit is not None:
-                return hit.group()
+                return _whole_words(text, hit)
         return None
 
     def add_group(self, spec: Mapping[str, Any], where: str, *, lazy: bool = False) -> int:
@@ -413,7 +427,7 @@ class _Matcher:
                         if gid not in found and word.startswith(stem):
                             hit = pattern.match(text, m.start())
                             if hit is not None:
-                                found[gid] = hit.group()
+                                found[gid] = _whole_words(text, hit)
         for gid, pos in pending.items():
             if gid not in found:
                 # the phrase lies around its gate word: search a window, not the whole text
@@ -421,7 +435,7 @@ class _Matcher:
                 for pattern in self.gated[gid]:
                     hit = pattern.search(text, start, pos + _GATE_WINDOW)
                     if hit is not None:
-                        found[gid] = hit.group().strip()
+                        found[gid] = _whole_words(text, hit)
                         break
         if not self.searched:
             return found
@@ -442,7 +456,7 @@ class _Matcher:
                     continue
             hit = pattern.search(text)
             if hit is not None:
-                found[gid] = hit.group().strip()
+                found[gid] = _whole_words(text, hit)
         return found
 
     @staticmethod
@@ -454,7 +468,7 @@ class _Matcher:
                 continue
             hit = pattern.match(text, pos)
             if hit is not None:
-                found[gid] = hit.group()
+                found[gid] = _whole_words(text, hit)
 
 
 _LATIN = r"a-zA-Z"
