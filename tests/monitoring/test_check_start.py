@@ -99,3 +99,18 @@ def test_a_start_that_is_fine_raises_nothing_and_a_format_is_checked_by_name():
     with pytest.raises(IngestError) as caught:
         check_start(b"text\nhello\n", "a.csv", "excel")
     assert caught.value.code == "ingest.format"
+
+
+def test_a_text_column_typed_in_another_case_is_found():
+    data = "id;Оголошення\n1;Робота в Польщі\n".encode()
+    check_start(data, "a.csv", text_column="оголошення ")
+    assert _read_whole(data, "a.csv", "ОГОЛОШЕННЯ") is None
+    posts = list(
+        iter_posts(
+            "a.csv",
+            text_column="оголошення",
+            opener=lambda: io.BufferedReader(io.BytesIO(data)),
+            name="a.csv",
+        )
+    )
+    assert [p.text for p in posts] == ["Робота в Польщі"]

@@ -710,6 +710,8 @@ def _csv(
             encoding=enc,
         )
     col = text_column if text_column is not None else _pick(header, TEXT_COLUMNS)
+    if col is not None and col not in header:  # "Текст" typed for a column named "текст"
+        col = _pick(header, (col.lower().strip(),)) or col
     if col is None or col not in header:
         wanted = text_column or "/".join(TEXT_COLUMNS)
         error = IngestError(
