@@ -165,3 +165,34 @@ def test_a_false_positive_asks_first_and_a_mistaken_one_returns_to_the_queue(
         assert not Feedback.objects.filter(post_id=pk).exists()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("language", ["uk", "ru"])
+def test_a_table_without_its_text_column_is_answered_on_the_form_on_a_phone(
+    browser, live_server, world, artifacts, tmp_path, language
+):
+    """An officer's Excel export ("Дата;Канал;Оголошення", Windows-1251) is refused at
+    once with the columns it has; typing one of them, and choosing the file again,
+    imports it."""
+    table = tmp_path / "Вакансії.csv"
+    table.write_bytes(
+        "Дата;Канал;Оголошення\n2026-11-30 10:00;robota;Робота в Польщі\n".encode("cp1251")
+    )
+    context = _phone(browser, live_server, world.officer, language)
+    page = context.new_page()
+    try:
+        page.goto("/online/import/")
+        page.set_input_files("input[type=file]", str(table))
+        page.locator("form[enctype] button[type=submit]").click()
+        error = page.locator("input[name=text_column]").locator("xpath=..")
+        expect(error).to_contain_text("«Дата», «Канал», «Оголошення»")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(
+            path=str(artifacts / f"online-import-no-text-column-360-{language}.png"), full_page=True
+        )
+        page.fill("input[name=text_column]", "оголошення")
+        page.set_input_files("input[type=file]", str(table))
+        page.locator("form[enctype] button[type=submit]").click()
+        page.wait_for_url("**/online/imports/*/")
+    finally:
+        context.close()

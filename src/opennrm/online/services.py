@@ -48,7 +48,7 @@ from opennrm.monitoring import (
     process_batch,
     to_stix_bundle,
 )
-from opennrm.monitoring.ingest import FORMATS, SNIFF_BYTES, check_start
+from opennrm.monitoring.ingest import FORMATS, SNIFF_BYTES, TEXT_COLUMNS, check_start
 from opennrm.monitoring.pipeline import batched
 from opennrm.online.campaigns import IndexHolder, IndexMoved
 from opennrm.online.models import (
@@ -328,16 +328,21 @@ def _check_start(head: bytes, source_name: str, fmt: str, text_column: str | Non
         field_name = "file"
         if exc.code == "csv.no_text_column":
             field_name = "text_column"
-            message = _(
-                "The CSV file has no text column “%(wanted)s”. Its columns are: %(columns)s. "
-                "Write the name of the column that holds the text in “Text column (CSV "
-                "only)”, then choose the file again."
-            ) % {
-                "wanted": exc.params.get("wanted", ""),
-                # a name in the language's quotation marks
-                "columns": ", ".join(_("“%(name)s”") % {"name": c[:60]} for c in exc.columns[:40])
-                or "—",
-            }
+            # a name in the language's quotation marks
+            columns = ", ".join(_("“%(name)s”") % {"name": c[:60]} for c in exc.columns[:40])
+            if text_column:
+                message = _(
+                    "The CSV file has no text column “%(wanted)s”. Its columns are: "
+                    "%(columns)s. Write the name of the column that holds the text in “Text "
+                    "column (CSV only)”, then choose the file again."
+                ) % {"wanted": text_column[:100], "columns": columns or "—"}
+            else:
+                message = _(
+                    "None of the CSV file's columns has a name a text column usually has "
+                    "(%(usual)s). Its columns are: %(columns)s. Write the name of the column "
+                    "that holds the text in “Text column (CSV only)”, then choose the file "
+                    "again."
+                ) % {"usual": ", ".join(TEXT_COLUMNS), "columns": columns or "—"}
         else:
             reason = describe_import_error(exc.code, exc.params)
             message = _("The file could not be imported: %(reason)s") % {"reason": reason}
