@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,16 +20,9 @@ from opennrm.crypto.files import open_decrypted
 from opennrm.online.models import ImportRun
 from opennrm.online.services import import_enqueue, import_process, spool_keys
 from tests.conftest import verified_client
+from tests.online.test_import_errors import _xlsx
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
-
-
-def _xlsx() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as workbook:
-        workbook.writestr("[Content_Types].xml", "<Types/>")
-        workbook.writestr("xl/workbook.xml", "<workbook/>")
-    return buffer.getvalue()
 
 
 def _page(world, language: str):
