@@ -34,6 +34,13 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
 
 
+class TooLarge(ValidationFailed):
+    """A file or body past its size limit (413); still a validation failure of its field."""
+
+    status_code = 413
+    code = "too_large"
+
+
 class NotFound(DomainError):
     """Also what a user gets for an object they may not see: no existence leak."""
 

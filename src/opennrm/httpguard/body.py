@@ -30,14 +30,16 @@ _READ = 64 * 1024
 
 #: the one page that takes monitoring uploads (OPENNRM_MAX_UPLOAD_BYTES)
 _IMPORT_PATH = "/online/import/"
+#: and its API twin (``POST /api/online/imports``)
+_IMPORT_API_PATHS = ("/api/online/imports", "/api/online/imports/")
 
 
 def largest_body(path: str = _IMPORT_PATH) -> int:
     """The most bytes a request body to ``path`` may have: the monitoring-upload limit on
-    the import page, elsewhere the larger of the attachment and plain-body limits (plus
+    the import page and its API address, elsewhere the larger of the attachment and plain-body limits (plus
     slack for the form around a file)."""
     small = max(settings.OPENNRM_ATTACHMENT_MAX_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
-    if path == _IMPORT_PATH:
+    if path == _IMPORT_PATH or path in _IMPORT_API_PATHS:
         return max(small, settings.OPENNRM_MAX_UPLOAD_BYTES) + _SLACK
     return small + _SLACK
 

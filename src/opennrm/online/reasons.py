@@ -79,9 +79,10 @@ def alert_labels(reasons: Iterable[Mapping[str, Any]], language: str | None = No
 def localized_reasons(
     reasons: Iterable[Mapping[str, Any]], language: str | None = None
 ) -> list[dict[str, str]]:
-    """``[{"kind": ..., "text": ...}]`` for a template, in the interface language; a
-    model reason that names the same word as one before it ("на час", "час") is left
-    out (whole words: "бот" is said after "робота")."""
+    """``[{"kind": ..., "code": ..., "text": ...}]`` for a template or the API, in the
+    interface language (``code``: an indicator's stable id from the flags file, empty for
+    a model reason); a model reason that names the same word as one before it ("на час",
+    "час") is left out (whole words: "бот" is said after "робота")."""
     out: list[dict[str, str]] = []
     said: set[str] = set()  # the whole words the model's reasons named so far
     for r in reasons:
@@ -91,8 +92,60 @@ def localized_reasons(
             if words and words <= said:
                 continue
             said |= words
-        out.append({"kind": kind, "text": describe_reason(r, language)})
+        code = str(r.get("id", "")) if kind == "flag" else ""
+        out.append({"kind": kind, "code": code, "text": describe_reason(r, language)})
     return out
+
+
+#: why a post is (not) flagged, as :func:`why_flagged` tells it
+WHY_FLAGGED = ("alert", "threshold", "below", "earlier_yes", "earlier_no")
+
+
+def why_flagged(post: Any, threshold: float, labels: list[str]) -> str:
+    """Why ``post`` is (not) flagged (one of :data:`WHY_FLAGGED`), told from what was
+    stored and the current model's ``threshold``: a post scored under an earlier model
+    may be on the other side of it. ``labels``: its alert indicators (:func:`alert_labels`)."""
+    if post.flagged and labels:
+        return "alert"
+    if post.flagged:
+        return "threshold" if post.risk >= threshold else "earlier_yes"
+    return "below" if post.risk < threshold else "earlier_no"
+
+
+def why_flagged_text(why: str, threshold: float, labels: list[str], *, flagged: bool) -> str:
+    """The post page's answer to "Alert raised?" as a sentence in the active language (the
+    page's own sentences, for the API)."""
+    from django.template.defaultfilters import floatformat
+
+    t = floatformat(threshold, 3)
+    if why == "alert":
+        text = _(
+            "Yes, whatever the risk: “%(label)s” is among the strongest signs of forced labour."
+        ) % {"label": labels[0] if labels else ""}
+    elif why == "threshold":
+        text = _("Yes: the risk reaches the alert threshold of the current model (%(t)s).") % {
+            "t": t
+        }
+    elif why == "below":
+        text = _("No: the risk is below the alert threshold of the current model (%(t)s).") % {
+            "t": t
+        }
+    elif why == "earlier_yes":
+        text = _(
+            "Yes: it was scored under an earlier model, whose threshold it reached; the "
+            "current model's threshold is %(t)s."
+        ) % {"t": t}
+    else:
+        text = _(
+            "No: it was scored under an earlier model, whose threshold it did not reach; "
+            "the current model's threshold is %(t)s."
+        ) % {"t": t}
+    if labels and not flagged:
+        text += " " + _(
+            "It was scored before its strongest signs put a post in the queue by "
+            "themselves; open a case if they are real."
+        )
+    return text
 
 
 # labels of the import form's time-zone field (kept here, in the online app's catalogue)

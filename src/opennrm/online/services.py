@@ -34,7 +34,7 @@ from opennrm.accounts.roles import MONITORING_ROLES
 from opennrm.audit.services import audit_record
 from opennrm.cases.models import Case, ExploitationType
 from opennrm.cases.services import case_create
-from opennrm.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from opennrm.core.errors import Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
 from opennrm.crypto import files as crypto_files
 from opennrm.crypto.fields import data_cipher
 from opennrm.monitoring import (
@@ -206,9 +206,9 @@ def _remove_upload(path: Path) -> None:
             path.parent.rmdir()
 
 
-def _too_large() -> ValidationFailed:
+def _too_large() -> TooLarge:
     limit = settings.OPENNRM_MAX_UPLOAD_BYTES
-    return ValidationFailed(
+    return TooLarge(
         _(
             "The file is larger than %(mb)s MB. Split it into smaller files, or ask the "
             "administrator to import it on the server (opennrm online import)."
@@ -216,6 +216,14 @@ def _too_large() -> ValidationFailed:
         % {"mb": limit // 1_000_000},
         field="file",
     )
+
+
+def import_size_check(*, size: int) -> None:
+    """Refuse an upload whose request is past ``OPENNRM_MAX_UPLOAD_BYTES`` (:class:`TooLarge`,
+    field ``file``) before its body is read: the import page and the API ask this with the
+    request's length, and :func:`import_enqueue` counts the bytes again as they stream in."""
+    if size > settings.OPENNRM_MAX_UPLOAD_BYTES:
+        raise _too_large()
 
 
 def _safe_name(name: str) -> str:

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms as django_forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -19,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from opennrm.accounts.roles import MONITORING_ROLES
-from opennrm.core.errors import DomainError, ValidationFailed
+from opennrm.core.errors import DomainError
 from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
 from opennrm.online.model import alert_threshold, model_status
@@ -31,6 +30,7 @@ from opennrm.online.reasons import (
     queue_label,
     time_zone_help,
     time_zone_label,
+    why_flagged,
 )
 from opennrm.web.forms import CollapsedRadioSelect
 from opennrm.web.views import page
@@ -178,7 +178,7 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # signs that put it there whatever its risk
         "threshold": threshold,
         "alert_labels": labels,
-        "why": _why_flagged(post, threshold, labels),
+        "why": why_flagged(post, threshold, labels),
     }
     return render(request, "online/post.html", context)
 
@@ -191,16 +191,6 @@ def _cases_of(user: Any, linked: dict[int, str]) -> dict[str, Any]:
         "cases": sorted(ref for pk, ref in linked.items() if pk in openable),
         "other_cases": len(linked) - len(openable),
     }
-
-
-def _why_flagged(post: MonitoredPost, threshold: float, labels: list[str]) -> str:
-    """Why the post is (not) flagged, told from what was stored and the current model's
-    threshold: a post scored under an earlier model may be on the other side of it."""
-    if post.flagged and labels:
-        return "alert"
-    if post.flagged:
-        return "threshold" if post.risk >= threshold else "earlier_yes"
-    return "below" if post.risk < threshold else "earlier_no"
 
 
 PAGE_POSTS = 20  # posts per page on a campaign, network or contact page
@@ -380,24 +370,18 @@ def export_stix(request: HttpRequest) -> HttpResponse:
 @page(MONITORING_ROLES)
 @require_http_methods(["GET", "POST"])
 def import_file(request: HttpRequest) -> HttpResponse:
-    limit = settings.OPENNRM_MAX_UPLOAD_BYTES
-    if request.method == "POST" and int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-        error = ValidationFailed(
-            _(
-                "The file is larger than %(mb)s MB. Split it into smaller files, or ask the "
-                "administrator to import it on the server (opennrm online import)."
+    if request.method == "POST":
+        try:
+            services.import_size_check(size=int(request.META.get("CONTENT_LENGTH") or 0))
+        except DomainError as error:
+            # the body is not read (that is the point), so the other fields cannot come
+            # back either: the page says so, and still lists the recent imports
+            return render(
+                request,
+                "online/import.html",
+                {"form": ImportForm(), "error": error, "runs": _recent_runs(request)},
+                status=413,
             )
-            % {"mb": limit // 1_000_000},
-            field="file",
-        )
-        # the body is not read (that is the point), so the other fields cannot come back
-        # either: the page says so, and still lists the recent imports
-        return render(
-            request,
-            "online/import.html",
-            {"form": ImportForm(), "error": error, "runs": _recent_runs(request)},
-            status=413,
-        )
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
