@@ -395,3 +395,13 @@ def test_the_openapi_document_describes_every_online_operation(world, api):
     upload = online["/api/online/imports"]["post"]
     assert {"201", "413", "422"} <= set(upload["responses"])
     assert "multipart/form-data" in upload["requestBody"]["content"]
+
+
+def test_a_chunked_upload_to_the_api_may_be_as_large_as_to_the_page():
+    """A body without a Content-Length is read up to the largest the address accepts
+    (opennrm.httpguard.body): the API's upload address takes what the import page takes."""
+    from opennrm.httpguard.body import largest_body
+
+    page = largest_body("/online/import/")
+    assert largest_body("/api/online/imports") == largest_body("/api/online/imports/") == page
+    assert largest_body("/api/online/posts") < page
