@@ -31,6 +31,7 @@ def _lint(cwd: Path, src: Path) -> subprocess.CompletedProcess[str]:
             "Pure libraries are independent of each other BROKEN",
         ),
         ("cases/selectors", "from opennrm.cases import services\n", "App layering"),
+        ("online/services", "from opennrm.online import api\n", "App layering"),
         ("transnational", "import django.db\n", "Pure libraries never import Django BROKEN"),
     ],
 )
