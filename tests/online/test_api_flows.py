@@ -405,3 +405,25 @@ def test_a_chunked_upload_to_the_api_may_be_as_large_as_to_the_page():
     page = largest_body("/online/import/")
     assert largest_body("/api/online/imports") == largest_body("/api/online/imports/") == page
     assert largest_body("/api/online/posts") < page
+
+
+def test_a_page_of_the_queue_costs_the_same_queries_however_many_posts(world, posts):
+    """No query per post (campaign and network sizes come with the posts); the test
+    client goes through the same middleware, authentication and handler as HTTP."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import bearer_token
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {bearer_token(world.officer)}")
+    client.get("/api/online/posts")  # the token's first use is recorded once
+    counts = []
+    for size in (1, posts.count()):
+        with CaptureQueriesContext(connection) as queries:
+            r = client.get(
+                "/api/online/posts", {"status": "any", "category": "all", "page_size": size}
+            )
+        assert r.status_code == 200 and len(r.json()["items"]) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
