@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _app_on_sqlite import bench_main, django_on_sqlite  # noqa: E402
+from _app_on_sqlite import bench_main, django_on_sqlite
 
 PAGE = 200
 
@@ -34,7 +34,7 @@ def _fill(n: int) -> tuple[Any, str]:
 
     agency = Agency.objects.create(name="Bench Police", type=AgencyType.POLICE, country="UA")
     user = User.objects.create_user(
-        username="bench", password="not-used-here-1234", agency=agency, role=Role.FRONTLINE
+        username="bench", password=None, agency=agency, role=Role.FRONTLINE
     )
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
