@@ -159,6 +159,31 @@ def test_bad_upload_fields_are_422_on_their_field_and_nothing_is_kept(
     assert not ImportRun.objects.exists() and _left(import_dir) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "body", "field", "code", "words"),
+    [
+        ("posts.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "file", "", "PNG"),
+        ("posts.csv", "Іван,+380501234567\n1,2\n".encode(), "text_column", "csv.no_text_column",
+         "«Іван»"),
+    ],
+)  # fmt: skip
+def test_a_file_whose_start_shows_it_cannot_be_imported_is_refused_at_once(
+    world, api, import_dir, name, body, field, code, words
+):
+    """The upload form's check from the file's first bytes, said in the caller's language
+    on the field to change; nothing is stored or queued."""
+    r = api(world.officer).post(
+        "/online/imports", files={"file": (name, body)}, headers={"Accept-Language": "uk"}
+    )
+    assert r.status_code == 422, r.text
+    answer = r.json()
+    assert (answer["error"], answer["field"]) == ("validation_failed", field)
+    assert words in answer["message"]
+    if code:
+        assert answer["details"] == [{"code": code}]
+    assert not ImportRun.objects.exists() and _left(import_dir) == []
+
+
 def test_an_upload_without_a_file_is_422_on_file(world, api, import_dir):
     r = api(world.officer).post("/online/imports", data={"time_zone": "UTC"})
     assert r.status_code == 422 and r.json()["field"] == "file"
