@@ -357,6 +357,9 @@ class PostPage(Schema):
     page: int
     page_size: int
     has_next: bool
+    next_cursor: str | None = Field(
+        None, description="Send it as after= for the next page (null on the last)"
+    )
     items: list[PostOut]
 
 
@@ -374,6 +377,13 @@ class QueueFilters(Schema):
     )
     page: int = Field(1, ge=1, le=10_000)
     page_size: int = Field(20, ge=1, le=200)
+    after: str = Field(
+        "",
+        max_length=64,
+        description="The next_cursor of the page before: the page after it (page is then "
+        "not used). A page costs the same wherever it is; deep page numbers read every post "
+        "before them",
+    )
 
 
 def _post_fields(post: MonitoredPost) -> dict[str, Any]:
@@ -419,8 +429,10 @@ def _contact_out(contact: Contact) -> ContactOut:
 )
 def post_list(request: HttpRequest, filters: Query[QueueFilters]) -> PostPage:
     """The alert queue of the caller's agency, with the filters and order of the queue
-    page (riskiest first; with ``category=all``, recruitment first). Which posts were
-    shown is recorded in the audit log, as for each page of the queue."""
+    page (riskiest first; with ``category=all``, recruitment first). Page through it with
+    ``page``, or (for a large queue) with ``after`` set to the ``next_cursor`` of the page
+    before. Which posts were shown is recorded in the audit log, as for each page of the
+    queue."""
     user = _actor(request)
     posts = selectors.alert_queue(
         user,
@@ -429,15 +441,18 @@ def post_list(request: HttpRequest, filters: Query[QueueFilters]) -> PostPage:
         language=filters.language,
         channel=filters.channel,
         category="" if filters.category == "all" else filters.category,
+        after=filters.after,
     )
-    start = (filters.page - 1) * filters.page_size
+    start = 0 if filters.after else (filters.page - 1) * filters.page_size
     found = list(posts[start : start + filters.page_size + 1])
     shown = found[: filters.page_size]
     services.queue_view_audit(actor=user, posts=shown)
+    has_next = len(found) > filters.page_size
     return PostPage(
         page=filters.page,
         page_size=filters.page_size,
-        has_next=len(found) > filters.page_size,
+        has_next=has_next,
+        next_cursor=selectors.alert_queue_cursor(shown[-1]) if has_next else None,
         items=[PostOut(**_post_fields(p)) for p in shown],
     )
 

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Case, Count, Min, QuerySet, Value, When
+from django.db.models import Case, Count, Min, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from opennrm.accounts.models import User
 from opennrm.accounts.roles import MONITORING_ROLES
-from opennrm.core.errors import NotFound
+from opennrm.core.errors import NotFound, ValidationFailed
 from opennrm.online.models import (
     Contact,
     ImportRun,
@@ -87,10 +88,13 @@ def alert_queue(
     language: str = "",
     channel: str = "",
     category: str = "",
+    after: str = "",
 ) -> QuerySet[MonitoredPost]:
     """The review queue. ``category``: ``"recruitment"`` (recruitment with trafficking
     risk: what the queue is for), ``"spam"`` (generic spam), ``"unflagged"`` (below the
-    alert threshold), or empty for every post, recruitment first."""
+    alert threshold), or empty for every post, recruitment first. ``after``: a position
+    from :func:`alert_queue_cursor`: only the posts that come after it (a page that costs
+    the same wherever it is in the queue, where an offset reads every post before it)."""
     qs = posts_visible_to(actor).select_related("campaign", "network")
     if category == "unflagged":
         qs = qs.filter(flagged=False)
@@ -107,14 +111,49 @@ def alert_queue(
         qs = qs.filter(
             channel_index__in=[i for n in names for i in channel_indexes(actor.agency_id, n)]
         )
+    later = Q()
+    if after:
+        rank, risk, pk = _queue_position(after)
+        later = Q(risk__lt=risk) | Q(risk=risk, id__lt=pk)
+        if not category:
+            later = Q(rank__gt=rank) | (Q(rank=rank) & later)
     if not category:
-        rank = Case(
-            When(flagged=True, category=PostCategory.RECRUITMENT, then=Value(0)),
-            When(flagged=True, then=Value(1)),
-            default=Value(2),
+        qs = qs.alias(
+            rank=Case(
+                When(flagged=True, category=PostCategory.RECRUITMENT, then=Value(0)),
+                When(flagged=True, then=Value(1)),
+                default=Value(2),
+            )
         )
-        return qs.order_by(rank, "-risk", "-id")
-    return qs.order_by("-risk", "-id")
+        return qs.filter(later).order_by("rank", "-risk", "-id")
+    return qs.filter(later).order_by("-risk", "-id")
+
+
+def _queue_rank(post: MonitoredPost) -> int:
+    """The post's place among the queues when all are shown (:func:`alert_queue`)."""
+    if post.flagged and post.category == PostCategory.RECRUITMENT:
+        return 0
+    return 1 if post.flagged else 2
+
+
+def alert_queue_cursor(post: MonitoredPost) -> str:
+    """The position just after ``post`` in the queue (``after=`` of :func:`alert_queue`),
+    as text for an address: its queue, risk and id."""
+    return f"{_queue_rank(post)}_{post.risk!r}_{post.pk}"
+
+
+def _queue_position(cursor: str) -> tuple[int, float, int]:
+    try:
+        rank, risk, pk = cursor.split("_")
+        position = int(rank), float(risk), int(pk)
+    except ValueError:
+        position = (-1, math.nan, 0)
+    if position[0] not in (0, 1, 2) or not math.isfinite(position[1]):
+        raise ValidationFailed(
+            _("This is not a position in the queue: send the next_cursor of the page before."),
+            field="after",
+        )
+    return position
 
 
 def post_get_for(actor: User, pk: int, *, what: str = "post") -> MonitoredPost:
