@@ -7,7 +7,8 @@ A throwaway SQLite installation (``bench/_app_on_sqlite.py``), one agency whose 
 written with ``bulk_create`` (synthetic texts, no real person; encrypted as the app
 stores them), then ``GET /api/online/posts`` through Django's whole request path (test
 client: middleware, bearer token, handler, audit entry) with ``page_size=200``. Times are
-wall-clock milliseconds, the median of 5 requests each.
+wall-clock milliseconds, the median of 5 requests each; a page by number (offset) beside
+the same page by cursor (``after=``).
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ def run(args: Any, tmp: Path) -> dict[str, Any]:
     last = max(1, args.posts // PAGE)
     deep = min(last, 10_000)
     post = MonitoredPost.objects.order_by("pk").values_list("pk", flat=True)[args.posts // 2]
+    # the cursors a client walking the queue holds before the middle and the last page
+    from opennrm.online import selectors
+
+    queue = selectors.alert_queue(_user, status="", category="")
+    middle = selectors.alert_queue_cursor(queue[max(0, ((last // 2 or 1) - 1) * PAGE - 1)])
+    end = selectors.alert_queue_cursor(queue[max(0, (deep - 1) * PAGE - 1)])
+    by_page = client.get("/api/online/posts", {**every, "page": last // 2 or 1}).json()
+    by_cursor = client.get("/api/online/posts", {**every, "after": middle}).json()
+    assert [p["id"] for p in by_page["items"]] == [p["id"] for p in by_cursor["items"]]  # noqa: S101
     return {
         "posts": args.posts,
         "fill_s": round(filled, 1),
@@ -112,6 +122,12 @@ def run(args: Any, tmp: Path) -> dict[str, Any]:
         "last_page": deep,
         "last_page_ms": _median_ms(
             lambda: client.get("/api/online/posts", {**every, "page": deep})
+        ),
+        "cursor_middle_page_ms": _median_ms(
+            lambda: client.get("/api/online/posts", {**every, "after": middle})
+        ),
+        "cursor_last_page_ms": _median_ms(
+            lambda: client.get("/api/online/posts", {**every, "after": end})
         ),
         "channel_first_page_ms": _median_ms(
             lambda: client.get("/api/online/posts", {**every, "channel": "channel-7"})
