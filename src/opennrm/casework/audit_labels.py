@@ -130,6 +130,7 @@ DETAIL_LABELS = {
     "approved": _("approved"),
     "available": _("available"),
     "case": _("case"),
+    "channels": _("channel names offered"),
     "consent_id": _("consent no."),
     "devices": _("devices"),
     "duplicates": _("duplicates"),

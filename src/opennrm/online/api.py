@@ -369,7 +369,11 @@ class QueueFilters(Schema):
     )
     min_risk: float = Field(0.0, ge=0, le=1, description="The lowest risk shown (0–1)")
     language: str = Field("", max_length=8, description="A language code (uk, ru, …)")
-    channel: str = Field("", max_length=255, description="A channel's name, exactly")
+    channel: str = Field(
+        "",
+        max_length=255,
+        description='A channel: its name in any case, or part of it ("robota" finds Robota_PL)',
+    )
     category: Literal["recruitment", "spam", "unflagged", "all"] = Field(
         "recruitment",
         description="The queue: recruitment with trafficking risk (default), generic spam, "
