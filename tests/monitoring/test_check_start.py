@@ -114,3 +114,11 @@ def test_a_text_column_typed_in_another_case_is_found():
         )
     )
     assert [p.text for p in posts] == ["Робота в Польщі"]
+
+
+def test_a_header_longer_than_the_bytes_checked_is_left_to_the_reader():
+    columns = [f"колонка_{i}" for i in range(5000)] + ["text"]  # about 90 KB of header
+    data = (",".join(columns) + "\n" + ",".join(["x"] * 5000 + ["Робота"]) + "\n").encode()
+    assert data.index(b"\n") > SNIFF_BYTES
+    check_start(data[:SNIFF_BYTES], "a.csv")  # not refused for a header cut short
+    assert _read_whole(data, "a.csv", None) is None

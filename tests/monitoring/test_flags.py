@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 
 import pytest
@@ -232,3 +233,18 @@ def test_evidence_is_whole_words_as_the_text_has_them(text, flag, evidence):
         not (e[-1:].isalnum() and normalize(text).partition(e)[2][:1].isalnum())
         for e in hits.values()
     )  # no evidence is cut inside a word
+
+
+def test_evidence_finishes_a_word_but_stays_a_short_quote():
+    from opennrm.monitoring._flags import _WORD_REACH, _whole_words
+
+    def quote(text: str, part: str) -> str:
+        return _whole_words(text, re.search(re.escape(part), text))
+
+    assert quote("долг за дорогу отработаете", "долг за дорог") == "долг за дорогу"
+    assert quote("сім'я працює", "сім") == "сім'я"  # the apostrophe is inside the word
+    assert quote("робота", "обот") == "робота"  # both ends, at the text's ends
+    assert quote("пишите в лс.", "в лс") == "в лс"
+    glued = "ж" * 1_000_000 + "робота" + "ж" * 1_000_000  # a "word" of two million letters
+    assert len(quote(glued, "робот")) == len("робот") + 2 * _WORD_REACH
+    assert quote("ab", "") == ""

@@ -491,3 +491,26 @@ def test_a_page_of_the_queue_costs_the_same_queries_however_many_posts(world, po
         assert r.status_code == 200 and len(r.json()["items"]) == size
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_long_text_is_cut_in_the_list_and_a_deep_page_number_asks_for_the_cursor(
+    world, api, tmp_path, monkeypatch
+):
+    from opennrm.online import api as online_api
+
+    long = "Робота в Польщі, житло безкоштовно, паспорт залишите нам. " * 100
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps({"text": long, "channel": "c"}, ensure_ascii=False) + "\n", "utf-8")
+    online_import(actor=world.officer, path=path, source_name="long.jsonl")
+    client = api(world.officer)
+    (item,) = client.get("/online/posts", params={"status": "any", "category": "all"}).json()[
+        "items"
+    ]
+    assert item["text_cut"] and len(item["text"]) == online_api.LIST_TEXT_CHARS
+    assert long.startswith(item["text"])
+    whole = client.get(f"/online/posts/{item['id']}").json()
+    assert whole["text"] == long and not whole["text_cut"]
+    monkeypatch.setattr(online_api, "MAX_OFFSET", 10)
+    deep = client.get("/online/posts", params={"page": 3, "page_size": 10})
+    assert deep.status_code == 422 and deep.json()["field"] == "page"
+    assert client.get("/online/posts", params={"page": 2, "page_size": 10}).status_code == 200

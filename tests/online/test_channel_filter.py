@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 
 from opennrm.audit.models import AuditEntry
+from opennrm.core.errors import ValidationFailed
 from opennrm.online.selectors import alert_queue, channels_matching, queue_channels
 from opennrm.online.services import online_import
 from tests.conftest import verified_client
@@ -91,3 +92,22 @@ def test_the_queue_page_offers_the_channels_and_records_that_it_did(world):
     assert html.count('<article class="card alert"') == 5  # Robota_PL 3 + robota_ua 2
     entry = AuditEntry.objects.filter(action="online.queue_view").latest("id")
     assert entry.detail["channels"] == 4 and len(entry.detail["posts"]) == 5
+
+
+def test_a_part_that_stands_for_too_many_channels_asks_for_more(world, tmp_path, monkeypatch):
+    from opennrm.online import selectors
+
+    _import(world.officer, tmp_path, MINE, "mine.jsonl")
+    monkeypatch.setattr(selectors, "CHANNELS_MATCHED_MAX", 1)
+    with pytest.raises(ValidationFailed) as caught:
+        alert_queue(world.officer, status="", category="", channel="robota")
+    assert caught.value.field == "channel"
+    assert _channels_of(world.officer, "robota_pl") == {"Robota_PL"}  # one is fine
+    client = verified_client(world.officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "uk"
+    page = client.get("/online/", {"channel": "robota", "status": "", "category": ""})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Каналів, у назві яких є «robota»: 2. Введіть довшу частину назви." in html
+    assert 'value="robota"' in html  # what was typed stays, to be made longer
+    assert '<article class="card alert"' not in html

@@ -75,7 +75,7 @@ def test_a_table_without_the_text_column_is_answered_with_its_columns(world, tmp
     assert response.status_code == 422
     # beside the text column's field, with the header's names as the file has them
     assert "Жоден стовпець файлу CSV не має назви" in page and "text, message, content" in page
-    assert "Його стовпці: «Дата», «Канал», «Оголошення»." in page
+    assert "Стовпці файлу: «Дата», «Канал», «Оголошення»." in page
     assert _nothing_stored(settings)
 
     wrong = _page(world, "en").post(

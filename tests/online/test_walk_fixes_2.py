@@ -197,9 +197,17 @@ def test_a_model_reason_names_the_word_once_not_its_fragment(language):
 @pytest.mark.parametrize(
     ("language", "legend", "cut"),
     [
-        ("uk", "допис, що підняв сигнал", "На графі — 60 найризикованіших із 70 дописів"),
-        ("ru", "публикация, поднявшая сигнал", "На графе — 60 самых рискованных из 70 публикаций"),
-        ("en", "a post that raised an alert", "The graph draws the 60 riskiest of the 70 posts"),
+        ("uk", "допис, що спричинив сигнал", "На графі — 60 найризикованіших дописів (усього: 70)"),
+        (
+            "ru",
+            "публикация, вызвавшая сигнал",
+            "На графе — 60 самых рискованных публикаций (всего: 70)",
+        ),
+        (
+            "en",
+            "a post that raised an alert",
+            "The graph draws the 60 riskiest posts (of 70 in all)",
+        ),
     ],
 )
 def test_the_network_graph_has_a_legend_and_says_when_it_draws_only_some(

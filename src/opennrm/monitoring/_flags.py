@@ -117,18 +117,25 @@ class Flag:
 
 
 _TOKEN_RE = re.compile(r"\w+")
-_WORD_TAIL = re.compile(r"\w*")
+#: at most so many characters are added on each side to finish a word a term cut
+_WORD_REACH = 40
+_WORD_TAIL = re.compile(rf"(?:\w|['’](?=\w)){{0,{_WORD_REACH}}}")
+_WORD_HEAD = re.compile(rf"(?:\w|['’](?=\w)){{0,{_WORD_REACH}}}$")
 
 
 def _whole_words(text: str, hit: re.Match[str]) -> str:
     """What a pattern matched, as the words it falls in: a term written as a stem
-    ("долг за дорог") is shown to the reader as the text has it ("долг за дорогу"), not
-    cut inside a word; spaces at its ends dropped."""
+    ("долг за дорог") is shown as the (normalised) text has it ("долг за дорогу"), not
+    cut inside a word (an apostrophe between letters is inside one: "сім'я"); at most
+    :data:`_WORD_REACH` characters are added on each side (a "word" of a million letters
+    stays a short quote); spaces at its ends dropped."""
     start, end = hit.span()
-    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
-        start -= 1
-    if end and text[end - 1].isalnum():
-        end = _WORD_TAIL.match(text, end).end()  # type: ignore[union-attr]
+    if start < end:
+        if re.match(r"\w", text[start]):
+            head = _WORD_HEAD.search(text, max(0, start - _WORD_REACH), start)
+            start = head.start() if head is not None else start
+        if re.match(r"\w", text[end - 1]):
+            end = _WORD_TAIL.match(text, end).end()  # type: ignore[union-attr]
     return text[start:end].strip()
 
 

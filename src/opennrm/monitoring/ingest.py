@@ -415,7 +415,9 @@ def check_start(
         return
     raw = opener()
     _refuse_binary(raw.peek(_BINARY_SAMPLE), encoding)
-    if fmt == "csv":  # the header is checked before the first record is read
+    # the header is checked before the first record is read; one that runs past the bytes
+    # checked (no line break in them) is left to the worker, which reads it whole
+    if fmt == "csv" and (len(head) < SNIFF_BYTES or b"\n" in head or b"\r" in head):
         report = IngestReport()
         reader = _csv(raw, label, report, text_column, encoding, MAX_TEXT_CHARS, UTC)
         next(reader, None)

@@ -313,7 +313,12 @@ class PostOut(Schema):
     posted_at: datetime | None
     language: str = Field(..., description="A language code, empty when unknown")
     language_label: str
-    text: str
+    text: str = Field(
+        ..., description="The text; in the queue's list at most 2,000 characters (see text_cut)"
+    )
+    text_cut: bool = Field(
+        False, description="True when the list cut the text: GET /posts/{id} has all of it"
+    )
     reasons: list[ReasonOut]
     contacts: list[ContactRefOut] = Field(..., description="The contacts found in the text")
     campaign_id: int | None
@@ -390,7 +395,16 @@ class QueueFilters(Schema):
     )
 
 
-def _post_fields(post: MonitoredPost) -> dict[str, Any]:
+#: the most characters of a post's text one item of the queue's list carries (a post may
+#: hold a million: a page of 200 of those would be 200 million)
+LIST_TEXT_CHARS = 2000
+#: the deepest a page number reaches into the queue; deeper, ``after`` (a page number
+#: reads every post before it)
+MAX_OFFSET = 10_000
+
+
+def _post_fields(post: MonitoredPost, *, cut: bool = False) -> dict[str, Any]:
+    long = cut and len(post.text) > LIST_TEXT_CHARS
     return {
         "id": post.pk,
         "risk": post.risk,
@@ -403,7 +417,8 @@ def _post_fields(post: MonitoredPost) -> dict[str, Any]:
         "posted_at": post.posted_at,
         "language": post.language,
         "language_label": post.language_label,
-        "text": post.text,
+        "text": post.text[:LIST_TEXT_CHARS] if long else post.text,
+        "text_cut": long,
         "reasons": [ReasonOut(**r) for r in localized_reasons(post.reasons[:REASONS_SHOWN])],
         "contacts": [
             ContactRefOut(kind=kind, value=value)
@@ -438,6 +453,14 @@ def post_list(request: HttpRequest, filters: Query[QueueFilters]) -> PostPage:
     before. Which posts were shown is recorded in the audit log, as for each page of the
     queue."""
     user = _actor(request)
+    if not filters.after and (filters.page - 1) * filters.page_size > MAX_OFFSET:
+        raise ValidationFailed(
+            _(
+                "A page this deep is not served by number: page on with “after” set to the "
+                "next_cursor of the page before."
+            ),
+            field="page",
+        )
     posts = selectors.alert_queue(
         user,
         status="" if filters.status == "any" else filters.status,
@@ -457,7 +480,7 @@ def post_list(request: HttpRequest, filters: Query[QueueFilters]) -> PostPage:
         page_size=filters.page_size,
         has_next=has_next,
         next_cursor=selectors.alert_queue_cursor(shown[-1]) if has_next else None,
-        items=[PostOut(**_post_fields(p)) for p in shown],
+        items=[PostOut(**_post_fields(p, cut=True)) for p in shown],
     )
 
 

@@ -89,6 +89,7 @@ def alert_queue(
     channel: str = "",
     category: str = "",
     after: str = "",
+    known_channels: list[tuple[str, int]] | None = None,
 ) -> QuerySet[MonitoredPost]:
     """The review queue. ``category``: ``"recruitment"`` (recruitment with trafficking
     risk: what the queue is for), ``"spam"`` (generic spam), ``"unflagged"`` (below the
@@ -107,7 +108,7 @@ def alert_queue(
     if language:
         qs = qs.filter(language=language)
     if channel:  # channels are encrypted: matched by their blind index
-        names = channels_matching(actor, channel) or [channel]
+        names = channels_matching(actor, channel, known_channels) or [channel]
         qs = qs.filter(
             channel_index__in=[i for n in names for i in channel_indexes(actor.agency_id, n)]
         )
@@ -270,16 +271,33 @@ def _fold_channel(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold().strip().lstrip("@")
 
 
-def channels_matching(actor: User, typed: str) -> list[str]:
+#: the most channels a typed part of a name may stand for (each is one or two blind
+#: indexes in the query); past it the officer is asked to type more
+CHANNELS_MATCHED_MAX = 1000
+
+
+def channels_matching(
+    actor: User, typed: str, known: list[tuple[str, int]] | None = None
+) -> list[str]:
     """The actor's channels that ``typed`` names, whatever its case, an ``@`` before it or
     full-width letters: the one it names exactly (so folded), else every one whose name
-    holds it ("robota" finds "Robota_PL" and "robota_ua"). Empty when none does."""
+    holds it ("robota" finds "Robota_PL" and "robota_ua"). Empty when none does.
+    ``known``: :func:`queue_channels` of the actor, when the caller has it already. More
+    than :data:`CHANNELS_MATCHED_MAX` channels is refused (``ValidationFailed`` on
+    ``channel``)."""
     wanted = _fold_channel(typed)
     if not wanted:
         return []
-    names = [name for name, _n in queue_channels(actor)]
+    names = [name for name, _n in (known if known is not None else queue_channels(actor))]
     exact = [n for n in names if _fold_channel(n) == wanted]
-    return exact or [n for n in names if wanted in _fold_channel(n)]
+    found = exact or [n for n in names if wanted in _fold_channel(n)]
+    if len(found) > CHANNELS_MATCHED_MAX:
+        raise ValidationFailed(
+            _("%(count)s channels have “%(typed)s” in their names: type more of the name.")
+            % {"count": len(found), "typed": typed[:60]},
+            field="channel",
+        )
+    return found
 
 
 def contact_channels(contact: Contact) -> list[tuple[str, int]]:

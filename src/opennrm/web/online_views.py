@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from opennrm.accounts.roles import MONITORING_ROLES
-from opennrm.core.errors import DomainError
+from opennrm.core.errors import DomainError, ValidationFailed
 from opennrm.online import selectors, services
 from opennrm.online.highlight import reason_terms, segments
 from opennrm.online.model import alert_threshold, model_status
@@ -130,10 +130,15 @@ def alert_queue(request: HttpRequest) -> HttpResponse:
             "channel": data["channel"],
             "category": data["category"],
         }
-    posts = selectors.alert_queue(request.user, **filters)  # type: ignore[arg-type]
+    known = selectors.queue_channels(request.user)  # type: ignore[arg-type]
+    try:
+        posts = selectors.alert_queue(request.user, **filters, known_channels=known)  # type: ignore[arg-type]
+    except ValidationFailed as error:  # a channel typed too short to stand for a few
+        form.add_error(error.field, error.message)
+        posts = MonitoredPost.objects.none()
     page_obj = Paginator(posts, 20).get_page(request.GET.get("page"))
     shown = list(page_obj.object_list)
-    channels = selectors.queue_channels(request.user)[:QUEUE_CHANNELS]  # type: ignore[arg-type]
+    channels = known[:QUEUE_CHANNELS]
     services.queue_view_audit(actor=request.user, posts=shown, channels=len(channels))  # type: ignore[arg-type]
     # the post just marked false positive, once: a mistaken tap is returned from here
     undo = request.session.pop(_UNDO_KEY, None)
