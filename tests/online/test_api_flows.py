@@ -180,7 +180,11 @@ def test_a_file_whose_start_shows_it_cannot_be_imported_is_refused_at_once(
     assert (answer["error"], answer["field"]) == ("validation_failed", field)
     assert words in answer["message"]
     if code:
-        assert answer["details"] == [{"code": code}]
+        assert answer["details"][0]["code"] == code
+        # said for an API caller: the field to send, not the page's field or its file picker
+        assert "text_column" in answer["message"] and "Стовпці файлу: «Іван»" in answer["message"]
+        assert "Стовпець із текстом" not in answer["message"]
+        assert "виберіть файл" not in answer["message"]
     assert not ImportRun.objects.exists() and _left(import_dir) == []
 
 

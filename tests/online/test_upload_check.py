@@ -100,7 +100,7 @@ def test_the_service_names_the_code_and_field(world, tmp_path, settings):
     with pytest.raises(ValidationFailed) as caught:
         import_enqueue(actor=world.officer, chunks=[b"a,b\n1,2\n"], source_name="x.csv")
     assert caught.value.field == "text_column"
-    assert caught.value.details == [{"code": "csv.no_text_column"}]
+    assert caught.value.details == [{"code": "csv.no_text_column", "columns": "“a”, “b”"}]
     with pytest.raises(ValidationFailed) as caught:
         import_enqueue(actor=world.officer, chunks=[PNG[:5], PNG[5:]], source_name="x.jsonl")
     assert (caught.value.field, caught.value.details) == ("file", [{"code": "ingest.binary"}])

@@ -27,6 +27,7 @@ from opennrm.cases.api import _ERRORS, ErrorOut
 from opennrm.core.errors import Forbidden, ValidationFailed
 from opennrm.core.schemas import JsonIn
 from opennrm.httpguard.api_messages import validation_message
+from opennrm.monitoring.ingest import TEXT_COLUMNS
 from opennrm.online import selectors, services
 from opennrm.online.model import alert_threshold
 from opennrm.online.models import (
@@ -221,14 +222,32 @@ def import_upload(request: HttpRequest, response: HttpResponse) -> Status[Import
     upload = request.FILES.get("file")
     if upload is None:
         raise ValidationFailed(_("Choose a file to import."), field="file")
+    text_column = _form_text(request, "text_column", 100)
     try:
         run = services.import_enqueue(
             actor=user,
             chunks=upload.chunks(),
             source_name=upload.name or "",
-            text_column=_form_text(request, "text_column", 100),
+            text_column=text_column,
             time_zone=_form_text(request, "time_zone", 64),
         )
+    except ValidationFailed as error:
+        found = error.details[0] if error.details else {}
+        if found.get("code") != "csv.no_text_column":
+            raise
+        # the page's sentence names its field and asks to choose the file again
+        if text_column:
+            message = _(
+                "The CSV file has no column “%(wanted)s”. Its columns are: %(columns)s. "
+                "Send the name of the one that holds the text as text_column."
+            ) % {"wanted": text_column, "columns": found["columns"]}
+        else:
+            message = _(
+                "None of the CSV file's columns has a name a text column usually has "
+                "(%(usual)s). Its columns are: %(columns)s. Send the name of the one that "
+                "holds the text as text_column."
+            ) % {"usual": ", ".join(TEXT_COLUMNS), "columns": found["columns"]}
+        raise ValidationFailed(message, field="text_column", details=error.details) from None
     finally:
         upload.close()  # removes Django's (encrypted) temporary copy at once
     response["Location"] = reverse("api:online_import_run", kwargs={"run_id": run.pk})

@@ -334,10 +334,12 @@ def _check_start(head: bytes, source_name: str, fmt: str, text_column: str | Non
         from opennrm.online.problems import describe_import_error
 
         field_name = "file"
+        detail = {"code": exc.code}
         if exc.code == "csv.no_text_column":
             field_name = "text_column"
             # a name in the language's quotation marks
             columns = ", ".join(_("“%(name)s”") % {"name": c[:60]} for c in exc.columns[:40])
+            detail["columns"] = columns  # an API says the sentence its own way
             if text_column:
                 message = _(
                     "The CSV file has no text column “%(wanted)s”. Its columns are: "
@@ -354,7 +356,7 @@ def _check_start(head: bytes, source_name: str, fmt: str, text_column: str | Non
         else:
             reason = describe_import_error(exc.code, exc.params)
             message = _("The file could not be imported: %(reason)s") % {"reason": reason}
-        raise ValidationFailed(message, field=field_name, details=[{"code": exc.code}]) from None
+        raise ValidationFailed(message, field=field_name, details=[detail]) from None
 
 
 def _queued_run(
