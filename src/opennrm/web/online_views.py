@@ -31,6 +31,7 @@ from opennrm.online.reasons import (
     time_zone_help,
     time_zone_label,
     why_flagged,
+    why_flagged_text,
 )
 from opennrm.web.forms import CollapsedRadioSelect
 from opennrm.web.views import page
@@ -183,7 +184,9 @@ def post_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # signs that put it there whatever its risk
         "threshold": threshold,
         "alert_labels": labels,
-        "why": why_flagged(post, threshold, labels),
+        "why_text": why_flagged_text(
+            why_flagged(post, threshold, labels), threshold, labels, flagged=post.flagged
+        ),
     }
     return render(request, "online/post.html", context)
 
